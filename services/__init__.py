@@ -1,0 +1,1 @@
+"""The services; each owns its database and imports only `shared`, never another service."""

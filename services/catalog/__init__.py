@@ -1,0 +1,1 @@
+"""Catalog: the item master (later: units, BOM versions, routings, where-used, imports)."""

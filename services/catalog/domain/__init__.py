@@ -1,0 +1,1 @@
+"""Pure catalog rules: no I/O, no ORM, no web framework."""

@@ -1,0 +1,1 @@
+"""Code every service imports: settings, database, errors, idempotency, events, auth, HTTP."""

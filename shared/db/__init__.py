@@ -1,0 +1,1 @@
+"""Database plumbing: engines, column types, shared tables, unit of work, migrations."""

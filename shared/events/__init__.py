@@ -1,0 +1,1 @@
+"""Transactional outbox, the event feed and the feed consumer (see ARCHITECTURE.md)."""

@@ -1,0 +1,182 @@
+"""Pulling another service's feed: durable cursor, idempotent apply, nudge or poll.
+
+Each event is applied in its own unit of work together with its dedupe row
+(`processed_events`, keyed by source + seq) and the advanced cursor, so a crash
+never loses an event and a replay never applies one twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from shared.auth.principal import INTEGRATION, Principal
+from shared.client import ServiceClient
+from shared.db.database import Database
+from shared.db.tables import consumer_cursors, processed_events
+from shared.db.types import utcnow
+from shared.db.uow import UnitOfWork
+from shared.errors import NotFound
+from shared.events.schemas import FeedEvent, FeedPage, Nudge, NudgeAccepted
+from shared.http.context import require_roles
+from shared.http.problems import problem_responses
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+Handler = Callable[[UnitOfWork, FeedEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """Apply `handler` to every event of `source`'s feed (it should ignore types it skips)."""
+
+    source: str
+    handler: Handler
+
+
+class FeedConsumer:
+    def __init__(
+        self,
+        db: Database,
+        client: ServiceClient,
+        subscription: Subscription,
+        *,
+        poll_seconds: float = 2.0,
+        batch_size: int = 100,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.subscription = subscription
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def source(self) -> str:
+        return self.subscription.source
+
+    async def cursor(self) -> int:
+        async with self.db.read() as session:
+            value = await session.scalar(
+                select(consumer_cursors.c.last_seq).where(consumer_cursors.c.source == self.source)
+            )
+        return int(value or 0)
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def catch_up(self) -> int:
+        """Pull and apply until the feed is exhausted; returns how many events were applied."""
+        applied = 0
+        async with self._lock:
+            while True:
+                after = await self.cursor()
+                response = await self.client.request(
+                    self.source, "GET", "/v1/events",
+                    params={"after": after, "limit": self.batch_size},
+                )
+                response.raise_for_status()
+                page = FeedPage.model_validate(response.json())
+                for event in page.events:
+                    applied += await self._apply(event)
+                if not page.has_more:
+                    return applied
+
+    async def _apply(self, event: FeedEvent) -> int:
+        uow = self.db.uow(actor=f"feed:{self.source}", request_id=event.request_id)
+        try:
+            async with uow:
+                done = await uow.session.scalar(
+                    select(processed_events.c.seq).where(
+                        processed_events.c.source == self.source, processed_events.c.seq == event.seq
+                    )
+                )
+                if done is not None:
+                    return 0
+                await self.subscription.handler(uow, event)
+                await uow.session.execute(
+                    insert(processed_events).values(
+                        source=self.source, seq=event.seq, event_type=event.type,
+                        processed_at=utcnow(),
+                    )
+                )
+                await self._advance(uow, event.seq)
+                await uow.commit()
+                return 1
+        except IntegrityError:
+            log.info("event_already_applied", source=self.source, seq=event.seq)
+            return 0
+
+    async def _advance(self, uow: UnitOfWork, seq: int) -> None:
+        result = await uow.session.execute(
+            update(consumer_cursors)
+            .where(consumer_cursors.c.source == self.source, consumer_cursors.c.last_seq < seq)
+            .values(last_seq=seq, updated_at=utcnow())
+        )
+        if getattr(result, "rowcount", 0) == 0:
+            exists = await uow.session.scalar(
+                select(consumer_cursors.c.source).where(consumer_cursors.c.source == self.source)
+            )
+            if exists is None:
+                await uow.session.execute(
+                    insert(consumer_cursors).values(
+                        source=self.source, last_seq=seq, updated_at=utcnow()
+                    )
+                )
+
+    async def run(self) -> None:
+        """Catch up, then wait for a nudge or the poll interval, forever."""
+        while True:
+            self._wake.clear()
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("feed_pull_failed", source=self.source, error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"feed-consumer-{self.source}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+nudge_router = APIRouter(tags=["events"])
+
+
+@nudge_router.post(
+    "/v1/event-nudges",
+    response_model=NudgeAccepted,
+    status_code=202,
+    operation_id="nudge_consumer",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def nudge_consumer(
+    request: Request,
+    nudge: Nudge,
+    _: Annotated[Principal, Depends(require_roles(INTEGRATION))],
+) -> NudgeAccepted:
+    """Tell this service that `source` has new events; it pulls them at once."""
+    consumers: dict[str, FeedConsumer] = request.app.state.consumers
+    consumer = consumers.get(nudge.source)
+    if consumer is None:
+        raise NotFound(f"this service does not consume the feed of {nudge.source!r}")
+    consumer.nudge()
+    return NudgeAccepted(source=nudge.source, accepted=True)

@@ -1,0 +1,1 @@
+"""FastAPI glue shared by every service: errors, middleware, context, health, routers."""

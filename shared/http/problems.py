@@ -1,0 +1,175 @@
+"""RFC 9457 problem+json for every error, with a stable `code` and per-field `errors`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import FieldError, ProblemError
+from shared.logging import get_logger
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = get_logger(__name__)
+
+
+class ProblemFieldError(BaseModel):
+    field: str = Field(description="Dotted path of the bad field, e.g. body.lines.0.qty")
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Stable machine-readable error code")
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemFieldError] = Field(default_factory=list)
+
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthenticated", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "The request is not valid"),
+    429: ("rate_limited", "Too many requests"),
+    500: ("internal_error", "Internal server error"),
+    503: ("service_unavailable", "Service unavailable"),
+}
+
+
+def problem_body(
+    request: Request | None,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:inventory:problem:{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    body["errors"] = [e.as_dict() for e in errors or []]
+    if extra:
+        body.update(extra)
+    return body
+
+
+def problem_response(
+    request: Request | None,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = problem_body(
+        request, status=status, code=code, title=title, detail=detail, errors=errors, extra=extra
+    )
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request,
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail or None,
+        errors=exc.errors,
+        extra=exc.extra,
+        headers=exc.headers or None,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        FieldError(field=_field_path(err.get("loc", ())), message=str(err.get("msg", "")),
+                   type=str(err.get("type", "invalid")))
+        for err in exc.errors()
+    ]
+    return problem_response(
+        request,
+        status=422,
+        code="validation_error",
+        title="The request is not valid",
+        detail=f"{len(errors)} field(s) are not valid",
+        errors=errors,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _STATUS_CODES.get(exc.status_code, (f"http_{exc.status_code}", "Error"))
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no route matches {request.method} {request.url.path}"
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+    return problem_response(
+        request, status=exc.status_code, code=code, title=title, detail=detail,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled_error", path=request.url.path, error=repr(exc))
+    return problem_response(
+        request, status=500, code="internal_error", title="Internal server error",
+        detail="an unexpected error occurred; the request id identifies it in the logs",
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries documenting problem+json for the given statuses."""
+    return {
+        status: {
+            "model": Problem,
+            "description": _STATUS_CODES.get(status, ("", "Error"))[1],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

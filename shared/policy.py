@@ -1,0 +1,111 @@
+"""Field-level read/write policy declared beside the Pydantic schemas.
+
+    class ItemOut(BaseModel):
+        standard_cost: Decimal | None = restricted(read=FINANCE_ONLY, default=None)
+
+Fields a caller may not read are absent from the responses it gets; writing a field
+the caller may not write is a 403 naming every such field. `admin` (and
+service-to-service calls) pass every policy. The roles also appear in the OpenAPI
+schema as `x-read-roles` / `x-write-roles`.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic.fields import FieldInfo
+
+from shared.auth.principal import Principal
+from shared.errors import FieldError, FieldWriteForbidden
+
+READ_KEY = "x-read-roles"
+WRITE_KEY = "x-write-roles"
+
+
+def restricted(
+    *, read: Iterable[str] | None = None, write: Iterable[str] | None = None, **field_kwargs: Any
+) -> Any:
+    """A pydantic `Field` carrying the roles allowed to read and/or write it."""
+    extra: dict[str, Any] = {}
+    if read is not None:
+        extra[READ_KEY] = sorted(set(read))
+    if write is not None:
+        extra[WRITE_KEY] = sorted(set(write))
+    return Field(json_schema_extra=extra, **field_kwargs)
+
+
+def _roles(info: FieldInfo, key: str) -> frozenset[str] | None:
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and key in extra:
+        value = extra[key]
+        if isinstance(value, list):
+            return frozenset(str(v) for v in value)
+    return None
+
+
+def _allowed(principal: Principal, roles: frozenset[str] | None) -> bool:
+    return roles is None or principal.has_any(roles)
+
+
+def _nested_models(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is None:
+        return []
+    found: list[type[BaseModel]] = []
+    for arg in typing.get_args(annotation):
+        found.extend(_nested_models(arg))
+    if origin in (types.UnionType, typing.Union) or found:
+        return found
+    return []
+
+
+def filter_readable(data: Any, model: type[BaseModel], principal: Principal) -> Any:
+    """Remove from `data` (a model dumped to JSON types) every field `principal` may not read."""
+    if isinstance(data, list):
+        return [filter_readable(item, model, principal) for item in data]
+    if not isinstance(data, dict):
+        return data
+    for name, info in model.model_fields.items():
+        key = info.serialization_alias or info.alias or name
+        if key not in data:
+            continue
+        if not _allowed(principal, _roles(info, READ_KEY)):
+            del data[key]
+            continue
+        for nested in _nested_models(info.annotation):
+            data[key] = filter_readable(data[key], nested, principal)
+    return data
+
+
+def forbidden_writes(body: BaseModel, principal: Principal, prefix: str = "body") -> list[FieldError]:
+    """Every field set in `body` (recursively) that `principal` may not write."""
+    errors: list[FieldError] = []
+    for name in sorted(body.model_fields_set):
+        info = type(body).model_fields.get(name)
+        if info is None:
+            continue
+        path = f"{prefix}.{name}"
+        if not _allowed(principal, _roles(info, WRITE_KEY)):
+            errors.append(FieldError(path, "your role may not write this field", "forbidden"))
+            continue
+        value = getattr(body, name)
+        children = value if isinstance(value, list) else [value]
+        for index, child in enumerate(children):
+            if isinstance(child, BaseModel):
+                child_path = f"{path}.{index}" if isinstance(value, list) else path
+                errors.extend(forbidden_writes(child, principal, child_path))
+    return errors
+
+
+def check_writable(body: BaseModel, principal: Principal) -> None:
+    errors = forbidden_writes(body, principal)
+    if errors:
+        raise FieldWriteForbidden(
+            f"{len(errors)} field(s) may not be written by your role", errors=errors
+        )
