@@ -1,0 +1,1 @@
+"""MRP: demands, purchase and work orders, MRP runs, material checks, MES completions."""

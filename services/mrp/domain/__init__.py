@@ -1,0 +1,1 @@
+"""Pure mrp rules: no I/O, no ORM, no web framework."""

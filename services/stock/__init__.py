@@ -1,0 +1,1 @@
+"""Stock: locations, lots, the append-only ledger, balances and warehouse documents."""

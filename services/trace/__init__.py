@@ -1,0 +1,1 @@
+"""Trace: lot and serial genealogy built from the other services' event feeds."""

@@ -1,0 +1,1 @@
+"""Workflow: approval flows, rules such as safety-stock alerts, tasks, notifications."""

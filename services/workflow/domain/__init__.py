@@ -1,0 +1,1 @@
+"""Pure workflow rules: no I/O, no ORM, no web framework."""

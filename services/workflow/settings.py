@@ -1,0 +1,14 @@
+"""Workflow settings (env prefix `WORKFLOW_`)."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WORKFLOW_", extra="ignore")
+
+    service_name: str = "workflow"
+    database_url: str = "sqlite+aiosqlite:///var/workflow.db"
