@@ -144,7 +144,9 @@ def database_factory(
     if backend == "postgresql" and postgres_farm is None:
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL at {pg_admin_url()} is unreachable")
-        pytest.skip(f"PostgreSQL at {pg_admin_url()} is unreachable (set REQUIRE_POSTGRES=1 to fail)")
+        pytest.skip(
+            f"PostgreSQL at {pg_admin_url()} is unreachable (set REQUIRE_POSTGRES=1 to fail)"
+        )
     farm: Any = postgres_farm if backend == "postgresql" else sqlite_farm
     return farm.fresh  # type: ignore[no-any-return]
 

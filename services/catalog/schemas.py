@@ -15,8 +15,12 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
 class ItemCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=64, pattern=CODE_PATTERN,
-                      description="Unique item code integrators use")
+    code: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=CODE_PATTERN,
+        description="Unique item code integrators use",
+    )
     name: str = Field(min_length=1, max_length=200)
     specification: str = Field("", max_length=500, description="规格/型号")
     uom: str = Field(min_length=1, max_length=20, description="Stock unit, e.g. pcs")

@@ -13,16 +13,26 @@ from tests.conftest import TEST_SECRET, auth, running
 @pytest.fixture
 async def catalog(database_factory) -> AsyncIterator[httpx.AsyncClient]:
     url = await database_factory("catalog")
-    settings = Settings(database_url=url, internal_token_secret=TEST_SECRET,
-                        run_background_tasks=False, log_json=True)
+    settings = Settings(
+        database_url=url,
+        internal_token_secret=TEST_SECRET,
+        run_background_tasks=False,
+        log_json=True,
+    )
     async with running(create_app(settings)) as client:
         yield client
 
 
 def item_body(**overrides):
     import uuid
-    body = {"code": f"R-{uuid.uuid4().hex[:8]}", "name": "Resistor 10k 0402", "uom": "pcs",
-            "item_type": "raw_material", "tracking": "lot"}
+
+    body = {
+        "code": f"R-{uuid.uuid4().hex[:8]}",
+        "name": "Resistor 10k 0402",
+        "uom": "pcs",
+        "item_type": "raw_material",
+        "tracking": "lot",
+    }
     body.update(overrides)
     return body
 
@@ -63,7 +73,9 @@ async def test_update_needs_current_etag(catalog: httpx.AsyncClient) -> None:
     assert ok.status_code == 200 and ok.json()["version"] == 2
     stale = await catalog.patch(path, json={"name": "y"}, headers={"If-Match": 'W/"1"'})
     assert stale.status_code == 412
-    audit = await catalog.get("/v1/audit", params={"entity_type": "item", "entity_id": str(item["id"])})
+    audit = await catalog.get(
+        "/v1/audit", params={"entity_type": "item", "entity_id": str(item["id"])}
+    )
     entries = audit.json()["items"]
     assert [e["action"] for e in entries] == ["update", "create"]
     assert entries[0]["before"]["name"] == "Resistor 10k 0402"

@@ -36,13 +36,17 @@ def _etag_header(item: ItemOut) -> dict[str, str]:
 async def create_item(ctx: Editor, body: ItemCreate) -> Response:
     """Create an item (accepts Idempotency-Key)."""
     return await run_command(
-        ctx, lambda uow: usecases.create_item(uow, body), body=body, status_code=201,
+        ctx,
+        lambda uow: usecases.create_item(uow, body),
+        body=body,
+        status_code=201,
         headers=_etag_header,
     )
 
 
-@router.get("", response_model=ItemPage, operation_id="list_items",
-            responses=problem_responses(401, 422))
+@router.get(
+    "", response_model=ItemPage, operation_id="list_items", responses=problem_responses(401, 422)
+)
 async def list_items(
     ctx: Reader,
     page: Annotated[PageParams, Depends(page_params)],
@@ -57,8 +61,12 @@ async def list_items(
     return render(ctx, ItemPage(items=items, next_cursor=cursor))
 
 
-@router.get("/by-code/{code}", response_model=ItemOut, operation_id="get_item_by_code",
-            responses=problem_responses(401, 404))
+@router.get(
+    "/by-code/{code}",
+    response_model=ItemOut,
+    operation_id="get_item_by_code",
+    responses=problem_responses(401, 404),
+)
 async def get_item_by_code(ctx: Reader, code: Annotated[str, Path(max_length=64)]) -> Response:
     """Read an item by its code."""
     async with ctx.db.read() as session:
@@ -66,8 +74,12 @@ async def get_item_by_code(ctx: Reader, code: Annotated[str, Path(max_length=64)
     return render(ctx, item, headers=_etag_header(item))
 
 
-@router.get("/{item_id}", response_model=ItemOut, operation_id="get_item",
-            responses=problem_responses(401, 404, 422))
+@router.get(
+    "/{item_id}",
+    response_model=ItemOut,
+    operation_id="get_item",
+    responses=problem_responses(401, 404, 422),
+)
 async def get_item(ctx: Reader, item_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
     """Read an item by id."""
     async with ctx.db.read() as session:
@@ -92,9 +104,13 @@ async def update_item(
         raise PreconditionRequired("send the item's ETag as If-Match")
     expected = version_from_if_match(if_match)
     if expected is None:
-        raise InvalidInput("If-Match is not an ETag of this API",
-                           errors=[FieldError("header.If-Match", 'expected W/"<version>"')])
+        raise InvalidInput(
+            "If-Match is not an ETag of this API",
+            errors=[FieldError("header.If-Match", 'expected W/"<version>"')],
+        )
     return await run_command(
-        ctx, lambda uow: usecases.update_item(uow, item_id, body, expected), body=body,
+        ctx,
+        lambda uow: usecases.update_item(uow, item_id, body, expected),
+        body=body,
         headers=_etag_header,
     )

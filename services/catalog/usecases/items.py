@@ -43,7 +43,9 @@ async def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemOut:
         return out
 
 
-async def update_item(uow: UnitOfWork, item_id: int, data: ItemUpdate, expected_version: int) -> ItemOut:
+async def update_item(
+    uow: UnitOfWork, item_id: int, data: ItemUpdate, expected_version: int
+) -> ItemOut:
     """Change an item's fields if it is still at `expected_version` (If-Match)."""
     async with uow:
         item = await uow.session.get(Item, item_id, with_for_update=True)
@@ -59,7 +61,9 @@ async def update_item(uow: UnitOfWork, item_id: int, data: ItemUpdate, expected_
         item.updated_at = utcnow()
         await uow.session.flush()
         out = to_out(item)
-        await uow.audit("update", "item", str(item.id), before=before, after=out.model_dump(mode="json"))
+        await uow.audit(
+            "update", "item", str(item.id), before=before, after=out.model_dump(mode="json")
+        )
         uow.emit("ItemUpdated", "item", str(item.id), out.model_dump(mode="json"))
         await uow.commit()
         return out

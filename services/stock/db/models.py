@@ -1,12 +1,109 @@
-"""Stock tables."""
+"""Stock tables: locations, lots, receipts, the append-only movement ledger, balances."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db.tables import NAMING_CONVENTION
+from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    location_type: Mapped[str] = mapped_column(String(30))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
+    is_virtual: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Lot(Base):
+    __tablename__ = "lots"
+    __table_args__ = (UniqueConstraint("item_code", "lot_number", name="uq_lots_item_lot"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    lot_number: Mapped[str] = mapped_column(String(100))
+    supplier: Mapped[str] = mapped_column(String(200), default="")
+    supplier_lot: Mapped[str] = mapped_column(String(100), default="")
+    date_code: Mapped[str] = mapped_column(String(20), default="")
+    purchase_order: Mapped[str] = mapped_column(String(100), default="")
+    receipt_date: Mapped[date] = mapped_column(Date)
+    expiry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Receipt(Base):
+    """A posted purchase receipt (the document behind its movements)."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    uom: Mapped[str] = mapped_column(String(20))
+    supplier: Mapped[str] = mapped_column(String(200), default="")
+    purchase_order: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+
+
+class MovementRow(Base):
+    """One ledger line: `quantity` moved from one location/state to another. Never updated."""
+
+    __tablename__ = "movements"
+    __table_args__ = (Index("ix_movements_item_posted", "item_code", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    document_type: Mapped[str] = mapped_column(String(30))
+    document_id: Mapped[int] = mapped_column(BigId)
+    item_code: Mapped[str] = mapped_column(String(64))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(20))
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+
+
+class Balance(Base):
+    """Quantity on hand per item, location, lot and quality state."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        UniqueConstraint(
+            "item_code", "location_id", "lot_key", "quality_state", name="uq_balances_bucket"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_key: Mapped[str] = mapped_column(String(100))  # lot number, "" without lot
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quality_state: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(20))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,19 @@
+"""Route dependencies shared by the stock routers."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.stock.clients import CatalogClient
+from shared.auth.principal import WAREHOUSE
+from shared.http.context import RequestContext, request_context
+
+Reader = Annotated[RequestContext, Depends(request_context())]
+Warehouse = Annotated[RequestContext, Depends(request_context((WAREHOUSE,)))]
+
+
+def catalog_client(request: Request) -> CatalogClient:
+    return CatalogClient(request.app.state.client)
+
+
+Catalog = Annotated[CatalogClient, Depends(catalog_client)]

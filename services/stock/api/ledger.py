@@ -1,0 +1,110 @@
+"""Balance, movement and lot routes (read side)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+
+from services.stock.api.deps import Reader
+from services.stock.domain.model import QualityState, Stage
+from services.stock.schemas import BalancePage, LotOut, LotPage, MovementPage
+from services.stock.usecases import views
+from shared.http.commands import render
+from shared.http.pagination import PageParams, page_params
+from shared.http.problems import problem_responses
+
+router = APIRouter(tags=["ledger"])
+Code = Annotated[str | None, Query(max_length=100)]
+
+
+@router.get(
+    "/v1/balances",
+    response_model=BalancePage,
+    operation_id="list_balances",
+    responses=problem_responses(401, 422),
+)
+async def list_balances(
+    ctx: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    item_code: Code = None,
+    location_code: Code = None,
+    lot_number: Code = None,
+    quality_state: QualityState | None = None,
+    stage: Stage | None = None,
+    include_zero: bool = False,
+) -> Response:
+    """Quantities on hand by item, location, lot, quality state and stage."""
+    async with ctx.db.read() as session:
+        items, cursor = await views.list_balances(
+            session,
+            page,
+            item_code=item_code,
+            location_code=location_code,
+            lot_number=lot_number,
+            quality_state=quality_state,
+            stage=stage,
+            include_zero=include_zero,
+        )
+    return render(ctx, BalancePage(items=items, next_cursor=cursor))
+
+
+@router.get(
+    "/v1/movements",
+    response_model=MovementPage,
+    operation_id="list_movements",
+    responses=problem_responses(401, 422),
+)
+async def list_movements(
+    ctx: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    item_code: Code = None,
+    location_code: Code = None,
+    lot_number: Code = None,
+    document_type: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:
+    """The append-only ledger in posting order."""
+    async with ctx.db.read() as session:
+        items, cursor = await views.list_movements(
+            session,
+            page,
+            item_code=item_code,
+            location_code=location_code,
+            document_type=document_type,
+            lot_number=lot_number,
+        )
+    return render(ctx, MovementPage(items=items, next_cursor=cursor))
+
+
+@router.get(
+    "/v1/lots",
+    response_model=LotPage,
+    operation_id="list_lots",
+    responses=problem_responses(401, 422),
+)
+async def list_lots(
+    ctx: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    item_code: Code = None,
+    lot_number: Code = None,
+    supplier: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Lots by item, number or supplier."""
+    async with ctx.db.read() as session:
+        items, cursor = await views.list_lots(
+            session, page, item_code=item_code, lot_number=lot_number, supplier=supplier
+        )
+    return render(ctx, LotPage(items=items, next_cursor=cursor))
+
+
+@router.get(
+    "/v1/lots/{lot_id}",
+    response_model=LotOut,
+    operation_id="get_lot",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_lot(ctx: Reader, lot_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+    """Read a lot by id."""
+    async with ctx.db.read() as session:
+        return render(ctx, await views.get_lot(session, lot_id))

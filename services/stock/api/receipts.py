@@ -1,0 +1,45 @@
+"""Purchase receipt routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+
+from services.stock.api.deps import Catalog, Reader, Warehouse
+from services.stock.schemas import ReceiptCreate, ReceiptOut
+from services.stock.usecases import receipts as usecases
+from shared.http.commands import render, run_command
+from shared.http.problems import problem_responses
+
+router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ReceiptOut,
+    operation_id="post_receipt",
+    responses=problem_responses(401, 403, 409, 422, 502, 503),
+)
+async def post_receipt(ctx: Warehouse, catalog: Catalog, body: ReceiptCreate) -> Response:
+    """Post a purchase receipt of a lot into a location, pending inspection (Idempotency-Key)."""
+
+    async def command(uow):  # type: ignore[no-untyped-def]
+        item, errors = await usecases.check_receipt(catalog, body)
+        return await usecases.post_receipt(uow, body, item, errors)
+
+    return await run_command(ctx, command, body=body, status_code=201)
+
+
+@router.get(
+    "/{receipt_id}",
+    response_model=ReceiptOut,
+    operation_id="get_receipt",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_receipt(ctx: Reader, receipt_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+    """Read a posted receipt with its movements."""
+    async with ctx.db.read() as session:
+        return render(ctx, await usecases.get_receipt(session, receipt_id))

@@ -1,0 +1,25 @@
+"""Stock service: the system of record for where every unit is and in which state."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from services.stock.api.ledger import router as ledger_router
+from services.stock.api.locations import router as locations_router
+from services.stock.api.receipts import router as receipts_router
+from services.stock.settings import Settings
+from shared.http.app import create_service_app
+
+
+def create_app(
+    settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    return create_service_app(
+        settings or Settings(),
+        title="Stock",
+        description="Locations, lots, the append-only ledger, balances by stage and quality "
+        "state, and warehouse documents.",
+        routers=[locations_router, receipts_router, ledger_router],
+        http_transport=http_transport,
+    )

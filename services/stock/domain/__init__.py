@@ -1,0 +1,1 @@
+"""Pure stock rules: no I/O, no ORM, no web framework."""

@@ -1,0 +1,105 @@
+"""The words of the stock ledger: location types, stages, quality states, movements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+
+class LocationType(StrEnum):
+    STORAGE = "storage"
+    RECEIVING = "receiving"
+    INSPECTION = "inspection"
+    PRODUCTION_LINE = "production_line"
+    FINISHED_GOODS = "finished_goods"
+    QUARANTINE = "quarantine"
+    SCRAP = "scrap"
+    # virtual locations: the other side of every double entry
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    PRODUCTION = "production"
+    COUNT_ADJUSTMENT = "count_adjustment"
+
+
+VIRTUAL_TYPES = frozenset(
+    {
+        LocationType.SUPPLIER,
+        LocationType.CUSTOMER,
+        LocationType.PRODUCTION,
+        LocationType.COUNT_ADJUSTMENT,
+    }
+)
+
+#: The virtual locations every stock database has, by code.
+VIRTUAL_LOCATIONS = {
+    LocationType.SUPPLIER: "VIRTUAL/SUPPLIER",
+    LocationType.CUSTOMER: "VIRTUAL/CUSTOMER",
+    LocationType.PRODUCTION: "VIRTUAL/PRODUCTION",
+    LocationType.COUNT_ADJUSTMENT: "VIRTUAL/COUNT-ADJUSTMENT",
+}
+
+
+class QualityState(StrEnum):
+    PENDING_INSPECTION = "pending_inspection"  # 待检
+    QUALIFIED = "qualified"  # 合格
+    DEFECTIVE = "defective"  # 不良
+
+
+class Stage(StrEnum):
+    RAW = "raw"
+    WIP = "wip"
+    SEMI_FINISHED = "semi_finished"
+    FINISHED = "finished"
+
+
+class Tracking(StrEnum):
+    NONE = "none"
+    LOT = "lot"
+    SERIAL = "serial"
+
+
+_STAGE_BY_ITEM_TYPE = {
+    "raw_material": Stage.RAW,
+    "semi_finished": Stage.SEMI_FINISHED,
+    "finished_good": Stage.FINISHED,
+}
+
+
+def stage_for(item_type: str, location_type: LocationType) -> Stage:
+    """Stock at a production line is work in progress; elsewhere the item type decides."""
+    if location_type is LocationType.PRODUCTION_LINE:
+        return Stage.WIP
+    try:
+        return _STAGE_BY_ITEM_TYPE[item_type]
+    except KeyError as exc:
+        raise ValueError(f"unknown item type {item_type!r}") from exc
+
+
+def expiry_date(received: date, shelf_life_days: int | None) -> date | None:
+    """A lot expires `shelf_life_days` after receipt; no shelf life, no expiry."""
+    return None if shelf_life_days is None else received + timedelta(days=shelf_life_days)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class BalanceKey:
+    """One balance bucket; ordered so rows are always locked in the same order."""
+
+    item_code: str
+    location_code: str
+    lot_number: str  # "" for items without lots
+    quality_state: QualityState
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """A double entry: `quantity` leaves `source` and arrives at `target`."""
+
+    item_code: str
+    lot_number: str
+    quantity: Decimal
+    source_location: str
+    target_location: str
+    source_state: QualityState
+    target_state: QualityState

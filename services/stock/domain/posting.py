@@ -1,0 +1,64 @@
+"""Posting rules: which balances a movement changes, and refusing negative stock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+
+from services.stock.domain.model import BalanceKey, Movement
+
+
+class InsufficientStock(Exception):
+    """A movement would take a balance below zero."""
+
+    def __init__(self, key: BalanceKey, available: Decimal, needed: Decimal) -> None:
+        super().__init__(
+            f"{key.item_code} at {key.location_code}: {available} available, {needed} needed"
+        )
+        self.key = key
+        self.available = available
+        self.needed = needed
+
+
+class InvalidMovement(ValueError):
+    pass
+
+
+def balance_deltas(
+    movements: Iterable[Movement], virtual_locations: frozenset[str]
+) -> dict[BalanceKey, Decimal]:
+    """Net change per balance bucket; virtual locations keep no balance."""
+    deltas: dict[BalanceKey, Decimal] = {}
+    for move in movements:
+        if move.quantity <= 0:
+            raise InvalidMovement("a movement moves a positive quantity")
+        if (move.source_location, move.source_state) == (move.target_location, move.target_state):
+            raise InvalidMovement("a movement needs different source and target")
+        if move.source_location not in virtual_locations:
+            key = BalanceKey(
+                move.item_code, move.source_location, move.lot_number, move.source_state
+            )
+            deltas[key] = deltas.get(key, Decimal(0)) - move.quantity
+        if move.target_location not in virtual_locations:
+            key = BalanceKey(
+                move.item_code, move.target_location, move.lot_number, move.target_state
+            )
+            deltas[key] = deltas.get(key, Decimal(0)) + move.quantity
+    return deltas
+
+
+def apply_deltas(
+    balances: Mapping[BalanceKey, Decimal],
+    deltas: Mapping[BalanceKey, Decimal],
+    *,
+    allow_negative: bool = False,
+) -> dict[BalanceKey, Decimal]:
+    """New quantities for every touched bucket; refuses to go below zero unless allowed."""
+    result: dict[BalanceKey, Decimal] = {}
+    for key in sorted(deltas):
+        current = balances.get(key, Decimal(0))
+        new = current + deltas[key]
+        if new < 0 and not allow_negative:
+            raise InsufficientStock(key, current, -deltas[key])
+        result[key] = new
+    return result

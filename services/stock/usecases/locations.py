@@ -1,0 +1,101 @@
+"""Location use-cases."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.db.models import Location
+from services.stock.db.queries import location_by_code, locations_by_ids
+from services.stock.schemas import PHYSICAL_TYPES, LocationCreate, LocationOut
+from shared.db.types import utcnow
+from shared.db.uow import UnitOfWork
+from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound
+from shared.http.pagination import PageParams, cursor_int, next_cursor
+
+
+def to_out(location: Location, parent: Location | None) -> LocationOut:
+    return LocationOut(
+        id=location.id,
+        code=location.code,
+        name=location.name,
+        location_type=location.location_type,  # type: ignore[arg-type]
+        parent_code=parent.code if parent else None,
+        is_virtual=location.is_virtual,
+        active=location.active,
+        version=location.version,
+        created_at=location.created_at,
+    )
+
+
+async def create_location(uow: UnitOfWork, data: LocationCreate) -> LocationOut:
+    """Create a physical location, optionally under a parent."""
+    errors: list[FieldError] = []
+    if data.location_type not in PHYSICAL_TYPES:
+        errors.append(FieldError("body.location_type", "virtual locations cannot be created"))
+    async with uow:
+        parent = None
+        if data.parent_code is not None:
+            parent = await location_by_code(uow.session, data.parent_code)
+            if parent is None or parent.is_virtual:
+                errors.append(FieldError("body.parent_code", "no such physical location"))
+        if errors:
+            raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
+        if await location_by_code(uow.session, data.code) is not None:
+            raise _duplicate(data.code)
+        location = Location(
+            code=data.code,
+            name=data.name,
+            location_type=data.location_type.value,
+            parent_id=parent.id if parent else None,
+            is_virtual=False,
+            active=True,
+            created_at=utcnow(),
+        )
+        uow.session.add(location)
+        try:
+            await uow.session.flush()
+        except IntegrityError as exc:
+            raise _duplicate(data.code) from exc
+        out = to_out(location, parent)
+        await uow.audit("create", "location", str(location.id), after=out.model_dump(mode="json"))
+        uow.emit("LocationCreated", "location", str(location.id), out.model_dump(mode="json"))
+        await uow.commit()
+        return out
+
+
+async def get_location(
+    session: AsyncSession, *, location_id: int | None = None, code: str | None = None
+) -> LocationOut:
+    if code is not None:
+        location = await location_by_code(session, code)
+    else:
+        location = await session.get(Location, location_id)
+    if location is None:
+        raise NotFound(f"location {code or location_id} does not exist")
+    parents = await locations_by_ids(session, [location.parent_id] if location.parent_id else [])
+    return to_out(location, parents.get(location.parent_id or 0))
+
+
+async def list_locations(
+    session: AsyncSession, page: PageParams, *, location_type: str | None, include_virtual: bool
+) -> tuple[list[LocationOut], str | None]:
+    query = select(Location).order_by(Location.id).limit(page.limit + 1)
+    if page.cursor:
+        query = query.where(Location.id > cursor_int(page.cursor))
+    if location_type:
+        query = query.where(Location.location_type == location_type)
+    if not include_virtual:
+        query = query.where(Location.is_virtual.is_(False))
+    rows = list((await session.scalars(query)).all())
+    items, cursor = next_cursor(rows, page.limit, key=lambda loc: [loc.id])
+    parents = await locations_by_ids(session, [loc.parent_id for loc in items if loc.parent_id])
+    return [to_out(loc, parents.get(loc.parent_id or 0)) for loc in items], cursor
+
+
+def _duplicate(code: str) -> AlreadyExists:
+    return AlreadyExists(
+        f"a location with the code {code!r} already exists",
+        errors=[FieldError("body.code", "already used by another location", "unique")],
+    )

@@ -1,0 +1,128 @@
+"""Read-side use-cases: balances, the movement ledger, lots."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.db.models import Balance, Location, Lot, MovementRow
+from services.stock.db.queries import location_by_code, locations_by_ids, lots_by_ids
+from services.stock.domain.model import QualityState, Stage
+from services.stock.schemas import BalanceOut, LotOut, MovementOut
+from services.stock.usecases.receipts import lot_out, movement_out
+from shared.errors import NotFound
+from shared.http.pagination import PageParams, cursor_int, next_cursor
+
+
+async def _location_id(session: AsyncSession, code: str | None) -> int | None:
+    if code is None:
+        return None
+    location = await location_by_code(session, code)
+    return location.id if location else -1  # an unknown code matches nothing
+
+
+async def list_balances(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    item_code: str | None,
+    location_code: str | None,
+    lot_number: str | None,
+    quality_state: QualityState | None,
+    stage: Stage | None,
+    include_zero: bool,
+) -> tuple[list[BalanceOut], str | None]:
+    query = select(Balance).order_by(Balance.id).limit(page.limit + 1)
+    if page.cursor:
+        query = query.where(Balance.id > cursor_int(page.cursor))
+    if item_code:
+        query = query.where(Balance.item_code == item_code)
+    location_id = await _location_id(session, location_code)
+    if location_id is not None:
+        query = query.where(Balance.location_id == location_id)
+    if lot_number is not None:
+        query = query.where(Balance.lot_key == lot_number)
+    if quality_state:
+        query = query.where(Balance.quality_state == quality_state.value)
+    if stage:
+        query = query.where(Balance.stage == stage.value)
+    if not include_zero:
+        query = query.where(Balance.quantity != 0)
+    rows = list((await session.scalars(query)).all())
+    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    locations = await locations_by_ids(session, [row.location_id for row in items])
+    return [_balance_out(row, locations) for row in items], cursor
+
+
+def _balance_out(row: Balance, locations: dict[int, Location]) -> BalanceOut:
+    return BalanceOut(
+        item_code=row.item_code,
+        location_code=locations[row.location_id].code,
+        lot_number=row.lot_key or None,
+        quality_state=QualityState(row.quality_state),
+        stage=Stage(row.stage),
+        quantity=row.quantity,
+        updated_at=row.updated_at,
+    )
+
+
+async def list_movements(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    item_code: str | None,
+    location_code: str | None,
+    document_type: str | None,
+    lot_number: str | None,
+) -> tuple[list[MovementOut], str | None]:
+    query = select(MovementRow).order_by(MovementRow.id).limit(page.limit + 1)
+    if page.cursor:
+        query = query.where(MovementRow.id > cursor_int(page.cursor))
+    if item_code:
+        query = query.where(MovementRow.item_code == item_code)
+    location_id = await _location_id(session, location_code)
+    if location_id is not None:
+        query = query.where(
+            (MovementRow.from_location_id == location_id)
+            | (MovementRow.to_location_id == location_id)
+        )
+    if document_type:
+        query = query.where(MovementRow.document_type == document_type)
+    if lot_number is not None:
+        query = query.join(Lot, Lot.id == MovementRow.lot_id).where(Lot.lot_number == lot_number)
+    rows = list((await session.scalars(query)).all())
+    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    locations = await locations_by_ids(
+        session, [r.from_location_id for r in items] + [r.to_location_id for r in items]
+    )
+    lots = await lots_by_ids(session, [r.lot_id for r in items])
+    return [movement_out(row, locations, lots) for row in items], cursor
+
+
+async def list_lots(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    item_code: str | None,
+    lot_number: str | None,
+    supplier: str | None,
+) -> tuple[list[LotOut], str | None]:
+    query = select(Lot).order_by(Lot.id).limit(page.limit + 1)
+    if page.cursor:
+        query = query.where(Lot.id > cursor_int(page.cursor))
+    if item_code:
+        query = query.where(Lot.item_code == item_code)
+    if lot_number:
+        query = query.where(Lot.lot_number == lot_number)
+    if supplier:
+        query = query.where(Lot.supplier == supplier)
+    rows = list((await session.scalars(query)).all())
+    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    return [lot_out(row) for row in items], cursor
+
+
+async def get_lot(session: AsyncSession, lot_id: int) -> LotOut:
+    lot = await session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(f"lot {lot_id} does not exist")
+    return lot_out(lot)

@@ -1,0 +1,1 @@
+"""Pure trace rules: no I/O, no ORM, no web framework."""

@@ -1,0 +1,65 @@
+"""Applying stock's events: lots become genealogy nodes; receipts become their history."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from services.trace.db.models import LotHistory, TraceLot
+from services.trace.domain.lots import LotFacts, lot_facts, merge
+from shared.db.uow import UnitOfWork
+from shared.events.schemas import FeedEvent
+
+SOURCE = "stock"
+
+
+async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
+    """Feed handler for stock: called once per event, inside the consumer's unit of work."""
+    if event.type == "LotCreated":
+        await upsert_lot(uow, lot_facts(event.payload), event)
+    elif event.type == "ReceiptPosted" and event.payload.get("lot"):
+        lot = await upsert_lot(uow, lot_facts(event.payload["lot"]), event)
+        uow.session.add(
+            LotHistory(
+                lot_id=lot.id,
+                source=SOURCE,
+                source_seq=event.seq,
+                event_type=event.type,
+                document_number=str(event.payload.get("number", "")),
+                location_code=str(event.payload.get("location_code", "")),
+                quantity=Decimal(str(event.payload["quantity"])),
+                occurred_at=event.occurred_at,
+            )
+        )
+        await uow.session.flush()
+
+
+async def upsert_lot(uow: UnitOfWork, facts: LotFacts, event: FeedEvent) -> TraceLot:
+    lot = (
+        await uow.session.scalars(
+            select(TraceLot).where(
+                TraceLot.item_code == facts.item_code, TraceLot.lot_number == facts.lot_number
+            )
+        )
+    ).one_or_none()
+    if lot is None:
+        lot = TraceLot(**asdict(facts), first_seen_at=event.occurred_at)
+        uow.session.add(lot)
+        await uow.session.flush()
+        return lot
+    known = LotFacts(
+        item_code=lot.item_code,
+        lot_number=lot.lot_number,
+        supplier=lot.supplier,
+        supplier_lot=lot.supplier_lot,
+        date_code=lot.date_code,
+        purchase_order=lot.purchase_order,
+        receipt_date=lot.receipt_date,
+        expiry_date=lot.expiry_date,
+    )
+    for name, value in asdict(merge(known, facts)).items():
+        setattr(lot, name, value)
+    await uow.session.flush()
+    return lot

@@ -1,0 +1,30 @@
+"""Reusable Pydantic field types for the public contracts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, PlainSerializer
+
+
+def _plain(value: Decimal) -> str:
+    """Decimal as a plain string without exponent or trailing zeros: 5000, 0.25."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+DecimalString = PlainSerializer(_plain, return_type=str, when_used="json")
+
+#: A positive quantity with at most 6 decimal places, sent and returned as a string.
+Quantity = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=22, decimal_places=6, examples=["5000", "0.25"]),
+    DecimalString,
+]
+
+#: A signed quantity (balances, movements seen from one side).
+SignedQuantity = Annotated[Decimal, Field(max_digits=22, decimal_places=6), DecimalString]
+
+#: Money with at most 4 decimal places.
+Money = Annotated[Decimal, Field(max_digits=22, decimal_places=4), DecimalString]
