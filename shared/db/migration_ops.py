@@ -6,6 +6,8 @@ service's next migration calls, so old migrations keep their meaning.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -13,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from shared.db.types import UTCDateTime
 
 
-def _json() -> sa.types.TypeEngine[object]:
+def _json() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 

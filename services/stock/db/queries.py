@@ -14,6 +14,10 @@ from services.stock.domain.model import BalanceKey
 from shared.db.types import utcnow
 
 
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
 async def location_by_code(session: AsyncSession, code: str) -> Location | None:
     return (await session.scalars(select(Location).where(Location.code == code))).one_or_none()
 
@@ -55,7 +59,7 @@ async def balances_for_update(
     Sorted locking means two documents touching the same buckets never deadlock;
     INSERT .. ON CONFLICT DO NOTHING makes the creation of a new bucket race-free.
     """
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
     result: dict[BalanceKey, Balance] = {}
     for key in sorted(keys):
         location_id = locations[key.location_code].id
@@ -99,7 +103,7 @@ async def lot_for_update_or_create(
 
     Returns the lot (locked) and whether this call created it.
     """
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
     created_id = await session.scalar(
         insert(Lot)
         .values(**values)

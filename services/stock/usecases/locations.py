@@ -20,7 +20,7 @@ def to_out(location: Location, parent: Location | None) -> LocationOut:
         id=location.id,
         code=location.code,
         name=location.name,
-        location_type=location.location_type,  # type: ignore[arg-type]
+        location_type=location.location_type,
         parent_code=parent.code if parent else None,
         is_virtual=location.is_virtual,
         active=location.active,

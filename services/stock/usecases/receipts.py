@@ -203,7 +203,7 @@ def movement_out(
         to_state=QualityState(row.to_state),
         stage=row.stage,
         posted_at=row.posted_at,
-        posted_by=row.posted_by,  # type: ignore[arg-type]
+        posted_by=row.posted_by,
     )
 
 
