@@ -36,7 +36,9 @@ class _RetryableStatus(Exception):
 class ServiceClient:
     """One pooled `httpx.AsyncClient` per app, created in the lifespan."""
 
-    def __init__(self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self, settings: ServiceSettings, transport: httpx.AsyncBaseTransport | None = None
+    ):
         self.settings = settings
         self.identity = service_principal(settings.service_name)
         timeout = httpx.Timeout(

@@ -8,7 +8,6 @@ from contextvars import ContextVar
 
 import structlog
 
-
 #: The id of the request being served, for logs and for calls to other services.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 

@@ -72,14 +72,15 @@ def filter_readable(data: Any, model: type[BaseModel], principal: Principal) -> 
     if not isinstance(data, dict):
         return data
     for name, info in model.model_fields.items():
-        key = info.serialization_alias or info.alias or name
-        if key not in data:
-            continue
-        if not _allowed(principal, _roles(info, READ_KEY)):
-            del data[key]
-            continue
-        for nested in _nested_models(info.annotation):
-            data[key] = filter_readable(data[key], nested, principal)
+        # dumped by name or by alias: check every key the field can appear under
+        for key in dict.fromkeys((name, info.serialization_alias, info.alias)):
+            if key is None or key not in data:
+                continue
+            if not _allowed(principal, _roles(info, READ_KEY)):
+                del data[key]
+                continue
+            for nested in _nested_models(info.annotation):
+                data[key] = filter_readable(data[key], nested, principal)
     return data
 
 

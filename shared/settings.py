@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRET = "dev-internal-secret-change-me-0000000000"  # noqa: S105
+PLACEHOLDER_SECRET = "dev-internal-secret-change-me-0000000000"
 
 SERVICE_NAMES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow")
 

@@ -56,4 +56,6 @@ def verify_internal_token(secret: str, token: str) -> Principal:
 
 
 def service_principal(service_name: str) -> Principal:
-    return Principal(subject=f"service:{service_name}", roles=frozenset({SERVICE}), name=service_name)
+    return Principal(
+        subject=f"service:{service_name}", roles=frozenset({SERVICE}), name=service_name
+    )

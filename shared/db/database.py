@@ -24,7 +24,9 @@ class Database:
         self.read_sessionmaker = create_sessionmaker(self.engine, read_only=True)
         self.on_events_committed: EventsCommitted | None = None
 
-    def uow(self, *, actor: str, request_id: str | None = None, hold_commit: bool = False) -> UnitOfWork:
+    def uow(
+        self, *, actor: str, request_id: str | None = None, hold_commit: bool = False
+    ) -> UnitOfWork:
         return UnitOfWork(
             self.sessionmaker,
             actor=actor,

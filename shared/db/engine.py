@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-
 #: Execution option marking read-only work: on SQLite it begins DEFERRED so readers
 #: share the WAL snapshot instead of queueing behind writers.
 READ_ONLY_OPTION = "inventory_read_only"
@@ -43,7 +42,9 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+    kwargs: dict[str, Any] = {
+        "pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True
+    }
     return create_async_engine(url, echo=echo, **kwargs)
 
 

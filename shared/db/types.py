@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import MAX_PREC, Context, Decimal
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+
+_EXACT = Context(prec=MAX_PREC)
 
 #: Auto-incrementing 64-bit id: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,8 +44,12 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         number = value if isinstance(value, Decimal) else Decimal(str(value))
-        scaled = number * self._factor
-        if scaled != scaled.to_integral_value():
+        if not number.is_finite():
+            raise ValueError(f"{number} is not a finite number")
+        # scaleb only moves the exponent: exact whatever the context precision (a
+        # multiplication would round 29+ digit values and let a 7th place through)
+        scaled = number.scaleb(self.scale, _EXACT)
+        if scaled != scaled.to_integral_value(context=_EXACT):
             raise ValueError(f"{number} has more than {self.scale} decimal places")
         if dialect.name == "sqlite":
             return int(scaled)
@@ -52,9 +58,10 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        quantum = Decimal(1).scaleb(-self.scale)
         if dialect.name == "sqlite":
-            return (Decimal(int(value)) / self._factor).quantize(Decimal(1).scaleb(-self.scale))
-        return Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
+            return Decimal(int(value)).scaleb(-self.scale, _EXACT).quantize(quantum, context=_EXACT)
+        return Decimal(value).quantize(quantum, context=_EXACT)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -76,7 +76,9 @@ class UnitOfWork:
             await self._session.close()
             self._session = None
 
-    def emit(self, type_: str, aggregate_type: str, aggregate_id: str, payload: dict[str, Any]) -> None:
+    def emit(
+        self, type_: str, aggregate_type: str, aggregate_id: str, payload: dict[str, Any]
+    ) -> None:
         """Queue an event; it is written with the next sequence numbers at commit."""
         self._pending_events.append(PendingEvent(type_, aggregate_type, str(aggregate_id), payload))
 

@@ -60,6 +60,7 @@ class FeedConsumer:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def source(self) -> str:
@@ -88,8 +89,10 @@ class FeedConsumer:
                 response.raise_for_status()
                 page = FeedPage.model_validate(response.json())
                 for event in page.events:
+                    if self._stopping:
+                        return applied
                     applied += await self._apply(event)
-                if not page.has_more:
+                if not page.has_more or self._stopping:
                     return applied
 
     async def _apply(self, event: FeedEvent) -> int:
@@ -101,7 +104,9 @@ class FeedConsumer:
                         processed_events.c.source == self.source, processed_events.c.seq == event.seq
                     )
                 )
-                if done is not None:
+                if done is not None:  # applied before (the cursor was lost): just move on
+                    await self._advance(uow, event.seq)
+                    await uow.commit()
                     return 0
                 await self.subscription.handler(uow, event)
                 await uow.session.execute(
@@ -114,8 +119,19 @@ class FeedConsumer:
                 await uow.commit()
                 return 1
         except IntegrityError:
+            if not await self._is_processed(event.seq):
+                raise  # the handler broke a constraint: a failure, never a silent skip
             log.info("event_already_applied", source=self.source, seq=event.seq)
             return 0
+
+    async def _is_processed(self, seq: int) -> bool:
+        async with self.db.read() as session:
+            done = await session.scalar(
+                select(processed_events.c.seq).where(
+                    processed_events.c.source == self.source, processed_events.c.seq == seq
+                )
+            )
+        return done is not None
 
     async def _advance(self, uow: UnitOfWork, seq: int) -> None:
         result = await uow.session.execute(
@@ -135,8 +151,8 @@ class FeedConsumer:
                 )
 
     async def run(self) -> None:
-        """Catch up, then wait for a nudge or the poll interval, forever."""
-        while True:
+        """Catch up, then wait for a nudge or the poll interval, until stopped."""
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.catch_up()
@@ -144,18 +160,28 @@ class FeedConsumer:
                 raise
             except Exception as exc:
                 log.warning("feed_pull_failed", source=self.source, error=repr(exc))
+            # not asyncio.wait_for: on Python 3.11 it swallows a cancel that races the
+            # wake-up, and stop() then waits forever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):
+                    await self._wake.wait()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"feed-consumer-{self.source}")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace_seconds: float = 5.0) -> None:
+        """Let the loop finish the event in hand and exit; cancel it only after the grace."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=grace_seconds)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
 
 nudge_router = APIRouter(tags=["events"])

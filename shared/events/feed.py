@@ -30,7 +30,9 @@ router = APIRouter(tags=["events"])
 async def list_events(
     request: Request,
     _: Annotated[Principal, Depends(require_roles(INTEGRATION))],
-    after: Annotated[int, Query(ge=0, description="Return events with seq greater than this")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="Return events with seq greater than this")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> FeedPage:
     """Read this service's events in sequence order, after `after`."""

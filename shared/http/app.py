@@ -21,7 +21,12 @@ from shared.events.feed import router as feed_router
 from shared.http.audit import router as audit_router
 from shared.http.idempotency import IdempotencyStore
 from shared.http.middleware import HttpMetrics, RequestContextMiddleware
-from shared.http.problems import install_problem_handlers, problem_response, problem_responses
+from shared.http.problems import (
+    install_problem_handlers,
+    install_problem_openapi,
+    problem_response,
+    problem_responses,
+)
 from shared.logging import configure_logging, get_logger
 from shared.settings import ServiceSettings
 
@@ -101,7 +106,9 @@ def create_service_app(
         app.state.db = db
         app.state.client = client
         app.state.idempotency = IdempotencyStore(
-            db, ttl_hours=settings.idempotency_ttl_hours, lock_seconds=settings.idempotency_lock_seconds
+            db,
+            ttl_hours=settings.idempotency_ttl_hours,
+            lock_seconds=settings.idempotency_lock_seconds,
         )
         app.state.consumers = {
             sub.source: FeedConsumer(db, client, sub, poll_seconds=settings.event_poll_seconds)
@@ -130,6 +137,7 @@ def create_service_app(
     app.state.metrics = HttpMetrics(service)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(health_router(service))
     for router in routers:
         app.include_router(router)

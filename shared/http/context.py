@@ -65,11 +65,15 @@ class RequestContext:
         )
 
 
-def request_context(roles: tuple[str, ...] = ()) -> Callable[..., Coroutine[Any, Any, RequestContext]]:
+def request_context(
+    roles: tuple[str, ...] = (),
+) -> Callable[..., Coroutine[Any, Any, RequestContext]]:
     """Dependency factory: a `RequestContext`, optionally requiring one of `roles`."""
     guard = require_roles(*roles) if roles else current_principal
 
-    async def build(request: Request, principal: Annotated[Principal, Depends(guard)]) -> RequestContext:
+    async def build(
+        request: Request, principal: Annotated[Principal, Depends(guard)]
+    ) -> RequestContext:
         return RequestContext(
             principal=principal,
             request_id=getattr(request.state, "request_id", None),

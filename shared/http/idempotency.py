@@ -17,6 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -59,13 +60,19 @@ class StoredResponse:
 
 
 def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """A hash of the request; JSON bodies are canonicalised so key order does not matter."""
+    """A hash of the request; JSON bodies are canonicalised so key order does not matter.
+
+    Numbers with a fraction are read as `Decimal`, never float, so two quantities that
+    differ only past float precision are two different requests.
+    """
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
-        canonical = body
+        document = json.loads(body, parse_float=Decimal)
+        canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+        encoded = canonical.encode()
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        encoded = body
     digest = hashlib.sha256()
-    for part in (method.upper().encode(), path.encode(), query.encode(), canonical):
+    for part in (method.upper().encode(), path.encode(), query.encode(), encoded):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

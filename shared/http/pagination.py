@@ -15,6 +15,7 @@ from shared.errors import FieldError, InvalidInput
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+_MIN_INT64, _MAX_INT64 = -(2**63), 2**63 - 1
 
 
 class Page(BaseModel, Generic[T]):
@@ -33,11 +34,11 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput(
             "the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")]
         ) from exc
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not values:  # cursors we issue are never empty
         raise InvalidInput("the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")])
     return values
 
@@ -65,8 +66,13 @@ def next_cursor(rows: Sequence[Any], limit: int, key: Any) -> tuple[list[Any], s
 def cursor_int(values: list[Any], index: int = 0) -> int:
     """The integer at `index` of a decoded cursor; a tampered cursor is 422, never 500."""
     try:
-        return int(values[index])
-    except (IndexError, TypeError, ValueError) as exc:
+        value = int(values[index])
+    except (IndexError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidInput(
             "the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")]
         ) from exc
+    if not _MIN_INT64 <= value <= _MAX_INT64:  # the databases' BIGINT range
+        raise InvalidInput(
+            "the cursor is not valid", errors=[FieldError("query.cursor", "out of range")]
+        )
+    return value

@@ -14,6 +14,9 @@ from shared.errors import FieldError, ProblemError
 from shared.logging import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+#: FastAPI's 400 for a body it cannot decode (e.g. invalid UTF-8).
+BODY_PARSE_ERROR = "There was an error parsing the body"
 log = get_logger(__name__)
 
 
@@ -142,6 +145,13 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         detail = f"no route matches {request.method} {request.url.path}"
     if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}"
+    if exc.status_code == 400 and detail == BODY_PARSE_ERROR:
+        # bad input is 422 everywhere, whatever layer noticed it
+        return problem_response(
+            request, status=422, code="validation_error", title="The request is not valid",
+            detail="the body is not valid JSON",
+            errors=[FieldError("body", "not valid UTF-8 JSON", "json_invalid")],
+        )
     return problem_response(
         request, status=exc.status_code, code=code, title=title, detail=detail,
         headers=dict(exc.headers) if exc.headers else None,
@@ -149,10 +159,14 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", path=request.url.path, error=repr(exc))
+    # Starlette runs this outermost, after RequestContextMiddleware has finished: the
+    # request id must be added to the log line and the response headers here.
+    request_id = getattr(request.state, "request_id", None)
+    log.exception("unhandled_error", path=request.url.path, error=repr(exc), request_id=request_id)
     return problem_response(
         request, status=500, code="internal_error", title="Internal server error",
         detail="an unexpected error occurred; the request id identifies it in the logs",
+        headers={"X-Request-ID": request_id} if request_id else None,
     )
 
 
@@ -167,9 +181,43 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries documenting problem+json for the given statuses."""
     return {
         status: {
-            "model": Problem,
             "description": _STATUS_CODES.get(status, ("", "Error"))[1],
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
         }
         for status in statuses
     }
+
+
+def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make every error response of an OpenAPI document problem+json.
+
+    FastAPI documents its own 422 as `application/json` HTTPValidationError; the
+    handlers above answer every error as problem+json, so the document says so too.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, definition in problem.pop("$defs", {}).items():
+        components[name] = definition
+    components["Problem"] = problem
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if str(status)[:1] in ("4", "5"):
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
+def install_problem_openapi(app: FastAPI) -> None:
+    """Post-process `app.openapi()` with `problem_openapi` (cached like FastAPI's own)."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_openapi(original())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

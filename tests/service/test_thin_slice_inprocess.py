@@ -133,18 +133,20 @@ async def test_receipt_reaches_balance_ledger_and_trace(wired: Slice) -> None:
         (b["location_code"], b["lot_number"], b["quality_state"], b["stage"], b["quantity"])
         for b in balances
     ] == [(location, lot, "pending_inspection", "raw", "5000")]
-    found = []
-    while time.monotonic() - posted_at < 1.0 and not found:
+    found, history = [], []
+    while time.monotonic() - posted_at < 1.0 and not history:
         page = await wired.trace.get(
             "/v1/genealogy/lots", params={"item_code": item, "lot_number": lot}
         )
         found = page.json()["items"]
-        if not found:
+        if found:  # the lot comes first (LotCreated), its receipt right after
+            detail = (await wired.trace.get(f"/v1/genealogy/lots/{found[0]['id']}")).json()
+            history = detail["history"]
+        if not history:
             await asyncio.sleep(0.02)
     assert found, "the lot did not reach trace within a second"
     assert found[0]["supplier"] == "Yageo"
-    detail = (await wired.trace.get(f"/v1/genealogy/lots/{found[0]['id']}")).json()
-    assert [(h["event_type"], h["quantity"]) for h in detail["history"]] == [
+    assert [(h["event_type"], h["quantity"]) for h in history] == [
         ("ReceiptPosted", "5000")
     ]
 

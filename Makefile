@@ -1,0 +1,69 @@
+# Two commands matter: `make run` and `make test`. Everything installs itself first.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install; pyproject.toml or constraints.txt newer => reinstall.
+STAMP := $(VENV)/.installed
+RUN_ARGS ?=
+PYTEST_ARGS ?=
+BENCH_ARGS ?=
+
+# Passed through to the tests only when set (an empty TEST_DATABASE_URL would be wrong).
+ifdef TEST_DATABASE_URL
+export TEST_DATABASE_URL
+endif
+ifdef REQUIRE_POSTGRES
+export REQUIRE_POSTGRES
+endif
+
+.PHONY: help run install test lint openapi openapi-check bench clean distclean
+
+help:
+	@echo "make run      install if needed, migrate, start all six services (gateway :8000)"
+	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
+	@echo "make lint     ruff check, mypy, import-linter"
+	@echo "make openapi  write openapi/<service>.json from the code"
+	@echo "make bench    gateway overhead benchmark (results in bench/results/)"
+	@echo "make clean    caches and build files; make distclean also removes .venv and var/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m tools.run $(RUN_ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	@status=0; \
+	echo "== ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "== mypy"; $(BIN)/mypy || status=1; \
+	echo "== import-linter"; $(BIN)/lint-imports || status=1; \
+	exit $$status
+
+openapi: $(STAMP)
+	$(BIN)/python -m tools.openapi
+
+openapi-check: $(STAMP)
+	$(BIN)/python -m tools.openapi --check
+
+bench: $(STAMP)
+	$(BIN)/python bench/gateway_overhead.py $(BENCH_ARGS)
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build \
+		*.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) var
