@@ -84,7 +84,9 @@ def filter_readable(data: Any, model: type[BaseModel], principal: Principal) -> 
     return data
 
 
-def forbidden_writes(body: BaseModel, principal: Principal, prefix: str = "body") -> list[FieldError]:
+def forbidden_writes(
+    body: BaseModel, principal: Principal, prefix: str = "body"
+) -> list[FieldError]:
     """Every field set in `body` (recursively) that `principal` may not write."""
     errors: list[FieldError] = []
     for name in sorted(body.model_fields_set):

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-
 _EXACT = Context(prec=MAX_PREC)
 
 #: Auto-incrementing 64-bit id: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.

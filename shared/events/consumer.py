@@ -101,7 +101,8 @@ class FeedConsumer:
             async with uow:
                 done = await uow.session.scalar(
                     select(processed_events.c.seq).where(
-                        processed_events.c.source == self.source, processed_events.c.seq == event.seq
+                        processed_events.c.source == self.source,
+                        processed_events.c.seq == event.seq,
                     )
                 )
                 if done is not None:  # applied before (the cursor was lost): just move on

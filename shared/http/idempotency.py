@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.db.database import Database
 from shared.db.tables import idempotency_keys
 from shared.db.types import utcnow
-from shared.errors import IdempotencyInProgress, IdempotencyKeyReused, InvalidInput, FieldError
+from shared.errors import FieldError, IdempotencyInProgress, IdempotencyKeyReused, InvalidInput
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"

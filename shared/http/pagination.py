@@ -1,4 +1,4 @@
-"""Cursor pagination: opaque cursors over a unique, ordered key (`limit`, `cursor`, `next_cursor`)."""
+"""Cursor pagination over a unique, ordered key: `limit`, `cursor`, `next_cursor`."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
             "the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")]
         ) from exc
     if not isinstance(values, list) or not values:  # cursors we issue are never empty
-        raise InvalidInput("the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")])
+        raise InvalidInput(
+            "the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")]
+        )
     return values
 
 

@@ -97,7 +97,9 @@ def test_movements_conserve_quantity(raw: list[tuple[Decimal, str, str]]) -> Non
 
 
 @given(st.lists(quantities, min_size=1, max_size=20), st.lists(quantities, max_size=20))
-def test_applied_balances_never_go_below_zero(receipts: list[Decimal], issues: list[Decimal]) -> None:
+def test_applied_balances_never_go_below_zero(
+    receipts: list[Decimal], issues: list[Decimal]
+) -> None:
     key = BalanceKey("R1", "A", "L1", PENDING)
     balance: dict[BalanceKey, Decimal] = {}
     expected = Decimal(0)
