@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,8 @@ class Claim:
     principal: str
     key: str
     request_hash: str
+    #: The claim's lock deadline doubles as its owner token: a takeover sets a new one.
+    locked_until: datetime
 
 
 @dataclass(slots=True)
@@ -143,7 +145,7 @@ class IdempotencyStore:
                 raise IdempotencyInProgress(
                     "another request with this Idempotency-Key has just started"
                 ) from exc
-        return Claim(principal, key, fingerprint)
+        return Claim(principal, key, fingerprint, values["locked_until"])
 
     def _decide(self, row: Any, fingerprint: str) -> StoredResponse | None:
         if row is None:
@@ -187,9 +189,13 @@ class IdempotencyStore:
             for name, value in response.headers.items()
             if name.lower() in _REPLAYED_HEADERS
         }
-        await session.execute(
+        result = await session.execute(
             update(idempotency_keys)
-            .where(self._row(claim.principal, claim.key))
+            .where(
+                self._row(claim.principal, claim.key),
+                idempotency_keys.c.state == IN_PROGRESS,
+                idempotency_keys.c.locked_until == claim.locked_until,
+            )
             .values(
                 state=COMPLETED,
                 response_status=response.status_code,
@@ -197,6 +203,12 @@ class IdempotencyStore:
                 response_headers=headers,
             )
         )
+        if getattr(result, "rowcount", 1) != 1:
+            # another request took the key over after our lock ran out: it owns the
+            # outcome, so this transaction must not commit its change as well
+            raise IdempotencyInProgress(
+                "this request outlived its Idempotency-Key lock and another took the key over"
+            )
 
     async def release(self, claim: Claim) -> None:
         """Forget a claim whose command failed, so the same key can be tried again."""
@@ -205,6 +217,7 @@ class IdempotencyStore:
                 delete(idempotency_keys).where(
                     self._row(claim.principal, claim.key),
                     idempotency_keys.c.state == IN_PROGRESS,
+                    idempotency_keys.c.locked_until == claim.locked_until,
                 )
             )
 

@@ -10,11 +10,13 @@ from datetime import timedelta
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import insert, select, update
 
 from shared.db.tables import audit_log, events, idempotency_keys
 from shared.db.types import utcnow
-from shared.http.idempotency import IdempotencyStore, request_fingerprint
+from shared.errors import IdempotencyInProgress
+from shared.http.idempotency import Claim, IdempotencyStore, request_fingerprint
 from tests.conftest import auth
 from tests.service.shared_support import (
     Controls,
@@ -224,3 +226,19 @@ async def test_bad_keys_and_unkeyed_posts(service) -> None:
     assert [r.status_code for r in plain] == [201, 201]
     assert app.state.controls.executions == 2
     assert (await _counts(url))[3] == 0
+
+
+async def test_a_request_that_lost_its_claim_cannot_complete_or_release_it(service) -> None:
+    """The slow original of a taken-over key must not store its response or drop the claim."""
+    app, _client, url = service
+    await _plant_claim(url, widget_body(), timedelta(minutes=1))  # the taker-over's claim
+    [row] = await _rows(url)
+    stale = Claim("user:tester", KEY["Idempotency-Key"], row["request_hash"],
+                  row["locked_until"] - timedelta(minutes=2))  # the original's old deadline
+    store: IdempotencyStore = app.state.idempotency
+    with pytest.raises(IdempotencyInProgress):
+        async with app.state.db.sessionmaker() as session, session.begin():
+            await store.complete(session, stale, JSONResponse({"id": 1}, status_code=201))
+    await store.release(stale)
+    [after] = await _rows(url)
+    assert after["state"] == "in_progress" and after["locked_until"] == row["locked_until"]
