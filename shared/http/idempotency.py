@@ -117,12 +117,13 @@ class IdempotencyStore:
             if decided is not None:
                 return decided
             now = utcnow()
+            locked_until = now + self.lock
             values = {
                 "request_hash": fingerprint,
                 "method": request.method,
                 "path": request.url.path,
                 "state": IN_PROGRESS,
-                "locked_until": now + self.lock,
+                "locked_until": locked_until,
                 "response_status": None,
                 "response_body": None,
                 "response_headers": None,
@@ -145,7 +146,7 @@ class IdempotencyStore:
                 raise IdempotencyInProgress(
                     "another request with this Idempotency-Key has just started"
                 ) from exc
-        return Claim(principal, key, fingerprint, values["locked_until"])
+        return Claim(principal, key, fingerprint, locked_until)
 
     def _decide(self, row: Any, fingerprint: str) -> StoredResponse | None:
         if row is None:

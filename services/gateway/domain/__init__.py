@@ -1,0 +1,2 @@
+"""Pure gateway rules: route matching, token buckets, password policy, API key format,
+OpenAPI merging. No I/O, no web framework, no ORM."""

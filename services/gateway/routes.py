@@ -1,0 +1,31 @@
+"""The routing table: which service owns each public path prefix.
+
+A later service (or a new resource of an existing one) adds its prefixes here, under
+its name; nothing else in the gateway changes. The longest matching prefix wins and a
+prefix has exactly one owner. Every service is also reachable whole at
+`/services/<name>/...` (see `domain.routing`), which needs no entry here.
+"""
+
+from __future__ import annotations
+
+from services.gateway.domain.routing import Route, build_table
+
+#: Public `/v1/...` prefixes per owning service.
+PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
+    "catalog": ("/v1/items", "/v1/units", "/v1/boms", "/v1/routings"),
+    "stock": ("/v1/locations", "/v1/lots", "/v1/receipts", "/v1/balances", "/v1/movements"),
+    "mrp": ("/v1/demands", "/v1/work-orders", "/v1/purchase-orders", "/v1/mrp-runs"),
+    "trace": ("/v1/genealogy",),
+    "workflow": ("/v1/approvals", "/v1/flows", "/v1/tasks", "/v1/rules"),
+}
+
+#: Paths the gateway answers itself; no service may claim them.
+GATEWAY_PREFIXES = (
+    "/v1/auth", "/v1/users", "/v1/api-keys", "/v1/audit", "/healthz", "/readyz", "/metrics",
+    "/openapi.json", "/docs", "/services",
+)
+
+ROUTE_TABLE: tuple[Route, ...] = build_table(PUBLIC_PREFIXES)
+
+#: Services the gateway fronts, in a stable order (health, OpenAPI).
+UPSTREAM_SERVICES: tuple[str, ...] = tuple(PUBLIC_PREFIXES)
