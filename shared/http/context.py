@@ -22,7 +22,7 @@ from shared.settings import ServiceSettings
 _bearer = HTTPBearer(auto_error=False, description="Internal token signed by the gateway")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
