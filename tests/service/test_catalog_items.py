@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -101,3 +102,25 @@ async def test_roles_are_enforced(catalog: httpx.AsyncClient) -> None:
     assert no_token.status_code == 401
     qc = await catalog.post("/v1/items", json=item_body(), headers=auth("qc"))
     assert qc.status_code == 403 and qc.json()["code"] == "forbidden"
+
+
+async def test_list_pages_with_cursor_and_filters(catalog: httpx.AsyncClient) -> None:
+    codes = [
+        (
+            await catalog.post("/v1/items", json=item_body(code=f"PG-{n}-{uuid.uuid4().hex[:6]}"))
+        ).json()["code"]
+        for n in range(3)
+    ]
+    await catalog.post("/v1/items", json=item_body(item_type="finished_good"))
+    first = (await catalog.get("/v1/items", params={"limit": 2, "code_prefix": "PG-"})).json()
+    assert [i["code"] for i in first["items"]] == codes[:2] and first["next_cursor"]
+    rest = (
+        await catalog.get(
+            "/v1/items", params={"limit": 2, "code_prefix": "PG-", "cursor": first["next_cursor"]}
+        )
+    ).json()
+    assert [i["code"] for i in rest["items"]] == codes[2:] and rest["next_cursor"] is None
+    goods = (await catalog.get("/v1/items", params={"item_type": "finished_good"})).json()
+    assert [i["item_type"] for i in goods["items"]] == ["finished_good"]
+    bad = await catalog.get("/v1/items", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"

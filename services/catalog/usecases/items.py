@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.catalog.db.models import Item
 from services.catalog.domain.items import ItemType, default_procurement
 from services.catalog.schemas import ItemCreate, ItemOut, ItemUpdate
+from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import AlreadyExists, FieldError, NotFound, PreconditionFailed
-from shared.http.pagination import PageParams, cursor_int, next_cursor
+from shared.http.pagination import PageParams
 
 
 def to_out(item: Item) -> ItemOut:
@@ -86,15 +87,10 @@ async def get_item_by_code(session: AsyncSession, code: str) -> ItemOut:
 async def list_items(
     session: AsyncSession, page: PageParams, *, item_type: str | None, code_prefix: str | None
 ) -> tuple[list[ItemOut], str | None]:
-    query = select(Item).order_by(Item.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(Item.id > cursor_int(page.cursor))
-    if item_type:
-        query = query.where(Item.item_type == item_type)
+    query = where_equal(select(Item), {Item.item_type: item_type})
     if code_prefix:
         query = query.where(Item.code.startswith(code_prefix, autoescape=True))
-    rows = (await session.scalars(query)).all()
-    items, cursor = next_cursor(rows, page.limit, key=lambda item: [item.id])
+    items, cursor = await page_by_id(session, query, Item.id, page)
     return [to_out(item) for item in items], cursor
 
 

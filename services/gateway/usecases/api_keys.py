@@ -18,10 +18,11 @@ from services.gateway.domain.api_keys import (
 from services.gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut
 from shared.auth.principal import Principal
 from shared.db.database import Database
+from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import NotFound
-from shared.http.pagination import PageParams, cursor_int, next_cursor
+from shared.http.pagination import PageParams
 
 SECRET_BYTES = 32
 
@@ -72,13 +73,10 @@ async def revoke_api_key(uow: UnitOfWork, key_id: int) -> None:
 async def list_api_keys(
     session: AsyncSession, page: PageParams, *, include_revoked: bool
 ) -> tuple[list[ApiKeyOut], str | None]:
-    query = select(ApiKey).order_by(ApiKey.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(ApiKey.id > cursor_int(page.cursor))
+    query = select(ApiKey)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
-    rows = (await session.scalars(query)).all()
-    keys, cursor = next_cursor(rows, page.limit, key=lambda key: [key.id])
+    keys, cursor = await page_by_id(session, query, ApiKey.id, page)
     return [to_out(key) for key in keys], cursor
 
 

@@ -12,10 +12,11 @@ from services.gateway.hashing import hash_password, verify_password
 from services.gateway.schemas import UserCreate, UserOut
 from shared.auth.principal import ADMIN, Principal
 from shared.db.database import Database
+from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import AlreadyExists, FieldError, InvalidInput
-from shared.http.pagination import PageParams, cursor_int, next_cursor
+from shared.http.pagination import PageParams
 
 
 def to_out(user: User) -> UserOut:
@@ -58,11 +59,7 @@ async def create_user(uow: UnitOfWork, data: UserCreate, password_hash: str) -> 
 
 
 async def list_users(session: AsyncSession, page: PageParams) -> tuple[list[UserOut], str | None]:
-    query = select(User).order_by(User.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(User.id > cursor_int(page.cursor))
-    rows = (await session.scalars(query)).all()
-    users, cursor = next_cursor(rows, page.limit, key=lambda user: [user.id])
+    users, cursor = await page_by_id(session, select(User), User.id, page)
     return [to_out(user) for user in users], cursor
 
 

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.stock.db.models import Location
 from services.stock.db.queries import location_by_code, locations_by_ids
 from services.stock.schemas import PHYSICAL_TYPES, LocationCreate, LocationOut
+from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound
-from shared.http.pagination import PageParams, cursor_int, next_cursor
+from shared.http.pagination import PageParams
 
 
 def to_out(location: Location, parent: Location | None) -> LocationOut:
@@ -81,15 +82,10 @@ async def get_location(
 async def list_locations(
     session: AsyncSession, page: PageParams, *, location_type: str | None, include_virtual: bool
 ) -> tuple[list[LocationOut], str | None]:
-    query = select(Location).order_by(Location.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(Location.id > cursor_int(page.cursor))
-    if location_type:
-        query = query.where(Location.location_type == location_type)
+    query = where_equal(select(Location), {Location.location_type: location_type})
     if not include_virtual:
         query = query.where(Location.is_virtual.is_(False))
-    rows = list((await session.scalars(query)).all())
-    items, cursor = next_cursor(rows, page.limit, key=lambda loc: [loc.id])
+    items, cursor = await page_by_id(session, query, Location.id, page)
     parents = await locations_by_ids(session, [loc.parent_id for loc in items if loc.parent_id])
     return [to_out(loc, parents.get(loc.parent_id or 0)) for loc in items], cursor
 

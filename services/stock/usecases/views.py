@@ -10,8 +10,9 @@ from services.stock.db.queries import location_by_code, locations_by_ids, lots_b
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import BalanceOut, LotOut, MovementOut
 from services.stock.usecases.receipts import lot_out, movement_out
+from shared.db.paging import page_by_id, where_equal
 from shared.errors import NotFound
-from shared.http.pagination import PageParams, cursor_int, next_cursor
+from shared.http.pagination import PageParams
 
 
 async def _location_id(session: AsyncSession, code: str | None) -> int | None:
@@ -32,24 +33,20 @@ async def list_balances(
     stage: Stage | None,
     include_zero: bool,
 ) -> tuple[list[BalanceOut], str | None]:
-    query = select(Balance).order_by(Balance.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(Balance.id > cursor_int(page.cursor))
-    if item_code:
-        query = query.where(Balance.item_code == item_code)
-    location_id = await _location_id(session, location_code)
-    if location_id is not None:
-        query = query.where(Balance.location_id == location_id)
-    if lot_number is not None:
+    query = where_equal(
+        select(Balance),
+        {
+            Balance.item_code: item_code,
+            Balance.location_id: await _location_id(session, location_code),
+            Balance.quality_state: quality_state.value if quality_state else None,
+            Balance.stage: stage.value if stage else None,
+        },
+    )
+    if lot_number is not None:  # "" asks for the stock without a lot
         query = query.where(Balance.lot_key == lot_number)
-    if quality_state:
-        query = query.where(Balance.quality_state == quality_state.value)
-    if stage:
-        query = query.where(Balance.stage == stage.value)
     if not include_zero:
         query = query.where(Balance.quantity != 0)
-    rows = list((await session.scalars(query)).all())
-    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    items, cursor = await page_by_id(session, query, Balance.id, page)
     locations = await locations_by_ids(session, [row.location_id for row in items])
     return [_balance_out(row, locations) for row in items], cursor
 
@@ -75,23 +72,19 @@ async def list_movements(
     document_type: str | None,
     lot_number: str | None,
 ) -> tuple[list[MovementOut], str | None]:
-    query = select(MovementRow).order_by(MovementRow.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(MovementRow.id > cursor_int(page.cursor))
-    if item_code:
-        query = query.where(MovementRow.item_code == item_code)
+    query = where_equal(
+        select(MovementRow),
+        {MovementRow.item_code: item_code, MovementRow.document_type: document_type},
+    )
     location_id = await _location_id(session, location_code)
     if location_id is not None:
         query = query.where(
             (MovementRow.from_location_id == location_id)
             | (MovementRow.to_location_id == location_id)
         )
-    if document_type:
-        query = query.where(MovementRow.document_type == document_type)
-    if lot_number is not None:
+    if lot_number:
         query = query.join(Lot, Lot.id == MovementRow.lot_id).where(Lot.lot_number == lot_number)
-    rows = list((await session.scalars(query)).all())
-    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    items, cursor = await page_by_id(session, query, MovementRow.id, page)
     locations = await locations_by_ids(
         session, [r.from_location_id for r in items] + [r.to_location_id for r in items]
     )
@@ -107,17 +100,10 @@ async def list_lots(
     lot_number: str | None,
     supplier: str | None,
 ) -> tuple[list[LotOut], str | None]:
-    query = select(Lot).order_by(Lot.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(Lot.id > cursor_int(page.cursor))
-    if item_code:
-        query = query.where(Lot.item_code == item_code)
-    if lot_number:
-        query = query.where(Lot.lot_number == lot_number)
-    if supplier:
-        query = query.where(Lot.supplier == supplier)
-    rows = list((await session.scalars(query)).all())
-    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    query = where_equal(
+        select(Lot), {Lot.item_code: item_code, Lot.lot_number: lot_number, Lot.supplier: supplier}
+    )
+    items, cursor = await page_by_id(session, query, Lot.id, page)
     return [lot_out(row) for row in items], cursor
 
 

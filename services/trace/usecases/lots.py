@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.trace.db.models import LotHistory, TraceLot
 from services.trace.schemas import LotHistoryOut, TraceLotDetail, TraceLotOut
+from shared.db.paging import page_by_id, where_equal
 from shared.errors import NotFound
-from shared.http.pagination import PageParams, cursor_int, next_cursor
+from shared.http.pagination import PageParams
 
 
 async def list_lots(
@@ -19,17 +20,15 @@ async def list_lots(
     lot_number: str | None,
     supplier: str | None,
 ) -> tuple[list[TraceLotOut], str | None]:
-    query = select(TraceLot).order_by(TraceLot.id).limit(page.limit + 1)
-    if page.cursor:
-        query = query.where(TraceLot.id > cursor_int(page.cursor))
-    if item_code:
-        query = query.where(TraceLot.item_code == item_code)
-    if lot_number:
-        query = query.where(TraceLot.lot_number == lot_number)
-    if supplier:
-        query = query.where(TraceLot.supplier == supplier)
-    rows = list((await session.scalars(query)).all())
-    items, cursor = next_cursor(rows, page.limit, key=lambda row: [row.id])
+    query = where_equal(
+        select(TraceLot),
+        {
+            TraceLot.item_code: item_code,
+            TraceLot.lot_number: lot_number,
+            TraceLot.supplier: supplier,
+        },
+    )
+    items, cursor = await page_by_id(session, query, TraceLot.id, page)
     return [TraceLotOut.model_validate(row, from_attributes=True) for row in items], cursor
 
 
