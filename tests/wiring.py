@@ -10,19 +10,25 @@ from fastapi import FastAPI
 
 
 class HostRoutingTransport(httpx.AsyncBaseTransport):
-    """Sends `http://<name>/...` to the in-process app registered as `<name>`."""
+    """Sends `http://<name>/...` to the in-process app registered as `<name>`.
+
+    An unknown host is a service that is down (connect error). Every request is kept in
+    `requests`, so tests can see who called whom.
+    """
 
     def __init__(self) -> None:
-        self.apps: dict[str, httpx.ASGITransport] = {}
+        self.apps: dict[str, FastAPI] = {}
+        self.requests: list[httpx.Request] = []
 
     def register(self, name: str, app: FastAPI) -> None:
-        self.apps[name] = httpx.ASGITransport(app=app)
+        self.apps[name] = app
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        transport = self.apps.get(request.url.host)
-        if transport is None:
-            raise httpx.ConnectError(f"no app for host {request.url.host}", request=request)
-        return await transport.handle_async_request(request)
+        self.requests.append(request)
+        app = self.apps.get(request.url.host)
+        if app is None:
+            raise httpx.ConnectError(f"no app at {request.url.host}", request=request)
+        return await httpx.ASGITransport(app=app).handle_async_request(request)
 
 
 @asynccontextmanager

@@ -32,6 +32,7 @@ from shared.http.commands import render, run_command
 from shared.http.context import RequestContext, request_context
 from shared.policy import restricted
 from tests.conftest import TEST_SECRET, running
+from tests.wiring import HostRoutingTransport
 
 test_metadata = MetaData()
 
@@ -103,12 +104,14 @@ async def create_widget(uow: UnitOfWork, body: WidgetIn, controls: Controls) -> 
     async with uow:
         controls.executions += 1
         result = await uow.session.execute(
-            insert(widgets).values(name=body.name, qty=body.qty, cost=body.cost,
-                                   created_at=utcnow()).returning(widgets.c.id)
+            insert(widgets)
+            .values(name=body.name, qty=body.qty, cost=body.cost, created_at=utcnow())
+            .returning(widgets.c.id)
         )
         widget_id = int(result.scalar_one())
-        out = WidgetOut(id=widget_id, name=body.name, qty=body.qty, cost=body.cost,
-                        notes=body.notes)
+        out = WidgetOut(
+            id=widget_id, name=body.name, qty=body.qty, cost=body.cost, notes=body.notes
+        )
         await uow.audit("create", "widget", str(widget_id), after=out.model_dump(mode="json"))
         for index in range(body.events):
             uow.emit("WidgetCreated", "widget", str(widget_id), {"name": body.name, "n": index})
@@ -137,14 +140,24 @@ def widget_router() -> APIRouter:
     @router.post("", status_code=201, response_model=WidgetOut)
     async def post_widget(ctx: Editor, body: WidgetIn, request: Request) -> Response:
         controls: Controls = request.app.state.controls
-        return await run_command(ctx, lambda uow: create_widget(uow, body, controls),
-                                 body=body, status_code=201, headers=_headers)
+        return await run_command(
+            ctx,
+            lambda uow: create_widget(uow, body, controls),
+            body=body,
+            status_code=201,
+            headers=_headers,
+        )
 
     @router.post("/copies", status_code=201, response_model=WidgetOut)
     async def post_copy(ctx: Editor, body: WidgetIn, request: Request) -> Response:
         controls: Controls = request.app.state.controls
-        return await run_command(ctx, lambda uow: create_widget(uow, body, controls),
-                                 body=body, status_code=201, headers=_headers)
+        return await run_command(
+            ctx,
+            lambda uow: create_widget(uow, body, controls),
+            body=body,
+            status_code=201,
+            headers=_headers,
+        )
 
     @router.get("/{widget_id}", response_model=WidgetOut)
     async def get_widget(ctx: Reader, widget_id: Annotated[int, Path(ge=1)]) -> Response:
@@ -152,15 +165,26 @@ def widget_router() -> APIRouter:
             row = (await session.execute(select(widgets).where(widgets.c.id == widget_id))).first()
         if row is None:
             raise NotFound(f"widget {widget_id} does not exist")
-        return render(ctx, WidgetOut(id=row.id, name=row.name, qty=row.qty, cost=row.cost,
-                                     notes=[Note(text="n", secret="s")]))
+        return render(
+            ctx,
+            WidgetOut(
+                id=row.id,
+                name=row.name,
+                qty=row.qty,
+                cost=row.cost,
+                notes=[Note(text="n", secret="s")],
+            ),
+        )
 
     return router
 
 
 def settings_for(url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"database_url": url, "internal_token_secret": TEST_SECRET,
-                              "run_background_tasks": False}
+    values: dict[str, Any] = {
+        "database_url": url,
+        "internal_token_secret": TEST_SECRET,
+        "run_background_tasks": False,
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -173,8 +197,12 @@ def widget_app(
     **overrides: Any,
 ) -> FastAPI:
     app = create_service_app(
-        settings_for(url, **overrides), title="Widgets", description="shared/ test service",
-        routers=[widget_router()], subscriptions=subscriptions or [], http_transport=transport,
+        settings_for(url, **overrides),
+        title="Widgets",
+        description="shared/ test service",
+        routers=[widget_router()],
+        subscriptions=subscriptions or [],
+        http_transport=transport,
     )
     app.state.controls = Controls()
     return app
@@ -202,16 +230,5 @@ def widget_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-class AppsTransport(httpx.AsyncBaseTransport):
-    """Routes requests to in-process apps by host name, recording each request."""
-
-    def __init__(self) -> None:
-        self.apps: dict[str, FastAPI] = {}
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        app = self.apps.get(request.url.host)
-        if app is None:
-            raise httpx.ConnectError(f"no app at {request.url.host}", request=request)
-        return await httpx.ASGITransport(app=app).handle_async_request(request)
+#: Kept under the name these tests use.
+AppsTransport = HostRoutingTransport
