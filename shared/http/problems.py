@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import FieldError, ProblemError
@@ -52,6 +53,7 @@ _STATUS_CODES = {
     422: ("validation_error", "The request is not valid"),
     429: ("rate_limited", "Too many requests"),
     500: ("internal_error", "Internal server error"),
+    502: ("upstream_error", "Another service answered with an error"),
     503: ("service_unavailable", "Service unavailable"),
 }
 
@@ -170,8 +172,37 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: Driver errors that mean "the database is busy, try again": SQLite's lock timeout,
+#: PostgreSQL's deadlock, lock-not-available and serialization failures.
+_TRANSIENT_DB_ERRORS = (
+    "database is locked",
+    "DeadlockDetectedError",
+    "LockNotAvailableError",
+    "SerializationError",
+)
+
+
+def is_transient_db_error(exc: DBAPIError) -> bool:
+    original = exc.orig
+    text = f"{type(original).__name__} {original}" if original is not None else str(exc)
+    return any(marker in text for marker in _TRANSIENT_DB_ERRORS)
+
+
+async def _on_db_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not is_transient_db_error(exc):
+        return await _on_unexpected(request, exc)
+    log.warning("database_busy", path=request.url.path, error=repr(exc.orig))
+    return problem_response(
+        request, status=503, code="database_busy", title="The database is busy",
+        detail="the change was rolled back because of a lock conflict; retry it",
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(DBAPIError, _on_db_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)

@@ -149,3 +149,18 @@ def test_problem_responses_document_problem_json() -> None:
     for status in (401, 409):
         schema = documented[status]["content"][PROBLEM_MEDIA_TYPE]["schema"]
         assert schema == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_lock_conflicts_are_transient_and_other_db_errors_are_not() -> None:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from shared.http.problems import is_transient_db_error
+
+    class DeadlockDetectedError(Exception):
+        pass
+
+    locked = OperationalError("UPDATE x", {}, Exception("database is locked"))
+    deadlock = DBAPIError("UPDATE x", {}, DeadlockDetectedError("deadlock detected"))
+    broken = OperationalError("SELECT", {}, Exception("no such table: items"))
+    assert is_transient_db_error(locked) and is_transient_db_error(deadlock)
+    assert not is_transient_db_error(broken)
