@@ -15,6 +15,7 @@ from shared.errors import FieldError, InvalidInput, PreconditionRequired
 from shared.http.commands import render, run_command
 from shared.http.context import RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
@@ -80,7 +81,7 @@ async def get_item_by_code(ctx: Reader, code: Annotated[str, Path(max_length=64)
     operation_id="get_item",
     responses=problem_responses(401, 404, 422),
 )
-async def get_item(ctx: Reader, item_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+async def get_item(ctx: Reader, item_id: IdPath) -> Response:
     """Read an item by id."""
     async with ctx.db.read() as session:
         item = await usecases.get_item(session, item_id)
@@ -95,7 +96,7 @@ async def get_item(ctx: Reader, item_id: Annotated[int, Path(ge=1, le=2**62)]) -
 )
 async def update_item(
     ctx: Editor,
-    item_id: Annotated[int, Path(ge=1, le=2**62)],
+    item_id: IdPath,
     body: ItemUpdate,
     if_match: Annotated[str | None, Header(description="ETag of the version you read")] = None,
 ) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from services.gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage
@@ -13,6 +13,7 @@ from services.gateway.usecases import api_keys as usecases
 from shared.http.commands import render
 from shared.http.context import RequestContext
 from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 from shared.policy import check_writable
 
@@ -48,7 +49,7 @@ async def list_api_keys(
 
 @router.delete("/{key_id}", status_code=204, operation_id="revoke_api_key",
                responses=problem_responses(401, 403, 404, 422, 429))
-async def revoke_api_key(ctx: Admin, key_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+async def revoke_api_key(ctx: Admin, key_id: IdPath) -> Response:
     """Revoke an API key for good (revoking twice is harmless)."""
     await usecases.revoke_api_key(ctx.uow(), key_id)
     authenticator: Authenticator = ctx.request.app.state.authenticator

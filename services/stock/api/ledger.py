@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Reader
@@ -13,6 +13,7 @@ from services.stock.schemas import BalancePage, LotOut, LotPage, MovementPage
 from services.stock.usecases import views
 from shared.http.commands import render
 from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["ledger"])
@@ -104,7 +105,7 @@ async def list_lots(
     operation_id="get_lot",
     responses=problem_responses(401, 404, 422),
 )
-async def get_lot(ctx: Reader, lot_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+async def get_lot(ctx: Reader, lot_id: IdPath) -> Response:
     """Read a lot by id."""
     async with ctx.db.read() as session:
         return render(ctx, await views.get_lot(session, lot_id))

@@ -13,6 +13,7 @@ from services.stock.schemas import LocationCreate, LocationOut, LocationPage
 from services.stock.usecases import locations as usecases
 from shared.http.commands import render, run_command
 from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/locations", tags=["locations"])
@@ -73,7 +74,7 @@ async def get_location_by_code(ctx: Reader, code: Annotated[str, Path(max_length
     operation_id="get_location",
     responses=problem_responses(401, 404, 422),
 )
-async def get_location(ctx: Reader, location_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+async def get_location(ctx: Reader, location_id: IdPath) -> Response:
     """Read a location by id."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_location(session, location_id=location_id))

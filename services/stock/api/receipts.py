@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Reader, Warehouse
 from services.stock.schemas import ReceiptCreate, ReceiptOut
 from services.stock.usecases import receipts as usecases
 from shared.http.commands import render, run_command
+from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
@@ -39,7 +38,7 @@ async def post_receipt(ctx: Warehouse, catalog: Catalog, body: ReceiptCreate) ->
     operation_id="get_receipt",
     responses=problem_responses(401, 404, 422),
 )
-async def get_receipt(ctx: Reader, receipt_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+async def get_receipt(ctx: Reader, receipt_id: IdPath) -> Response:
     """Read a posted receipt with its movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_receipt(session, receipt_id))

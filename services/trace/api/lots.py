@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.trace.schemas import TraceLotDetail, TraceLotPage
@@ -12,6 +12,7 @@ from services.trace.usecases import lots as usecases
 from shared.http.commands import render
 from shared.http.context import RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/genealogy", tags=["genealogy"])
@@ -46,7 +47,7 @@ async def list_lots(
     operation_id="get_genealogy_lot",
     responses=problem_responses(401, 404, 422),
 )
-async def get_lot(ctx: Reader, lot_id: Annotated[int, Path(ge=1, le=2**62)]) -> Response:
+async def get_lot(ctx: Reader, lot_id: IdPath) -> Response:
     """A lot with everything that happened to it."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_lot(session, lot_id))
