@@ -51,18 +51,25 @@ def _allowed(principal: Principal, roles: frozenset[str] | None) -> bool:
     return roles is None or principal.has_any(roles)
 
 
-def _nested_models(annotation: Any) -> list[type[BaseModel]]:
+def _filter_nested(value: Any, annotation: Any, principal: Principal) -> Any:
+    """Filter `value` as the type `annotation` describes: models, lists, dicts, unions."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
+        return filter_readable(value, annotation, principal)
     origin = typing.get_origin(annotation)
-    if origin is None:
-        return []
-    found: list[type[BaseModel]] = []
-    for arg in typing.get_args(annotation):
-        found.extend(_nested_models(arg))
-    if origin in (types.UnionType, typing.Union) or found:
-        return found
-    return []
+    args = typing.get_args(annotation)
+    if origin in (types.UnionType, typing.Union):
+        models = [arg for arg in args if isinstance(arg, type) and issubclass(arg, BaseModel)]
+        others = [arg for arg in args if arg not in models and arg is not type(None)]
+        for model in models:  # a dict value belongs to the union's model (if only one)
+            value = filter_readable(value, model, principal)
+        for other in others:
+            value = _filter_nested(value, other, principal)
+        return value
+    if origin in (list, tuple, set, frozenset) and isinstance(value, list) and args:
+        return [_filter_nested(item, args[0], principal) for item in value]
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return {key: _filter_nested(item, args[1], principal) for key, item in value.items()}
+    return value
 
 
 def filter_readable(data: Any, model: type[BaseModel], principal: Principal) -> Any:
@@ -79,8 +86,7 @@ def filter_readable(data: Any, model: type[BaseModel], principal: Principal) -> 
             if not _allowed(principal, _roles(info, READ_KEY)):
                 del data[key]
                 continue
-            for nested in _nested_models(info.annotation):
-                data[key] = filter_readable(data[key], nested, principal)
+            data[key] = _filter_nested(data[key], info.annotation, principal)
     return data
 
 
@@ -97,13 +103,20 @@ def forbidden_writes(
         if not _allowed(principal, _roles(info, WRITE_KEY)):
             errors.append(FieldError(path, "your role may not write this field", "forbidden"))
             continue
-        value = getattr(body, name)
-        children = value if isinstance(value, list) else [value]
-        for index, child in enumerate(children):
-            if isinstance(child, BaseModel):
-                child_path = f"{path}.{index}" if isinstance(value, list) else path
-                errors.extend(forbidden_writes(child, principal, child_path))
+        errors.extend(_forbidden_nested(getattr(body, name), principal, path))
     return errors
+
+
+def _forbidden_nested(value: Any, principal: Principal, path: str) -> list[FieldError]:
+    if isinstance(value, BaseModel):
+        return forbidden_writes(value, principal, path)
+    if isinstance(value, (list, tuple)):
+        return [e for i, item in enumerate(value)
+                for e in _forbidden_nested(item, principal, f"{path}.{i}")]
+    if isinstance(value, dict):
+        return [e for key, item in value.items()
+                for e in _forbidden_nested(item, principal, f"{path}.{key}")]
+    return []
 
 
 def check_writable(body: BaseModel, principal: Principal) -> None:

@@ -141,3 +141,24 @@ def test_restricted_publishes_sorted_unique_roles() -> None:
     assert WRITE_KEY not in schema["properties"]["total_cost"]
     field = restricted(read=["b", "a", "b"])
     assert field.json_schema_extra == {READ_KEY: ["a", "b"]}
+
+
+class PriceBook(BaseModel):
+    name: str
+    by_supplier: dict[str, Price] = Field(default_factory=dict)
+    tiers: dict[str, list[Price]] = Field(default_factory=dict)
+
+
+def test_models_inside_dicts_are_filtered_and_checked() -> None:
+    book = PriceBook(
+        name="2026",
+        by_supplier={"yageo": Price(supplier="Yageo", amount=Decimal("0.01"))},
+        tiers={"reel": [Price(supplier="Murata", amount=Decimal("0.02"))]},
+    )
+    seen = filter_readable(book.model_dump(mode="json"), PriceBook, PLANNER)
+    assert seen["by_supplier"] == {"yageo": {"supplier": "Yageo"}}
+    assert seen["tiers"] == {"reel": [{"supplier": "Murata"}]}
+    assert filter_readable(book.model_dump(mode="json"), PriceBook, FINANCE)["by_supplier"][
+        "yageo"]["amount"] == "0.01"
+    fields = [e.field for e in forbidden_writes(book, PLANNER)]
+    assert fields == ["body.by_supplier.yageo.amount", "body.tiers.reel.0.amount"]
