@@ -82,7 +82,7 @@ class ServiceClient:
         method = method.upper()
         url = f"{self.settings.url_for(service)}{path}"
         retryable = method in _IDEMPOTENT or (method == "POST" and idempotency_key is not None)
-        attempts = max(1, self.settings.http_retries) if retryable else 1
+        attempts = self.settings.http_attempts if retryable else 1
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(attempts),

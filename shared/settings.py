@@ -27,7 +27,7 @@ class ServiceSettings(BaseSettings):
     )
     http_timeout_seconds: float = 10.0
     http_connect_timeout_seconds: float = 2.0
-    http_retries: int = 3
+    http_attempts: int = Field(3, ge=1, description="Tries per idempotent call, the first included")
     log_level: str = "INFO"
     log_json: bool = True
     idempotency_ttl_hours: int = 24

@@ -38,7 +38,7 @@ def _client(transport: HostRoutingTransport, name: str) -> httpx.AsyncClient:
 @pytest.fixture
 async def wired(database_factory) -> AsyncIterator[Slice]:
     transport = HostRoutingTransport()
-    common = {"internal_token_secret": TEST_SECRET, "service_urls": URLS, "http_retries": 1}
+    common = {"internal_token_secret": TEST_SECRET, "service_urls": URLS, "http_attempts": 1}
     apps = {
         "catalog": catalog_app(
             CatalogSettings(

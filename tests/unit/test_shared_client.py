@@ -33,7 +33,7 @@ class Upstream:
 
 
 def make(upstream: Callable, **settings) -> ServiceClient:
-    values = {"service_name": "mrp", "internal_token_secret": SECRET, "http_retries": 3,
+    values = {"service_name": "mrp", "internal_token_secret": SECRET, "http_attempts": 3,
               "service_urls": {"stock": "http://stock:8002"}}
     values.update(settings)
     return ServiceClient(ServiceSettings(**values), transport=httpx.MockTransport(upstream))
@@ -84,7 +84,7 @@ async def test_idempotent_requests_are_retried_on_503(method: str) -> None:
     assert response.status_code == 200 and len(upstream.requests) == 3
 
 
-async def test_retries_stop_after_http_retries_and_return_the_last_answer() -> None:
+async def test_retries_stop_after_http_attempts_and_return_the_last_answer() -> None:
     upstream = Upstream(503)
     client = make(upstream)
     response = await client.request("stock", "GET", "/v1/x")
@@ -132,7 +132,7 @@ async def test_connection_errors_are_retried_then_become_503_problems() -> None:
 
 async def test_timeouts_become_504_problems() -> None:
     upstream = Upstream(httpx.ReadTimeout)
-    client = make(upstream, http_retries=2)
+    client = make(upstream, http_attempts=2)
     with pytest.raises(UpstreamTimeout) as raised:
         await client.request("stock", "GET", "/v1/x")
     await client.aclose()
@@ -148,9 +148,9 @@ async def test_client_errors_are_returned_not_retried() -> None:
         assert response.status_code == status and len(upstream.requests) == 1
 
 
-async def test_retries_can_be_switched_off() -> None:
+async def test_one_attempt_means_no_retry() -> None:
     upstream = Upstream(503, 200)
-    client = make(upstream, http_retries=0)
+    client = make(upstream, http_attempts=1)
     response = await client.request("stock", "GET", "/v1/x")
     await client.aclose()
     assert response.status_code == 503 and len(upstream.requests) == 1

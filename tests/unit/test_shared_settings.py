@@ -62,3 +62,9 @@ def test_env_prefix_per_service(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_idempotency_rows_are_kept_at_least_a_day_by_default() -> None:
     assert ServiceSettings().idempotency_ttl_hours >= 24
+
+
+def test_http_attempts_count_the_first_try_and_must_be_positive() -> None:
+    assert ServiceSettings().http_attempts == 3
+    with pytest.raises(ValidationError):
+        ServiceSettings(http_attempts=0)
