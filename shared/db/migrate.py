@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -31,9 +32,11 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
-def head_revisions(service: str) -> set[str]:
+@functools.cache
+def head_revisions(service: str) -> frozenset[str]:
+    """The newest revisions of `service` (read from disk once per process)."""
     script = ScriptDirectory.from_config(alembic_config(service, "sqlite://"))
-    return set(script.get_heads())
+    return frozenset(script.get_heads())
 
 
 def _current_revisions(connection: Connection) -> set[str]:

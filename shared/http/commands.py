@@ -31,9 +31,6 @@ def render(
     return JSONResponse(payload, status_code=status_code, headers=dict(headers or {}))
 
 
-def render_list(ctx: RequestContext, page: BaseModel) -> Response:
-    return render(ctx, page)
-
 
 async def run_command(
     ctx: RequestContext,

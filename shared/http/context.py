@@ -82,3 +82,7 @@ def request_context(
         )
 
     return build
+
+
+#: A route parameter: the request context of any authenticated caller.
+Reader = Annotated[RequestContext, Depends(request_context())]

@@ -29,7 +29,7 @@ from shared.errors import Conflict, NotFound
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 from shared.http.commands import render, run_command
-from shared.http.context import RequestContext, request_context
+from shared.http.context import Reader, RequestContext, request_context
 from shared.policy import restricted
 from tests.conftest import TEST_SECRET, running
 from tests.wiring import HostRoutingTransport
@@ -127,7 +127,6 @@ async def create_widget(uow: UnitOfWork, body: WidgetIn, controls: Controls) -> 
 
 
 Editor = Annotated[RequestContext, Depends(request_context((ADMIN, PLANNER, FINANCE)))]
-Reader = Annotated[RequestContext, Depends(request_context())]
 
 
 def _headers(out: WidgetOut) -> dict[str, str]:

@@ -13,13 +13,12 @@ from services.catalog.usecases import items as usecases
 from shared.auth.principal import ADMIN, PLANNER
 from shared.errors import FieldError, InvalidInput, PreconditionRequired
 from shared.http.commands import render, run_command
-from shared.http.context import RequestContext, request_context
+from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/items", tags=["items"])
-Reader = Annotated[RequestContext, Depends(request_context())]
 Editor = Annotated[RequestContext, Depends(request_context((ADMIN, PLANNER)))]
 
 

@@ -8,7 +8,6 @@ from services.stock.clients import CatalogClient
 from shared.auth.principal import WAREHOUSE
 from shared.http.context import RequestContext, request_context
 
-Reader = Annotated[RequestContext, Depends(request_context())]
 Warehouse = Annotated[RequestContext, Depends(request_context((WAREHOUSE,)))]
 
 

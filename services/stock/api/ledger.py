@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.stock.api.deps import Reader
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import BalancePage, LotOut, LotPage, MovementPage
 from services.stock.usecases import views
 from shared.http.commands import render
+from shared.http.context import Reader
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
-from services.stock.api.deps import Reader, Warehouse
+from services.stock.api.deps import Warehouse
 from services.stock.domain.model import LocationType
 from services.stock.schemas import LocationCreate, LocationOut, LocationPage
 from services.stock.usecases import locations as usecases
 from shared.http.commands import render, run_command
+from shared.http.context import Reader
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses

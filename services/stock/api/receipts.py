@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.stock.api.deps import Catalog, Reader, Warehouse
+from services.stock.api.deps import Catalog, Warehouse
 from services.stock.schemas import ReceiptCreate, ReceiptOut
 from services.stock.usecases import receipts as usecases
 from shared.http.commands import render, run_command
+from shared.http.context import Reader
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 

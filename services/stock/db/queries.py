@@ -35,11 +35,6 @@ async def locations_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[in
     return {row.id: row for row in rows}
 
 
-async def lot_by_number(session: AsyncSession, item_code: str, lot_number: str) -> Lot | None:
-    query = select(Lot).where(Lot.item_code == item_code, Lot.lot_number == lot_number)
-    return (await session.scalars(query)).one_or_none()
-
-
 async def lots_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Lot]:
     wanted = {i for i in ids if i is not None}
     if not wanted:

@@ -10,13 +10,12 @@ from fastapi.responses import Response
 from services.trace.schemas import TraceLotDetail, TraceLotPage
 from services.trace.usecases import lots as usecases
 from shared.http.commands import render
-from shared.http.context import RequestContext, request_context
+from shared.http.context import Reader
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/genealogy", tags=["genealogy"])
-Reader = Annotated[RequestContext, Depends(request_context())]
 Code = Annotated[str | None, Query(max_length=100)]
 
 

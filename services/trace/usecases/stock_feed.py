@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -49,16 +49,7 @@ async def upsert_lot(uow: UnitOfWork, facts: LotFacts, event: FeedEvent) -> Trac
         uow.session.add(lot)
         await uow.session.flush()
         return lot
-    known = LotFacts(
-        item_code=lot.item_code,
-        lot_number=lot.lot_number,
-        supplier=lot.supplier,
-        supplier_lot=lot.supplier_lot,
-        date_code=lot.date_code,
-        purchase_order=lot.purchase_order,
-        receipt_date=lot.receipt_date,
-        expiry_date=lot.expiry_date,
-    )
+    known = LotFacts(**{f.name: getattr(lot, f.name) for f in fields(LotFacts)})
     for name, value in asdict(merge(known, facts)).items():
         setattr(lot, name, value)
     await uow.session.flush()
