@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -48,6 +47,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from shared.auth.principal import ADMIN, Principal  # noqa: E402
 from shared.auth.tokens import mint_internal_token  # noqa: E402
+from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -254,23 +254,6 @@ def run_wrk_load(
 
 
 # --------------------------------------------------------------------------- the run
-
-
-def machine() -> dict[str, Any]:
-    model = "unknown"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "cpu_model": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "load_average_before": load,
-    }
 
 
 def prepare(stack: Stack) -> tuple[str, dict[str, str], dict[str, str]]:

@@ -345,19 +345,22 @@ def start_stack(
     log_level: str = "INFO",
     timeout: float = STARTUP_TIMEOUT_SECONDS,
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
+    database_overrides: Mapping[str, str] | None = None,
 ) -> Stack:
     """Secrets, migrations, six uvicorn processes, and a wait until all are healthy.
 
     `base_port=0` picks free ports (tests). Logs go to `<var>/logs/<service>.log`.
     `extra_env` adds or overrides variables per service (the benchmark turns the
-    gateway's rate limit off). Call from the main thread: children are tied to the
-    thread that starts them.
+    gateway's rate limit off). `database_overrides` gives some services another
+    database (the benchmarks put catalog on PostgreSQL); it is migrated like the rest.
+    Call from the main thread: children are tied to the thread that starts them.
     """
     var_dir = Path(var_dir).resolve()
     secrets_ = load_or_create_secrets(var_dir)
     stack = Stack(host=host, var_dir=var_dir, secrets=secrets_)
-    # Always the SQLite files under var_dir, whatever <NAME>_DATABASE_URL says.
-    stack.migration_seconds = migrate(database_urls(SERVICES, var_dir=var_dir, environ={}))
+    # The SQLite files under var_dir, whatever <NAME>_DATABASE_URL says, unless overridden.
+    urls = database_urls(SERVICES, var_dir=var_dir, environ={}) | dict(database_overrides or {})
+    stack.migration_seconds = migrate(urls)
     ports = choose_ports(host, base_port)
     logs = (log_dir or var_dir / "logs").resolve()
     try:
@@ -370,6 +373,8 @@ def start_stack(
                 secrets_=secrets_,
                 log_level=log_level,
             ) | dict((extra_env or {}).get(service, {}))
+            if service in urls:
+                env[f"{service.upper()}_DATABASE_URL"] = urls[service]
             stack.processes[service] = spawn(
                 service, host=host, port=ports[service], env=env, log_path=logs / f"{service}.log"
             )
