@@ -12,7 +12,10 @@ from services.gateway.domain.routing import Route, build_table
 
 #: Public `/v1/...` prefixes per owning service.
 PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
-    "catalog": ("/v1/items", "/v1/units", "/v1/boms", "/v1/routings"),
+    "catalog": (
+        "/v1/items", "/v1/units", "/v1/categories", "/v1/boms", "/v1/routings",
+        "/v1/low-level-codes", "/v1/imports", "/v1/exports",
+    ),
     "stock": ("/v1/locations", "/v1/lots", "/v1/receipts", "/v1/balances", "/v1/movements"),
     "mrp": ("/v1/demands", "/v1/work-orders", "/v1/purchase-orders", "/v1/mrp-runs"),
     "trace": ("/v1/genealogy",),
