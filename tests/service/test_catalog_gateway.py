@@ -10,6 +10,7 @@ import io
 import uuid
 from decimal import Decimal
 
+import httpx
 from openpyxl import Workbook
 
 from tests.service.test_gateway_support import gateway_stack
@@ -159,3 +160,86 @@ async def test_catalog_walkthrough_through_the_gateway(database_factory) -> None
             await client.get("/v1/boms", params={"item_code": board["code"]}, headers=planner)
         ).json()
         assert nothing["items"] == []
+
+
+async def test_bom_rules_hold_through_the_gateway(database_factory) -> None:
+    tag = uuid.uuid4().hex[:6].upper()
+    async with gateway_stack(database_factory) as stack:
+        planner = await stack.create_user(f"planner-{tag.lower()}", "planner")
+        client = stack.client
+
+        async def item(name: str, item_type: str = "semi_finished") -> dict:
+            response = await client.post(
+                "/v1/items",
+                json={"code": f"{name}-{tag}", "name": name, "uom": "pcs", "item_type": item_type},
+                headers=planner,
+            )
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        async def draft(parent: dict, revision: str, lines: list[dict], **extra) -> dict:
+            response = await client.post(
+                "/v1/boms",
+                json={"item_code": parent["code"], "revision": revision, "lines": lines, **extra},
+                headers=planner,
+            )
+            assert response.status_code == 201, response.text
+            return response.json()
+
+        async def release(bom: dict, **body) -> httpx.Response:
+            return await client.post(
+                f"/v1/boms/{bom['id']}/release",
+                json=body,
+                headers={**planner, "If-Match": f'W/"{bom["version"]}"'},
+            )
+
+        top, sub, part = await item("TOP"), await item("SUB"), await item("R", "raw_material")
+        mismatch = await client.post(
+            "/v1/boms",
+            json={
+                "item_code": sub["code"],
+                "revision": "A",
+                "lines": [
+                    {"component_code": part["code"], "quantity": "3", "designators": "R1-R4"}
+                ],
+            },
+            headers=planner,
+        )
+        assert mismatch.status_code == 422
+        assert mismatch.json()["errors"][0]["field"] == "body.lines.0.designators"
+
+        sub_a = await draft(
+            sub,
+            "A",
+            [{"component_code": part["code"], "quantity": "1"}],
+            effective_from="2026-01-01",
+        )
+        assert (await release(sub_a)).status_code == 200
+        top_a = await draft(top, "A", [{"component_code": sub["code"], "quantity": "1"}])
+        assert (await release(top_a)).status_code == 200
+        loop = await draft(
+            sub,
+            "B",
+            [{"component_code": top["code"], "quantity": "1"}],
+            effective_from="2027-01-01",
+        )
+        cycle = await release(loop)
+        assert cycle.status_code == 422 and cycle.json()["code"] == "bom_cycle"
+
+        overlapping = await draft(
+            sub,
+            "C",
+            [{"component_code": part["code"], "quantity": "2"}],
+            effective_from="2026-06-01",
+        )
+        overlap = await release(overlapping)
+        assert overlap.status_code == 409 and overlap.json()["code"] == "effectivity_overlap"
+
+        frozen = await client.put(
+            f"/v1/boms/{sub_a['id']}",
+            json={"lines": [{"component_code": part["code"], "quantity": "9"}]},
+            headers={**planner, "If-Match": 'W/"2"'},
+        )
+        assert frozen.status_code == 409 and frozen.json()["code"] == "bom_not_draft"
+        lines = (await client.get(f"/v1/boms/{sub_a['id']}", headers=planner)).json()["lines"]
+        assert [line["quantity"] for line in lines] == ["1"]

@@ -146,9 +146,7 @@ async def test_receipt_reaches_balance_ledger_and_trace(wired: Slice) -> None:
             await asyncio.sleep(0.02)
     assert found, "the lot did not reach trace within a second"
     assert found[0]["supplier"] == "Yageo"
-    assert [(h["event_type"], h["quantity"]) for h in history] == [
-        ("ReceiptPosted", "5000")
-    ]
+    assert [(h["event_type"], h["quantity"]) for h in history] == [("ReceiptPosted", "5000")]
 
 
 async def test_retry_with_same_key_posts_once(wired: Slice) -> None:
@@ -224,3 +222,25 @@ async def test_warehouse_role_needed_to_post(wired: Slice) -> None:
         "/v1/receipts", json=receipt(item, location, "L1"), headers=auth("qc")
     )
     assert response.status_code == 403
+
+
+async def test_item_with_stock_cannot_be_deleted_an_unused_one_can(wired: Slice) -> None:
+    used, unused, location = (
+        await make_item(wired),
+        await make_item(wired),
+        await make_location(wired),
+    )
+    posted = await wired.stock.post("/v1/receipts", json=receipt(used, location, code("L")))
+    assert posted.status_code == 201, posted.text
+    used_id = (await wired.catalog.get(f"/v1/items/by-code/{used}")).json()["id"]
+    refused = await wired.catalog.delete(f"/v1/items/{used_id}", headers={"If-Match": 'W/"1"'})
+    assert refused.status_code == 409 and refused.json()["code"] == "item_in_use"
+    assert "stock ledger" in refused.json()["detail"]
+    unused_id = (await wired.catalog.get(f"/v1/items/by-code/{unused}")).json()["id"]
+    stale = await wired.catalog.delete(f"/v1/items/{unused_id}", headers={"If-Match": 'W/"7"'})
+    assert stale.status_code == 412
+    gone = await wired.catalog.delete(f"/v1/items/{unused_id}", headers={"If-Match": 'W/"1"'})
+    assert gone.status_code == 204
+    assert (await wired.catalog.get(f"/v1/items/{unused_id}")).status_code == 404
+    events = [e["type"] for e in (await wired.catalog.get("/v1/events")).json()["events"]]
+    assert events[-1] == "ItemDeleted"

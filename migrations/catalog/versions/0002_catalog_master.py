@@ -248,6 +248,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("line_id", "component_id", name="uq_bom_substitutes_line_id"),
     )
     op.create_index("ix_bom_substitutes_component_id", "bom_substitutes", ["component_id"])
+    op.create_index("ix_bom_substitutes_line_id", "bom_substitutes", ["line_id"])
     stamp = op.create_table(
         "bom_graph_stamp",
         sa.Column("id", sa.Integer(), nullable=False),

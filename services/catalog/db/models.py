@@ -219,7 +219,9 @@ class BomSubstitute(Base):
     __table_args__ = (UniqueConstraint("line_id", "component_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    line_id: Mapped[int] = mapped_column(BigId, ForeignKey("bom_lines.id", ondelete="CASCADE"))
+    line_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("bom_lines.id", ondelete="CASCADE"), index=True
+    )
     component_id: Mapped[int] = mapped_column(BigId, ForeignKey("items.id"), index=True)
     priority: Mapped[int] = mapped_column(Integer)
     ratio: Mapped[Decimal] = mapped_column(ExactDecimal(16, 6), default=Decimal(1))

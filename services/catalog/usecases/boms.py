@@ -360,19 +360,19 @@ def _codes(boms: Sequence[BomCreate | BomUpdate]) -> set[str]:
 
 async def _released_edges(session: AsyncSession) -> set[tuple[int, int]]:
     """Parent -> component (and substitute) edges of every released BOM version."""
-    released = select(BomVersion.id).where(BomVersion.status == BomStatus.RELEASED.value)
+    released = BomVersion.status == BomStatus.RELEASED.value
     edges: set[tuple[int, int]] = set()
     rows = await session.execute(
         select(BomVersion.item_id, BomLine.component_id)
         .join(BomLine, BomLine.bom_id == BomVersion.id)
-        .where(BomVersion.id.in_(released))
+        .where(released)
     )
     edges.update((int(p), int(c)) for p, c in rows)
     rows = await session.execute(
         select(BomVersion.item_id, BomSubstitute.component_id)
         .join(BomLine, BomLine.bom_id == BomVersion.id)
         .join(BomSubstitute, BomSubstitute.line_id == BomLine.id)
-        .where(BomVersion.id.in_(released))
+        .where(released)
     )
     edges.update((int(p), int(c)) for p, c in rows)
     return edges
@@ -388,19 +388,19 @@ async def _cycle_through(
     """
     came_from: dict[int, int] = {c: parent_id for c in component_ids}
     frontier = set(component_ids)
-    released = select(BomVersion.id).where(BomVersion.status == BomStatus.RELEASED.value)
+    released = BomVersion.status == BomStatus.RELEASED.value
     while frontier and parent_id not in frontier:
         chunk = sorted(frontier)
         rows = (
             await session.execute(
                 select(BomVersion.item_id, BomLine.component_id)
                 .join(BomLine, BomLine.bom_id == BomVersion.id)
-                .where(BomVersion.id.in_(released), BomVersion.item_id.in_(chunk))
-                .union(
+                .where(BomVersion.item_id.in_(chunk), released)
+                .union_all(
                     select(BomVersion.item_id, BomSubstitute.component_id)
                     .join(BomLine, BomLine.bom_id == BomVersion.id)
                     .join(BomSubstitute, BomSubstitute.line_id == BomLine.id)
-                    .where(BomVersion.id.in_(released), BomVersion.item_id.in_(chunk))
+                    .where(BomVersion.item_id.in_(chunk), released)
                 )
             )
         ).all()
