@@ -215,7 +215,7 @@ async def test_revise_copies_into_a_new_draft_and_obsolete_ends_use(
     revised = await catalog.post(f"/v1/boms/{a['id']}/revise", json={"revision": "B"})
     assert revised.status_code == 201, revised.text
     b = revised.json()
-    assert b["status"] == "draft" and b["revised_from_id"] == a["id"]
+    assert b["status"] == "draft" and b["revised_from_id"] == a["id"] and b["version"] == 1
     assert [(x["component_code"], x["designators"], len(x["substitutes"])) for x in b["lines"]] == [
         (part["code"], "R1 R2", 1)
     ]

@@ -554,7 +554,9 @@ async def _write_lines(
         await session.execute(insert(BomSubstitute), substitutes)
 
 
-async def insert_boms(uow: UnitOfWork, boms: Sequence[BomCreate]) -> list[int]:
+async def insert_boms(
+    uow: UnitOfWork, boms: Sequence[BomCreate], *, revised_from_id: int | None = None
+) -> list[int]:
     """Create drafts already checked by `bom_problems`; the caller commits."""
     session = uow.session
     items = await items_by_code(session, _codes(boms))
@@ -569,6 +571,7 @@ async def insert_boms(uow: UnitOfWork, boms: Sequence[BomCreate]) -> list[int]:
             effective_to=data.effective_to,
             base_quantity=data.base_quantity,
             description=data.description,
+            revised_from_id=revised_from_id,
             created_at=now,
             updated_at=now,
         )
@@ -725,11 +728,9 @@ async def revise_bom(uow: UnitOfWork, bom_id: int, data: BomRevise) -> BomOut:
                 f"{current.item_code} already has a BOM revision {data.revision!r}",
                 errors=[FieldError("body.revision", "already used for this item", "unique")],
             )
-        [new_id] = await insert_boms(uow, [copy])
+        [new_id] = await insert_boms(uow, [copy], revised_from_id=source.id)
         bom = await uow.session.get(BomVersion, new_id)
         assert bom is not None
-        bom.revised_from_id = source.id
-        await uow.session.flush()
         out = await bom_out(uow.session, bom)
         await uow.commit()
         return out
