@@ -18,6 +18,12 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 #: FastAPI's 400 for a body it cannot decode (e.g. invalid UTF-8).
 BODY_PARSE_ERROR = "There was an error parsing the body"
+#: How Starlette's 400s for a multipart body it cannot read begin (formparsers.py).
+MULTIPART_ERRORS = (
+    "Invalid multipart data", "Missing boundary in multipart", "Field exceeded maximum size",
+    "Part exceeded maximum size", "Too many fields", "Too many files",
+    'The Content-Disposition header field "name"',
+)
 log = get_logger(__name__)
 
 
@@ -153,6 +159,12 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
             request, status=422, code="validation_error", title="The request is not valid",
             detail="the body is not valid JSON",
             errors=[FieldError("body", "not valid UTF-8 JSON", "json_invalid")],
+        )
+    if exc.status_code == 400 and detail and detail.startswith(MULTIPART_ERRORS):
+        return problem_response(
+            request, status=422, code="validation_error", title="The request is not valid",
+            detail="the body is not valid multipart/form-data",
+            errors=[FieldError("body", detail, "multipart_invalid")],
         )
     return problem_response(
         request, status=exc.status_code, code=code, title=title, detail=detail,

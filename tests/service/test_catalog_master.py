@@ -302,3 +302,15 @@ async def test_item_in_use_cannot_be_deleted(catalog: httpx.AsyncClient, use: st
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "item_in_use" and "obsolete" in refused.json()["detail"]
     assert (await catalog.get(f"/v1/items/{target['id']}")).status_code == 200
+
+
+async def test_unreadable_multipart_body_is_a_validation_problem(
+    catalog: httpx.AsyncClient,
+) -> None:
+    response = await catalog.post(
+        "/v1/imports/items",
+        content=b"--abc\r\n[not a part]--abc--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=abc"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == "multipart_invalid"
