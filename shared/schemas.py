@@ -8,13 +8,13 @@ from typing import Annotated
 from pydantic import Field, PlainSerializer
 
 
-def _plain(value: Decimal) -> str:
+def plain(value: Decimal) -> str:
     """Decimal as a plain string without exponent or trailing zeros: 5000, 0.25."""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 
-DecimalString = PlainSerializer(_plain, return_type=str, when_used="json")
+DecimalString = PlainSerializer(plain, return_type=str, when_used="json")
 
 #: A positive quantity with at most 6 decimal places, sent and returned as a string.
 Quantity = Annotated[

@@ -16,7 +16,10 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/items", "/v1/units", "/v1/categories", "/v1/boms", "/v1/routings",
         "/v1/low-level-codes", "/v1/imports", "/v1/exports",
     ),
-    "stock": ("/v1/locations", "/v1/lots", "/v1/receipts", "/v1/balances", "/v1/movements"),
+    "stock": (
+        "/v1/locations", "/v1/lots", "/v1/receipts", "/v1/inspections", "/v1/transfers",
+        "/v1/balances", "/v1/movements",
+    ),
     "mrp": ("/v1/demands", "/v1/work-orders", "/v1/purchase-orders", "/v1/mrp-runs"),
     "trace": ("/v1/genealogy",),
     "workflow": ("/v1/approvals", "/v1/flows", "/v1/tasks", "/v1/rules"),

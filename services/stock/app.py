@@ -5,9 +5,11 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from services.stock.api.inspections import router as inspections_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
 from services.stock.api.receipts import router as receipts_router
+from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
 from shared.http.app import create_service_app
 
@@ -20,6 +22,12 @@ def create_app(
         title="Stock",
         description="Locations, lots, the append-only ledger, balances by stage and quality "
         "state, and warehouse documents.",
-        routers=[locations_router, receipts_router, ledger_router],
+        routers=[
+            locations_router,
+            receipts_router,
+            inspections_router,
+            transfers_router,
+            ledger_router,
+        ],
         http_transport=http_transport,
     )

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.stock.domain.model import LocationType, QualityState, Stage
 from shared.http.pagination import Page
-from shared.schemas import Quantity, SignedQuantity
+from shared.schemas import DecimalString, Quantity, SignedQuantity
+
+#: Zero or more with at most 6 decimals (a quantity that may be nothing).
+NonNegativeQuantity = Annotated[
+    Decimal, Field(ge=0, max_digits=22, decimal_places=6, examples=["0", "4800"]), DecimalString
+]
+
+
+class DocumentStatus(StrEnum):
+    POSTED = "posted"
+    REVERSED = "reversed"
+
+
+class InspectionResult(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    PARTIAL = "partial"
+
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
 #: Location types a user may create; the virtual ones exist from the first migration.
@@ -95,6 +115,7 @@ class MovementOut(BaseModel):
     stage: Stage
     posted_at: datetime
     posted_by: str
+    reversal_of_id: int | None = Field(None, description="The movement this one reverses")
 
 
 class ReceiptOut(BaseModel):
@@ -128,3 +149,74 @@ LocationPage = Page[LocationOut]
 LotPage = Page[LotOut]
 MovementPage = Page[MovementOut]
 BalancePage = Page[BalanceOut]
+
+
+class DefectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=50, description="Defect code, e.g. SOLDER-BRIDGE")
+    description: str = Field("", max_length=500)
+    quantity: int = Field(ge=1, le=10_000_000, description="Defective units found")
+
+
+class InspectionCreate(BaseModel):
+    """The result of inspecting pending stock of one lot at one location (partial allowed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: str = Field(min_length=1, max_length=64)
+    lot_number: str | None = Field(None, min_length=1, max_length=100)
+    location_code: str = Field(min_length=1, max_length=100, description="Where it waits")
+    accepted_quantity: NonNegativeQuantity = Field(description="Moves to qualified")
+    rejected_quantity: NonNegativeQuantity = Field(description="Moves to defective")
+    accepted_location_code: str | None = Field(
+        None, max_length=100, description="Defaults to the inspected location"
+    )
+    rejected_location_code: str | None = Field(
+        None, max_length=100, description="Defaults to the inspected location (or quarantine)"
+    )
+    sample_size: int = Field(ge=0, le=10_000_000, description="Units examined")
+    inspector: str = Field(min_length=1, max_length=200)
+    defects: list[DefectIn] = Field(default_factory=list, max_length=100)
+    note: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _something_inspected(self) -> InspectionCreate:
+        if self.accepted_quantity + self.rejected_quantity <= 0:
+            raise ValueError("accepted_quantity and rejected_quantity are both zero")
+        found = sum(d.quantity for d in self.defects)
+        if found > self.sample_size and self.sample_size > 0:
+            raise ValueError(f"{found} defects found in a sample of {self.sample_size}")
+        return self
+
+
+class DefectOut(BaseModel):
+    code: str
+    description: str
+    quantity: int
+
+
+class InspectionOut(BaseModel):
+    id: int
+    number: str
+    status: DocumentStatus
+    item_code: str
+    lot: LotOut | None
+    location_code: str
+    accepted_location_code: str
+    rejected_location_code: str
+    accepted_quantity: SignedQuantity
+    rejected_quantity: SignedQuantity
+    sample_size: int
+    result: InspectionResult
+    inspector: str
+    defects: list[DefectOut]
+    note: str
+    posted_at: datetime
+    posted_by: str
+    reversed_at: datetime | None
+    reversed_by: str | None
+    movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+
+
+InspectionPage = Page[InspectionOut]

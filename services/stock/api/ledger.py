@@ -35,8 +35,15 @@ async def list_balances(
     quality_state: QualityState | None = None,
     stage: Stage | None = None,
     include_zero: bool = False,
+    subtree: Annotated[
+        bool,
+        Query(
+            description="With location_code: also every location below it "
+            "(WH1 takes in WH1/RAW and WH1/RAW/A-01); without location_code it changes nothing"
+        ),
+    ] = False,
 ) -> Response:
-    """Quantities on hand by item, location, lot, quality state and stage."""
+    """Quantities on hand by item, location (or location subtree), lot, quality state, stage."""
     async with ctx.db.read() as session:
         items, cursor = await views.list_balances(
             session,
@@ -47,6 +54,7 @@ async def list_balances(
             quality_state=quality_state,
             stage=stage,
             include_zero=include_zero,
+            subtree=subtree,
         )
     return render(ctx, BalancePage(items=items, next_cursor=cursor))
 

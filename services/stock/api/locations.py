@@ -79,3 +79,18 @@ async def get_location(ctx: Reader, location_id: IdPath) -> Response:
     """Read a location by id."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_location(session, location_id=location_id))
+
+
+@router.get(
+    "/{location_id}/children",
+    response_model=LocationPage,
+    operation_id="list_location_children",
+    responses=problem_responses(401, 404, 422),
+)
+async def list_location_children(
+    ctx: Reader, location_id: IdPath, page: Annotated[PageParams, Depends(page_params)]
+) -> Response:
+    """List the locations directly under a location (a warehouse's areas, an area's bins)."""
+    async with ctx.db.read() as session:
+        items, cursor = await usecases.list_children(session, location_id, page)
+    return render(ctx, LocationPage(items=items, next_cursor=cursor))

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db.tables import NAMING_CONVENTION
+from shared.db.tables import NAMING_CONVENTION, JsonDoc
 from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
 
@@ -86,6 +96,10 @@ class MovementRow(Base):
     stage: Mapped[str] = mapped_column(String(20))
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     posted_by: Mapped[str] = mapped_column(String(200))
+    #: The movement this one takes back (a reversal); reversals are never edits.
+    reversal_of_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("movements.id"), nullable=True
+    )
 
 
 class Balance(Base):
@@ -107,3 +121,59 @@ class Balance(Base):
     stage: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Inspection(Base):
+    """A posted quality inspection (QC) of pending stock of one lot at one location."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True, index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    accepted_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    rejected_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    accepted_quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    rejected_quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    sample_size: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(10))
+    inspector: Mapped[str] = mapped_column(String(200))
+    defects: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Transfer(Base):
+    """A posted transfer (put-away, relocation) of stock between two locations."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class TransferLine(Base):
+    __tablename__ = "transfer_lines"
+    __table_args__ = (UniqueConstraint("transfer_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("transfers.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    quality_state: Mapped[str] = mapped_column(String(30))

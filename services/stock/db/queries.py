@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.stock.db.models import Balance, Location, Lot
 from services.stock.domain.model import BalanceKey
@@ -20,6 +21,18 @@ def _dialect(session: AsyncSession) -> str:
 
 async def location_by_code(session: AsyncSession, code: str) -> Location | None:
     return (await session.scalars(select(Location).where(Location.code == code))).one_or_none()
+
+
+def location_subtree_ids(root_id: int) -> Select[tuple[int]]:
+    """Ids of the location `root_id` and of every location below it (the parent_id chain).
+
+    A recursive CTE, the same SQL on SQLite and PostgreSQL; `UNION` (not `UNION ALL`)
+    stops at rows already found, so even a cycle in the data could not loop forever.
+    """
+    tree = select(Location.id).where(Location.id == root_id).cte("location_subtree", recursive=True)
+    child = aliased(Location, name="child")
+    tree = tree.union(select(child.id).where(child.parent_id == tree.c.id))
+    return select(tree.c.id)
 
 
 async def locations_by_codes(session: AsyncSession, codes: Iterable[str]) -> dict[str, Location]:
@@ -42,11 +55,31 @@ async def lots_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[
     return {row.id: row for row in await session.scalars(select(Lot).where(Lot.id.in_(wanted)))}
 
 
+async def lots_by_numbers(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Lot]:
+    """The lots among `(item_code, lot_number)` pairs that exist, by that pair."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(Lot).where(
+            Lot.item_code.in_({item for item, _ in wanted}),
+            Lot.lot_number.in_({number for _, number in wanted}),
+        )
+    )
+    return {
+        (row.item_code, row.lot_number): row
+        for row in rows
+        if (row.item_code, row.lot_number) in wanted
+    }
+
+
 async def balances_for_update(
     session: AsyncSession,
     keys: Sequence[BalanceKey],
     locations: dict[str, Location],
-    lot_ids: dict[str, int | None],
+    lot_ids: Mapping[tuple[str, str], int | None],
     stages: dict[BalanceKey, str],
 ) -> dict[BalanceKey, Balance]:
     """Lock (creating at zero where missing) the balance rows of `keys`, in sorted order.
@@ -64,7 +97,7 @@ async def balances_for_update(
                 item_code=key.item_code,
                 location_id=location_id,
                 lot_key=key.lot_number,
-                lot_id=lot_ids.get(key.lot_number),
+                lot_id=lot_ids.get((key.item_code, key.lot_number)),
                 quality_state=key.quality_state.value,
                 stage=stages[key],
                 quantity=0,

@@ -7,8 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from shared.errors import InvalidInput
+
 
 class LocationType(StrEnum):
+    #: A top-level grouping node (WH1) with areas and bins under it; it holds no stock.
+    WAREHOUSE = "warehouse"
     STORAGE = "storage"
     RECEIVING = "receiving"
     INSPECTION = "inspection"
@@ -41,6 +45,10 @@ VIRTUAL_LOCATIONS = {
 }
 
 
+#: Physical locations that only group others: nothing is ever posted into or out of them.
+GROUPING_TYPES = frozenset({LocationType.WAREHOUSE})
+
+
 class QualityState(StrEnum):
     PENDING_INSPECTION = "pending_inspection"  # 待检
     QUALIFIED = "qualified"  # 合格
@@ -67,8 +75,24 @@ _STAGE_BY_ITEM_TYPE = {
 }
 
 
+class NoStockAtLocation(InvalidInput):
+    """A movement names a grouping location (a warehouse node), which holds no stock."""
+
+    code = "location_holds_no_stock"
+    title = "The location holds no stock"
+
+
 def stage_for(item_type: str, location_type: LocationType) -> Stage:
-    """Stock at a production line is work in progress; elsewhere the item type decides."""
+    """Stock at a production line is work in progress; elsewhere the item type decides.
+
+    A grouping location (a warehouse) has no stage because it never holds stock: asking
+    is refused with `NoStockAtLocation`, so no posting can reach one.
+    """
+    if location_type in GROUPING_TYPES:
+        raise NoStockAtLocation(
+            f"a {location_type.value} location only groups others and holds no stock: "
+            "post to an area or bin under it"
+        )
     if location_type is LocationType.PRODUCTION_LINE:
         return Stage.WIP
     try:
@@ -103,3 +127,18 @@ class Movement:
     target_location: str
     source_state: QualityState
     target_state: QualityState
+    #: Id of the ledger row this movement takes back, for reversals.
+    reverses: int | None = None
+
+    def reversed(self, row_id: int) -> Movement:
+        """The movement that takes this one back: same quantity, the other way round."""
+        return Movement(
+            item_code=self.item_code,
+            lot_number=self.lot_number,
+            quantity=self.quantity,
+            source_location=self.target_location,
+            target_location=self.source_location,
+            source_state=self.target_state,
+            target_state=self.source_state,
+            reverses=row_id,
+        )

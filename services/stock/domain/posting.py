@@ -12,12 +12,19 @@ class InsufficientStock(Exception):
     """A movement would take a balance below zero."""
 
     def __init__(self, key: BalanceKey, available: Decimal, needed: Decimal) -> None:
+        lot = f" lot {key.lot_number}" if key.lot_number else ""
         super().__init__(
-            f"{key.item_code} at {key.location_code}: {available} available, {needed} needed"
+            f"{key.item_code}{lot} at {key.location_code} ({key.quality_state.value}): "
+            f"{_plain(available)} available, {_plain(needed)} needed"
         )
         self.key = key
         self.available = available
         self.needed = needed
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
 
 
 class InvalidMovement(ValueError):

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location
 from services.stock.db.queries import location_by_code, locations_by_ids
+from services.stock.domain.model import GROUPING_TYPES, LocationType
 from services.stock.schemas import PHYSICAL_TYPES, LocationCreate, LocationOut
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
@@ -30,11 +31,36 @@ def to_out(location: Location, parent: Location | None) -> LocationOut:
     )
 
 
+def stock_location_error(field: str, code: str, location: Location | None) -> FieldError | None:
+    """Why a document may not post stock at `location` (found by `code`), or None if it may.
+
+    Stock lives only at existing, active, physical locations that are not grouping nodes
+    (a warehouse holds its stock in the areas and bins below it).
+    """
+    if location is None:
+        return FieldError(field, f"no location {code!r}", "not_found")
+    if location.is_virtual:
+        return FieldError(field, f"{code} is a virtual location; name a physical one")
+    if not location.active:
+        return FieldError(field, f"location {code} is not active")
+    if LocationType(location.location_type) in GROUPING_TYPES:
+        return FieldError(
+            field,
+            f"{code} is a {location.location_type}: it groups other locations and holds no "
+            "stock; name an area or bin under it",
+        )
+    return None
+
+
 async def create_location(uow: UnitOfWork, data: LocationCreate) -> LocationOut:
-    """Create a physical location, optionally under a parent."""
+    """Create a physical location, optionally under a parent; a warehouse is top-level."""
     errors: list[FieldError] = []
     if data.location_type not in PHYSICAL_TYPES:
         errors.append(FieldError("body.location_type", "virtual locations cannot be created"))
+    if data.location_type in GROUPING_TYPES and data.parent_code is not None:
+        errors.append(
+            FieldError("body.parent_code", "a warehouse is a top-level location: send no parent")
+        )
     async with uow:
         parent = None
         if data.parent_code is not None:
@@ -88,6 +114,18 @@ async def list_locations(
     items, cursor = await page_by_id(session, query, Location.id, page)
     parents = await locations_by_ids(session, [loc.parent_id for loc in items if loc.parent_id])
     return [to_out(loc, parents.get(loc.parent_id or 0)) for loc in items], cursor
+
+
+async def list_children(
+    session: AsyncSession, location_id: int, page: PageParams
+) -> tuple[list[LocationOut], str | None]:
+    """The locations directly under `location_id` (inactive ones too), by id."""
+    parent = await session.get(Location, location_id)
+    if parent is None:
+        raise NotFound(f"location {location_id} does not exist")
+    query = select(Location).where(Location.parent_id == parent.id)
+    items, cursor = await page_by_id(session, query, Location.id, page)
+    return [to_out(loc, parent) for loc in items], cursor
 
 
 def _duplicate(code: str) -> AlreadyExists:

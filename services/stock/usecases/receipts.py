@@ -26,6 +26,7 @@ from services.stock.domain.model import (
     expiry_date,
 )
 from services.stock.schemas import LotOut, MovementOut, ReceiptCreate, ReceiptOut
+from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import PostingContext, post_movements
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -84,15 +85,9 @@ async def post_receipt(
     """Post a purchase receipt: lot, document, ledger line supplier -> location, balances."""
     async with uow:
         location = await location_by_code(uow.session, data.location_code)
-        if location is None or location.is_virtual or not location.active:
-            errors = [
-                *errors,
-                FieldError(
-                    "body.location_code",
-                    f"no active physical location {data.location_code!r}",
-                    "not_found",
-                ),
-            ]
+        problem = stock_location_error("body.location_code", data.location_code, location)
+        if problem is not None:
+            errors = [*errors, problem]
         if errors or item is None or location is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
         now = utcnow()
@@ -130,9 +125,9 @@ async def post_receipt(
             PostingContext(
                 document_type="purchase_receipt",
                 document_id=receipt.id,
-                item_type=item.item_type,
+                item_types={item.code: item.item_type},
                 locations=locations,
-                lot_ids={lot_key: lot.id if lot else None},
+                lot_ids={(item.code, lot_key): lot.id if lot else None},
                 posted_at=now,
             ),
             [movement],
@@ -204,6 +199,7 @@ def movement_out(
         stage=row.stage,
         posted_at=row.posted_at,
         posted_by=row.posted_by,
+        reversal_of_id=row.reversal_of_id,
     )
 
 

@@ -6,7 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Balance, Location, Lot, MovementRow
-from services.stock.db.queries import location_by_code, locations_by_ids, lots_by_ids
+from services.stock.db.queries import (
+    location_by_code,
+    location_subtree_ids,
+    locations_by_ids,
+    lots_by_ids,
+)
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import BalanceOut, LotOut, MovementOut
 from services.stock.usecases.receipts import lot_out, movement_out
@@ -32,16 +37,21 @@ async def list_balances(
     quality_state: QualityState | None,
     stage: Stage | None,
     include_zero: bool,
+    subtree: bool = False,
 ) -> tuple[list[BalanceOut], str | None]:
+    """Balances by the given filters; with `subtree`, at the location and all below it."""
+    location_id = await _location_id(session, location_code)
     query = where_equal(
         select(Balance),
         {
             Balance.item_code: item_code,
-            Balance.location_id: await _location_id(session, location_code),
+            Balance.location_id: None if subtree else location_id,
             Balance.quality_state: quality_state.value if quality_state else None,
             Balance.stage: stage.value if stage else None,
         },
     )
+    if subtree and location_id is not None:
+        query = query.where(Balance.location_id.in_(location_subtree_ids(location_id)))
     if lot_number is not None:  # "" asks for the stock without a lot
         query = query.where(Balance.lot_key == lot_number)
     if not include_zero:

@@ -1,0 +1,94 @@
+"""Quality inspection (QC) routes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from services.stock.api.deps import Catalog
+from services.stock.schemas import (
+    InspectionCreate,
+    InspectionOut,
+    InspectionPage,
+    InspectionResult,
+)
+from services.stock.usecases import inspections as usecases
+from shared.auth.principal import QC
+from shared.db.uow import UnitOfWork
+from shared.http.commands import render, run_command
+from shared.http.context import Reader, RequestContext, request_context
+from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
+from shared.http.problems import problem_responses
+
+router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
+Inspector = Annotated[RequestContext, Depends(request_context((QC,)))]
+Code = Annotated[str | None, Query(max_length=100)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=InspectionOut,
+    operation_id="post_inspection",
+    responses=problem_responses(401, 403, 409, 422, 502, 503),
+)
+async def post_inspection(ctx: Inspector, catalog: Catalog, body: InspectionCreate) -> Response:
+    """Post a QC result: accepted stock becomes qualified, rejected defective (Idempotency-Key)."""
+
+    async def command(uow: UnitOfWork) -> InspectionOut:
+        item, errors = await usecases.check_item(catalog, body)
+        return await usecases.post_inspection(uow, body, item, errors)
+
+    return await run_command(ctx, command, body=body, status_code=201)
+
+
+@router.get(
+    "",
+    response_model=InspectionPage,
+    operation_id="list_inspections",
+    responses=problem_responses(401, 422),
+)
+async def list_inspections(
+    ctx: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    item_code: Code = None,
+    lot_number: Code = None,
+    result: InspectionResult | None = None,
+) -> Response:
+    """QC records, oldest first, by item, lot or result."""
+    async with ctx.db.read() as session:
+        items, cursor = await usecases.list_inspections(
+            session,
+            page,
+            item_code=item_code,
+            lot_number=lot_number,
+            result=result.value if result else None,
+        )
+    return render(ctx, InspectionPage(items=items, next_cursor=cursor))
+
+
+@router.get(
+    "/{inspection_id}",
+    response_model=InspectionOut,
+    operation_id="get_inspection",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_inspection(ctx: Reader, inspection_id: IdPath) -> Response:
+    """Read an inspection with its QC record and movements."""
+    async with ctx.db.read() as session:
+        return render(ctx, await usecases.get_inspection(session, inspection_id))
+
+
+@router.post(
+    "/{inspection_id}/reverse",
+    response_model=InspectionOut,
+    operation_id="reverse_inspection",
+    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+)
+async def reverse_inspection(ctx: Inspector, catalog: Catalog, inspection_id: IdPath) -> Response:
+    """Reverse a posted inspection as a whole: its stock goes back to pending inspection."""
+    async with ctx.db.read() as session:
+        code = await usecases.inspection_item_code(session, inspection_id)
+    item = await catalog.item_by_code(code)
+    return await run_command(ctx, lambda uow: usecases.reverse_inspection(uow, inspection_id, item))

@@ -1,0 +1,72 @@
+"""Transfer (put-away, relocation) request and response models: the public contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.stock.domain.model import QualityState
+from services.stock.schemas import CODE_PATTERN, DocumentStatus, MovementOut
+from shared.http.pagination import Page
+from shared.schemas import Quantity
+
+MAX_TRANSFER_LINES = 1000
+
+
+class TransferLineIn(BaseModel):
+    """One item (and lot) to move, in one quality state, which the move keeps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: str = Field(min_length=1, max_length=64)
+    lot_number: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=CODE_PATTERN,
+        description="An existing lot of the item: required for lot-tracked items, refused "
+        "for untracked ones",
+    )
+    quantity: Quantity
+    quality_state: QualityState = Field(
+        QualityState.QUALIFIED, description="The stock taken, and kept, in this state"
+    )
+
+
+class TransferCreate(BaseModel):
+    """Move stock from one physical location to another, all lines or none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    from_location_code: str = Field(min_length=1, max_length=100)
+    to_location_code: str = Field(min_length=1, max_length=100)
+    note: str = Field("", max_length=500)
+    lines: list[TransferLineIn] = Field(min_length=1, max_length=MAX_TRANSFER_LINES)
+
+
+class TransferLineOut(BaseModel):
+    line_no: int = Field(description="1-based; line n was `lines[n-1]` of the request")
+    item_code: str
+    lot_id: int | None
+    lot_number: str | None
+    quantity: Quantity
+    quality_state: QualityState
+
+
+class TransferOut(BaseModel):
+    id: int
+    number: str
+    status: DocumentStatus
+    from_location_code: str
+    to_location_code: str
+    note: str
+    posted_at: datetime
+    posted_by: str
+    reversed_at: datetime | None
+    reversed_by: str | None
+    lines: list[TransferLineOut]
+    movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+
+
+TransferPage = Page[TransferOut]

@@ -1,0 +1,444 @@
+"""Transfers: put-away and relocation of stock between two physical locations.
+
+A transfer moves every line from one location to another, keeping each line's quality
+state; it is posted whole or not at all (one bad line, or one line without enough stock,
+posts nothing). A posted transfer can be reversed as a whole while the stock it moved is
+still where it put it; reversal appends opposite movements, it never edits the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.db.models import Location, Lot, MovementRow, Transfer, TransferLine
+from services.stock.db.queries import (
+    location_by_code,
+    locations_by_codes,
+    locations_by_ids,
+    lots_by_ids,
+    lots_by_numbers,
+)
+from services.stock.domain.model import Movement, QualityState, Tracking
+from services.stock.domain.posting import InsufficientStock
+from services.stock.schemas import DocumentStatus, MovementOut
+from services.stock.transfer_schemas import (
+    TransferCreate,
+    TransferLineIn,
+    TransferLineOut,
+    TransferOut,
+)
+from services.stock.usecases.locations import stock_location_error
+from services.stock.usecases.posting import (
+    DocumentReversed,
+    InsufficientStockProblem,
+    PostingContext,
+    post_movements,
+    reverse_document,
+)
+from services.stock.usecases.receipts import movement_out
+from shared.db.paging import page_by_id, where_equal
+from shared.db.types import utcnow
+from shared.db.uow import UnitOfWork
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.http.pagination import PageParams
+from shared.schemas import plain
+
+DOCUMENT_TYPE = "transfer"
+#: How many catalog look-ups run at once for a document with many distinct items.
+CATALOG_CONCURRENCY = 8
+
+
+# --- the catalog, asked outside any transaction --------------------------------------------
+
+
+async def catalog_items(
+    catalog: CatalogClient, codes: Iterable[str]
+) -> dict[str, CatalogItem | None]:
+    """The catalog's item for every distinct code (None where it has none), a few at a time."""
+    wanted = sorted(set(codes))
+    gate = asyncio.Semaphore(CATALOG_CONCURRENCY)
+
+    async def one(code: str) -> CatalogItem | None:
+        async with gate:
+            return await catalog.item_by_code(code)
+
+    # return_exceptions: every call finishes before the first failure is raised
+    found = await asyncio.gather(*(one(code) for code in wanted), return_exceptions=True)
+    items: dict[str, CatalogItem | None] = {}
+    for code, outcome in zip(wanted, found, strict=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        items[code] = outcome
+    return items
+
+
+def _line_errors(index: int, line: TransferLineIn, item: CatalogItem | None) -> list[FieldError]:
+    path = f"body.lines.{index}"
+    if item is None:
+        return [
+            FieldError(
+                f"{path}.item_code", f"the catalog has no item {line.item_code!r}", "not_found"
+            )
+        ]
+    tracking = Tracking(item.tracking)
+    if tracking is Tracking.SERIAL:
+        return [
+            FieldError(
+                f"{path}.item_code",
+                f"item {item.code} is serial-tracked; transfers take lot-tracked and untracked "
+                "items only",
+            )
+        ]
+    if tracking is Tracking.LOT and line.lot_number is None:
+        return [
+            FieldError(
+                f"{path}.lot_number",
+                f"item {item.code} is lot-tracked: a lot number is required",
+                "missing",
+            )
+        ]
+    if tracking is Tracking.NONE and line.lot_number is not None:
+        return [
+            FieldError(
+                f"{path}.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
+            )
+        ]
+    return []
+
+
+async def check_transfer(
+    catalog: CatalogClient, data: TransferCreate
+) -> tuple[dict[str, CatalogItem], list[FieldError]]:
+    """Ask the catalog about every item (outside any transaction) and collect line errors."""
+    items = await catalog_items(catalog, (line.item_code for line in data.lines))
+    errors = [
+        error
+        for index, line in enumerate(data.lines)
+        for error in _line_errors(index, line, items[line.item_code])
+    ]
+    return {code: item for code, item in items.items() if item is not None}, errors
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+
+def _position(error: FieldError) -> tuple[int, int]:
+    """Header fields first, then the lines in request order."""
+    parts = error.field.split(".")
+    if len(parts) > 2 and parts[1] == "lines" and parts[2].isdigit():
+        return 1, int(parts[2])
+    return 0, 0
+
+
+def _has_lot(items: Mapping[str, CatalogItem], line: TransferLineIn) -> bool:
+    item = items.get(line.item_code)
+    return item is not None and Tracking(item.tracking) is Tracking.LOT
+
+
+def _insufficient(
+    exc: InsufficientStockProblem, prefix: str = "", lines: Sequence[TransferLineIn] = ()
+) -> InsufficientStockProblem:
+    """The same 409 (detail and extra name item, lot, location, state, available, needed),
+    also naming the request lines that drain the bucket that is short."""
+    cause = exc.__cause__
+    if not isinstance(cause, InsufficientStock):
+        return exc
+    key = cause.key
+    lot = f" lot {key.lot_number}" if key.lot_number else ""
+    short = [
+        FieldError(
+            f"body.lines.{index}.quantity",
+            f"{plain(cause.available)} of {key.item_code}{lot} ({key.quality_state.value}) "
+            f"available at {key.location_code}; the lines of that item, lot and state need "
+            f"{plain(cause.needed)} together",
+            "insufficient_stock",
+        )
+        for index, line in enumerate(lines)
+        if line.item_code == key.item_code
+        and (line.lot_number or "") == key.lot_number
+        and line.quality_state is key.quality_state
+    ]
+    return InsufficientStockProblem(prefix + exc.detail, errors=short, extra=dict(exc.extra))
+
+
+async def post_transfer(
+    uow: UnitOfWork,
+    data: TransferCreate,
+    items: Mapping[str, CatalogItem],
+    errors: Sequence[FieldError],
+) -> TransferOut:
+    """Post a transfer: the document, one movement per line from -> to, the balances."""
+    async with uow:
+        session = uow.session
+        codes = {"from": data.from_location_code, "to": data.to_location_code}
+        locations = await locations_by_codes(session, codes.values())
+        found = list(errors)
+        for end, code in codes.items():
+            error = stock_location_error(f"body.{end}_location_code", code, locations.get(code))
+            if error is not None:
+                found.append(error)
+        if data.from_location_code == data.to_location_code:
+            found.append(FieldError("body.to_location_code", "must differ from from_location_code"))
+        wanted = {
+            (line.item_code, line.lot_number)
+            for line in data.lines
+            if line.lot_number is not None and _has_lot(items, line)
+        }
+        lots = await lots_by_numbers(session, wanted)
+        for index, line in enumerate(data.lines):
+            if (
+                line.lot_number is not None
+                and _has_lot(items, line)
+                and (line.item_code, line.lot_number) not in lots
+            ):
+                found.append(
+                    FieldError(
+                        f"body.lines.{index}.lot_number",
+                        f"{line.item_code} has no lot {line.lot_number!r}",
+                        "not_found",
+                    )
+                )
+        if found:
+            found.sort(key=_position)
+            raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
+        source, target = locations[data.from_location_code], locations[data.to_location_code]
+        now = utcnow()
+        transfer = Transfer(
+            number=f"tmp-{uuid.uuid4().hex[:24]}",
+            status=DocumentStatus.POSTED.value,
+            from_location_id=source.id,
+            to_location_id=target.id,
+            note=data.note,
+            posted_at=now,
+            posted_by=uow.actor,
+        )
+        session.add(transfer)
+        await session.flush()
+        transfer.number = f"TR-{transfer.id:08d}"
+
+        def lot_of(line: TransferLineIn) -> Lot | None:
+            return lots.get((line.item_code, line.lot_number)) if line.lot_number else None
+
+        lines = [
+            TransferLine(
+                transfer_id=transfer.id,
+                line_no=index + 1,
+                item_code=line.item_code,
+                lot_id=lot.id if (lot := lot_of(line)) else None,
+                quantity=line.quantity,
+                quality_state=line.quality_state.value,
+            )
+            for index, line in enumerate(data.lines)
+        ]
+        session.add_all(lines)
+        movements = [
+            Movement(
+                item_code=line.item_code,
+                lot_number=line.lot_number or "",
+                quantity=line.quantity,
+                source_location=source.code,
+                target_location=target.code,
+                source_state=line.quality_state,
+                target_state=line.quality_state,
+            )
+            for line in data.lines
+        ]
+        context = PostingContext(
+            document_type=DOCUMENT_TYPE,
+            document_id=transfer.id,
+            item_types={code: item.item_type for code, item in items.items()},
+            locations={source.code: source, target.code: target},
+            lot_ids={(item, number): lot.id for (item, number), lot in lots.items()},
+            posted_at=now,
+        )
+        try:
+            ledger = await post_movements(uow, context, movements)
+        except InsufficientStockProblem as exc:
+            raise _insufficient(exc, lines=data.lines) from exc.__cause__
+        out = _out(
+            transfer,
+            lines,
+            ledger,
+            {source.id: source, target.id: target},
+            {lot.id: lot for lot in lots.values()},
+        )
+        payload = out.model_dump(mode="json")
+        await uow.audit("post", "transfer", str(out.id), after=payload)
+        _emit_movements(uow, out.movements)
+        uow.emit("TransferPosted", "transfer", str(out.id), payload)
+        await uow.commit()
+        return out
+
+
+def _emit_movements(uow: UnitOfWork, movements: Iterable[MovementOut]) -> None:
+    for movement in movements:
+        uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
+
+
+# --- reversal --------------------------------------------------------------------------------
+
+
+async def transfer_item_codes(session: AsyncSession, transfer_id: int) -> list[str]:
+    """The distinct items a transfer moves (for the catalog look-up before reversing)."""
+    if await session.get(Transfer, transfer_id) is None:
+        raise NotFound(f"transfer {transfer_id} does not exist")
+    codes = await session.scalars(
+        select(TransferLine.item_code)
+        .where(TransferLine.transfer_id == transfer_id)
+        .distinct()
+        .order_by(TransferLine.item_code)
+    )
+    return list(codes)
+
+
+async def reverse_transfer(
+    uow: UnitOfWork, transfer_id: int, items: Mapping[str, CatalogItem | None]
+) -> TransferOut:
+    """Take a posted transfer back as a whole: every line returns to where it came from."""
+    async with uow:
+        session = uow.session
+        transfer = await session.get(
+            Transfer, transfer_id, with_for_update=True, populate_existing=True
+        )
+        if transfer is None:
+            raise NotFound(f"transfer {transfer_id} does not exist")
+        if transfer.status == DocumentStatus.REVERSED.value:
+            raise DocumentReversed(
+                f"transfer {transfer.number} was reversed at "
+                f"{transfer.reversed_at.isoformat() if transfer.reversed_at else '?'} "
+                f"by {transfer.reversed_by}"
+            )
+        before = (await _load_many(session, [transfer]))[0]
+        unknown = sorted({ln.item_code for ln in before.lines if items.get(ln.item_code) is None})
+        if unknown:
+            raise Conflict(f"the catalog no longer knows item(s) {', '.join(unknown)}")
+        now = utcnow()
+        item_types = {code: item.item_type for code, item in items.items() if item is not None}
+        try:
+            await reverse_document(uow, DOCUMENT_TYPE, transfer.id, item_types, now)
+        except InsufficientStockProblem as exc:
+            raise _insufficient(
+                exc, prefix=f"transfer {transfer.number} cannot be reversed, the stock moved on: "
+            ) from exc.__cause__
+        transfer.status = DocumentStatus.REVERSED.value
+        transfer.reversed_at = now
+        transfer.reversed_by = uow.actor
+        await session.flush()
+        out = (await _load_many(session, [transfer]))[0]
+        payload = out.model_dump(mode="json")
+        await uow.audit(
+            "reverse", "transfer", str(out.id), before=before.model_dump(mode="json"), after=payload
+        )
+        _emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
+        uow.emit("TransferReversed", "transfer", str(out.id), payload)
+        await uow.commit()
+        return out
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _out(
+    transfer: Transfer,
+    lines: Sequence[TransferLine],
+    ledger: Sequence[MovementRow],
+    locations: Mapping[int, Location],
+    lots: Mapping[int, Lot],
+) -> TransferOut:
+    return TransferOut(
+        id=transfer.id,
+        number=transfer.number,
+        status=DocumentStatus(transfer.status),
+        from_location_code=locations[transfer.from_location_id].code,
+        to_location_code=locations[transfer.to_location_id].code,
+        note=transfer.note,
+        posted_at=transfer.posted_at,
+        posted_by=transfer.posted_by,
+        reversed_at=transfer.reversed_at,
+        reversed_by=transfer.reversed_by,
+        lines=[
+            TransferLineOut(
+                line_no=line.line_no,
+                item_code=line.item_code,
+                lot_id=line.lot_id,
+                lot_number=lots[line.lot_id].lot_number if line.lot_id is not None else None,
+                quantity=line.quantity,
+                quality_state=QualityState(line.quality_state),
+            )
+            for line in sorted(lines, key=lambda line: line.line_no)
+        ],
+        movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+    )
+
+
+async def _load_many(session: AsyncSession, transfers: Sequence[Transfer]) -> list[TransferOut]:
+    """Transfers with their lines and movements, in a fixed number of queries."""
+    if not transfers:
+        return []
+    ids = [t.id for t in transfers]
+    lines: dict[int, list[TransferLine]] = {i: [] for i in ids}
+    for line in await session.scalars(
+        select(TransferLine)
+        .where(TransferLine.transfer_id.in_(ids))
+        .order_by(TransferLine.transfer_id, TransferLine.line_no)
+    ):
+        lines[line.transfer_id].append(line)
+    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
+    for row in await session.scalars(
+        select(MovementRow)
+        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
+        .order_by(MovementRow.id)
+    ):
+        ledger[row.document_id].append(row)
+    every_line = [line for group in lines.values() for line in group]
+    every_row = [row for group in ledger.values() for row in group]
+    locations = await locations_by_ids(
+        session,
+        [t.from_location_id for t in transfers]
+        + [t.to_location_id for t in transfers]
+        + [r.from_location_id for r in every_row]
+        + [r.to_location_id for r in every_row],
+    )
+    lots = await lots_by_ids(
+        session, [line.lot_id for line in every_line] + [row.lot_id for row in every_row]
+    )
+    return [_out(t, lines[t.id], ledger[t.id], locations, lots) for t in transfers]
+
+
+async def get_transfer(session: AsyncSession, transfer_id: int) -> TransferOut:
+    transfer = await session.get(Transfer, transfer_id)
+    if transfer is None:
+        raise NotFound(f"transfer {transfer_id} does not exist")
+    return (await _load_many(session, [transfer]))[0]
+
+
+async def list_transfers(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    item_code: str | None,
+    location_code: str | None,
+    status: DocumentStatus | None,
+) -> tuple[list[TransferOut], str | None]:
+    """Transfers in posting order; by an item on any line, a location at either end, status."""
+    query = where_equal(select(Transfer), {Transfer.status: status.value if status else None})
+    if item_code is not None:
+        query = query.where(
+            Transfer.id.in_(
+                select(TransferLine.transfer_id).where(TransferLine.item_code == item_code)
+            )
+        )
+    if location_code is not None:
+        location = await location_by_code(session, location_code)
+        location_id = location.id if location else -1  # an unknown code matches nothing
+        query = query.where(
+            (Transfer.from_location_id == location_id) | (Transfer.to_location_id == location_id)
+        )
+    rows, cursor = await page_by_id(session, query, Transfer.id, page)
+    return await _load_many(session, rows), cursor
