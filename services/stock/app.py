@@ -9,6 +9,7 @@ from services.stock.api.inspections import router as inspections_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
 from services.stock.api.receipts import router as receipts_router
+from services.stock.api.requisitions import router as requisitions_router
 from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
 from shared.http.app import create_service_app
@@ -27,6 +28,7 @@ def create_app(
             receipts_router,
             inspections_router,
             transfers_router,
+            requisitions_router,
             ledger_router,
         ],
         http_transport=http_transport,

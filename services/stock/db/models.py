@@ -177,3 +177,45 @@ class TransferLine(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     quality_state: Mapped[str] = mapped_column(String(30))
+
+
+class Requisition(Base):
+    """A material requisition (生产领料): components issued to a work order's line.
+
+    draft -> submitted (what an approval flow will gate) -> posted; draft or submitted
+    may be cancelled; posted may be reversed as a whole.
+    """
+
+    __tablename__ = "requisitions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    work_order: Mapped[str] = mapped_column(String(100), index=True)
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    from_location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id"), nullable=True
+    )
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    submitted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class RequisitionLine(Base):
+    __tablename__ = "requisition_lines"
+    __table_args__ = (UniqueConstraint("requisition_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    requisition_id: Mapped[int] = mapped_column(ForeignKey("requisitions.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)

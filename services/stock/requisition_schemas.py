@@ -1,0 +1,104 @@
+"""Material requisition request and response models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.stock.schemas import MovementOut
+from shared.http.pagination import Page
+from shared.schemas import Quantity, SignedQuantity
+
+MAX_REQUISITION_LINES = 500
+
+
+class RequisitionStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    POSTED = "posted"
+    CANCELLED = "cancelled"
+    REVERSED = "reversed"
+
+
+class RequisitionLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: str = Field(min_length=1, max_length=64)
+    quantity: Quantity
+    lot_number: str | None = Field(
+        None, min_length=1, max_length=100, description="Only this lot; else FEFO, then FIFO"
+    )
+
+
+class RequisitionCreate(BaseModel):
+    """Components for a work order, issued from stores to the work order's line (WIP)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    work_order: str = Field(min_length=1, max_length=100)
+    to_location_code: str = Field(
+        min_length=1, max_length=100, description="A production line location (WIP)"
+    )
+    from_location_code: str | None = Field(
+        None, max_length=100, description="Take only from this location and those below it"
+    )
+    note: str = Field("", max_length=500)
+    lines: list[RequisitionLineIn] = Field(min_length=1, max_length=MAX_REQUISITION_LINES)
+
+
+class RequisitionLineOut(BaseModel):
+    line_no: int
+    item_code: str
+    quantity: SignedQuantity
+    lot_number: str | None
+
+
+class PickOut(BaseModel):
+    line_no: int
+    item_code: str
+    location_code: str
+    lot_number: str | None
+    quantity: SignedQuantity
+    expiry_date: date | None = None
+
+
+class ShortageOut(BaseModel):
+    line_no: int
+    item_code: str
+    available: SignedQuantity
+    needed: SignedQuantity
+
+
+class PickSuggestion(BaseModel):
+    """What posting would take now: earliest expiry first, then earliest receipt."""
+
+    requisition_id: int
+    picks: list[PickOut]
+    shortages: list[ShortageOut]
+
+
+class RequisitionOut(BaseModel):
+    id: int
+    number: str
+    status: RequisitionStatus
+    work_order: str
+    to_location_code: str
+    from_location_code: str | None
+    note: str
+    lines: list[RequisitionLineOut]
+    created_at: datetime
+    created_by: str
+    submitted_at: datetime | None
+    submitted_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    reversed_at: datetime | None
+    reversed_by: str | None
+    movements: list[MovementOut] = Field(description="The issue and, if reversed, its reversal")
+
+
+RequisitionPage = Page[RequisitionOut]
