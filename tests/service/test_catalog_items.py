@@ -124,3 +124,14 @@ async def test_list_pages_with_cursor_and_filters(catalog: httpx.AsyncClient) ->
     assert [i["item_type"] for i in goods["items"]] == ["finished_good"]
     bad = await catalog.get("/v1/items", params={"cursor": "not-a-cursor"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"
+
+
+async def test_codes_with_slashes_are_found_by_code(catalog: httpx.AsyncClient) -> None:
+    from urllib.parse import quote
+
+    for item_code in (f"PCB/MAIN-{uuid.uuid4().hex[:6]}", f"X-{uuid.uuid4().hex[:6]}/"):
+        created = await catalog.post("/v1/items", json=item_body(code=item_code))
+        assert created.status_code == 201, created.text
+        found = await catalog.get(f"/v1/items/by-code/{quote(item_code, safe='')}")
+        assert found.status_code == 200, found.text
+        assert found.json()["code"] == item_code

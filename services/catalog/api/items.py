@@ -88,7 +88,7 @@ async def list_items(
 
 
 @router.get(
-    "/by-code/{code}",
+    "/by-code/{code:path}",
     response_model=ItemOut,
     operation_id="get_item_by_code",
     responses=problem_responses(401, 404),

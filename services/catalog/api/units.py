@@ -74,7 +74,7 @@ async def convert_quantity(
 
 
 @units_router.get(
-    "/{code}",
+    "/{code:path}",
     response_model=UnitOut,
     operation_id="get_unit",
     responses=problem_responses(401, 404),
