@@ -10,6 +10,8 @@ from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
 from services.stock.api.receipts import router as receipts_router
 from services.stock.api.requisitions import router as requisitions_router
+from services.stock.api.scrap_returns import router as scrap_returns_router
+from services.stock.api.stock_card import router as stock_card_router
 from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
 from shared.http.app import create_service_app
@@ -29,7 +31,9 @@ def create_app(
             inspections_router,
             transfers_router,
             requisitions_router,
+            scrap_returns_router,
             ledger_router,
+            stock_card_router,
         ],
         http_transport=http_transport,
     )

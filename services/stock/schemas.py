@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.stock.domain.model import LocationType, QualityState, Stage
+from services.stock.domain.model import VIRTUAL_TYPES, LocationType, QualityState, Stage
 from shared.http.pagination import Page
 from shared.schemas import DecimalString, Quantity, SignedQuantity
 
@@ -32,11 +32,7 @@ class InspectionResult(StrEnum):
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
 #: Location types a user may create; the virtual ones exist from the first migration.
-PHYSICAL_TYPES = [
-    t
-    for t in LocationType
-    if t.value not in ("supplier", "customer", "production", "count_adjustment")
-]
+PHYSICAL_TYPES = [t for t in LocationType if t not in VIRTUAL_TYPES]
 
 
 class LocationCreate(BaseModel):
@@ -220,3 +216,22 @@ class InspectionOut(BaseModel):
 
 
 InspectionPage = Page[InspectionOut]
+
+
+class StockCardRow(BaseModel):
+    movement: MovementOut
+    change: SignedQuantity = Field(description="Effect on the scope: + in, - out, 0 inside")
+    balance: SignedQuantity = Field(description="The scope's quantity after this movement")
+
+
+class StockCardOut(BaseModel):
+    """An item's movements in a scope with the running balance (one page of them)."""
+
+    item_code: str
+    location_code: str | None = Field(description="None: every physical location")
+    subtree: bool
+    quality_state: QualityState | None
+    opening_balance: SignedQuantity = Field(description="Before the first row of this page")
+    closing_balance: SignedQuantity = Field(description="After the last row of this page")
+    rows: list[StockCardRow]
+    next_cursor: str | None

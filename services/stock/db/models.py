@@ -219,3 +219,40 @@ class RequisitionLine(Base):
     item_code: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+
+
+class ScrapReturn(Base):
+    """A posted scrap, return to supplier or customer return: stock leaves or arrives at one
+    physical location, from or to a virtual one (scrapped, supplier, customer)."""
+
+    __tablename__ = "scrap_returns"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    #: The supplier or customer; "" for scrap.
+    counterparty: Mapped[str] = mapped_column(String(200), default="")
+    #: Purchase order, sales order or RMA number.
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ScrapReturnLine(Base):
+    __tablename__ = "scrap_return_lines"
+    __table_args__ = (UniqueConstraint("document_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("scrap_returns.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: The state the stock left in (scrap, supplier return) or arrived in (customer return).
+    quality_state: Mapped[str] = mapped_column(String(30))

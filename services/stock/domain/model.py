@@ -25,6 +25,8 @@ class LocationType(StrEnum):
     CUSTOMER = "customer"
     PRODUCTION = "production"
     COUNT_ADJUSTMENT = "count_adjustment"
+    #: Where scrapped stock goes: it leaves the books (SAP movement type 551).
+    SCRAPPED = "scrapped"
 
 
 VIRTUAL_TYPES = frozenset(
@@ -33,6 +35,7 @@ VIRTUAL_TYPES = frozenset(
         LocationType.CUSTOMER,
         LocationType.PRODUCTION,
         LocationType.COUNT_ADJUSTMENT,
+        LocationType.SCRAPPED,
     }
 )
 
@@ -42,6 +45,7 @@ VIRTUAL_LOCATIONS = {
     LocationType.CUSTOMER: "VIRTUAL/CUSTOMER",
     LocationType.PRODUCTION: "VIRTUAL/PRODUCTION",
     LocationType.COUNT_ADJUSTMENT: "VIRTUAL/COUNT-ADJUSTMENT",
+    LocationType.SCRAPPED: "VIRTUAL/SCRAPPED",
 }
 
 

@@ -1,0 +1,535 @@
+"""Scrap, return to supplier and customer return: stock leaves or arrives at one location.
+
+The three documents share a shape and a table; each line is one movement between the
+document's physical location and a virtual one:
+
+* scrap: `<state>@location -> VIRTUAL/SCRAPPED` (SAP movement type 551); the stock
+  leaves the books.
+* return to supplier: `<state>@location -> VIRTUAL/SUPPLIER`, defective (the default) or
+  qualified stock, never stock still pending inspection.
+* customer return: `VIRTUAL/CUSTOMER -> location`, always arriving pending inspection;
+  lot-tracked items name an existing lot (a customer returns what was shipped).
+
+A document is posted whole or not at all (one bad line, or one line without enough stock,
+posts nothing) and can be reversed as a whole while the stock it moved is still where it
+put it (a scrapped quantity comes back; a returned one must still be pending where it
+arrived). Reversal appends opposite movements, it never edits the ledger.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.db.models import Location, Lot, MovementRow, ScrapReturn, ScrapReturnLine
+from services.stock.db.queries import (
+    location_by_code,
+    locations_by_codes,
+    locations_by_ids,
+    lots_by_ids,
+    lots_by_numbers,
+)
+from services.stock.domain.model import (
+    VIRTUAL_LOCATIONS,
+    LocationType,
+    Movement,
+    QualityState,
+    Tracking,
+)
+from services.stock.domain.posting import InsufficientStock
+from services.stock.schemas import DocumentStatus, MovementOut
+from services.stock.scrap_return_schemas import (
+    CustomerReturnCreate,
+    DocumentCreate,
+    DocumentKind,
+    ScrapCreate,
+    ScrapReturnLineOut,
+    ScrapReturnOut,
+    SupplierReturnCreate,
+)
+from services.stock.usecases.locations import stock_location_error
+from services.stock.usecases.posting import (
+    DocumentReversed,
+    InsufficientStockProblem,
+    PostingContext,
+    post_movements,
+    reverse_document,
+)
+from services.stock.usecases.receipts import movement_out
+from services.stock.usecases.transfers import catalog_items
+from shared.db.paging import page_by_id, where_equal
+from shared.db.types import utcnow
+from shared.db.uow import UnitOfWork
+from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.http.pagination import PageParams
+from shared.schemas import plain
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    #: Document number prefix (`SC-00000001`).
+    prefix: str
+    #: How messages name the document ("scrap SC-00000001").
+    label: str
+    #: Event type stem: `<stem>Posted`, `<stem>Reversed`.
+    event: str
+    #: The virtual location on the other side of every line.
+    virtual: LocationType
+    #: Whether stock arrives at the document's location (else it leaves it).
+    inbound: bool
+
+
+SPECS: dict[DocumentKind, KindSpec] = {
+    DocumentKind.SCRAP: KindSpec("SC", "scrap", "Scrap", LocationType.SCRAPPED, False),
+    DocumentKind.SUPPLIER_RETURN: KindSpec(
+        "RS", "supplier return", "SupplierReturn", LocationType.SUPPLIER, False
+    ),
+    DocumentKind.CUSTOMER_RETURN: KindSpec(
+        "RC", "customer return", "CustomerReturn", LocationType.CUSTOMER, True
+    ),
+}
+
+
+def kind_of(data: DocumentCreate) -> DocumentKind:
+    if isinstance(data, ScrapCreate):
+        return DocumentKind.SCRAP
+    if isinstance(data, SupplierReturnCreate):
+        return DocumentKind.SUPPLIER_RETURN
+    assert isinstance(data, CustomerReturnCreate)
+    return DocumentKind.CUSTOMER_RETURN
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A request line whatever the kind: what it moves and in which state."""
+
+    item_code: str
+    lot_number: str | None
+    quantity: Decimal
+    state: QualityState
+
+
+def _lines(data: DocumentCreate) -> list[_Line]:
+    if isinstance(data, CustomerReturnCreate):
+        return [
+            _Line(ln.item_code, ln.lot_number, ln.quantity, QualityState.PENDING_INSPECTION)
+            for ln in data.lines
+        ]
+    return [
+        _Line(ln.item_code, ln.lot_number, ln.quantity, QualityState(ln.quality_state))
+        for ln in data.lines
+    ]
+
+
+# --- the catalog, asked outside any transaction --------------------------------------------
+
+
+def _line_errors(
+    kind: DocumentKind, index: int, line: _Line, item: CatalogItem | None
+) -> list[FieldError]:
+    path = f"body.lines.{index}"
+    if item is None:
+        return [
+            FieldError(
+                f"{path}.item_code", f"the catalog has no item {line.item_code!r}", "not_found"
+            )
+        ]
+    tracking = Tracking(item.tracking)
+    if tracking is Tracking.SERIAL:
+        return [
+            FieldError(
+                f"{path}.item_code",
+                f"item {item.code} is serial-tracked; a {SPECS[kind].label} takes lot-tracked "
+                "and untracked items only",
+            )
+        ]
+    if tracking is Tracking.LOT and line.lot_number is None:
+        return [
+            FieldError(
+                f"{path}.lot_number",
+                f"item {item.code} is lot-tracked: a lot number is required",
+                "missing",
+            )
+        ]
+    if tracking is Tracking.NONE and line.lot_number is not None:
+        return [
+            FieldError(
+                f"{path}.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
+            )
+        ]
+    return []
+
+
+async def check_document(
+    catalog: CatalogClient, data: DocumentCreate
+) -> tuple[dict[str, CatalogItem], list[FieldError]]:
+    """Ask the catalog about every item (outside any transaction) and collect line errors."""
+    kind = kind_of(data)
+    lines = _lines(data)
+    items = await catalog_items(catalog, (line.item_code for line in lines))
+    errors = [
+        error
+        for index, line in enumerate(lines)
+        for error in _line_errors(kind, index, line, items[line.item_code])
+    ]
+    return {code: item for code, item in items.items() if item is not None}, errors
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+
+def _position(error: FieldError) -> tuple[int, int]:
+    """Header fields first, then the lines in request order."""
+    parts = error.field.split(".")
+    if len(parts) > 2 and parts[1] == "lines" and parts[2].isdigit():
+        return 1, int(parts[2])
+    return 0, 0
+
+
+def _has_lot(items: Mapping[str, CatalogItem], line: _Line) -> bool:
+    item = items.get(line.item_code)
+    return item is not None and Tracking(item.tracking) is Tracking.LOT
+
+
+def _insufficient(
+    exc: InsufficientStockProblem, prefix: str = "", lines: Sequence[_Line] = ()
+) -> InsufficientStockProblem:
+    """The same 409 (detail and extra name item, lot, location, state, available, needed),
+    also naming the request lines that drain the bucket that is short."""
+    cause = exc.__cause__
+    if not isinstance(cause, InsufficientStock):
+        return exc
+    key = cause.key
+    lot = f" lot {key.lot_number}" if key.lot_number else ""
+    short = [
+        FieldError(
+            f"body.lines.{index}.quantity",
+            f"{plain(cause.available)} of {key.item_code}{lot} ({key.quality_state.value}) "
+            f"available at {key.location_code}; the lines of that item, lot and state need "
+            f"{plain(cause.needed)} together",
+            "insufficient_stock",
+        )
+        for index, line in enumerate(lines)
+        if line.item_code == key.item_code
+        and (line.lot_number or "") == key.lot_number
+        and line.state is key.quality_state
+    ]
+    return InsufficientStockProblem(prefix + exc.detail, errors=short, extra=dict(exc.extra))
+
+
+async def post_document(
+    uow: UnitOfWork,
+    data: DocumentCreate,
+    items: Mapping[str, CatalogItem],
+    errors: Sequence[FieldError],
+) -> ScrapReturnOut:
+    """Post a scrap or return: the document, one movement per line, the balances."""
+    kind = kind_of(data)
+    spec = SPECS[kind]
+    lines = _lines(data)
+    virtual_code = VIRTUAL_LOCATIONS[spec.virtual]
+    async with uow:
+        session = uow.session
+        locations = await locations_by_codes(session, {data.location_code, virtual_code})
+        found = list(errors)
+        error = stock_location_error(
+            "body.location_code", data.location_code, locations.get(data.location_code)
+        )
+        if error is not None:
+            found.append(error)
+        wanted = {
+            (line.item_code, line.lot_number)
+            for line in lines
+            if line.lot_number is not None and _has_lot(items, line)
+        }
+        lots = await lots_by_numbers(session, wanted)
+        for index, line in enumerate(lines):
+            if (
+                line.lot_number is not None
+                and _has_lot(items, line)
+                and (line.item_code, line.lot_number) not in lots
+            ):
+                found.append(
+                    FieldError(
+                        f"body.lines.{index}.lot_number",
+                        f"{line.item_code} has no lot {line.lot_number!r}",
+                        "not_found",
+                    )
+                )
+        if found:
+            found.sort(key=_position)
+            raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
+        place, virtual = locations[data.location_code], locations[virtual_code]
+        now = utcnow()
+        document = ScrapReturn(
+            number=f"tmp-{uuid.uuid4().hex[:24]}",
+            kind=kind.value,
+            status=DocumentStatus.POSTED.value,
+            location_id=place.id,
+            counterparty=data.counterparty,
+            reference=data.reference,
+            reason=data.reason,
+            note=data.note,
+            posted_at=now,
+            posted_by=uow.actor,
+        )
+        session.add(document)
+        await session.flush()
+        document.number = f"{spec.prefix}-{document.id:08d}"
+
+        def lot_of(line: _Line) -> Lot | None:
+            return lots.get((line.item_code, line.lot_number)) if line.lot_number else None
+
+        rows = [
+            ScrapReturnLine(
+                document_id=document.id,
+                line_no=index + 1,
+                item_code=line.item_code,
+                lot_id=lot.id if (lot := lot_of(line)) else None,
+                quantity=line.quantity,
+                quality_state=line.state.value,
+            )
+            for index, line in enumerate(lines)
+        ]
+        session.add_all(rows)
+        source, target = (virtual, place) if spec.inbound else (place, virtual)
+        movements = [
+            Movement(
+                item_code=line.item_code,
+                lot_number=line.lot_number or "",
+                quantity=row.quantity,
+                source_location=source.code,
+                target_location=target.code,
+                source_state=line.state,
+                target_state=line.state,
+            )
+            for line, row in zip(lines, rows, strict=True)
+        ]
+        context = PostingContext(
+            document_type=kind.value,
+            document_id=document.id,
+            item_types={code: item.item_type for code, item in items.items()},
+            locations={place.code: place, virtual.code: virtual},
+            lot_ids={(item, number): lot.id for (item, number), lot in lots.items()},
+            posted_at=now,
+        )
+        try:
+            ledger = await post_movements(uow, context, movements)
+        except InsufficientStockProblem as exc:
+            raise _insufficient(exc, lines=lines) from exc.__cause__
+        out = _out(
+            document,
+            rows,
+            ledger,
+            {place.id: place, virtual.id: virtual},
+            {lot.id: lot for lot in lots.values()},
+        )
+        payload = out.model_dump(mode="json")
+        await uow.audit("post", kind.value, str(out.id), after=payload)
+        _emit_movements(uow, out.movements)
+        uow.emit(f"{spec.event}Posted", kind.value, str(out.id), payload)
+        await uow.commit()
+        return out
+
+
+def _emit_movements(uow: UnitOfWork, movements: Iterable[MovementOut]) -> None:
+    for movement in movements:
+        uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
+
+
+# --- reversal --------------------------------------------------------------------------------
+
+
+def _missing(kind: DocumentKind, document_id: int) -> NotFound:
+    return NotFound(f"{SPECS[kind].label} {document_id} does not exist")
+
+
+async def document_item_codes(
+    session: AsyncSession, kind: DocumentKind, document_id: int
+) -> list[str]:
+    """The distinct items a document moves (for the catalog look-up before reversing)."""
+    document = await session.get(ScrapReturn, document_id)
+    if document is None or document.kind != kind.value:
+        raise _missing(kind, document_id)
+    codes = await session.scalars(
+        select(ScrapReturnLine.item_code)
+        .where(ScrapReturnLine.document_id == document_id)
+        .distinct()
+        .order_by(ScrapReturnLine.item_code)
+    )
+    return list(codes)
+
+
+async def reverse_posted(
+    uow: UnitOfWork,
+    kind: DocumentKind,
+    document_id: int,
+    items: Mapping[str, CatalogItem | None],
+) -> ScrapReturnOut:
+    """Take a posted document back as a whole: every line returns to where it came from."""
+    spec = SPECS[kind]
+    async with uow:
+        session = uow.session
+        document = await session.get(
+            ScrapReturn, document_id, with_for_update=True, populate_existing=True
+        )
+        if document is None or document.kind != kind.value:
+            raise _missing(kind, document_id)
+        if document.status == DocumentStatus.REVERSED.value:
+            raise DocumentReversed(
+                f"{spec.label} {document.number} was reversed at "
+                f"{document.reversed_at.isoformat() if document.reversed_at else '?'} "
+                f"by {document.reversed_by}"
+            )
+        before = (await _load_many(session, [document]))[0]
+        unknown = sorted({ln.item_code for ln in before.lines if items.get(ln.item_code) is None})
+        if unknown:
+            raise Conflict(f"the catalog no longer knows item(s) {', '.join(unknown)}")
+        now = utcnow()
+        item_types = {code: item.item_type for code, item in items.items() if item is not None}
+        try:
+            await reverse_document(uow, kind.value, document.id, item_types, now)
+        except InsufficientStockProblem as exc:
+            raise _insufficient(
+                exc,
+                prefix=f"{spec.label} {document.number} cannot be reversed, the stock moved on: ",
+            ) from exc.__cause__
+        document.status = DocumentStatus.REVERSED.value
+        document.reversed_at = now
+        document.reversed_by = uow.actor
+        await session.flush()
+        out = (await _load_many(session, [document]))[0]
+        payload = out.model_dump(mode="json")
+        await uow.audit(
+            "reverse", kind.value, str(out.id), before=before.model_dump(mode="json"), after=payload
+        )
+        _emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
+        uow.emit(f"{spec.event}Reversed", kind.value, str(out.id), payload)
+        await uow.commit()
+        return out
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _out(
+    document: ScrapReturn,
+    lines: Sequence[ScrapReturnLine],
+    ledger: Sequence[MovementRow],
+    locations: Mapping[int, Location],
+    lots: Mapping[int, Lot],
+) -> ScrapReturnOut:
+    return ScrapReturnOut(
+        id=document.id,
+        number=document.number,
+        kind=DocumentKind(document.kind),
+        status=DocumentStatus(document.status),
+        location_code=locations[document.location_id].code,
+        counterparty=document.counterparty,
+        reference=document.reference,
+        reason=document.reason,
+        note=document.note,
+        posted_at=document.posted_at,
+        posted_by=document.posted_by,
+        reversed_at=document.reversed_at,
+        reversed_by=document.reversed_by,
+        lines=[
+            ScrapReturnLineOut(
+                line_no=line.line_no,
+                item_code=line.item_code,
+                lot_id=line.lot_id,
+                lot_number=lots[line.lot_id].lot_number if line.lot_id is not None else None,
+                quantity=line.quantity,
+                quality_state=QualityState(line.quality_state),
+            )
+            for line in sorted(lines, key=lambda line: line.line_no)
+        ],
+        movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+    )
+
+
+async def _load_many(
+    session: AsyncSession, documents: Sequence[ScrapReturn]
+) -> list[ScrapReturnOut]:
+    """Documents with their lines and movements, in a fixed number of queries."""
+    if not documents:
+        return []
+    ids = [d.id for d in documents]
+    lines: dict[int, list[ScrapReturnLine]] = {i: [] for i in ids}
+    for line in await session.scalars(
+        select(ScrapReturnLine)
+        .where(ScrapReturnLine.document_id.in_(ids))
+        .order_by(ScrapReturnLine.document_id, ScrapReturnLine.line_no)
+    ):
+        lines[line.document_id].append(line)
+    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
+    kinds = {d.kind for d in documents}
+    for row in await session.scalars(
+        select(MovementRow)
+        .where(MovementRow.document_type.in_(kinds), MovementRow.document_id.in_(ids))
+        .order_by(MovementRow.id)
+    ):
+        ledger[row.document_id].append(row)
+    every_line = [line for group in lines.values() for line in group]
+    every_row = [row for group in ledger.values() for row in group]
+    locations = await locations_by_ids(
+        session,
+        [d.location_id for d in documents]
+        + [r.from_location_id for r in every_row]
+        + [r.to_location_id for r in every_row],
+    )
+    lots = await lots_by_ids(
+        session, [line.lot_id for line in every_line] + [row.lot_id for row in every_row]
+    )
+    return [_out(d, lines[d.id], ledger[d.id], locations, lots) for d in documents]
+
+
+async def get_document(
+    session: AsyncSession, kind: DocumentKind, document_id: int
+) -> ScrapReturnOut:
+    """One document of `kind`; an id of another kind does not exist here."""
+    document = await session.get(ScrapReturn, document_id)
+    if document is None or document.kind != kind.value:
+        raise _missing(kind, document_id)
+    return (await _load_many(session, [document]))[0]
+
+
+async def list_documents(
+    session: AsyncSession,
+    kind: DocumentKind,
+    page: PageParams,
+    *,
+    item_code: str | None,
+    location_code: str | None,
+    status: DocumentStatus | None,
+    reference: str | None,
+    counterparty: str | None = None,
+) -> tuple[list[ScrapReturnOut], str | None]:
+    """Documents of `kind` in posting order; by an item on any line, location, status,
+    reference, counterparty."""
+    query = where_equal(
+        select(ScrapReturn).where(ScrapReturn.kind == kind.value),
+        {
+            ScrapReturn.status: status.value if status else None,
+            ScrapReturn.reference: reference,
+            ScrapReturn.counterparty: counterparty,
+        },
+    )
+    if item_code is not None:
+        query = query.where(
+            ScrapReturn.id.in_(
+                select(ScrapReturnLine.document_id).where(ScrapReturnLine.item_code == item_code)
+            )
+        )
+    if location_code is not None:
+        location = await location_by_code(session, location_code)
+        location_id = location.id if location else -1  # an unknown code matches nothing
+        query = query.where(ScrapReturn.location_id == location_id)
+    rows, cursor = await page_by_id(session, query, ScrapReturn.id, page)
+    return await _load_many(session, rows), cursor
