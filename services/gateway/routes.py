@@ -20,6 +20,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/locations", "/v1/lots", "/v1/receipts", "/v1/inspections", "/v1/transfers",
         "/v1/requisitions", "/v1/scraps", "/v1/supplier-returns", "/v1/customer-returns",
         "/v1/balances", "/v1/movements", "/v1/stock-card",
+        "/v1/stock-overview",
     ),
     "mrp": ("/v1/demands", "/v1/work-orders", "/v1/purchase-orders", "/v1/mrp-runs"),
     "trace": ("/v1/genealogy",),

@@ -235,3 +235,25 @@ class StockCardOut(BaseModel):
     closing_balance: SignedQuantity = Field(description="After the last row of this page")
     rows: list[StockCardRow]
     next_cursor: str | None
+
+
+class OverviewCell(BaseModel):
+    stage: Stage
+    quality_state: QualityState
+    quantity: SignedQuantity
+
+
+class OverviewRow(BaseModel):
+    group: dict[str, str] = Field(description="The grouping keys, e.g. item_code, warehouse_code")
+    cells: list[OverviewCell] = Field(description="Stage x quality state, non-zero cells")
+    total: SignedQuantity
+
+
+class OverviewOut(BaseModel):
+    """Quantity by stage (raw, WIP, semi-finished, finished) x quality state."""
+
+    as_of: datetime | None = Field(description="None: now, from the balances")
+    group_by: str
+    rows: list[OverviewRow]
+    totals: list[OverviewCell]
+    total: SignedQuantity

@@ -1,13 +1,16 @@
-"""The stock card route."""
+"""Ledger views: the stock card and the multi-stage overview."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import AwareDatetime
 
 from services.stock.domain.model import QualityState
-from services.stock.schemas import StockCardOut
+from services.stock.schemas import OverviewOut, StockCardOut
+from services.stock.usecases import overview
 from services.stock.usecases import stock_card as usecases
+from services.stock.usecases.overview import GroupBy
 from shared.http.commands import render
 from shared.http.context import Reader
 from shared.http.pagination import PageParams, page_params
@@ -41,3 +44,32 @@ async def get_stock_card(
             quality_state=quality_state,
         )
     return render(ctx, card)
+
+
+@router.get(
+    "/v1/stock-overview",
+    response_model=OverviewOut,
+    operation_id="get_stock_overview",
+    responses=problem_responses(401, 422),
+)
+async def get_stock_overview(
+    ctx: Reader,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="A past moment (with time zone); default now")
+    ] = None,
+    group_by: GroupBy = GroupBy.TOTAL,
+    item_code: Annotated[str | None, Query(max_length=64)] = None,
+    location_code: Annotated[
+        str | None, Query(max_length=100, description="This location and all below it")
+    ] = None,
+) -> Response:
+    """Quantity by stage x quality state, in total or per item, warehouse, location or lot."""
+    async with ctx.db.read() as session:
+        result = await overview.overview(
+            session,
+            as_of=as_of,
+            group_by=group_by,
+            item_code=item_code,
+            location_code=location_code,
+        )
+    return render(ctx, result)
