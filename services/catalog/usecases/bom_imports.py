@@ -30,7 +30,7 @@ from services.catalog.domain.spreadsheet import CellProblem
 from services.catalog.import_schemas import BomImportResult, CreatedBom, PlannedBom
 from services.catalog.schemas import BomCreate, BomLineIn, BomRelease
 from services.catalog.usecases.boms import bom_problems, insert_boms, release_bom_in
-from services.catalog.usecases.lookups import unit_rules
+from services.catalog.usecases.lookups import bump_graph_stamp, unit_rules
 from services.catalog.usecases.sheet_checks import (
     SheetRows,
     open_sheet,
@@ -216,6 +216,8 @@ async def import_boms(
     release's own errors, then rolled back.
     """
     async with uow:
+        if options.release:  # releases follow: take the graph lock first, as every writer
+            await bump_graph_stamp(uow.session)
         plan = await _checked_boms(uow.session, file, options)
         result = _bom_result(plan, dry_run=dry_run)
         if result.errors:

@@ -63,13 +63,12 @@ from services.catalog.query_schemas import (
     SubstituteChangeOut,
     SubstituteRef,
 )
-from services.catalog.usecases.lookups import bump_graph_stamp, unit_rules
+from services.catalog.usecases.lookups import unit_rules
 from shared.errors import NotFound
 
 __all__ = [
     "GraphCache",
     "NoEffectiveBom",
-    "bump_graph_stamp",
     "diff_boms",
     "explode_bom",
     "explode_item",
@@ -187,13 +186,24 @@ async def load_graph(session: AsyncSession) -> BomGraph:
         conversions[item_id][uom] = compact(factor)
     items = [
         ItemNode(
-            item_id, code, name, uom, item_type, lifecycle,
-            None if cost is None else compact(cost), conversions.get(item_id, {}),
+            item_id,
+            code,
+            name,
+            uom,
+            item_type,
+            lifecycle,
+            None if cost is None else compact(cost),
+            conversions.get(item_id, {}),
         )
         for item_id, code, name, uom, item_type, lifecycle, cost in await conn.execute(
             select(
-                _ITEMS.c.id, _ITEMS.c.code, _ITEMS.c.name, _ITEMS.c.uom, _ITEMS.c.item_type,
-                _ITEMS.c.lifecycle, _ITEMS.c.standard_cost,
+                _ITEMS.c.id,
+                _ITEMS.c.code,
+                _ITEMS.c.name,
+                _ITEMS.c.uom,
+                _ITEMS.c.item_type,
+                _ITEMS.c.lifecycle,
+                _ITEMS.c.standard_cost,
             )
         )
     ]
@@ -255,9 +265,21 @@ def _version_query() -> Any:
 def _line_query() -> Any:
     c = _LINES.c
     return select(
-        c.bom_id, c.id, c.position, c.component_id, c.quantity, c.uom, c.scrap_percent,
-        c.fixed_quantity, c.rounding_multiple, c.phantom, c.consumable, c.backflush,
-        c.designators, c.operation_code, c.notes,
+        c.bom_id,
+        c.id,
+        c.position,
+        c.component_id,
+        c.quantity,
+        c.uom,
+        c.scrap_percent,
+        c.fixed_quantity,
+        c.rounding_multiple,
+        c.phantom,
+        c.consumable,
+        c.backflush,
+        c.designators,
+        c.operation_code,
+        c.notes,
     ).order_by(c.bom_id, c.position)
 
 
@@ -282,15 +304,39 @@ def _lines_by_version(
     found: dict[int, list[Line]] = defaultdict(list)
     no_substitutes: tuple[Substitute, ...] = ()
     for (
-        bom_id, line_id, position, component_id, quantity, uom, scrap, fixed, rounding,
-        phantom, consumable, backflush, designators, operation_code, notes,
+        bom_id,
+        line_id,
+        position,
+        component_id,
+        quantity,
+        uom,
+        scrap,
+        fixed,
+        rounding,
+        phantom,
+        consumable,
+        backflush,
+        designators,
+        operation_code,
+        notes,
     ) in result:
         subs = substitutes.get(line_id)
         found[bom_id].append(
             Line(
-                position, component_id, quantity, uom, scrap, compact(fixed) if fixed else fixed,
-                rounding, bool(phantom), bool(consumable), bool(backflush), designators or "",
-                operation_code, notes or "", tuple(subs) if subs else no_substitutes,
+                position,
+                component_id,
+                quantity,
+                uom,
+                scrap,
+                compact(fixed) if fixed else fixed,
+                rounding,
+                bool(phantom),
+                bool(consumable),
+                bool(backflush),
+                designators or "",
+                operation_code,
+                notes or "",
+                tuple(subs) if subs else no_substitutes,
             )
         )
     return found
@@ -299,7 +345,13 @@ def _lines_by_version(
 def _version(head: tuple[Any, ...], lines: list[Line]) -> Version:
     bom_id, item_id, revision, status, effective_from, effective_to, base = head
     return Version(
-        bom_id, item_id, revision, status, effective_from, effective_to, compact(base),
+        bom_id,
+        item_id,
+        revision,
+        status,
+        effective_from,
+        effective_to,
+        compact(base),
         tuple(lines),
     )
 
@@ -596,27 +648,29 @@ async def where_used(
         for row in found.rows:
             use, parent = row.use, row.parent_item
             version = use.parent
-            rows.append({
-                "level": row.level,
-                "path": row.path,
-                "parent_item_id": parent.id,
-                "parent_item_code": parent.code,
-                "parent_item_name": parent.name,
-                "parent_item_type": parent.item_type,
-                "bom_id": version.id,
-                "revision": version.revision,
-                "effective_from": _iso(version.effective_from),
-                "effective_to": _iso(version.effective_to),
-                "base_quantity": plain(version.base_quantity),
-                "position": use.line.position,
-                "used_as": use.used_as.value,
-                "quantity": plain(use.quantity),
-                "uom": use.line.uom,
-                "priority": use.priority,
-                "ratio": None if use.ratio is None else plain(use.ratio),
-                "top_product": row.top,
-                "cycle": row.cycle,
-            })
+            rows.append(
+                {
+                    "level": row.level,
+                    "path": row.path,
+                    "parent_item_id": parent.id,
+                    "parent_item_code": parent.code,
+                    "parent_item_name": parent.name,
+                    "parent_item_type": parent.item_type,
+                    "bom_id": version.id,
+                    "revision": version.revision,
+                    "effective_from": _iso(version.effective_from),
+                    "effective_to": _iso(version.effective_to),
+                    "base_quantity": plain(version.base_quantity),
+                    "position": use.line.position,
+                    "used_as": use.used_as.value,
+                    "quantity": plain(use.quantity),
+                    "uom": use.line.uom,
+                    "priority": use.priority,
+                    "ratio": None if use.ratio is None else plain(use.ratio),
+                    "top_product": row.top,
+                    "cycle": row.cycle,
+                }
+            )
         payload = {
             "item": _item_ref(found.item),
             "multi_level": multi_level,
@@ -775,8 +829,10 @@ def _diff_out(graph: BomGraph, diff: BomDiff) -> BomDiffOut:
     return BomDiffOut(
         before=BomRef.model_validate(_bom_ref(graph, diff.before)),
         after=BomRef.model_validate(_bom_ref(graph, diff.after)),
-        header_changes=[FieldChangeOut(field=c.field, before=c.before, after=c.after)
-                        for c in diff.header_changes],
+        header_changes=[
+            FieldChangeOut(field=c.field, before=c.before, after=c.after)
+            for c in diff.header_changes
+        ],
         added=[line_out(line) for line in diff.added],
         removed=[line_out(line) for line in diff.removed],
         changed=[
@@ -786,8 +842,10 @@ def _diff_out(graph: BomGraph, diff: BomDiff) -> BomDiffOut:
                 component_name=change.component.name,
                 before_position=change.before.position,
                 after_position=change.after.position,
-                changes=[FieldChangeOut(field=c.field, before=c.before, after=c.after)
-                         for c in change.fields],
+                changes=[
+                    FieldChangeOut(field=c.field, before=c.before, after=c.after)
+                    for c in change.fields
+                ],
                 designators_added=change.designators_added,
                 designators_removed=change.designators_removed,
                 substitutes_added=subs(change.substitutes_added),

@@ -45,7 +45,12 @@ from services.catalog.schemas import (
     BomUpdate,
     SubstituteOut,
 )
-from services.catalog.usecases.lookups import bump_graph_stamp, items_by_code, unit_rules
+from services.catalog.usecases.lookups import (
+    bump_graph_stamp,
+    items_by_code,
+    locked_row,
+    unit_rules,
+)
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -55,7 +60,6 @@ from shared.errors import (
     FieldError,
     InvalidInput,
     NotFound,
-    PreconditionFailed,
 )
 from shared.http.pagination import PageParams
 
@@ -622,14 +626,7 @@ async def create_bom(uow: UnitOfWork, data: BomCreate) -> BomOut:
 
 
 async def _locked(uow: UnitOfWork, bom_id: int, expected_version: int | None) -> BomVersion:
-    bom = await uow.session.get(BomVersion, bom_id, with_for_update=True)
-    if bom is None:
-        raise NotFound(f"BOM version {bom_id} does not exist")
-    if expected_version is not None and bom.version != expected_version:
-        raise PreconditionFailed(
-            f"BOM version {bom_id} is at version {bom.version}, not {expected_version}"
-        )
-    return bom
+    return await locked_row(uow.session, BomVersion, bom_id, "BOM version", expected_version)
 
 
 async def update_bom(
@@ -736,11 +733,17 @@ async def revise_bom(uow: UnitOfWork, bom_id: int, data: BomRevise) -> BomOut:
         return out
 
 
-async def release_bom_in(uow: UnitOfWork, bom_id: int, data: BomRelease, actor: str) -> BomOut:
+async def release_bom_in(
+    uow: UnitOfWork,
+    bom_id: int,
+    data: BomRelease,
+    actor: str,
+    expected_version: int | None = None,
+) -> BomOut:
     """Release a draft inside an open unit of work (the API and imports share this)."""
     session = uow.session
-    await bump_graph_stamp(session)  # the lock that serializes releases
-    bom = await _locked(uow, bom_id, None)
+    await bump_graph_stamp(session)  # the lock that serializes releases, always taken first
+    bom = await _locked(uow, bom_id, expected_version)
     if bom.status != BomStatus.DRAFT.value:
         raise BomNotDraft(f"BOM version {bom_id} is {bom.status}; only drafts are released")
     parent = await session.get(Item, bom.item_id, with_for_update=True)
@@ -880,8 +883,7 @@ async def release_bom(
 ) -> BomOut:
     """Release a draft: it becomes immutable and effective in its window."""
     async with uow:
-        await _locked(uow, bom_id, expected_version)
-        out = await release_bom_in(uow, bom_id, data, actor)
+        out = await release_bom_in(uow, bom_id, data, actor, expected_version)
         await uow.commit()
         return out
 

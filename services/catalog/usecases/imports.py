@@ -82,9 +82,7 @@ def _plan_items(file: SheetFile, units: Collection[str], may_write_cost: bool) -
     return plan
 
 
-async def _checked_items(
-    session: AsyncSession, file: SheetFile, may_write_cost: bool
-) -> _ItemPlan:
+async def _checked_items(session: AsyncSession, file: SheetFile, may_write_cost: bool) -> _ItemPlan:
     units = set(await unit_rules(session))
     plan = _plan_items(file, units, may_write_cost)
     found = await item_problems(session, plan.items) if plan.items else {}
@@ -160,8 +158,9 @@ async def _insert_parts(uow: UnitOfWork, ids: Sequence[int], plan: _ItemPlan) ->
         )
         for part_id, row in zip(result.scalars().all(), chunk, strict=True):
             out = ManufacturerPartOut(id=part_id, item_code=codes[row["item_id"]], **row)
-            uow.emit("ManufacturerPartAdded", "item", str(row["item_id"]),
-                     out.model_dump(mode="json"))
+            uow.emit(
+                "ManufacturerPartAdded", "item", str(row["item_id"]), out.model_dump(mode="json")
+            )
     if rows:
         await uow.audit("import", "manufacturer_part", "-", after={"count": len(rows)})
     return len(rows)

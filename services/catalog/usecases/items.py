@@ -41,6 +41,7 @@ from services.catalog.usecases.lookups import (
     bump_graph_stamp,
     categories_by_code,
     category_codes,
+    locked_row,
     unit_rules,
 )
 from shared.db.paging import page_by_id, where_equal
@@ -194,6 +195,7 @@ async def insert_items(uow: UnitOfWork, items: Sequence[ItemCreate]) -> list[int
     One audit row records the batch; each item still gets its `ItemCreated` event.
     """
     session = uow.session
+    await bump_graph_stamp(session)  # first, as every writer of the graph does
     categories = await categories_by_code(session, [i.category for i in items if i.category])
     now = utcnow()
     rows = [_new_row(d, categories[d.category].id if d.category else None, now) for d in items]
@@ -226,13 +228,13 @@ async def insert_items(uow: UnitOfWork, items: Sequence[ItemCreate]) -> list[int
     await uow.audit(
         "import", "item", f"{ids[0]}..{ids[-1]}" if ids else "-", after={"count": len(ids)}
     )
-    await bump_graph_stamp(session)
     return ids
 
 
 async def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemOut:
     """Create an item; its code must be new, its unit and category known."""
     async with uow:
+        await bump_graph_stamp(uow.session)
         problems = await item_problems(uow.session, [data])
         if problems:
             errors = _body(problems[0])
@@ -256,25 +258,12 @@ async def create_item(uow: UnitOfWork, data: ItemCreate) -> ItemOut:
         out = to_out(item, data.category)
         await uow.audit("create", "item", str(item.id), after=out.model_dump(mode="json"))
         uow.emit("ItemCreated", "item", str(item.id), out.model_dump(mode="json"))
-        await bump_graph_stamp(uow.session)
         await uow.commit()
         return out
 
 
-async def _locked(uow: UnitOfWork, item_id: int) -> Item:
-    item = await uow.session.get(Item, item_id, with_for_update=True)
-    if item is None:
-        raise NotFound(f"item {item_id} does not exist")
-    return item
-
-
-def _check_version(item: Item, expected_version: int) -> None:
-    from shared.errors import PreconditionFailed
-
-    if item.version != expected_version:
-        raise PreconditionFailed(
-            f"item {item.id} is at version {item.version}, not {expected_version}"
-        )
+async def _locked(uow: UnitOfWork, item_id: int, expected_version: int | None = None) -> Item:
+    return await locked_row(uow.session, Item, item_id, "item", expected_version)
 
 
 async def update_item(
@@ -282,8 +271,8 @@ async def update_item(
 ) -> ItemOut:
     """Change an item's fields if it is still at `expected_version` (If-Match)."""
     async with uow:
-        item = await _locked(uow, item_id)
-        _check_version(item, expected_version)
+        await bump_graph_stamp(uow.session)
+        item = await _locked(uow, item_id, expected_version)
         before = (await _out(uow.session, item)).model_dump(mode="json")
         changes = data.model_dump(exclude_unset=True)
         category_given = "category" in changes
@@ -325,7 +314,6 @@ async def update_item(
             "update", "item", str(item.id), before=before, after=out.model_dump(mode="json")
         )
         uow.emit("ItemUpdated", "item", str(item.id), out.model_dump(mode="json"))
-        await bump_graph_stamp(uow.session)
         await uow.commit()
         return out
 
@@ -387,8 +375,8 @@ async def delete_item(
     code never changes, so the answer stays about this item).
     """
     async with uow:
-        item = await _locked(uow, item_id)
-        _check_version(item, expected_version)
+        await bump_graph_stamp(uow.session)
+        item = await _locked(uow, item_id, expected_version)
         uses = await item_uses(uow.session, item)
         if in_stock:
             uses.append("the stock ledger has movements of it")
@@ -405,7 +393,6 @@ async def delete_item(
         await uow.session.flush()
         await uow.audit("delete", "item", str(item_id), before=before)
         uow.emit("ItemDeleted", "item", str(item_id), {"id": item_id, "code": before["code"]})
-        await bump_graph_stamp(uow.session)
         await uow.commit()
 
 
@@ -491,6 +478,7 @@ async def replace_conversions(
 ) -> UnitConversionList:
     """Set the item's own unit conversions (1 reel = 5,000 pcs for this resistor only)."""
     async with uow:
+        await bump_graph_stamp(uow.session)
         item = await _locked(uow, item_id)
         units = set((await unit_rules(uow.session)).keys())
         errors: list[FieldError] = []
@@ -523,7 +511,6 @@ async def replace_conversions(
             after=out.model_dump(mode="json"),
         )
         uow.emit("ItemConversionsChanged", "item", str(item.id), out.model_dump(mode="json"))
-        await bump_graph_stamp(uow.session)
         await uow.commit()
         return out
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.db.models import BomGraphStamp, Category, Item, Unit
 from services.catalog.domain.units import Rounding, UnitRule
+from shared.errors import NotFound, PreconditionFailed
+
+RowT = TypeVar("RowT")
 
 
 async def unit_rules(session: AsyncSession) -> dict[str, UnitRule]:
@@ -58,3 +62,20 @@ async def bump_graph_stamp(session: AsyncSession) -> None:
     await session.execute(
         update(BomGraphStamp).where(BomGraphStamp.id == 1).values(counter=BomGraphStamp.counter + 1)
     )
+
+
+async def locked_row(
+    session: AsyncSession,
+    model: type[RowT],
+    row_id: int,
+    what: str,
+    expected_version: int | None = None,
+) -> RowT:
+    """The row locked for update: 404 if it is missing, 412 if not at `expected_version`."""
+    row = await session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"{what} {row_id} does not exist")
+    version = getattr(row, "version")  # noqa: B009 - every versioned catalog table has it
+    if expected_version is not None and version != expected_version:
+        raise PreconditionFailed(f"{what} {row_id} is at version {version}, not {expected_version}")
+    return row

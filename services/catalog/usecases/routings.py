@@ -10,10 +10,11 @@ from services.catalog.db.models import BomLine, BomVersion, Item, Routing, Routi
 from services.catalog.domain.bom import BomStatus
 from services.catalog.domain.items import Procurement
 from services.catalog.schemas import OperationOut, RoutingCreate, RoutingIn, RoutingOut
+from services.catalog.usecases.lookups import locked_row
 from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
-from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound, PreconditionFailed
+from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams
 
 
@@ -104,13 +105,7 @@ async def replace_routing(
     if errors:
         raise InvalidInput("the routing is not valid", errors=errors)
     async with uow:
-        routing = await uow.session.get(Routing, routing_id, with_for_update=True)
-        if routing is None:
-            raise NotFound(f"routing {routing_id} does not exist")
-        if routing.version != expected_version:
-            raise PreconditionFailed(
-                f"routing {routing_id} is at version {routing.version}, not {expected_version}"
-            )
+        routing = await locked_row(uow.session, Routing, routing_id, "routing", expected_version)
         used = set(
             await uow.session.scalars(
                 select(BomLine.operation_code)

@@ -16,11 +16,11 @@ from services.catalog.schemas import (
     UnitCreate,
     UnitOut,
 )
-from services.catalog.usecases.lookups import bump_graph_stamp
+from services.catalog.usecases.lookups import bump_graph_stamp, locked_row
 from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
-from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound, PreconditionFailed
+from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams
 
 #: How many offending items a refused category schema change names.
@@ -123,13 +123,10 @@ async def update_category(
         if errors:
             raise InvalidInput("the attribute schema is not a usable JSON Schema", errors=errors)
     async with uow:
-        category = await uow.session.get(Category, category_id, with_for_update=True)
-        if category is None:
-            raise NotFound(f"category {category_id} does not exist")
-        if category.version != expected_version:
-            raise PreconditionFailed(
-                f"category {category_id} is at version {category.version}, not {expected_version}"
-            )
+        await bump_graph_stamp(uow.session)  # first, as every writer of the graph does
+        category = await locked_row(
+            uow.session, Category, category_id, "category", expected_version
+        )
         before = category_out(category).model_dump(mode="json")
         if data.attribute_schema is not None:
             misfits: list[str] = []
@@ -163,7 +160,6 @@ async def update_category(
             after=out.model_dump(mode="json"),
         )
         uow.emit("CategoryUpdated", "category", str(category.id), out.model_dump(mode="json"))
-        await bump_graph_stamp(uow.session)
         await uow.commit()
         return out
 

@@ -15,7 +15,7 @@ from services.stock.requisition_schemas import (
     RequisitionStatus,
 )
 from services.stock.usecases import requisitions as usecases
-from services.stock.usecases.transfers import catalog_items
+from services.stock.usecases.document_lines import catalog_items
 from shared.auth.principal import PLANNER, WAREHOUSE
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command

@@ -19,7 +19,7 @@ from services.stock.scrap_return_schemas import (
     SupplierReturnCreate,
 )
 from services.stock.usecases import scrap_returns as usecases
-from services.stock.usecases.transfers import catalog_items
+from services.stock.usecases.document_lines import catalog_items
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext

@@ -11,6 +11,7 @@ from services.stock.api.deps import Catalog, Warehouse
 from services.stock.schemas import DocumentStatus
 from services.stock.transfer_schemas import TransferCreate, TransferOut, TransferPage
 from services.stock.usecases import transfers as usecases
+from services.stock.usecases.document_lines import catalog_items
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader
@@ -85,7 +86,7 @@ async def reverse_transfer(ctx: Warehouse, catalog: Catalog, transfer_id: IdPath
     async def command(uow: UnitOfWork) -> TransferOut:
         async with ctx.db.read() as session:
             codes = await usecases.transfer_item_codes(session, transfer_id)
-        items = await usecases.catalog_items(catalog, codes)
+        items = await catalog_items(catalog, codes)
         return await usecases.reverse_transfer(uow, transfer_id, items)
 
     return await run_command(ctx, command)

@@ -26,6 +26,7 @@ from services.stock.schemas import (
     InspectionOut,
     InspectionResult,
 )
+from services.stock.usecases.document_lines import emit_movements
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
     DocumentReversed,
@@ -165,10 +166,7 @@ async def post_inspection(
         out = _out(inspection, {loc.id: loc for loc in locations.values()}, lot, ledger)
         payload = out.model_dump(mode="json")
         await uow.audit("post", "inspection", str(out.id), after=payload)
-        for movement in out.movements:
-            uow.emit(
-                "MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json")
-            )
+        emit_movements(uow, out.movements)
         uow.emit("InspectionPosted", "inspection", str(out.id), payload)
         await uow.commit()
         return out
@@ -198,14 +196,7 @@ async def reverse_inspection(
         out = await _load_out(session, inspection)
         payload = out.model_dump(mode="json")
         await uow.audit("reverse", "inspection", str(out.id), after=payload)
-        for movement in out.movements:
-            if movement.reversal_of_id is not None:
-                uow.emit(
-                    "MovementPosted",
-                    "movement",
-                    str(movement.id),
-                    movement.model_dump(mode="json"),
-                )
+        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
         uow.emit("InspectionReversed", "inspection", str(out.id), payload)
         await uow.commit()
         return out

@@ -26,6 +26,7 @@ from services.stock.domain.model import (
     expiry_date,
 )
 from services.stock.schemas import LotOut, MovementOut, ReceiptCreate, ReceiptOut
+from services.stock.usecases.document_lines import emit_movements
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import PostingContext, post_movements
 from shared.db.types import utcnow
@@ -172,8 +173,7 @@ async def _record(uow: UnitOfWork, out: ReceiptOut, lot_created: bool) -> None:
     await uow.audit("post", "receipt", str(out.id), after=payload)
     if lot_created and out.lot is not None:
         uow.emit("LotCreated", "lot", str(out.lot.id), out.lot.model_dump(mode="json"))
-    for movement in out.movements:
-        uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
+    emit_movements(uow, out.movements)
     uow.emit("ReceiptPosted", "receipt", str(out.id), payload)
 
 

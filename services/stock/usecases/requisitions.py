@@ -38,6 +38,7 @@ from services.stock.requisition_schemas import (
     RequisitionStatus,
     ShortageOut,
 )
+from services.stock.usecases.document_lines import emit_movements
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
     InsufficientStockProblem,
@@ -423,13 +424,10 @@ async def _finish(
     out = await load_out(uow.session, requisition)
     payload = out.model_dump(mode="json")
     await uow.audit(action, "requisition", str(out.id), after=payload)
-    if movements:
-        seen = {m.id for m in out.movements if action == "reverse" and m.reversal_of_id is None}
-        for movement in out.movements:
-            if movement.id not in seen:
-                uow.emit(
-                    "MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json")
-                )
+    if movements:  # a reversal publishes only its own, new movements
+        emit_movements(
+            uow, (m for m in out.movements if action != "reverse" or m.reversal_of_id is not None)
+        )
     uow.emit(event, "requisition", str(out.id), payload)
     await uow.commit()
     return out

@@ -19,7 +19,7 @@ arrived). Reversal appends opposite movements, it never edits the ledger.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -40,10 +40,8 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
-    Tracking,
 )
-from services.stock.domain.posting import InsufficientStock
-from services.stock.schemas import DocumentStatus, MovementOut
+from services.stock.schemas import DocumentStatus
 from services.stock.scrap_return_schemas import (
     CustomerReturnCreate,
     DocumentCreate,
@@ -52,6 +50,14 @@ from services.stock.scrap_return_schemas import (
     ScrapReturnLineOut,
     ScrapReturnOut,
     SupplierReturnCreate,
+)
+from services.stock.usecases.document_lines import (
+    catalog_items,
+    emit_movements,
+    has_lot,
+    naming_short_lines,
+    request_order,
+    tracking_errors,
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
@@ -62,13 +68,11 @@ from services.stock.usecases.posting import (
     reverse_document,
 )
 from services.stock.usecases.receipts import movement_out
-from services.stock.usecases.transfers import catalog_items
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams
-from shared.schemas import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,45 +131,6 @@ def _lines(data: DocumentCreate) -> list[_Line]:
     ]
 
 
-# --- the catalog, asked outside any transaction --------------------------------------------
-
-
-def _line_errors(
-    kind: DocumentKind, index: int, line: _Line, item: CatalogItem | None
-) -> list[FieldError]:
-    path = f"body.lines.{index}"
-    if item is None:
-        return [
-            FieldError(
-                f"{path}.item_code", f"the catalog has no item {line.item_code!r}", "not_found"
-            )
-        ]
-    tracking = Tracking(item.tracking)
-    if tracking is Tracking.SERIAL:
-        return [
-            FieldError(
-                f"{path}.item_code",
-                f"item {item.code} is serial-tracked; a {SPECS[kind].label} takes lot-tracked "
-                "and untracked items only",
-            )
-        ]
-    if tracking is Tracking.LOT and line.lot_number is None:
-        return [
-            FieldError(
-                f"{path}.lot_number",
-                f"item {item.code} is lot-tracked: a lot number is required",
-                "missing",
-            )
-        ]
-    if tracking is Tracking.NONE and line.lot_number is not None:
-        return [
-            FieldError(
-                f"{path}.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
-            )
-        ]
-    return []
-
-
 async def check_document(
     catalog: CatalogClient, data: DocumentCreate
 ) -> tuple[dict[str, CatalogItem], list[FieldError]]:
@@ -176,51 +141,14 @@ async def check_document(
     errors = [
         error
         for index, line in enumerate(lines)
-        for error in _line_errors(kind, index, line, items[line.item_code])
+        for error in tracking_errors(
+            index, line, items[line.item_code], who_takes=f"a {SPECS[kind].label} takes"
+        )
     ]
     return {code: item for code, item in items.items() if item is not None}, errors
 
 
 # --- posting ---------------------------------------------------------------------------------
-
-
-def _position(error: FieldError) -> tuple[int, int]:
-    """Header fields first, then the lines in request order."""
-    parts = error.field.split(".")
-    if len(parts) > 2 and parts[1] == "lines" and parts[2].isdigit():
-        return 1, int(parts[2])
-    return 0, 0
-
-
-def _has_lot(items: Mapping[str, CatalogItem], line: _Line) -> bool:
-    item = items.get(line.item_code)
-    return item is not None and Tracking(item.tracking) is Tracking.LOT
-
-
-def _insufficient(
-    exc: InsufficientStockProblem, prefix: str = "", lines: Sequence[_Line] = ()
-) -> InsufficientStockProblem:
-    """The same 409 (detail and extra name item, lot, location, state, available, needed),
-    also naming the request lines that drain the bucket that is short."""
-    cause = exc.__cause__
-    if not isinstance(cause, InsufficientStock):
-        return exc
-    key = cause.key
-    lot = f" lot {key.lot_number}" if key.lot_number else ""
-    short = [
-        FieldError(
-            f"body.lines.{index}.quantity",
-            f"{plain(cause.available)} of {key.item_code}{lot} ({key.quality_state.value}) "
-            f"available at {key.location_code}; the lines of that item, lot and state need "
-            f"{plain(cause.needed)} together",
-            "insufficient_stock",
-        )
-        for index, line in enumerate(lines)
-        if line.item_code == key.item_code
-        and (line.lot_number or "") == key.lot_number
-        and line.state is key.quality_state
-    ]
-    return InsufficientStockProblem(prefix + exc.detail, errors=short, extra=dict(exc.extra))
 
 
 async def post_document(
@@ -246,13 +174,13 @@ async def post_document(
         wanted = {
             (line.item_code, line.lot_number)
             for line in lines
-            if line.lot_number is not None and _has_lot(items, line)
+            if line.lot_number is not None and has_lot(items, line)
         }
         lots = await lots_by_numbers(session, wanted)
         for index, line in enumerate(lines):
             if (
                 line.lot_number is not None
-                and _has_lot(items, line)
+                and has_lot(items, line)
                 and (line.item_code, line.lot_number) not in lots
             ):
                 found.append(
@@ -263,7 +191,7 @@ async def post_document(
                     )
                 )
         if found:
-            found.sort(key=_position)
+            found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         place, virtual = locations[data.location_code], locations[virtual_code]
         now = utcnow()
@@ -322,7 +250,9 @@ async def post_document(
         try:
             ledger = await post_movements(uow, context, movements)
         except InsufficientStockProblem as exc:
-            raise _insufficient(exc, lines=lines) from exc.__cause__
+            raise naming_short_lines(
+                exc, lines=[(line, line.state) for line in lines]
+            ) from exc.__cause__
         out = _out(
             document,
             rows,
@@ -332,15 +262,10 @@ async def post_document(
         )
         payload = out.model_dump(mode="json")
         await uow.audit("post", kind.value, str(out.id), after=payload)
-        _emit_movements(uow, out.movements)
+        emit_movements(uow, out.movements)
         uow.emit(f"{spec.event}Posted", kind.value, str(out.id), payload)
         await uow.commit()
         return out
-
-
-def _emit_movements(uow: UnitOfWork, movements: Iterable[MovementOut]) -> None:
-    for movement in movements:
-        uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
 
 
 # --- reversal --------------------------------------------------------------------------------
@@ -396,7 +321,7 @@ async def reverse_posted(
         try:
             await reverse_document(uow, kind.value, document.id, item_types, now)
         except InsufficientStockProblem as exc:
-            raise _insufficient(
+            raise naming_short_lines(
                 exc,
                 prefix=f"{spec.label} {document.number} cannot be reversed, the stock moved on: ",
             ) from exc.__cause__
@@ -409,7 +334,7 @@ async def reverse_posted(
         await uow.audit(
             "reverse", kind.value, str(out.id), before=before.model_dump(mode="json"), after=payload
         )
-        _emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
+        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
         uow.emit(f"{spec.event}Reversed", kind.value, str(out.id), payload)
         await uow.commit()
         return out

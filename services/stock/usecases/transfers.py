@@ -8,9 +8,8 @@ still where it put it; reversal appends opposite movements, it never edits the l
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,14 +23,21 @@ from services.stock.db.queries import (
     lots_by_ids,
     lots_by_numbers,
 )
-from services.stock.domain.model import Movement, QualityState, Tracking
-from services.stock.domain.posting import InsufficientStock
-from services.stock.schemas import DocumentStatus, MovementOut
+from services.stock.domain.model import Movement, QualityState
+from services.stock.schemas import DocumentStatus
 from services.stock.transfer_schemas import (
     TransferCreate,
     TransferLineIn,
     TransferLineOut,
     TransferOut,
+)
+from services.stock.usecases.document_lines import (
+    catalog_items,
+    emit_movements,
+    has_lot,
+    naming_short_lines,
+    request_order,
+    tracking_errors,
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
@@ -47,69 +53,8 @@ from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams
-from shared.schemas import plain
 
 DOCUMENT_TYPE = "transfer"
-#: How many catalog look-ups run at once for a document with many distinct items.
-CATALOG_CONCURRENCY = 8
-
-
-# --- the catalog, asked outside any transaction --------------------------------------------
-
-
-async def catalog_items(
-    catalog: CatalogClient, codes: Iterable[str]
-) -> dict[str, CatalogItem | None]:
-    """The catalog's item for every distinct code (None where it has none), a few at a time."""
-    wanted = sorted(set(codes))
-    gate = asyncio.Semaphore(CATALOG_CONCURRENCY)
-
-    async def one(code: str) -> CatalogItem | None:
-        async with gate:
-            return await catalog.item_by_code(code)
-
-    # return_exceptions: every call finishes before the first failure is raised
-    found = await asyncio.gather(*(one(code) for code in wanted), return_exceptions=True)
-    items: dict[str, CatalogItem | None] = {}
-    for code, outcome in zip(wanted, found, strict=True):
-        if isinstance(outcome, BaseException):
-            raise outcome
-        items[code] = outcome
-    return items
-
-
-def _line_errors(index: int, line: TransferLineIn, item: CatalogItem | None) -> list[FieldError]:
-    path = f"body.lines.{index}"
-    if item is None:
-        return [
-            FieldError(
-                f"{path}.item_code", f"the catalog has no item {line.item_code!r}", "not_found"
-            )
-        ]
-    tracking = Tracking(item.tracking)
-    if tracking is Tracking.SERIAL:
-        return [
-            FieldError(
-                f"{path}.item_code",
-                f"item {item.code} is serial-tracked; transfers take lot-tracked and untracked "
-                "items only",
-            )
-        ]
-    if tracking is Tracking.LOT and line.lot_number is None:
-        return [
-            FieldError(
-                f"{path}.lot_number",
-                f"item {item.code} is lot-tracked: a lot number is required",
-                "missing",
-            )
-        ]
-    if tracking is Tracking.NONE and line.lot_number is not None:
-        return [
-            FieldError(
-                f"{path}.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
-            )
-        ]
-    return []
 
 
 async def check_transfer(
@@ -120,51 +65,12 @@ async def check_transfer(
     errors = [
         error
         for index, line in enumerate(data.lines)
-        for error in _line_errors(index, line, items[line.item_code])
+        for error in tracking_errors(index, line, items[line.item_code], who_takes="transfers take")
     ]
     return {code: item for code, item in items.items() if item is not None}, errors
 
 
 # --- posting ---------------------------------------------------------------------------------
-
-
-def _position(error: FieldError) -> tuple[int, int]:
-    """Header fields first, then the lines in request order."""
-    parts = error.field.split(".")
-    if len(parts) > 2 and parts[1] == "lines" and parts[2].isdigit():
-        return 1, int(parts[2])
-    return 0, 0
-
-
-def _has_lot(items: Mapping[str, CatalogItem], line: TransferLineIn) -> bool:
-    item = items.get(line.item_code)
-    return item is not None and Tracking(item.tracking) is Tracking.LOT
-
-
-def _insufficient(
-    exc: InsufficientStockProblem, prefix: str = "", lines: Sequence[TransferLineIn] = ()
-) -> InsufficientStockProblem:
-    """The same 409 (detail and extra name item, lot, location, state, available, needed),
-    also naming the request lines that drain the bucket that is short."""
-    cause = exc.__cause__
-    if not isinstance(cause, InsufficientStock):
-        return exc
-    key = cause.key
-    lot = f" lot {key.lot_number}" if key.lot_number else ""
-    short = [
-        FieldError(
-            f"body.lines.{index}.quantity",
-            f"{plain(cause.available)} of {key.item_code}{lot} ({key.quality_state.value}) "
-            f"available at {key.location_code}; the lines of that item, lot and state need "
-            f"{plain(cause.needed)} together",
-            "insufficient_stock",
-        )
-        for index, line in enumerate(lines)
-        if line.item_code == key.item_code
-        and (line.lot_number or "") == key.lot_number
-        and line.quality_state is key.quality_state
-    ]
-    return InsufficientStockProblem(prefix + exc.detail, errors=short, extra=dict(exc.extra))
 
 
 async def post_transfer(
@@ -188,13 +94,13 @@ async def post_transfer(
         wanted = {
             (line.item_code, line.lot_number)
             for line in data.lines
-            if line.lot_number is not None and _has_lot(items, line)
+            if line.lot_number is not None and has_lot(items, line)
         }
         lots = await lots_by_numbers(session, wanted)
         for index, line in enumerate(data.lines):
             if (
                 line.lot_number is not None
-                and _has_lot(items, line)
+                and has_lot(items, line)
                 and (line.item_code, line.lot_number) not in lots
             ):
                 found.append(
@@ -205,7 +111,7 @@ async def post_transfer(
                     )
                 )
         if found:
-            found.sort(key=_position)
+            found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         source, target = locations[data.from_location_code], locations[data.to_location_code]
         now = utcnow()
@@ -260,7 +166,9 @@ async def post_transfer(
         try:
             ledger = await post_movements(uow, context, movements)
         except InsufficientStockProblem as exc:
-            raise _insufficient(exc, lines=data.lines) from exc.__cause__
+            raise naming_short_lines(
+                exc, lines=[(line, line.quality_state) for line in data.lines]
+            ) from exc.__cause__
         out = _out(
             transfer,
             lines,
@@ -270,15 +178,10 @@ async def post_transfer(
         )
         payload = out.model_dump(mode="json")
         await uow.audit("post", "transfer", str(out.id), after=payload)
-        _emit_movements(uow, out.movements)
+        emit_movements(uow, out.movements)
         uow.emit("TransferPosted", "transfer", str(out.id), payload)
         await uow.commit()
         return out
-
-
-def _emit_movements(uow: UnitOfWork, movements: Iterable[MovementOut]) -> None:
-    for movement in movements:
-        uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
 
 
 # --- reversal --------------------------------------------------------------------------------
@@ -323,7 +226,7 @@ async def reverse_transfer(
         try:
             await reverse_document(uow, DOCUMENT_TYPE, transfer.id, item_types, now)
         except InsufficientStockProblem as exc:
-            raise _insufficient(
+            raise naming_short_lines(
                 exc, prefix=f"transfer {transfer.number} cannot be reversed, the stock moved on: "
             ) from exc.__cause__
         transfer.status = DocumentStatus.REVERSED.value
@@ -335,7 +238,7 @@ async def reverse_transfer(
         await uow.audit(
             "reverse", "transfer", str(out.id), before=before.model_dump(mode="json"), after=payload
         )
-        _emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
+        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
         uow.emit("TransferReversed", "transfer", str(out.id), payload)
         await uow.commit()
         return out

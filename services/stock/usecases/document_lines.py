@@ -1,0 +1,140 @@
+"""What every multi-line stock document does with its lines, written once.
+
+Transfers, scrap and returns ask the catalog about their items outside the
+transaction, check each line's lot against the item's tracking, report errors header
+first and then by line, name the lines behind a shortage, and publish a
+`MovementPosted` event per movement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
+from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.domain.model import QualityState, Tracking
+from services.stock.domain.posting import InsufficientStock
+from services.stock.schemas import MovementOut
+from services.stock.usecases.posting import InsufficientStockProblem
+from shared.db.uow import UnitOfWork
+from shared.errors import FieldError
+from shared.schemas import plain
+
+#: How many catalog look-ups run at once for a document with many distinct items.
+CATALOG_CONCURRENCY = 8
+
+
+class DocumentLine(Protocol):
+    @property
+    def item_code(self) -> str: ...
+
+    @property
+    def lot_number(self) -> str | None: ...
+
+
+async def catalog_items(
+    catalog: CatalogClient, codes: Iterable[str]
+) -> dict[str, CatalogItem | None]:
+    """The catalog's item for every distinct code (None where it has none), a few at a time."""
+    wanted = sorted(set(codes))
+    gate = asyncio.Semaphore(CATALOG_CONCURRENCY)
+
+    async def one(code: str) -> CatalogItem | None:
+        async with gate:
+            return await catalog.item_by_code(code)
+
+    # return_exceptions: every call finishes before the first failure is raised
+    found = await asyncio.gather(*(one(code) for code in wanted), return_exceptions=True)
+    items: dict[str, CatalogItem | None] = {}
+    for code, outcome in zip(wanted, found, strict=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        items[code] = outcome
+    return items
+
+
+def tracking_errors(
+    index: int, line: DocumentLine, item: CatalogItem | None, *, who_takes: str
+) -> list[FieldError]:
+    """The line's item must exist; a lot is required for lot-tracked items and refused
+    for untracked ones; serial-tracked items are not handled yet (`who_takes` names the
+    document in that message: "transfers take")."""
+    path = f"body.lines.{index}"
+    if item is None:
+        return [
+            FieldError(
+                f"{path}.item_code", f"the catalog has no item {line.item_code!r}", "not_found"
+            )
+        ]
+    tracking = Tracking(item.tracking)
+    if tracking is Tracking.SERIAL:
+        return [
+            FieldError(
+                f"{path}.item_code",
+                f"item {item.code} is serial-tracked; {who_takes} lot-tracked and untracked "
+                "items only",
+            )
+        ]
+    if tracking is Tracking.LOT and line.lot_number is None:
+        return [
+            FieldError(
+                f"{path}.lot_number",
+                f"item {item.code} is lot-tracked: a lot number is required",
+                "missing",
+            )
+        ]
+    if tracking is Tracking.NONE and line.lot_number is not None:
+        return [
+            FieldError(
+                f"{path}.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
+            )
+        ]
+    return []
+
+
+def request_order(error: FieldError) -> tuple[int, int]:
+    """Sort key: header fields first, then the lines in request order."""
+    parts = error.field.split(".")
+    if len(parts) > 2 and parts[1] == "lines" and parts[2].isdigit():
+        return 1, int(parts[2])
+    return 0, 0
+
+
+def has_lot(items: Mapping[str, CatalogItem], line: DocumentLine) -> bool:
+    item = items.get(line.item_code)
+    return item is not None and Tracking(item.tracking) is Tracking.LOT
+
+
+def naming_short_lines(
+    exc: InsufficientStockProblem,
+    prefix: str = "",
+    lines: Sequence[tuple[DocumentLine, QualityState]] = (),
+) -> InsufficientStockProblem:
+    """The same 409 (detail and extra name item, lot, location, state, available, needed),
+    also naming the request lines (with the state each takes from) that drain the bucket
+    that is short."""
+    cause = exc.__cause__
+    if not isinstance(cause, InsufficientStock):
+        return exc
+    key = cause.key
+    lot = f" lot {key.lot_number}" if key.lot_number else ""
+    short = [
+        FieldError(
+            f"body.lines.{index}.quantity",
+            f"{plain(cause.available)} of {key.item_code}{lot} ({key.quality_state.value}) "
+            f"available at {key.location_code}; the lines of that item, lot and state need "
+            f"{plain(cause.needed)} together",
+            "insufficient_stock",
+        )
+        for index, (line, state) in enumerate(lines)
+        if line.item_code == key.item_code
+        and (line.lot_number or "") == key.lot_number
+        and state is key.quality_state
+    ]
+    return InsufficientStockProblem(prefix + exc.detail, errors=short, extra=dict(exc.extra))
+
+
+def emit_movements(uow: UnitOfWork, movements: Iterable[MovementOut]) -> None:
+    for movement in movements:
+        uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
