@@ -135,3 +135,15 @@ async def test_codes_with_slashes_are_found_by_code(catalog: httpx.AsyncClient) 
         found = await catalog.get(f"/v1/items/by-code/{quote(item_code, safe='')}")
         assert found.status_code == 200, found.text
         assert found.json()["code"] == item_code
+
+
+async def test_many_items_by_code_in_one_call(catalog: httpx.AsyncClient) -> None:
+    for code in ("BULK-1", "BULK-2", "BULK/3"):
+        assert (await catalog.post("/v1/items", json=item_body(code=code))).status_code == 201
+    found = await catalog.get(
+        "/v1/items", params={"code": ["BULK-1", "BULK/3", "NOPE"], "limit": 10}
+    )
+    assert found.status_code == 200, found.text
+    assert sorted(i["code"] for i in found.json()["items"]) == ["BULK-1", "BULK/3"]
+    too_many = await catalog.get("/v1/items", params={"code": [f"C{n}" for n in range(501)]})
+    assert too_many.status_code == 422

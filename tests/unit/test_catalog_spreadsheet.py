@@ -26,21 +26,23 @@ from services.catalog.domain.sheet_items import (
     item_sheet_field,
 )
 from services.catalog.domain.spreadsheet import (
-    CellError,
     HeaderTable,
-    cell_bool,
     cell_choice,
+    cell_level,
+    read_row,
+    resolve_unit,
+)
+from shared.spreadsheet import (
+    CellError,
+    cell_bool,
     cell_decimal,
     cell_int,
-    cell_level,
     cell_text,
     column_letter,
     data_rows,
     duplicate_problems,
     find_header_row,
     normalize_header,
-    read_row,
-    resolve_unit,
 )
 
 UNITS = {"pcs", "kg", "reel", "set", "m"}

@@ -16,19 +16,19 @@ from services.catalog.import_schemas import BomImportResult, ItemImportResult
 from services.catalog.schemas import COST_ROLES, ItemOut
 from services.catalog.usecases import bom_imports, exports
 from services.catalog.usecases import imports as item_imports
-from services.catalog.usecases.sheet_files import (
-    MAX_UPLOAD_BYTES,
-    XLSX_MEDIA_TYPE,
-    FileTooLarge,
-    SheetFile,
-    read_sheet,
-)
 from shared.auth.principal import Principal
 from shared.http.commands import render
 from shared.http.context import Reader
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 from shared.policy import filter_readable
+from shared.spreadsheet_files import (
+    MAX_UPLOAD_BYTES,
+    XLSX_MEDIA_TYPE,
+    FileTooLarge,
+    SheetFile,
+    read_sheet,
+)
 
 router = APIRouter(tags=["imports"])
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import Field
 
 from services.catalog.api.common import Editor, IfMatch, Stock, etag_header, expected_version
 from services.catalog.domain.items import ItemType, Lifecycle
@@ -37,6 +38,10 @@ router = APIRouter(prefix="/v1/items", tags=["items"])
 CostEditor = Annotated[RequestContext, Depends(request_context((ADMIN, PLANNER, FINANCE)))]
 Paging = Annotated[PageParams, Depends(page_params)]
 UnitQuery = Annotated[str, Query(min_length=1, max_length=20)]
+
+
+#: How many codes one list call may name.
+MAX_CODES = 500
 
 
 @router.post(
@@ -71,8 +76,17 @@ async def list_items(
     q: Annotated[
         str | None, Query(max_length=100, description="Text in code, name or specification")
     ] = None,
+    code: Annotated[
+        list[Annotated[str, Field(max_length=64)]] | None,
+        Query(
+            max_length=MAX_CODES,
+            description=f"Only these codes (repeat the parameter, up to {MAX_CODES}): "
+            "many items in one call",
+        ),
+    ] = None,
 ) -> Response:
-    """List items in creation order, filtered by type, category, lifecycle, MPN or text."""
+    """List items in creation order, filtered by type, category, lifecycle, MPN, text or
+    a list of codes."""
     async with ctx.db.read() as session:
         items, cursor = await usecases.list_items(
             session,
@@ -83,6 +97,7 @@ async def list_items(
             lifecycle=lifecycle.value if lifecycle else None,
             mpn=mpn,
             search=q,
+            codes=code or (),
         )
     return render(ctx, ItemPage(items=items, next_cursor=cursor))
 

@@ -14,14 +14,8 @@ from typing import Any, Literal
 
 from services.catalog.domain.bom import find_cycle
 from services.catalog.domain.sheet_items import CODE_ALIASES, UNIT_HEADERS, item_columns
-from services.catalog.domain.spreadsheet import (
-    CellProblem,
-    Column,
-    HeaderRow,
-    HeaderTable,
-    ParsedRow,
-    normalize_header,
-)
+from services.catalog.domain.spreadsheet import Column, HeaderTable, ParsedRow
+from shared.spreadsheet import CellProblem, HeaderRow, normalize_header
 
 Shape = Literal["indented", "parent_child"]
 #: In EDA BOMs "Item" is the line counter, not the part: it names no column here.

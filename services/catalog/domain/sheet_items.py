@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from services.catalog.domain.spreadsheet import (
-    CellProblem,
-    Column,
-    HeaderRow,
-    HeaderTable,
-    ParsedRow,
-)
+from services.catalog.domain.spreadsheet import Column, HeaderTable, ParsedRow
+from shared.spreadsheet import CellProblem, HeaderRow
 
 CODE_ALIASES = (
     "物料编码", "物料代码", "物料号", "物料编号", "料号", "编码", "品号", "存货编码", "零件号",

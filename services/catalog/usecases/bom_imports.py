@@ -26,7 +26,6 @@ from services.catalog.domain.sheet_boms import (
     parse_indented,
     parse_parent_child,
 )
-from services.catalog.domain.spreadsheet import CellProblem
 from services.catalog.import_schemas import BomImportResult, CreatedBom, PlannedBom
 from services.catalog.schemas import BomCreate, BomLineIn, BomRelease
 from services.catalog.usecases.boms import bom_problems, insert_boms, release_bom_in
@@ -38,9 +37,10 @@ from services.catalog.usecases.sheet_checks import (
     summary_fields,
     validate_model,
 )
-from services.catalog.usecases.sheet_files import SheetFile
 from shared.db.uow import UnitOfWork
 from shared.errors import FieldError, ProblemError
+from shared.spreadsheet import CellProblem
+from shared.spreadsheet_files import SheetFile
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from services.catalog.domain.sheet_items import ITEM_TABLE
 from services.catalog.domain.spreadsheet import CHOICES, Column
 from services.catalog.schemas import BomOut
 from services.catalog.usecases.boms import get_bom
-from services.catalog.usecases.sheet_files import SheetSpec, write_workbook
+from shared.spreadsheet_files import SheetSpec, write_workbook
 
 TemplateKind = Literal["items", "boms-indented", "boms-parent-child"]
 #: Multi-level exports stop here (released BOMs have no cycles; this is a guard).

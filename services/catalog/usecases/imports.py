@@ -1,9 +1,9 @@
 """Item imports from a spreadsheet: a dry run lists every error, a commit is all or nothing.
 
-Rows are read by the pure rules in `domain/spreadsheet.py` and `sheet_items.py`,
-validated by the public `ItemCreate` schema, then checked against the database by
-`item_problems`, the same checks as the JSON API. A commit re-runs the checks in its
-own transaction and writes nothing unless there are none.
+Rows are read by the pure rules in `shared/spreadsheet.py`, `domain/spreadsheet.py` and
+`sheet_items.py`, validated by the public `ItemCreate` schema, then checked against the
+database by `item_problems`, the same checks as the JSON API. A commit re-runs the
+checks in its own transaction and writes nothing unless there are none.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from services.catalog.domain.sheet_items import (
     item_row,
     item_sheet_field,
 )
-from services.catalog.domain.spreadsheet import CellProblem, HeaderRow, duplicate_problems
 from services.catalog.import_schemas import CreatedItem, ItemImportResult
 from services.catalog.schemas import ItemCreate, ManufacturerPartCreate, ManufacturerPartOut
 from services.catalog.usecases.items import insert_items, item_problems
@@ -35,9 +34,10 @@ from services.catalog.usecases.sheet_checks import (
     valid_row_count,
     validate_model,
 )
-from services.catalog.usecases.sheet_files import SheetFile
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
+from shared.spreadsheet import CellProblem, HeaderRow, duplicate_problems
+from shared.spreadsheet_files import SheetFile
 
 
 @dataclass(slots=True)

@@ -420,8 +420,11 @@ async def list_items(
     lifecycle: str | None = None,
     mpn: str | None = None,
     search: str | None = None,
+    codes: Sequence[str] = (),
 ) -> tuple[list[ItemOut], str | None]:
     query = where_equal(select(Item), {Item.item_type: item_type, Item.lifecycle: lifecycle})
+    if codes:
+        query = query.where(Item.code.in_(set(codes)))
     if code_prefix:
         query = query.where(Item.code.startswith(code_prefix, autoescape=True))
     if category is not None:
@@ -442,8 +445,10 @@ async def list_items(
             )
         )
     items, cursor = await page_by_id(session, query, Item.id, page)
-    codes = await category_codes(session, [i.category_id for i in items])
-    return [to_out(i, codes.get(i.category_id) if i.category_id else None) for i in items], cursor
+    categories = await category_codes(session, [i.category_id for i in items])
+    return [
+        to_out(i, categories.get(i.category_id) if i.category_id else None) for i in items
+    ], cursor
 
 
 async def _by_code(session: AsyncSession, code: str) -> Item | None:

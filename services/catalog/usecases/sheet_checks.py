@@ -13,34 +13,25 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from services.catalog.domain.spreadsheet import (
-    HEADER_SCAN_ROWS,
-    CellProblem,
-    HeaderRow,
-    HeaderTable,
-    ParsedRow,
-    RowReader,
-    column_letter,
-    data_rows,
-    find_header_row,
-)
+from services.catalog.domain.spreadsheet import HeaderTable, ParsedRow, RowReader
 from services.catalog.import_schemas import (
     HeaderMatchOut,
     ImportErrorOut,
     SheetSummary,
     UnmatchedHeaderOut,
 )
-from services.catalog.usecases.sheet_files import SheetFile
-from shared.errors import FieldError, InvalidInput
+from shared.errors import FieldError
+from shared.spreadsheet import (
+    HEADER_SCAN_ROWS,
+    CellProblem,
+    HeaderRow,
+    column_letter,
+    data_rows,
+    find_header_row,
+)
+from shared.spreadsheet_files import ImportRejected, SheetFile
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class ImportRejected(InvalidInput):
-    """A commit found errors: nothing was written; the problem lists them all."""
-
-    code = "import_rejected"
-    title = "The file has errors; nothing was imported"
 
 
 @dataclass(slots=True)

@@ -1,4 +1,10 @@
-"""Reading uploaded spreadsheets (.xlsx/.xls/.ods by calamine, .csv) and writing .xlsx."""
+"""Spreadsheet files, for every service: reading uploads (.xlsx/.xls/.ods by calamine, .csv in
+UTF-8 or GBK) into rows of cells, and writing .xlsx workbooks that read back the same.
+
+The rows go to `shared.spreadsheet` for header matching and cell values. The problems a
+file can cause are here too: `unreadable_file` and `payload_too_large`, and
+`import_rejected` for a commit that found errors in the file (nothing was written).
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from python_calamine import CalamineWorkbook
 
-from services.catalog.domain.spreadsheet import EXCEL_DIGITS, column_letter
 from shared.errors import InvalidInput, ProblemError
+from shared.spreadsheet import EXCEL_DIGITS, column_letter
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FileType = Literal["xlsx", "xls", "ods", "csv"]
@@ -29,6 +35,13 @@ MAX_ROWS = 100_000
 class UnreadableFile(InvalidInput):
     code = "unreadable_file"
     title = "The file is not a spreadsheet this service can read"
+
+
+class ImportRejected(InvalidInput):
+    """A commit found errors in the file: nothing was written; the problem lists them all."""
+
+    code = "import_rejected"
+    title = "The file has errors; nothing was imported"
 
 
 class FileTooLarge(ProblemError):
