@@ -52,19 +52,40 @@ async def list_events(
 
 
 class Nudger:
-    """After a commit with events, tell subscribed services to pull now (best effort)."""
+    """After a commit with events, tell subscribed services to pull now (best effort).
+
+    Nudges to one subscriber coalesce: while one is on its way, commits only mark that
+    another is due, and one more follows when it returns. A subscriber pulls everything
+    new on each nudge, so under load it gets a few nudges instead of one per commit, and
+    never waits for one longer than a round trip.
+    """
 
     def __init__(self, client: ServiceClient, source: str, subscribers: list[str]) -> None:
         self.client = client
         self.source = source
         self.subscribers = subscribers
         self._tasks: set[asyncio.Task[None]] = set()
+        self._due: dict[str, bool] = {}
 
     async def events_committed(self, _seqs: list[int]) -> None:
         for target in self.subscribers:
-            task = asyncio.create_task(self._nudge(target))
+            if target in self._due:  # a nudge is on its way: one more after it
+                self._due[target] = True
+                continue
+            self._due[target] = False
+            task = asyncio.create_task(self._nudge_until_quiet(target))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    async def _nudge_until_quiet(self, target: str) -> None:
+        try:
+            while True:
+                self._due[target] = False
+                await self._nudge(target)
+                if not self._due[target]:
+                    return
+        finally:
+            del self._due[target]
 
     async def _nudge(self, target: str) -> None:
         try:
