@@ -8,10 +8,17 @@ from fastapi import FastAPI
 from services.stock.api.inspections import router as inspections_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
+from services.stock.api.opening_balances import router as opening_balances_router
+from services.stock.api.periods import router as periods_router
+from services.stock.api.production_receipts import router as production_receipts_router
 from services.stock.api.receipts import router as receipts_router
 from services.stock.api.requisitions import router as requisitions_router
+from services.stock.api.reservations import router as reservations_router
 from services.stock.api.scrap_returns import router as scrap_returns_router
+from services.stock.api.serials import router as serials_router
+from services.stock.api.shipments import router as shipments_router
 from services.stock.api.stock_card import router as stock_card_router
+from services.stock.api.stock_counts import router as stock_counts_router
 from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
 from shared.http.app import create_service_app
@@ -34,6 +41,13 @@ def create_app(
             scrap_returns_router,
             ledger_router,
             stock_card_router,
+            reservations_router,
+            periods_router,
+            serials_router,
+            production_receipts_router,
+            shipments_router,
+            stock_counts_router,
+            opening_balances_router,
         ],
         http_transport=http_transport,
     )

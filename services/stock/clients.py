@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from shared.client import ServiceClient
@@ -34,12 +36,36 @@ class CatalogClient:
             raise UpstreamError(
                 f"catalog answered {response.status_code} when asked for item {code!r}"
             )
-        data = response.json()
-        return CatalogItem(
-            code=data["code"],
-            name=data["name"],
-            uom=data["uom"],
-            item_type=data["item_type"],
-            tracking=data["tracking"],
-            shelf_life_days=data.get("shelf_life_days"),
+        return _item(response.json())
+
+    async def items_by_codes(self, codes: Sequence[str]) -> dict[str, CatalogItem]:
+        """The catalog's items among `codes` (up to `BATCH` per call); codes it has no item
+        for are simply absent."""
+        wanted = list(dict.fromkeys(codes))
+        if len(wanted) > BATCH:
+            raise ValueError(f"at most {BATCH} codes per call")
+        if not wanted:
+            return {}
+        response = await self.client.request(
+            "catalog", "GET", "/v1/items", params={"code": wanted, "limit": len(wanted)}
         )
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"catalog answered {response.status_code} when asked for {len(wanted)} items"
+            )
+        return {row["code"]: _item(row) for row in response.json()["items"]}
+
+
+#: Codes per catalog call: the catalog's list takes up to 500; 200 keeps URLs short.
+BATCH = 200
+
+
+def _item(data: dict[str, Any]) -> CatalogItem:
+    return CatalogItem(
+        code=data["code"],
+        name=data["name"],
+        uom=data["uom"],
+        item_type=data["item_type"],
+        tracking=data["tracking"],
+        shelf_life_days=data.get("shelf_life_days"),
+    )

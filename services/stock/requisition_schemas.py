@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.stock.schemas import MovementOut
+from services.stock.schemas import MovementOut, PostedAt, SerialNumbers
 from shared.http.pagination import Page
 from shared.schemas import Quantity, SignedQuantity
 
@@ -28,7 +28,17 @@ class RequisitionLineIn(BaseModel):
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
     lot_number: str | None = Field(
-        None, min_length=1, max_length=100, description="Only this lot; else FEFO, then FIFO"
+        None,
+        min_length=1,
+        max_length=100,
+        description="Only this lot; else FEFO, then FIFO. Optional for serial-tracked items "
+        "(then every named unit must be in it)",
+    )
+    serial_numbers: SerialNumbers = Field(
+        None,
+        description="Serial-tracked items: the units to issue, one serial number each (as "
+        "many as the quantity); each is taken from wherever it is qualified in scope, with "
+        "its own lot. Send none for other items",
     )
 
 
@@ -53,6 +63,9 @@ class RequisitionLineOut(BaseModel):
     item_code: str
     quantity: SignedQuantity
     lot_number: str | None
+    serial_numbers: list[str] = Field(
+        default_factory=list, description="The units a serial-tracked line issues"
+    )
 
 
 class PickOut(BaseModel):
@@ -62,6 +75,7 @@ class PickOut(BaseModel):
     lot_number: str | None
     quantity: SignedQuantity
     expiry_date: date | None = None
+    serial_number: str | None = Field(None, description="The named unit, for serial-tracked lines")
 
 
 class ShortageOut(BaseModel):
@@ -69,10 +83,15 @@ class ShortageOut(BaseModel):
     item_code: str
     available: SignedQuantity
     needed: SignedQuantity
+    serial_numbers: list[str] = Field(
+        default_factory=list,
+        description="Named units that are not qualified stock in scope (serial-tracked lines)",
+    )
 
 
 class PickSuggestion(BaseModel):
-    """What posting would take now: earliest expiry first, then earliest receipt."""
+    """What posting would take now: earliest expiry first, then earliest receipt; the
+    named units of serial-tracked lines from wherever each is qualified in scope."""
 
     requisition_id: int
     picks: list[PickOut]
@@ -102,3 +121,11 @@ class RequisitionOut(BaseModel):
 
 
 RequisitionPage = Page[RequisitionOut]
+
+
+class RequisitionPosting(BaseModel):
+    """Optional details of posting a requisition."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    posted_at: PostedAt = None

@@ -7,16 +7,47 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from services.stock.domain.model import VIRTUAL_TYPES, LocationType, QualityState, Stage
+from services.stock.domain.model import (
+    VIRTUAL_TYPES,
+    LocationType,
+    QualityState,
+    SerialStatus,
+    Stage,
+)
+from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
+from shared.policy import restricted
 from shared.schemas import DecimalString, Quantity, SignedQuantity
 
 #: Zero or more with at most 6 decimals (a quantity that may be nothing).
 NonNegativeQuantity = Annotated[
     Decimal, Field(ge=0, max_digits=22, decimal_places=6, examples=["0", "4800"]), DecimalString
 ]
+
+
+#: Roles that see what stock is worth (unit costs, values); others get those fields left out.
+COST_ROLES = frozenset({FINANCE, ADMIN})
+
+#: A cost per stock unit: zero or more, at most 6 decimals (a 0.0023 resistor).
+UnitCost = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=22, decimal_places=6, examples=["0.0023", "12.5"]),
+    DecimalString,
+]
+#: When a posting takes effect.
+PostedAt = Annotated[
+    AwareDatetime | None,
+    Field(
+        description="When the posting takes effect (with time zone); default now. It may lie "
+        "in the past, after the closed period: every later balance must stay non-negative "
+        "and the values of later movements are recomputed.",
+        examples=["2026-11-20T17:30:00+08:00"],
+    ),
+]
+#: A value or cost the ledger computed (6 decimals).
+Worth = Annotated[Decimal, DecimalString]
 
 
 class DocumentStatus(StrEnum):
@@ -31,6 +62,22 @@ class InspectionResult(StrEnum):
 
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
+#: At most this many serial numbers on one document line.
+MAX_SERIALS_PER_LINE = 1000
+
+SerialNumber = Annotated[
+    str, Field(min_length=1, max_length=100, pattern=CODE_PATTERN, examples=["SPK2611000123"])
+]
+#: The units of a serial-tracked item on a line, one serial number each (as many as the
+#: line's quantity); refused for items without serials.
+SerialNumbers = Annotated[
+    list[SerialNumber] | None,
+    Field(
+        max_length=MAX_SERIALS_PER_LINE,
+        description="Serial-tracked items: one serial number per unit, as many as the "
+        "quantity; send none for other items",
+    ),
+]
 #: Location types a user may create; the virtual ones exist from the first migration.
 PHYSICAL_TYPES = [t for t in LocationType if t not in VIRTUAL_TYPES]
 
@@ -74,13 +121,21 @@ class ReceiptCreate(BaseModel):
         min_length=1,
         max_length=100,
         pattern=CODE_PATTERN,
-        description="Required for lot-tracked items, refused for untracked ones",
+        description="Required for lot-tracked items, optional for serial-tracked ones, "
+        "refused for untracked ones",
     )
+    serial_numbers: SerialNumbers = None
     supplier: str = Field("", max_length=200)
     supplier_lot: str = Field("", max_length=100)
     date_code: str = Field("", max_length=20, description="Manufacturer date code")
     purchase_order: str = Field("", max_length=100)
-    receipt_date: date | None = Field(None, description="Defaults to today (UTC)")
+    unit_price: UnitCost | None = Field(
+        None,
+        description="Purchase price per stock unit; the receipt is valued at it. Without "
+        "one, at the item's moving average (its last average when none is on hand).",
+    )
+    receipt_date: date | None = Field(None, description="Defaults to the posting day (UTC)")
+    posted_at: PostedAt = None
     note: str = Field("", max_length=500)
 
 
@@ -94,6 +149,7 @@ class LotOut(BaseModel):
     purchase_order: str
     receipt_date: date
     expiry_date: date | None
+    work_order: str = Field("", description="The work order that produced the lot, if any")
     created_at: datetime
 
 
@@ -103,12 +159,20 @@ class MovementOut(BaseModel):
     document_id: int
     item_code: str
     lot_number: str | None
+    serial_number: str | None = None
     quantity: Quantity
     from_location: str
     to_location: str
     from_state: QualityState
     to_state: QualityState
     stage: Stage
+    sequence: int = Field(description="Gap-free position in the ledger, in commit order")
+    unit_cost: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="Moving-average cost per stock unit"
+    )
+    value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="quantity x unit cost (finance, admin)"
+    )
     posted_at: datetime
     posted_by: str
     reversal_of_id: int | None = Field(None, description="The movement this one reverses")
@@ -121,9 +185,13 @@ class ReceiptOut(BaseModel):
     location_code: str
     lot: LotOut | None
     quantity: Quantity
+    serial_numbers: list[str] = Field(default_factory=list, description="The units received")
     uom: str
     supplier: str
     purchase_order: str
+    unit_price: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="The purchase price it was valued at"
+    )
     note: str
     quality_state: QualityState
     posted_at: datetime
@@ -135,6 +203,7 @@ class BalanceOut(BaseModel):
     item_code: str
     location_code: str
     lot_number: str | None
+    serial_number: str | None = None
     quality_state: QualityState
     stage: Stage
     quantity: SignedQuantity
@@ -156,7 +225,8 @@ class DefectIn(BaseModel):
 
 
 class InspectionCreate(BaseModel):
-    """The result of inspecting pending stock of one lot at one location (partial allowed)."""
+    """The result of inspecting pending stock of one lot at one location (partial allowed);
+    serial-tracked items name the units accepted and rejected."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -165,6 +235,15 @@ class InspectionCreate(BaseModel):
     location_code: str = Field(min_length=1, max_length=100, description="Where it waits")
     accepted_quantity: NonNegativeQuantity = Field(description="Moves to qualified")
     rejected_quantity: NonNegativeQuantity = Field(description="Moves to defective")
+    accepted_serial_numbers: SerialNumbers = Field(
+        None,
+        description="Serial-tracked items: the units accepted, as many as accepted_quantity, "
+        "each pending at the location (and in the lot, when one is named)",
+    )
+    rejected_serial_numbers: SerialNumbers = Field(
+        None,
+        description="Serial-tracked items: the units rejected, as many as rejected_quantity",
+    )
     accepted_location_code: str | None = Field(
         None, max_length=100, description="Defaults to the inspected location"
     )
@@ -174,6 +253,7 @@ class InspectionCreate(BaseModel):
     sample_size: int = Field(ge=0, le=10_000_000, description="Units examined")
     inspector: str = Field(min_length=1, max_length=200)
     defects: list[DefectIn] = Field(default_factory=list, max_length=100)
+    posted_at: PostedAt = None
     note: str = Field("", max_length=500)
 
     @model_validator(mode="after")
@@ -203,6 +283,12 @@ class InspectionOut(BaseModel):
     rejected_location_code: str
     accepted_quantity: SignedQuantity
     rejected_quantity: SignedQuantity
+    accepted_serial_numbers: list[str] = Field(
+        default_factory=list, description="The units accepted (serial-tracked items)"
+    )
+    rejected_serial_numbers: list[str] = Field(
+        default_factory=list, description="The units rejected (serial-tracked items)"
+    )
     sample_size: int
     result: InspectionResult
     inspector: str
@@ -241,12 +327,16 @@ class OverviewCell(BaseModel):
     stage: Stage
     quality_state: QualityState
     quantity: SignedQuantity
+    value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="At moving-average cost (finance, admin)"
+    )
 
 
 class OverviewRow(BaseModel):
     group: dict[str, str] = Field(description="The grouping keys, e.g. item_code, warehouse_code")
     cells: list[OverviewCell] = Field(description="Stage x quality state, non-zero cells")
     total: SignedQuantity
+    value: Worth | None = restricted(read=COST_ROLES, default=None)
 
 
 class OverviewOut(BaseModel):
@@ -257,3 +347,59 @@ class OverviewOut(BaseModel):
     rows: list[OverviewRow]
     totals: list[OverviewCell]
     total: SignedQuantity
+    total_value: Worth | None = restricted(read=COST_ROLES, default=None)
+
+
+class ItemValuationOut(BaseModel):
+    item_code: str
+    quantity: SignedQuantity = Field(description="On hand over every physical location")
+    value: Worth
+    average_cost: Worth = Field(
+        description="value / quantity; with nothing on hand, the last average (what stock "
+        "arriving without a price is valued at)"
+    )
+
+
+class ValuationOut(BaseModel):
+    """What each item's stock is worth at moving-average cost, now or at a past moment."""
+
+    as_of: datetime | None = Field(description="None: now")
+    items: list[ItemValuationOut]
+    total_value: Worth = Field(description="Every item the filter selects, not only this page")
+    next_cursor: str | None
+
+
+class PostingPeriodIn(BaseModel):
+    """Close the books through a day (postings dated then or earlier are refused), move the
+    close forward or back (reopen), or clear it with null."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    closed_through: date | None = Field(description="A past UTC day, or null: nothing closed")
+
+
+class PostingPeriodOut(BaseModel):
+    closed_through: date | None
+    updated_at: datetime
+    updated_by: str
+
+
+class SerialOut(BaseModel):
+    """A serial-tracked unit: where it is, or how it left."""
+
+    id: int
+    item_code: str
+    serial_number: str
+    status: SerialStatus
+    lot_number: str | None
+    location_code: str | None = Field(description="Where it is while in stock")
+    quality_state: QualityState | None
+    first_seen_at: datetime
+    updated_at: datetime
+
+
+class SerialDetail(SerialOut):
+    history: list[MovementOut] = Field(description="Every movement of the unit, in time order")
+
+
+SerialPage = Page[SerialOut]

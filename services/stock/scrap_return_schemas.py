@@ -13,7 +13,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.stock.domain.model import QualityState
-from services.stock.schemas import CODE_PATTERN, DocumentStatus, MovementOut
+from services.stock.schemas import (
+    CODE_PATTERN,
+    DocumentStatus,
+    MovementOut,
+    PostedAt,
+    SerialNumbers,
+)
 from shared.http.pagination import Page
 from shared.schemas import Quantity
 
@@ -52,9 +58,10 @@ class _LineIn(BaseModel):
         max_length=100,
         pattern=CODE_PATTERN,
         description="An existing lot of the item: required for lot-tracked items, refused "
-        "for untracked ones",
+        "for untracked ones; optional for serial-tracked ones (each unit keeps its lot)",
     )
     quantity: Quantity
+    serial_numbers: SerialNumbers = None
 
 
 class ScrapLineIn(_LineIn):
@@ -76,12 +83,14 @@ class SupplierReturnLineIn(_LineIn):
 
 
 class CustomerReturnLineIn(_LineIn):
-    """One item (and lot) coming back; it arrives pending inspection."""
+    """One item (and lot) coming back; it arrives pending inspection. Serial-tracked units
+    must have been shipped."""
 
 
 class _DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    posted_at: PostedAt = None
     note: str = Field("", max_length=500)
 
 
@@ -132,6 +141,9 @@ class ScrapReturnLineOut(BaseModel):
     lot_id: int | None
     lot_number: str | None
     quantity: Quantity
+    serial_numbers: list[str] = Field(
+        default_factory=list, description="The units moved (serial-tracked items)"
+    )
     quality_state: QualityState = Field(
         description="The state the stock left in, or (customer return) arrived in"
     )

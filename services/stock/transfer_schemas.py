@@ -7,7 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.stock.domain.model import QualityState
-from services.stock.schemas import CODE_PATTERN, DocumentStatus, MovementOut
+from services.stock.schemas import (
+    CODE_PATTERN,
+    DocumentStatus,
+    MovementOut,
+    PostedAt,
+    SerialNumbers,
+)
 from shared.http.pagination import Page
 from shared.schemas import Quantity
 
@@ -15,7 +21,8 @@ MAX_TRANSFER_LINES = 1000
 
 
 class TransferLineIn(BaseModel):
-    """One item (and lot) to move, in one quality state, which the move keeps."""
+    """One item (and lot, or serial-tracked units) to move, in one quality state, which the
+    move keeps."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -26,9 +33,10 @@ class TransferLineIn(BaseModel):
         max_length=100,
         pattern=CODE_PATTERN,
         description="An existing lot of the item: required for lot-tracked items, refused "
-        "for untracked ones",
+        "for untracked ones; optional for serial-tracked ones (each unit keeps its lot)",
     )
     quantity: Quantity
+    serial_numbers: SerialNumbers = None
     quality_state: QualityState = Field(
         QualityState.QUALIFIED, description="The stock taken, and kept, in this state"
     )
@@ -41,6 +49,7 @@ class TransferCreate(BaseModel):
 
     from_location_code: str = Field(min_length=1, max_length=100)
     to_location_code: str = Field(min_length=1, max_length=100)
+    posted_at: PostedAt = None
     note: str = Field("", max_length=500)
     lines: list[TransferLineIn] = Field(min_length=1, max_length=MAX_TRANSFER_LINES)
 
@@ -51,6 +60,9 @@ class TransferLineOut(BaseModel):
     lot_id: int | None
     lot_number: str | None
     quantity: Quantity
+    serial_numbers: list[str] = Field(
+        default_factory=list, description="The units moved (serial-tracked items)"
+    )
     quality_state: QualityState
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from tests.conftest import auth
 from tests.service.test_thin_slice_inprocess import Slice, code, make_item, make_location
@@ -175,3 +179,42 @@ async def test_concurrent_requisitions_never_overdraw(wired: Slice) -> None:
     assert statuses.count(200) == 100 and statuses.count(409) == 100, sorted(set(statuses))
     assert {r.json()["code"] for r in results if r.status_code == 409} == {"insufficient_stock"}
     assert await _balances(wired, item) == {(line, "wip", None): Decimal(100)}
+
+
+async def test_a_page_costs_the_same_queries_whatever_its_size(wired: Slice) -> None:
+    """Lines, movements, locations and lots load per page, not per requisition (no N+1)."""
+    item, plain = await make_item(wired), await make_item(wired, tracking="none")
+    store, line = await make_location(wired), await _line(wired)
+    await _qualified(wired, item, store, "20", "A")
+    await _qualified(wired, plain, store, "20")
+    for index in range(5):
+        doc = await _requisition(
+            wired,
+            line,
+            [{"item_code": item, "quantity": "2"}, {"item_code": plain, "quantity": "1"}],
+            submit=index % 2 == 0,
+        )
+        if index % 2 == 0:
+            posted = await wired.stock.post(f"/v1/requisitions/{doc['id']}/post")
+            assert posted.status_code == 200, posted.text
+
+    async def statements(limit: int) -> int:
+        seen: list[tuple[str, str]] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            seen.append((str(conn.engine.url), statement))
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            page = (await wired.stock.get("/v1/requisitions", params={"limit": limit})).json()
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        assert len(page["items"]) == limit
+        stock_db = next(url for url, sql in seen if "FROM requisitions" in sql)
+        return sum(
+            1
+            for url, sql in seen
+            if url == stock_db and sql.startswith("SELECT") and "FROM events" not in sql
+        )
+
+    assert await statements(1) == await statements(5)

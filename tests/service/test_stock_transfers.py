@@ -233,7 +233,7 @@ async def test_one_bad_line_posts_nothing_and_every_bad_field_is_named(
             line(s.lot_item, "1"),  # lot-tracked without a lot
             line(s.plain_item, "1", "L-1"),  # untracked with a lot
             line(s.lot_item, "1", "NO-SUCH-LOT"),
-            line(serial_item, "1", "L-2"),
+            line(serial_item, "1", "L-2"),  # serial-tracked without serials, unknown lot
         ),
     )
     assert response.status_code == 422, response.text
@@ -246,7 +246,8 @@ async def test_one_bad_line_posts_nothing_and_every_bad_field_is_named(
         "body.lines.2.lot_number",
         "body.lines.3.lot_number",
         "body.lines.4.lot_number",
-        "body.lines.5.item_code",
+        "body.lines.5.serial_numbers",
+        "body.lines.5.lot_number",
     ]
     assert await balances(wired) == before
     assert (await wired.stock.get("/v1/transfers")).json()["items"] == []

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import AwareDatetime
 
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import BalancePage, LotOut, LotPage, MovementPage
@@ -42,6 +43,10 @@ async def list_balances(
             "(WH1 takes in WH1/RAW and WH1/RAW/A-01); without location_code it changes nothing"
         ),
     ] = False,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(description="A past moment (with time zone): the balances as they stood then"),
+    ] = None,
 ) -> Response:
     """Quantities on hand by item, location (or location subtree), lot, quality state, stage."""
     async with ctx.db.read() as session:
@@ -55,6 +60,7 @@ async def list_balances(
             stage=stage,
             include_zero=include_zero,
             subtree=subtree,
+            as_of=as_of,
         )
     return render(ctx, BalancePage(items=items, next_cursor=cursor))
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
@@ -12,6 +12,7 @@ from services.stock.requisition_schemas import (
     RequisitionCreate,
     RequisitionOut,
     RequisitionPage,
+    RequisitionPosting,
     RequisitionStatus,
 )
 from services.stock.usecases import requisitions as usecases
@@ -126,10 +127,22 @@ async def _items(
     operation_id="post_requisition",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def post_requisition(ctx: Warehouse, catalog: Catalog, requisition_id: IdPath) -> Response:
-    """Issue a submitted requisition to the line: qualified stock only, all lines or none."""
+async def post_requisition(
+    ctx: Warehouse,
+    catalog: Catalog,
+    requisition_id: IdPath,
+    body: Annotated[RequisitionPosting | None, Body()] = None,
+) -> Response:
+    """Issue a submitted requisition to the line: qualified stock only, all lines or none.
+
+    An optional body may date the posting in the past (`posted_at`)."""
     items = await _items(ctx, catalog, requisition_id)
-    return await run_command(ctx, lambda uow: usecases.post_requisition(uow, requisition_id, items))
+    posted_at = body.posted_at if body is not None else None
+    return await run_command(
+        ctx,
+        lambda uow: usecases.post_requisition(uow, requisition_id, items, posted_at=posted_at),
+        body=body,
+    )
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""Ledger views: the stock card and the multi-stage overview."""
+"""Ledger views: the stock card, the multi-stage overview and the valuation."""
 
 from typing import Annotated
 
@@ -7,16 +7,19 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime
 
 from services.stock.domain.model import QualityState
-from services.stock.schemas import OverviewOut, StockCardOut
-from services.stock.usecases import overview
+from services.stock.schemas import OverviewOut, StockCardOut, ValuationOut
+from services.stock.usecases import overview, valuation
 from services.stock.usecases import stock_card as usecases
 from services.stock.usecases.overview import GroupBy
+from shared.auth.principal import FINANCE
 from shared.http.commands import render
-from shared.http.context import Reader
+from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["ledger"])
+
+Finance = Annotated[RequestContext, Depends(request_context((FINANCE,)))]
 
 
 @router.get(
@@ -71,5 +74,30 @@ async def get_stock_overview(
             group_by=group_by,
             item_code=item_code,
             location_code=location_code,
+        )
+    return render(ctx, result)
+
+
+@router.get(
+    "/v1/valuation",
+    response_model=ValuationOut,
+    operation_id="get_valuation",
+    responses=problem_responses(401, 403, 422),
+)
+async def get_valuation(
+    ctx: Finance,
+    page: Annotated[PageParams, Depends(page_params)],
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="A past moment (with time zone); default now")
+    ] = None,
+    item_code: Annotated[str | None, Query(max_length=64)] = None,
+    include_empty: Annotated[
+        bool, Query(description="Also items that hold nothing (their last average cost)")
+    ] = False,
+) -> Response:
+    """Quantity, value and moving-average cost per item (finance and admin), by item code."""
+    async with ctx.db.read() as session:
+        result = await valuation.valuation(
+            session, page, as_of=as_of, item_code=item_code, include_empty=include_empty
         )
     return render(ctx, result)

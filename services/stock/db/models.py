@@ -56,6 +56,8 @@ class Lot(Base):
     receipt_date: Mapped[date] = mapped_column(Date)
     expiry_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The work order that produced the lot; "" for purchased lots.
+    work_order: Mapped[str] = mapped_column(String(100), default="")
 
 
 class Receipt(Base):
@@ -72,6 +74,8 @@ class Receipt(Base):
     uom: Mapped[str] = mapped_column(String(20))
     supplier: Mapped[str] = mapped_column(String(200), default="")
     purchase_order: Mapped[str] = mapped_column(String(100), default="")
+    #: Purchase price per stock unit; None values the receipt at the moving average.
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     posted_by: Mapped[str] = mapped_column(String(200))
@@ -81,20 +85,38 @@ class MovementRow(Base):
     """One ledger line: `quantity` moved from one location/state to another. Never updated."""
 
     __tablename__ = "movements"
-    __table_args__ = (Index("ix_movements_item_posted", "item_code", "id"),)
+    __table_args__ = (
+        Index("ix_movements_item_posted", "item_code", "id"),
+        Index("ix_movements_document", "document_type", "document_id"),
+        Index("ix_movements_item_time", "item_code", "posted_at", "sequence"),
+        Index("ix_movements_serial", "item_code", "serial_number"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: Gap-free position in the ledger (1, 2, 3, ... in commit order); ids may have gaps.
+    sequence: Mapped[int] = mapped_column(BigId, unique=True)
     document_type: Mapped[str] = mapped_column(String(30))
     document_id: Mapped[int] = mapped_column(BigId)
     item_code: Mapped[str] = mapped_column(String(64))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    #: The unit moved, for serial-tracked items (quantity 1).
+    serial_number: Mapped[str | None] = mapped_column(String(100), nullable=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     from_state: Mapped[str] = mapped_column(String(30))
     to_state: Mapped[str] = mapped_column(String(30))
     stage: Mapped[str] = mapped_column(String(20))
+    #: Worth of the movement at moving-average cost (see domain/valuation.py).
+    unit_cost: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: Valued at a unit cost the document gave (a purchase price), not at the average;
+    #: a revaluation keeps such values.
+    priced: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the movement takes effect: now, or a back-dated moment in an open period.
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: When it was entered.
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     posted_by: Mapped[str] = mapped_column(String(200))
     #: The movement this one takes back (a reversal); reversals are never edits.
     reversal_of_id: Mapped[int | None] = mapped_column(
@@ -108,7 +130,12 @@ class Balance(Base):
     __tablename__ = "balances"
     __table_args__ = (
         UniqueConstraint(
-            "item_code", "location_id", "lot_key", "quality_state", name="uq_balances_bucket"
+            "item_code",
+            "location_id",
+            "lot_key",
+            "serial_key",
+            "quality_state",
+            name="uq_balances_bucket",
         ),
     )
 
@@ -116,11 +143,38 @@ class Balance(Base):
     item_code: Mapped[str] = mapped_column(String(64))
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     lot_key: Mapped[str] = mapped_column(String(100))  # lot number, "" without lot
+    serial_key: Mapped[str] = mapped_column(String(100), default="")  # "" without serial
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
     quality_state: Mapped[str] = mapped_column(String(30))
     stage: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ItemValuation(Base):
+    """An item's stock quantity and value over all physical locations (moving average).
+
+    Updated in the transaction of every posting that moves the item, after its balances
+    (lock order: balances, then item valuations by item code, then the ledger counter).
+    """
+
+    __tablename__ = "item_valuations"
+
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: The average when the item last held stock (values stock arriving at no given cost).
+    last_unit_cost: Mapped[Decimal] = mapped_column(ExactDecimal())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LedgerCounter(Base):
+    """One row holding the last ledger sequence handed out; taken last by every posting."""
+
+    __tablename__ = "ledger_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_sequence: Mapped[int] = mapped_column(BigId)
 
 
 class Inspection(Base):
@@ -142,6 +196,9 @@ class Inspection(Base):
     result: Mapped[str] = mapped_column(String(10))
     inspector: Mapped[str] = mapped_column(String(200))
     defects: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc)
+    #: Serial-tracked items: the units accepted and rejected (None for other items).
+    accepted_serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+    rejected_serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     posted_by: Mapped[str] = mapped_column(String(200))
@@ -177,6 +234,8 @@ class TransferLine(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     quality_state: Mapped[str] = mapped_column(String(30))
+    #: Serial-tracked items: the units moved, as the request named them (None otherwise).
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
 
 
 class Requisition(Base):
@@ -193,9 +252,7 @@ class Requisition(Base):
     status: Mapped[str] = mapped_column(String(10), index=True)
     work_order: Mapped[str] = mapped_column(String(100), index=True)
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
-    from_location_id: Mapped[int | None] = mapped_column(
-        ForeignKey("locations.id"), nullable=True
-    )
+    from_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
@@ -219,6 +276,8 @@ class RequisitionLine(Base):
     item_code: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    #: The units a serial-tracked line issues (as many as the quantity); None for others.
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
 
 
 class ScrapReturn(Base):
@@ -256,3 +315,285 @@ class ScrapReturnLine(Base):
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     #: The state the stock left in (scrap, supplier return) or arrived in (customer return).
     quality_state: Mapped[str] = mapped_column(String(30))
+    #: Serial-tracked items: the units moved, as the request named them (None otherwise).
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+
+
+# --- production receipts (migration 0005) ---
+class ProductionReceipt(Base):
+    """A posted production receipt (完工入库): a work order's output arrives from production,
+    the components it consumed leave the production line."""
+
+    __tablename__ = "production_receipts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    work_order: Mapped[str] = mapped_column(String(100), index=True)
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    #: The production line the components were consumed from; None without components.
+    wip_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ProductionReceiptOutput(Base):
+    """One output line: what was produced, into which lot and quality state."""
+
+    __tablename__ = "production_receipt_outputs"
+    __table_args__ = (UniqueConstraint("document_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("production_receipts.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    quality_state: Mapped[str] = mapped_column(String(30))
+    #: The new units a serial-tracked output names (as many as the quantity); None for others.
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+
+
+class ProductionConsumption(Base):
+    """What was consumed: one row per request line and lot (a backflushed line that was
+    picked from several lots has several rows with the same `line_no`)."""
+
+    __tablename__ = "production_consumptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("production_receipts.id"), index=True)
+    #: The request line (`components[line_no - 1]`) this consumption belongs to.
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: True when the lot was picked by backflush (FEFO, then FIFO), False when named.
+    backflushed: Mapped[bool] = mapped_column(Boolean)
+    #: The units consumed from this lot, for serial-tracked items; None for others.
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+
+
+# --- shipments (migration 0006) ---
+class Shipment(Base):
+    """A posted sales shipment (SAP 601): qualified finished goods leave one location for
+    VIRTUAL/CUSTOMER; reversed as a whole (602)."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10))
+    sales_order: Mapped[str] = mapped_column(String(100), index=True)
+    customer: Mapped[str] = mapped_column(String(200), index=True)
+    from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    carrier: Mapped[str] = mapped_column(String(100), default="")
+    tracking_number: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ShipmentLine(Base):
+    """What left, one row per request line and lot (a line picked from several lots has
+    several rows with the same `line_no`); each row is one movement."""
+
+    __tablename__ = "shipment_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    #: The request line (`lines[line_no - 1]`) this row ships.
+    line_no: Mapped[int] = mapped_column(Integer)
+    sales_order_line: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: The units shipped from this lot, for serial-tracked items; None for others.
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+
+
+# --- stock counts (migration 0007) ---
+
+
+class StockCount(Base):
+    """A stock count (盘点, SAP physical inventory): the book of a location subtree frozen at
+    the start, counted, then its differences posted (701 gains / 702 losses).
+
+    counting -> posted (may be reversed as a whole) or cancelled.
+    """
+
+    __tablename__ = "stock_counts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    #: The scope: this location and every location below it.
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)
+    #: Counters do not see book quantities until the count is posted.
+    blind: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class StockCountItem(Base):
+    """An item a count is limited to; a count without any counts every item in its scope."""
+
+    __tablename__ = "stock_count_items"
+    __table_args__ = (UniqueConstraint("count_id", "item_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_counts.id"))
+    item_code: Mapped[str] = mapped_column(String(64))
+
+
+class StockCountLine(Base):
+    """One balance bucket of a count: its frozen book quantity and what was counted."""
+
+    __tablename__ = "stock_count_lines"
+    __table_args__ = (
+        UniqueConstraint("count_id", "line_no"),
+        UniqueConstraint(
+            "count_id",
+            "item_code",
+            "location_id",
+            "lot_key",
+            "serial_key",
+            "quality_state",
+            name="uq_stock_count_lines_bucket",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    count_id: Mapped[int] = mapped_column(ForeignKey("stock_counts.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_key: Mapped[str] = mapped_column(String(100))  # lot number, "" without lot
+    #: The unit, for serial-tracked items ("" without): one line per serial, book 0 or 1.
+    serial_key: Mapped[str] = mapped_column(String(100), default="")
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quality_state: Mapped[str] = mapped_column(String(30))
+    #: The balance when the count started; 0 for stock found where the book had none.
+    book_quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: True: added while counting (stock found in a bucket the frozen book did not have).
+    found: Mapped[bool] = mapped_column(Boolean)
+    counted_quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    counted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Reservation(Base):
+    """Qualified stock set aside for a work order's component (SAP: a reservation).
+
+    What is still reserved is `quantity` minus what the work order's posted requisitions
+    have issued of the item (derived from the ledger, never kept twice); one open
+    reservation per work order and item.
+    """
+
+    __tablename__ = "reservations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    work_order: Mapped[str] = mapped_column(String(100), index=True)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    #: Reserve within this location's subtree (a warehouse); None: anywhere.
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    required_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class PostingPeriod(Base):
+    """One row: postings dated on or before `closed_through` are refused (a closed period)."""
+
+    __tablename__ = "posting_period"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closed_through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
+
+
+class Serial(Base):
+    """One serial-tracked unit: where it is now, or how it left (SerialStatus).
+
+    Kept in the transaction of every movement of the unit, after its balances.
+    """
+
+    __tablename__ = "serials"
+    __table_args__ = (UniqueConstraint("item_code", "serial_number", name="uq_serials_item"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    serial_number: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    #: Where it is while in stock (None once it left).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
+    quality_state: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- serial lines a (migration 0012) ---
+
+# --- serial lines b (migration 0013) ---
+
+# --- counts and opening balances (migration 0014) ---
+
+
+class OpeningBalance(Base):
+    """An opening balance (期初库存, SAP movement type 561): the stock a firm holds when it
+    starts on the system, loaded from a spreadsheet; reversed as a whole (562)."""
+
+    __tablename__ = "opening_balances"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    file_name: Mapped[str] = mapped_column(String(255), default="")
+    #: SHA-256 of the uploaded file: the same file is not posted twice (unless reversed).
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    posted_by: Mapped[str] = mapped_column(String(200))
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class OpeningBalanceLine(Base):
+    """One row of the sheet: an item's stock at a location, lot and quality state."""
+
+    __tablename__ = "opening_balance_lines"
+    __table_args__ = (UniqueConstraint("document_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("opening_balances.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    #: The sheet row the line came from.
+    sheet_row: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quality_state: Mapped[str] = mapped_column(String(30))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: The cost per unit the sheet gave; None: the item's moving average.
+    unit_cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    #: The units of a serial-tracked item (as many as the quantity); [] for other items.
+    serial_numbers: Mapped[list[str]] = mapped_column(JsonDoc)

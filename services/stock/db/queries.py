@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.stock.db.models import Balance, Location, Lot
+from services.stock.db.models import (
+    Balance,
+    ItemValuation,
+    LedgerCounter,
+    Location,
+    Lot,
+    Serial,
+)
 from services.stock.domain.model import BalanceKey
 from shared.db.types import utcnow
 
@@ -75,6 +83,11 @@ async def lots_by_numbers(
     }
 
 
+#: Balance rows created and locked per statement (5 bind parameters each).
+LOCK_CHUNK = 2000
+_BUCKET_COLUMNS = ["item_code", "location_id", "lot_key", "serial_key", "quality_state"]
+
+
 async def balances_for_update(
     session: AsyncSession,
     keys: Sequence[BalanceKey],
@@ -82,45 +95,79 @@ async def balances_for_update(
     lot_ids: Mapping[tuple[str, str], int | None],
     stages: dict[BalanceKey, str],
 ) -> dict[BalanceKey, Balance]:
-    """Lock (creating at zero where missing) the balance rows of `keys`, in sorted order.
+    """Lock (creating at zero where missing) the balance rows of `keys`, in one order.
 
-    Sorted locking means two documents touching the same buckets never deadlock;
-    INSERT .. ON CONFLICT DO NOTHING makes the creation of a new bucket race-free.
+    Every posting locks buckets ordered by (item code, location id, lot, serial, state),
+    compared byte-wise (COLLATE "C" on PostgreSQL, SQLite's default), so two documents
+    touching the same buckets never deadlock. A few statements lock many buckets: one
+    INSERT .. ON CONFLICT DO NOTHING (race-free creation of new buckets) and one
+    SELECT .. ORDER BY .. FOR UPDATE per chunk of `LOCK_CHUNK` buckets.
     """
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    postgres = _dialect(session) == "postgresql"
+    insert = pg_insert if postgres else sqlite_insert
+
+    def bucket(key: BalanceKey) -> tuple[str, int, str, str, str]:
+        return (
+            key.item_code,
+            locations[key.location_code].id,
+            key.lot_number,
+            key.serial_number,
+            key.quality_state.value,
+        )
+
+    by_bucket = {bucket(key): key for key in set(keys)}
+    ordered = sorted(by_bucket)
+    columns = (
+        Balance.item_code,
+        Balance.location_id,
+        Balance.lot_key,
+        Balance.serial_key,
+        Balance.quality_state,
+    )
+    order = [c.collate("C") if postgres and c is not Balance.location_id else c for c in columns]
+    now = utcnow()
     result: dict[BalanceKey, Balance] = {}
-    for key in sorted(keys):
-        location_id = locations[key.location_code].id
+    for start in range(0, len(ordered), LOCK_CHUNK):
+        chunk = ordered[start : start + LOCK_CHUNK]
         await session.execute(
             insert(Balance)
             .values(
-                item_code=key.item_code,
-                location_id=location_id,
-                lot_key=key.lot_number,
-                lot_id=lot_ids.get((key.item_code, key.lot_number)),
-                quality_state=key.quality_state.value,
-                stage=stages[key],
-                quantity=0,
-                updated_at=utcnow(),
+                [
+                    {
+                        "item_code": item,
+                        "location_id": location_id,
+                        "lot_key": lot,
+                        "serial_key": serial,
+                        "lot_id": lot_ids.get((item, lot)),
+                        "quality_state": state,
+                        "stage": stages[by_bucket[(item, location_id, lot, serial, state)]],
+                        "quantity": 0,
+                        "updated_at": now,
+                    }
+                    for item, location_id, lot, serial, state in chunk
+                ]
             )
-            .on_conflict_do_nothing(
-                index_elements=["item_code", "location_id", "lot_key", "quality_state"]
-            )
+            .on_conflict_do_nothing(index_elements=_BUCKET_COLUMNS)
         )
-        row = (
-            await session.scalars(
-                select(Balance)
-                .where(
-                    Balance.item_code == key.item_code,
-                    Balance.location_id == location_id,
-                    Balance.lot_key == key.lot_number,
-                    Balance.quality_state == key.quality_state.value,
-                )
-                .with_for_update()
-                .execution_options(populate_existing=True)
+        rows = await session.scalars(
+            select(Balance)
+            .where(tuple_(*columns).in_(chunk))
+            .order_by(*order)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for row in rows:
+            found = (
+                row.item_code,
+                row.location_id,
+                row.lot_key,
+                row.serial_key,
+                row.quality_state,
             )
-        ).one()
-        result[key] = row
+            result[by_bucket[found]] = row
+    missing = set(by_bucket.values()) - set(result)
+    if missing:  # cannot happen: every bucket was just created or already there
+        raise RuntimeError(f"balance rows not found: {sorted(missing)[:3]}")
     return result
 
 
@@ -147,3 +194,97 @@ async def lot_for_update_or_create(
         )
     ).one()
     return lot, created_id is not None
+
+
+async def valuations_for_update(
+    session: AsyncSession, item_codes: Iterable[str]
+) -> dict[str, ItemValuation]:
+    """Lock (creating empty where missing) the valuation rows of `item_codes`, sorted by code.
+
+    Taken after the balances and before the ledger counter, by every posting.
+    """
+    codes = sorted(set(item_codes))
+    if not codes:
+        return {}
+    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    now = utcnow()
+    await session.execute(
+        insert(ItemValuation)
+        .values(
+            [
+                {
+                    "item_code": code,
+                    "quantity": 0,
+                    "value": 0,
+                    "last_unit_cost": 0,
+                    "updated_at": now,
+                }
+                for code in codes
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["item_code"])
+    )
+    rows = await session.scalars(
+        select(ItemValuation)
+        .where(ItemValuation.item_code.in_(codes))
+        .order_by(ItemValuation.item_code)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.item_code: row for row in rows}
+
+
+async def take_sequences(session: AsyncSession, count: int) -> int:
+    """Reserve `count` consecutive ledger sequence numbers; returns the first.
+
+    The counter row stays locked until the transaction ends, so sequences are handed out
+    in commit order without gaps (a rolled-back posting gives its numbers back).
+    """
+    last = await session.scalar(
+        update(LedgerCounter)
+        .where(LedgerCounter.id == 1)
+        .values(last_sequence=LedgerCounter.last_sequence + count)
+        .returning(LedgerCounter.last_sequence)
+    )
+    if last is None:
+        raise RuntimeError("the ledger counter row is missing (run the stock migrations)")
+    return int(last) - count + 1
+
+
+async def serials_for_update(
+    session: AsyncSession, keys: Iterable[tuple[str, str]], now: datetime
+) -> dict[tuple[str, str], Serial]:
+    """Lock the serial rows of `keys` (item code, serial number), sorted; a serial never seen
+    before gets a row with an empty status, which the caller fills in or rolls back."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(Serial)
+        .values(
+            [
+                {
+                    "item_code": item,
+                    "serial_number": serial,
+                    "status": "",
+                    "first_seen_at": now,
+                    "updated_at": now,
+                }
+                for item, serial in wanted
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["item_code", "serial_number"])
+    )
+    result: dict[tuple[str, str], Serial] = {}
+    for item, serial in wanted:  # one row at a time: the locks follow the sorted order
+        row = (
+            await session.scalars(
+                select(Serial)
+                .where(Serial.item_code == item, Serial.serial_number == serial)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).one()
+        result[(item, serial)] = row
+    return result

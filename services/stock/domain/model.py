@@ -27,6 +27,8 @@ class LocationType(StrEnum):
     COUNT_ADJUSTMENT = "count_adjustment"
     #: Where scrapped stock goes: it leaves the books (SAP movement type 551).
     SCRAPPED = "scrapped"
+    #: Where opening balances come from when a firm starts on the system (SAP 561).
+    OPENING = "opening"
 
 
 VIRTUAL_TYPES = frozenset(
@@ -36,6 +38,7 @@ VIRTUAL_TYPES = frozenset(
         LocationType.PRODUCTION,
         LocationType.COUNT_ADJUSTMENT,
         LocationType.SCRAPPED,
+        LocationType.OPENING,
     }
 )
 
@@ -46,6 +49,7 @@ VIRTUAL_LOCATIONS = {
     LocationType.PRODUCTION: "VIRTUAL/PRODUCTION",
     LocationType.COUNT_ADJUSTMENT: "VIRTUAL/COUNT-ADJUSTMENT",
     LocationType.SCRAPPED: "VIRTUAL/SCRAPPED",
+    LocationType.OPENING: "VIRTUAL/OPENING",
 }
 
 
@@ -64,6 +68,41 @@ class Stage(StrEnum):
     WIP = "wip"
     SEMI_FINISHED = "semi_finished"
     FINISHED = "finished"
+
+
+class SerialStatus(StrEnum):
+    """Where a serial-tracked unit is: in our stock, or which way it left."""
+
+    IN_STOCK = "in_stock"
+    CONSUMED = "consumed"  # into production
+    SHIPPED = "shipped"  # to a customer
+    SCRAPPED = "scrapped"
+    RETURNED = "returned"  # to the supplier
+    LOST = "lost"  # a count found it missing
+    WITHDRAWN = "withdrawn"  # its opening balance was reversed; a corrected one may load it
+
+
+#: How a serial leaves our stock, by the virtual location it goes to; a serial that comes
+#: back from one of them must have left that way (a customer return needs a shipped
+#: serial, a reversed scrap a scrapped one).
+LEFT_AS = {
+    LocationType.PRODUCTION: SerialStatus.CONSUMED,
+    LocationType.CUSTOMER: SerialStatus.SHIPPED,
+    LocationType.SCRAPPED: SerialStatus.SCRAPPED,
+    LocationType.SUPPLIER: SerialStatus.RETURNED,
+    LocationType.COUNT_ADJUSTMENT: SerialStatus.LOST,
+    LocationType.OPENING: SerialStatus.WITHDRAWN,
+}
+
+#: Virtual locations a serial seen for the first time may come from.
+FIRST_ARRIVALS = frozenset(
+    {
+        LocationType.SUPPLIER,
+        LocationType.PRODUCTION,
+        LocationType.COUNT_ADJUSTMENT,
+        LocationType.OPENING,
+    }
+)
 
 
 class Tracking(StrEnum):
@@ -118,6 +157,7 @@ class BalanceKey:
     location_code: str
     lot_number: str  # "" for items without lots
     quality_state: QualityState
+    serial_number: str = ""  # "" for items without serials
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +173,12 @@ class Movement:
     target_state: QualityState
     #: Id of the ledger row this movement takes back, for reversals.
     reverses: int | None = None
+    #: What one unit of stock arriving from a virtual location is worth (a purchase price,
+    #: the cost of the components a production receipt consumed); None values it at the
+    #: item's moving average. Ignored for every other movement.
+    unit_cost: Decimal | None = None
+    #: The unit's serial number for serial-tracked items (then the quantity is 1).
+    serial_number: str = ""
 
     def reversed(self, row_id: int) -> Movement:
         """The movement that takes this one back: same quantity, the other way round."""
@@ -145,4 +191,5 @@ class Movement:
             source_state=self.target_state,
             target_state=self.source_state,
             reverses=row_id,
+            serial_number=self.serial_number,
         )

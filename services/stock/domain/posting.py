@@ -13,6 +13,8 @@ class InsufficientStock(Exception):
 
     def __init__(self, key: BalanceKey, available: Decimal, needed: Decimal) -> None:
         lot = f" lot {key.lot_number}" if key.lot_number else ""
+        if key.serial_number:
+            lot += f" serial {key.serial_number}"
         super().__init__(
             f"{key.item_code}{lot} at {key.location_code} ({key.quality_state.value}): "
             f"{_plain(available)} available, {_plain(needed)} needed"
@@ -41,14 +43,24 @@ def balance_deltas(
             raise InvalidMovement("a movement moves a positive quantity")
         if (move.source_location, move.source_state) == (move.target_location, move.target_state):
             raise InvalidMovement("a movement needs different source and target")
+        if move.serial_number and move.quantity != 1:
+            raise InvalidMovement("a serial-tracked unit moves one at a time")
         if move.source_location not in virtual_locations:
             key = BalanceKey(
-                move.item_code, move.source_location, move.lot_number, move.source_state
+                move.item_code,
+                move.source_location,
+                move.lot_number,
+                move.source_state,
+                move.serial_number,
             )
             deltas[key] = deltas.get(key, Decimal(0)) - move.quantity
         if move.target_location not in virtual_locations:
             key = BalanceKey(
-                move.item_code, move.target_location, move.lot_number, move.target_state
+                move.item_code,
+                move.target_location,
+                move.lot_number,
+                move.target_state,
+                move.serial_number,
             )
             deltas[key] = deltas.get(key, Decimal(0)) + move.quantity
     return deltas

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Protocol
 
-from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.clients import BATCH, CatalogClient, CatalogItem
 from services.stock.domain.model import QualityState, Tracking
 from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import MovementOut
@@ -36,30 +37,109 @@ class DocumentLine(Protocol):
 async def catalog_items(
     catalog: CatalogClient, codes: Iterable[str]
 ) -> dict[str, CatalogItem | None]:
-    """The catalog's item for every distinct code (None where it has none), a few at a time."""
+    """The catalog's item for every distinct code (None where it has none): one call per
+    `BATCH` codes, a few calls at a time."""
     wanted = sorted(set(codes))
     gate = asyncio.Semaphore(CATALOG_CONCURRENCY)
 
-    async def one(code: str) -> CatalogItem | None:
+    async def batch(chunk: list[str]) -> dict[str, CatalogItem]:
         async with gate:
-            return await catalog.item_by_code(code)
+            return await catalog.items_by_codes(chunk)
 
+    chunks = [wanted[start : start + BATCH] for start in range(0, len(wanted), BATCH)]
     # return_exceptions: every call finishes before the first failure is raised
-    found = await asyncio.gather(*(one(code) for code in wanted), return_exceptions=True)
-    items: dict[str, CatalogItem | None] = {}
-    for code, outcome in zip(wanted, found, strict=True):
+    found = await asyncio.gather(*(batch(chunk) for chunk in chunks), return_exceptions=True)
+    items: dict[str, CatalogItem | None] = dict.fromkeys(wanted)
+    for outcome in found:
         if isinstance(outcome, BaseException):
             raise outcome
-        items[code] = outcome
+        items.update(outcome)
     return items
+
+
+def serial_errors(
+    path: str,
+    item: CatalogItem,
+    quantity: Decimal,
+    serials: Sequence[str] | None,
+    *,
+    who_takes: str | None = None,
+    field: str = "serial_numbers",
+) -> list[FieldError]:
+    """A serial-tracked item names one serial per unit (as many as the quantity, each
+    once); other items name none. `who_takes` refuses serial-tracked items altogether
+    (a document that does not move them: "counts take")."""
+    tracking = Tracking(item.tracking)
+    if tracking is not Tracking.SERIAL:
+        if serials:
+            return [FieldError(f"{path}.{field}", f"item {item.code} is not serial-tracked")]
+        return []
+    if who_takes is not None:
+        return [
+            FieldError(
+                f"{path}.item_code",
+                f"item {item.code} is serial-tracked; {who_takes} lot-tracked and untracked "
+                "items only",
+            )
+        ]
+    if not serials:
+        return [
+            FieldError(
+                f"{path}.{field}",
+                f"item {item.code} is serial-tracked: name one serial number per unit",
+                "missing",
+            )
+        ]
+    errors = []
+    if Decimal(len(serials)) != quantity:
+        errors.append(
+            FieldError(
+                f"{path}.{field}",
+                f"{len(serials)} serial number(s) for a quantity of {plain(quantity)}",
+            )
+        )
+    twice = sorted({s for s in serials if serials.count(s) > 1})
+    if twice:
+        errors.append(
+            FieldError(f"{path}.{field}", f"named more than once: {', '.join(twice)}", "duplicate")
+        )
+    return errors
+
+
+def serials_twice(
+    lines: Sequence[tuple[str, Sequence[str] | None]], prefix: str = "body.lines"
+) -> list[FieldError]:
+    """A serial may appear on one line of a document only: (item code, serials) per line."""
+    seen: dict[tuple[str, str], int] = {}
+    errors = []
+    for index, (item_code, serials) in enumerate(lines):
+        for serial in dict.fromkeys(serials or ()):
+            first = seen.setdefault((item_code, serial), index)
+            if first != index:
+                errors.append(
+                    FieldError(
+                        f"{prefix}.{index}.serial_numbers",
+                        f"serial {serial} of {item_code} is already on line {first + 1}",
+                        "duplicate",
+                    )
+                )
+    return errors
+
+
+def unit_quantities(quantity: Decimal, serials: Sequence[str] | None) -> list[tuple[str, Decimal]]:
+    """A line as movements: one of quantity 1 per serial, or one of the whole quantity."""
+    if serials:
+        return [(serial, Decimal(1)) for serial in serials]
+    return [("", quantity)]
 
 
 def tracking_errors(
     index: int, line: DocumentLine, item: CatalogItem | None, *, who_takes: str
 ) -> list[FieldError]:
     """The line's item must exist; a lot is required for lot-tracked items and refused
-    for untracked ones; serial-tracked items are not handled yet (`who_takes` names the
-    document in that message: "transfers take")."""
+    for untracked ones; serial-tracked items name their serials when the line has a
+    `serial_numbers` field and are refused otherwise (`who_takes` names the document in
+    that message: "transfers take")."""
     path = f"body.lines.{index}"
     if item is None:
         return [
@@ -68,14 +148,17 @@ def tracking_errors(
             )
         ]
     tracking = Tracking(item.tracking)
-    if tracking is Tracking.SERIAL:
-        return [
-            FieldError(
-                f"{path}.item_code",
-                f"item {item.code} is serial-tracked; {who_takes} lot-tracked and untracked "
-                "items only",
-            )
-        ]
+    if tracking is Tracking.SERIAL or getattr(line, "serial_numbers", None):
+        takes_serials = hasattr(line, "serial_numbers")
+        errors = serial_errors(
+            path,
+            item,
+            getattr(line, "quantity", Decimal(0)),
+            getattr(line, "serial_numbers", None),
+            who_takes=None if takes_serials else who_takes,
+        )
+        if tracking is Tracking.SERIAL or errors:
+            return errors
     if tracking is Tracking.LOT and line.lot_number is None:
         return [
             FieldError(

@@ -5,11 +5,19 @@ quantity moves to qualified, the rejected quantity to defective (at the same loc
 unless others are named, e.g. a quarantine for rejects). What is not inspected stays
 pending, so a lot can be inspected in several goes. A posted inspection can be reversed
 as a whole while the stock it moved is still where it put it.
+
+Serial-tracked items name the units: `accepted_serial_numbers` (as many as the accepted
+quantity) and `rejected_serial_numbers` (as many as the rejected quantity), no unit in
+both lists; the lot is optional. Each unit moves on its own, in the named lot or else the
+lot it was received in, and must be pending inspection at the location (in the named lot):
+otherwise 409 `insufficient_stock` naming the serial and the list it is on. The record
+keeps both lists.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -19,6 +27,7 @@ from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Inspection, Location, Lot, MovementRow
 from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_ids
 from services.stock.domain.model import Movement, QualityState, Tracking
+from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import (
     DefectOut,
     DocumentStatus,
@@ -26,15 +35,18 @@ from services.stock.schemas import (
     InspectionOut,
     InspectionResult,
 )
-from services.stock.usecases.document_lines import emit_movements
+from services.stock.usecases.backdating import posting_time
+from services.stock.usecases.document_lines import emit_movements, serial_errors, unit_quantities
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
     DocumentReversed,
+    InsufficientStockProblem,
     PostingContext,
     post_movements,
     reverse_document,
 )
 from services.stock.usecases.receipts import lot_out, movement_out
+from services.stock.usecases.transfers import naming_short_units, serial_lots
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -62,15 +74,32 @@ async def check_item(
             FieldError("body.item_code", f"the catalog has no item {data.item_code!r}", "not_found")
         ]
     tracking = Tracking(item.tracking)
+    errors = []
     if tracking is Tracking.LOT and data.lot_number is None:
-        return item, [FieldError("body.lot_number", "the item is lot-tracked", "missing")]
+        errors.append(FieldError("body.lot_number", "the item is lot-tracked", "missing"))
     if tracking is Tracking.NONE and data.lot_number is not None:
-        return item, [FieldError("body.lot_number", "the item is not lot-tracked", "invalid")]
-    if tracking is Tracking.SERIAL:
-        return item, [
-            FieldError("body.item_code", "serial-tracked items are not handled yet", "invalid")
-        ]
-    return item, []
+        errors.append(FieldError("body.lot_number", "the item is not lot-tracked", "invalid"))
+    for field, quantity, serials in _serial_lists(data):
+        if tracking is Tracking.SERIAL and quantity == 0 and not serials:
+            continue  # nothing accepted (or rejected): no units to name
+        errors += serial_errors("body", item, quantity, serials, field=field)
+    both = sorted(set(data.accepted_serial_numbers or ()) & set(data.rejected_serial_numbers or ()))
+    if both:
+        errors.append(
+            FieldError(
+                "body.rejected_serial_numbers",
+                f"also in accepted_serial_numbers: {', '.join(both)}",
+                "duplicate",
+            )
+        )
+    return item, errors
+
+
+def _serial_lists(data: InspectionCreate) -> list[tuple[str, Decimal, list[str] | None]]:
+    return [
+        ("accepted_serial_numbers", data.accepted_quantity, data.accepted_serial_numbers),
+        ("rejected_serial_numbers", data.rejected_quantity, data.rejected_serial_numbers),
+    ]
 
 
 async def post_inspection(
@@ -109,7 +138,7 @@ async def post_inspection(
                 )
         if errors or item is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
-        now = utcnow()
+        now = posting_time(data.posted_at)
         place = locations[data.location_code]
         accepted_at = locations[named["body.accepted_location_code"]]
         rejected_at = locations[named["body.rejected_location_code"]]
@@ -127,6 +156,8 @@ async def post_inspection(
             result=result_of(data.accepted_quantity, data.rejected_quantity).value,
             inspector=data.inspector,
             defects=[d.model_dump() for d in data.defects],
+            accepted_serial_numbers=data.accepted_serial_numbers or None,
+            rejected_serial_numbers=data.rejected_serial_numbers or None,
             note=data.note,
             posted_at=now,
             posted_by=uow.actor,
@@ -134,36 +165,69 @@ async def post_inspection(
         session.add(inspection)
         await session.flush()
         inspection.number = f"QC-{inspection.id:08d}"
-        lot_key = lot.lot_number if lot else ""
+        # a serial-tracked unit keeps its own lot unless the inspection names one
+        units = (
+            await serial_lots(
+                session,
+                (
+                    (item.code, serial)
+                    for _, _, serials in _serial_lists(data)
+                    for serial in serials or ()
+                ),
+            )
+            if lot is None
+            else {}
+        )
+        lots = {unit.id: unit for unit in [*units.values(), *([lot] if lot else [])]}
+
+        def lot_key(serial: str) -> str:
+            own = lot or units.get((item.code, serial))
+            return own.lot_number if own else ""
+
         movements = [
             Movement(
                 item_code=item.code,
-                lot_number=lot_key,
-                quantity=quantity,
+                lot_number=lot_key(serial),
+                quantity=unit_quantity,
                 source_location=place.code,
                 target_location=target.code,
                 source_state=QualityState.PENDING_INSPECTION,
                 target_state=state,
+                serial_number=serial,
             )
-            for quantity, target, state in (
-                (data.accepted_quantity, accepted_at, QualityState.QUALIFIED),
-                (data.rejected_quantity, rejected_at, QualityState.DEFECTIVE),
+            for quantity, serials, target, state in (
+                (
+                    data.accepted_quantity,
+                    data.accepted_serial_numbers,
+                    accepted_at,
+                    QualityState.QUALIFIED,
+                ),
+                (
+                    data.rejected_quantity,
+                    data.rejected_serial_numbers,
+                    rejected_at,
+                    QualityState.DEFECTIVE,
+                ),
             )
             if quantity > 0
+            for serial, unit_quantity in unit_quantities(quantity, serials)
         ]
-        ledger = await post_movements(
-            uow,
-            PostingContext(
-                document_type=DOCUMENT_TYPE,
-                document_id=inspection.id,
-                item_types={item.code: item.item_type},
-                locations=locations,
-                lot_ids={(item.code, lot_key): lot.id if lot else None},
-                posted_at=now,
-            ),
-            movements,
-        )
-        out = _out(inspection, {loc.id: loc for loc in locations.values()}, lot, ledger)
+        try:
+            ledger = await post_movements(
+                uow,
+                PostingContext(
+                    document_type=DOCUMENT_TYPE,
+                    document_id=inspection.id,
+                    item_types={item.code: item.item_type},
+                    locations=locations,
+                    lot_ids={(item.code, each.lot_number): each.id for each in lots.values()},
+                    posted_at=now,
+                ),
+                movements,
+            )
+        except InsufficientStockProblem as exc:
+            raise _naming_short_serial(exc, data) from exc.__cause__
+        out = _out(inspection, {loc.id: loc for loc in locations.values()}, lot, lots, ledger)
         payload = out.model_dump(mode="json")
         await uow.audit("post", "inspection", str(out.id), after=payload)
         emit_movements(uow, out.movements)
@@ -188,12 +252,20 @@ async def reverse_inspection(
         if item is None:
             raise Conflict(f"the catalog no longer knows item {inspection.item_code!r}")
         now = utcnow()
-        await reverse_document(uow, DOCUMENT_TYPE, inspection.id, {item.code: item.item_type}, now)
+        try:
+            await reverse_document(
+                uow, DOCUMENT_TYPE, inspection.id, {item.code: item.item_type}, now
+            )
+        except InsufficientStockProblem as exc:
+            raise naming_short_units(
+                exc,
+                prefix=f"inspection {inspection.number} cannot be reversed, the stock moved on: ",
+            ) from exc.__cause__
         inspection.status = DocumentStatus.REVERSED.value
         inspection.reversed_at = now
         inspection.reversed_by = uow.actor
         await session.flush()
-        out = await _load_out(session, inspection)
+        (out,) = await _load_many(session, [inspection])
         payload = out.model_dump(mode="json")
         await uow.audit("reverse", "inspection", str(out.id), after=payload)
         emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
@@ -209,13 +281,38 @@ async def inspection_item_code(session: AsyncSession, inspection_id: int) -> str
     return code
 
 
+def _naming_short_serial(
+    exc: InsufficientStockProblem, data: InspectionCreate
+) -> InsufficientStockProblem:
+    """The 409 of a serial-tracked unit that is not pending where the inspection says, with
+    `serial_number` and the list that names it; other shortages as they are."""
+    cause = exc.__cause__
+    if not isinstance(cause, InsufficientStock) or not cause.key.serial_number:
+        return exc
+    key = cause.key
+    lot = f" in lot {key.lot_number}" if key.lot_number else ""
+    short = [
+        FieldError(
+            f"body.{field}",
+            f"serial {key.serial_number} of {key.item_code} is not pending inspection at "
+            f"{key.location_code}{lot}",
+            "insufficient_stock",
+        )
+        for field, _, serials in _serial_lists(data)
+        if key.serial_number in (serials or ())
+    ]
+    return InsufficientStockProblem(
+        exc.detail, errors=short, extra={**exc.extra, "serial_number": key.serial_number}
+    )
+
+
 def _out(
     inspection: Inspection,
-    locations: dict[int, Location],
+    locations: Mapping[int, Location],
     lot: Lot | None,
-    ledger: list[MovementRow],
+    lots: Mapping[int, Lot],
+    ledger: Sequence[MovementRow],
 ) -> InspectionOut:
-    lots = {lot.id: lot} if lot else {}
     return InspectionOut(
         id=inspection.id,
         number=inspection.number,
@@ -227,6 +324,8 @@ def _out(
         rejected_location_code=locations[inspection.rejected_location_id].code,
         accepted_quantity=inspection.accepted_quantity,
         rejected_quantity=inspection.rejected_quantity,
+        accepted_serial_numbers=list(inspection.accepted_serial_numbers or ()),
+        rejected_serial_numbers=list(inspection.rejected_serial_numbers or ()),
         sample_size=inspection.sample_size,
         result=InspectionResult(inspection.result),
         inspector=inspection.inspector,
@@ -236,37 +335,48 @@ def _out(
         posted_by=inspection.posted_by,
         reversed_at=inspection.reversed_at,
         reversed_by=inspection.reversed_by,
-        movements=[movement_out(row, locations, lots) for row in ledger],
+        movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
     )
 
 
-async def _load_out(session: AsyncSession, inspection: Inspection) -> InspectionOut:
-    ledger = list(
-        await session.scalars(
-            select(MovementRow)
-            .where(
-                MovementRow.document_type == DOCUMENT_TYPE,
-                MovementRow.document_id == inspection.id,
-            )
-            .order_by(MovementRow.id)
-        )
-    )
+async def _load_many(
+    session: AsyncSession, inspections: Sequence[Inspection]
+) -> list[InspectionOut]:
+    """Inspections with their movements, in a fixed number of queries."""
+    if not inspections:
+        return []
+    ids = [i.id for i in inspections]
+    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
+    for row in await session.scalars(
+        select(MovementRow)
+        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
+        .order_by(MovementRow.id)
+    ):
+        ledger[row.document_id].append(row)
+    every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(
         session,
-        [inspection.location_id, inspection.accepted_location_id, inspection.rejected_location_id]
-        + [m.from_location_id for m in ledger]
-        + [m.to_location_id for m in ledger],
+        [i.location_id for i in inspections]
+        + [i.accepted_location_id for i in inspections]
+        + [i.rejected_location_id for i in inspections]
+        + [r.from_location_id for r in every_row]
+        + [r.to_location_id for r in every_row],
     )
-    lots = await lots_by_ids(session, [inspection.lot_id])
-    lot = lots.get(inspection.lot_id) if inspection.lot_id else None
-    return _out(inspection, locations, lot, ledger)
+    lots = await lots_by_ids(
+        session, [i.lot_id for i in inspections] + [r.lot_id for r in every_row]
+    )
+    return [
+        _out(i, locations, lots[i.lot_id] if i.lot_id else None, lots, ledger[i.id])
+        for i in inspections
+    ]
 
 
 async def get_inspection(session: AsyncSession, inspection_id: int) -> InspectionOut:
     inspection = await session.get(Inspection, inspection_id)
     if inspection is None:
         raise NotFound(f"inspection {inspection_id} does not exist")
-    return await _load_out(session, inspection)
+    (out,) = await _load_many(session, [inspection])
+    return out
 
 
 async def list_inspections(
@@ -285,4 +395,4 @@ async def list_inspections(
             Inspection.lot_id.in_(select(Lot.id).where(Lot.lot_number == lot_number))
         )
     rows, cursor = await page_by_id(session, query, Inspection.id, page)
-    return [await _load_out(session, row) for row in rows], cursor
+    return await _load_many(session, rows), cursor

@@ -4,6 +4,11 @@ Without `as_of` it reads the balances; with it, it replays the ledger up to that
 (every movement up to then, in minus out per bucket) and takes each bucket's stage from
 its balance row, so both answers agree whenever nothing was posted after `as_of`.
 Rows group by total, item, warehouse (the top of a location's tree), location or lot.
+
+Values: an item's stock value (moving average, at item level) is spread over its buckets
+by quantity, rounding cumulatively so that the buckets of an item add up to exactly its
+value; now from the item valuations, at `as_of` from the values on the ledger up to then.
+Value fields are read by finance and admin only.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.db.models import Balance, Location, Lot, MovementRow
+from services.stock.db.models import Balance, ItemValuation, Location, Lot, MovementRow
 from services.stock.db.queries import location_subtree_ids
 from services.stock.domain.model import QualityState, Stage
+from services.stock.domain.valuation import money
 from services.stock.schemas import OverviewCell, OverviewOut, OverviewRow
 from shared.errors import FieldError, InvalidInput
 
@@ -33,7 +39,8 @@ class GroupBy(StrEnum):
     LOT = "lot"
 
 
-Bucket = tuple[str, int, int | None, str]  # item, location id, lot id, quality state
+#: item, location id, lot id, quality state, serial number ("" without)
+Bucket = tuple[str, int, int | None, str, str]
 
 
 async def _scope(session: AsyncSession, location_code: str | None) -> Any:
@@ -56,6 +63,7 @@ async def _now(
         Balance.location_id,
         Balance.lot_id,
         Balance.quality_state,
+        Balance.serial_key,
         Balance.stage,
         Balance.quantity,
     ).where(Balance.quantity != 0)
@@ -64,14 +72,17 @@ async def _now(
     if scope is not None:
         query = query.where(Balance.location_id.in_(scope))
     return {
-        (row.item_code, row.location_id, row.lot_id, row.quality_state): (row.quantity, row.stage)
+        (row.item_code, row.location_id, row.lot_id, row.quality_state, row.serial_key): (
+            row.quantity,
+            row.stage,
+        )
         for row in await session.execute(query)
     }
 
 
-async def _replayed(
-    session: AsyncSession, as_of: datetime, item_code: str | None, scope: Any
-) -> dict[Bucket, tuple[Decimal, str]]:
+def replayed_sums(as_of: datetime, item_code: str | None, scope: Any) -> Any:
+    """Subquery: quantity per bucket (item_code, location_id, lot_id, quality_state) from
+    every movement up to `as_of`, in minus out."""
     physical = select(Location.id).where(Location.is_virtual.is_(False))
     sides = []
     for location, state, sign in (
@@ -83,6 +94,7 @@ async def _replayed(
             location.label("location_id"),
             MovementRow.lot_id.label("lot_id"),
             state.label("quality_state"),
+            func.coalesce(MovementRow.serial_number, "").label("serial_key"),
             (MovementRow.quantity * literal(sign)).label("quantity"),
         ).where(MovementRow.posted_at <= as_of, location.in_(physical))
         if item_code is not None:
@@ -91,37 +103,107 @@ async def _replayed(
             side = side.where(location.in_(scope))
         sides.append(side)
     ledger = union_all(*sides).subquery("ledger")
-    summed = (
+    return (
         select(
             ledger.c.item_code,
             ledger.c.location_id,
             ledger.c.lot_id,
             ledger.c.quality_state,
+            ledger.c.serial_key,
             func.sum(ledger.c.quantity).label("quantity"),
         )
-        .group_by(ledger.c.item_code, ledger.c.location_id, ledger.c.lot_id, ledger.c.quality_state)
+        .group_by(
+            ledger.c.item_code,
+            ledger.c.location_id,
+            ledger.c.lot_id,
+            ledger.c.quality_state,
+            ledger.c.serial_key,
+        )
         .subquery("summed")
     )
+
+
+def bucket_of(summed: Any) -> Any:
+    """Join condition: the balance row of a replayed bucket."""
+    return and_(
+        Balance.item_code == summed.c.item_code,
+        Balance.location_id == summed.c.location_id,
+        func.coalesce(Balance.lot_id, 0) == func.coalesce(summed.c.lot_id, 0),
+        Balance.quality_state == summed.c.quality_state,
+        Balance.serial_key == summed.c.serial_key,
+    )
+
+
+async def _replayed(
+    session: AsyncSession, as_of: datetime, item_code: str | None, scope: Any
+) -> dict[Bucket, tuple[Decimal, str]]:
+    summed = replayed_sums(as_of, item_code, scope)
     query = (
-        select(summed, Balance.stage)
-        .join(
-            Balance,
-            and_(
-                Balance.item_code == summed.c.item_code,
-                Balance.location_id == summed.c.location_id,
-                func.coalesce(Balance.lot_id, 0) == func.coalesce(summed.c.lot_id, 0),
-                Balance.quality_state == summed.c.quality_state,
-            ),
-        )
-        .where(summed.c.quantity != 0)
+        select(summed, Balance.stage).join(Balance, bucket_of(summed)).where(summed.c.quantity != 0)
     )
     return {
-        (row.item_code, row.location_id, row.lot_id, row.quality_state): (
+        (row.item_code, row.location_id, row.lot_id, row.quality_state, row.serial_key): (
             Decimal(row.quantity),
             row.stage,
         )
         for row in await session.execute(query)
     }
+
+
+async def item_worth(
+    session: AsyncSession, as_of: datetime | None, item_codes: Iterable[str] | None
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Quantity and value of each item over all physical locations, now or at `as_of`.
+
+    At `as_of`: the ledger's values up to then, in where a movement arrives at a physical
+    location and out where it leaves one (internal movements cancel out).
+    """
+    codes = None if item_codes is None else sorted(set(item_codes))
+    if codes == []:
+        return {}
+    if as_of is None:
+        query = select(ItemValuation.item_code, ItemValuation.quantity, ItemValuation.value)
+        if codes is not None:
+            query = query.where(ItemValuation.item_code.in_(codes))
+        return {row.item_code: (row.quantity, row.value) for row in await session.execute(query)}
+    physical = select(Location.id).where(Location.is_virtual.is_(False))
+    sides = []
+    for location, sign in ((MovementRow.to_location_id, 1), (MovementRow.from_location_id, -1)):
+        side = select(
+            MovementRow.item_code.label("item_code"),
+            (MovementRow.quantity * literal(sign)).label("quantity"),
+            (MovementRow.value * literal(sign)).label("value"),
+        ).where(MovementRow.posted_at <= as_of, location.in_(physical))
+        if codes is not None:
+            side = side.where(MovementRow.item_code.in_(codes))
+        sides.append(side)
+    ledger = union_all(*sides).subquery("ledger")
+    summed = select(
+        ledger.c.item_code, func.sum(ledger.c.quantity), func.sum(ledger.c.value)
+    ).group_by(ledger.c.item_code)
+    return {
+        code: (Decimal(quantity), Decimal(value))
+        for code, quantity, value in await session.execute(summed)
+    }
+
+
+def bucket_values(
+    buckets: dict[Bucket, tuple[Decimal, str]], worth: dict[str, tuple[Decimal, Decimal]]
+) -> dict[Bucket, Decimal]:
+    """Each bucket's share of its item's value, by quantity, rounded cumulatively."""
+    by_item: dict[str, list[Bucket]] = defaultdict(list)
+    for bucket in buckets:
+        by_item[bucket[0]].append(bucket)
+    values: dict[Bucket, Decimal] = {}
+    for item, keys in by_item.items():
+        held, value = worth.get(item, (Decimal(0), Decimal(0)))
+        running, before = Decimal(0), Decimal(0)
+        for key in sorted(keys, key=lambda k: (k[1], k[2] or 0, k[3], k[4])):
+            running += buckets[key][0]
+            upto = money(running * value / held) if held > 0 else Decimal(0)
+            values[key] = upto - before
+            before = upto
+    return values
 
 
 def _roots(locations: Iterable[Location]) -> dict[int, Location]:
@@ -154,17 +236,20 @@ async def overview(
     locations = list(await session.scalars(select(Location)))
     by_id = {loc.id: loc for loc in locations}
     roots = _roots(locations)
-    lot_ids = {lot_id for _, _, lot_id, _ in buckets if lot_id is not None}
+    lot_ids = {bucket[2] for bucket in buckets if bucket[2] is not None}
     lots = {
         lot.id: lot.lot_number
         for lot in (
             await session.scalars(select(Lot).where(Lot.id.in_(lot_ids))) if lot_ids else []
         )
     }
-    groups: dict[tuple[str, ...], dict[tuple[str, str], Decimal]] = defaultdict(
-        lambda: defaultdict(Decimal)
+    worth = await item_worth(session, as_of, {bucket[0] for bucket in buckets})
+    values = bucket_values(buckets, worth)
+    groups: dict[tuple[str, ...], dict[tuple[str, str], list[Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: [Decimal(0), Decimal(0)])
     )
-    for (item, location_id, lot_id, state), (quantity, stage) in buckets.items():
+    for bucket, (quantity, stage) in buckets.items():
+        item, location_id, lot_id, state, _serial = bucket
         if group_by is GroupBy.TOTAL:
             key: tuple[str, ...] = ()
         elif group_by is GroupBy.ITEM:
@@ -175,7 +260,9 @@ async def overview(
             key = (item, by_id[location_id].code)
         else:
             key = (item, by_id[location_id].code, lots.get(lot_id, "") if lot_id else "")
-        groups[key][(stage, state)] += quantity
+        cell = groups[key][(stage, state)]
+        cell[0] += quantity
+        cell[1] += values[bucket]
     names = {
         GroupBy.TOTAL: (),
         GroupBy.ITEM: ("item_code",),
@@ -183,17 +270,19 @@ async def overview(
         GroupBy.LOCATION: ("item_code", "location_code"),
         GroupBy.LOT: ("item_code", "location_code", "lot_number"),
     }[group_by]
-    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    totals: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     rows = []
     for key in sorted(groups):
         cells = groups[key]
-        for cell, quantity in cells.items():
-            totals[cell] += quantity
+        for name, (quantity, value) in cells.items():
+            totals[name][0] += quantity
+            totals[name][1] += value
         rows.append(
             OverviewRow(
                 group=dict(zip(names, key, strict=True)),
                 cells=_cells(cells),
-                total=sum(cells.values(), Decimal(0)),
+                total=sum((c[0] for c in cells.values()), Decimal(0)),
+                value=sum((c[1] for c in cells.values()), Decimal(0)),
             )
         )
     return OverviewOut(
@@ -201,16 +290,19 @@ async def overview(
         group_by=group_by.value,
         rows=rows,
         totals=_cells(totals),
-        total=sum(totals.values(), Decimal(0)),
+        total=sum((c[0] for c in totals.values()), Decimal(0)),
+        total_value=sum((c[1] for c in totals.values()), Decimal(0)),
     )
 
 
-def _cells(cells: dict[tuple[str, str], Decimal]) -> list[OverviewCell]:
+def _cells(cells: dict[tuple[str, str], list[Decimal]]) -> list[OverviewCell]:
     order = {s.value: i for i, s in enumerate(Stage)}
     states = {s.value: i for i, s in enumerate(QualityState)}
     return [
-        OverviewCell(stage=Stage(stage), quality_state=QualityState(state), quantity=quantity)
-        for (stage, state), quantity in sorted(
+        OverviewCell(
+            stage=Stage(stage), quality_state=QualityState(state), quantity=quantity, value=value
+        )
+        for (stage, state), (quantity, value) in sorted(
             cells.items(), key=lambda kv: (order[kv[0][0]], states[kv[0][1]])
         )
         if quantity != 0

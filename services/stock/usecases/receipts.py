@@ -26,7 +26,12 @@ from services.stock.domain.model import (
     expiry_date,
 )
 from services.stock.schemas import LotOut, MovementOut, ReceiptCreate, ReceiptOut
-from services.stock.usecases.document_lines import emit_movements
+from services.stock.usecases.backdating import posting_time
+from services.stock.usecases.document_lines import (
+    emit_movements,
+    serial_errors,
+    unit_quantities,
+)
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import PostingContext, post_movements
 from shared.db.types import utcnow
@@ -43,6 +48,10 @@ class LotConflict(Conflict):
 
 def _tracking_errors(item: CatalogItem, data: ReceiptCreate) -> list[FieldError]:
     tracking = Tracking(item.tracking)
+    if tracking is Tracking.SERIAL or data.serial_numbers:
+        errors = serial_errors("body", item, data.quantity, data.serial_numbers)
+        if tracking is Tracking.SERIAL or errors:
+            return errors
     if tracking is Tracking.LOT and data.lot_number is None:
         return [
             FieldError(
@@ -55,14 +64,6 @@ def _tracking_errors(item: CatalogItem, data: ReceiptCreate) -> list[FieldError]
         return [
             FieldError(
                 "body.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
-            )
-        ]
-    if tracking is Tracking.SERIAL:
-        return [
-            FieldError(
-                "body.item_code",
-                f"item {item.code} is serial-tracked; purchase receipts take lot-tracked "
-                "and untracked items only",
             )
         ]
     return []
@@ -91,7 +92,7 @@ async def post_receipt(
             errors = [*errors, problem]
         if errors or item is None or location is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
-        now = utcnow()
+        now = posting_time(data.posted_at)
         received = data.receipt_date or now.date()
         lot, lot_created = await _lot_for(uow, data, item, received)
         receipt = Receipt(
@@ -103,6 +104,7 @@ async def post_receipt(
             uom=item.uom,
             supplier=data.supplier,
             purchase_order=data.purchase_order,
+            unit_price=data.unit_price,
             note=data.note,
             posted_at=now,
             posted_by=uow.actor,
@@ -112,15 +114,20 @@ async def post_receipt(
         receipt.number = f"GR-{receipt.id:08d}"
         locations = await locations_by_codes(uow.session, [SUPPLIER, location.code])
         lot_key = lot.lot_number if lot else ""
-        movement = Movement(
-            item_code=item.code,
-            lot_number=lot_key,
-            quantity=data.quantity,
-            source_location=SUPPLIER,
-            target_location=location.code,
-            source_state=QualityState.PENDING_INSPECTION,
-            target_state=QualityState.PENDING_INSPECTION,
-        )
+        movements = [
+            Movement(
+                item_code=item.code,
+                lot_number=lot_key,
+                quantity=quantity,
+                source_location=SUPPLIER,
+                target_location=location.code,
+                source_state=QualityState.PENDING_INSPECTION,
+                target_state=QualityState.PENDING_INSPECTION,
+                unit_cost=data.unit_price,
+                serial_number=serial,
+            )
+            for serial, quantity in unit_quantities(data.quantity, data.serial_numbers)
+        ]
         ledger = await post_movements(
             uow,
             PostingContext(
@@ -131,7 +138,7 @@ async def post_receipt(
                 lot_ids={(item.code, lot_key): lot.id if lot else None},
                 posted_at=now,
             ),
-            [movement],
+            movements,
         )
         out = receipt_out(
             receipt, location, lot, ledger, {loc.id: loc for loc in locations.values()}
@@ -191,12 +198,16 @@ def movement_out(
         document_id=row.document_id,
         item_code=row.item_code,
         lot_number=lot.lot_number if lot else None,
+        serial_number=row.serial_number,
         quantity=row.quantity,
         from_location=locations[row.from_location_id].code,
         to_location=locations[row.to_location_id].code,
         from_state=QualityState(row.from_state),
         to_state=QualityState(row.to_state),
         stage=row.stage,
+        sequence=row.sequence,
+        unit_cost=row.unit_cost,
+        value=row.value,
         posted_at=row.posted_at,
         posted_by=row.posted_by,
         reversal_of_id=row.reversal_of_id,
@@ -221,10 +232,14 @@ def receipt_out(
         uom=receipt.uom,
         supplier=receipt.supplier,
         purchase_order=receipt.purchase_order,
+        unit_price=receipt.unit_price,
         note=receipt.note,
         quality_state=QualityState.PENDING_INSPECTION,
         posted_at=receipt.posted_at,
         posted_by=receipt.posted_by,
+        serial_numbers=[
+            row.serial_number for row in ledger if row.serial_number and not row.reversal_of_id
+        ],
         movements=[movement_out(row, locations, lots) for row in ledger],
     )
 

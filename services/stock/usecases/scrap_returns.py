@@ -14,6 +14,15 @@ A document is posted whole or not at all (one bad line, or one line without enou
 posts nothing) and can be reversed as a whole while the stock it moved is still where it
 put it (a scrapped quantity comes back; a returned one must still be pending where it
 arrived). Reversal appends opposite movements, it never edits the ledger.
+
+Serial-tracked items name their units (`serial_numbers`, one per unit, each on one line
+of the document); each unit is its own movement of quantity 1 in its lot (the line's, or
+the one it was received in). Scrapped or returned units must be at the location in the
+line's state (else 409 `insufficient_stock` naming the serial); they leave as scrapped or
+returned. A customer may return only units that were shipped (and, when the line names a
+lot, shipped from that lot): 409 `serial_conflict` names every other unit and its line.
+Reversal brings scrapped and returned units back and sends returned-by-customer ones back
+to shipped.
 """
 
 from __future__ import annotations
@@ -27,7 +36,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location, Lot, MovementRow, ScrapReturn, ScrapReturnLine
+from services.stock.db.models import (
+    Location,
+    Lot,
+    MovementRow,
+    ScrapReturn,
+    ScrapReturnLine,
+)
 from services.stock.db.queries import (
     location_by_code,
     locations_by_codes,
@@ -40,6 +55,7 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
+    SerialStatus,
 )
 from services.stock.schemas import DocumentStatus
 from services.stock.scrap_return_schemas import (
@@ -51,12 +67,12 @@ from services.stock.scrap_return_schemas import (
     ScrapReturnOut,
     SupplierReturnCreate,
 )
+from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     catalog_items,
     emit_movements,
-    has_lot,
-    naming_short_lines,
     request_order,
+    serials_twice,
     tracking_errors,
 )
 from services.stock.usecases.locations import stock_location_error
@@ -64,10 +80,17 @@ from services.stock.usecases.posting import (
     DocumentReversed,
     InsufficientStockProblem,
     PostingContext,
+    SerialConflict,
     post_movements,
     reverse_document,
 )
 from services.stock.usecases.receipts import movement_out
+from services.stock.usecases.transfers import (
+    names_lot,
+    naming_short_units,
+    serial_rows,
+    unit_lots,
+)
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -117,16 +140,29 @@ class _Line:
     lot_number: str | None
     quantity: Decimal
     state: QualityState
+    serial_numbers: list[str] | None
 
 
 def _lines(data: DocumentCreate) -> list[_Line]:
     if isinstance(data, CustomerReturnCreate):
         return [
-            _Line(ln.item_code, ln.lot_number, ln.quantity, QualityState.PENDING_INSPECTION)
+            _Line(
+                ln.item_code,
+                ln.lot_number,
+                ln.quantity,
+                QualityState.PENDING_INSPECTION,
+                ln.serial_numbers,
+            )
             for ln in data.lines
         ]
     return [
-        _Line(ln.item_code, ln.lot_number, ln.quantity, QualityState(ln.quality_state))
+        _Line(
+            ln.item_code,
+            ln.lot_number,
+            ln.quantity,
+            QualityState(ln.quality_state),
+            ln.serial_numbers,
+        )
         for ln in data.lines
     ]
 
@@ -134,7 +170,8 @@ def _lines(data: DocumentCreate) -> list[_Line]:
 async def check_document(
     catalog: CatalogClient, data: DocumentCreate
 ) -> tuple[dict[str, CatalogItem], list[FieldError]]:
-    """Ask the catalog about every item (outside any transaction) and collect line errors."""
+    """Ask the catalog about every item (outside any transaction) and collect line errors:
+    lots and serials as the item's tracking wants them, each serial on one line only."""
     kind = kind_of(data)
     lines = _lines(data)
     items = await catalog_items(catalog, (line.item_code for line in lines))
@@ -145,6 +182,8 @@ async def check_document(
             index, line, items[line.item_code], who_takes=f"a {SPECS[kind].label} takes"
         )
     ]
+    errors += serials_twice([(line.item_code, line.serial_numbers) for line in lines])
+    errors.sort(key=request_order)
     return {code: item for code, item in items.items() if item is not None}, errors
 
 
@@ -157,7 +196,8 @@ async def post_document(
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
 ) -> ScrapReturnOut:
-    """Post a scrap or return: the document, one movement per line, the balances."""
+    """Post a scrap or return: the document, one movement per line (per unit for
+    serial-tracked items), the balances, the serials' status."""
     kind = kind_of(data)
     spec = SPECS[kind]
     lines = _lines(data)
@@ -174,13 +214,13 @@ async def post_document(
         wanted = {
             (line.item_code, line.lot_number)
             for line in lines
-            if line.lot_number is not None and has_lot(items, line)
+            if line.lot_number is not None and names_lot(items, line)
         }
         lots = await lots_by_numbers(session, wanted)
         for index, line in enumerate(lines):
             if (
                 line.lot_number is not None
-                and has_lot(items, line)
+                and names_lot(items, line)
                 and (line.item_code, line.lot_number) not in lots
             ):
                 found.append(
@@ -194,7 +234,10 @@ async def post_document(
             found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         place, virtual = locations[data.location_code], locations[virtual_code]
-        now = utcnow()
+        if kind is DocumentKind.CUSTOMER_RETURN:
+            await _check_shipped(session, lines, lots)
+        units = await unit_lots(session, lines, lots)
+        now = posting_time(data.posted_at)
         document = ScrapReturn(
             number=f"tmp-{uuid.uuid4().hex[:24]}",
             kind=kind.value,
@@ -222,6 +265,7 @@ async def post_document(
                 lot_id=lot.id if (lot := lot_of(line)) else None,
                 quantity=line.quantity,
                 quality_state=line.state.value,
+                serial_numbers=line.serial_numbers or None,
             )
             for index, line in enumerate(lines)
         ]
@@ -230,14 +274,16 @@ async def post_document(
         movements = [
             Movement(
                 item_code=line.item_code,
-                lot_number=line.lot_number or "",
-                quantity=row.quantity,
+                lot_number=lot_number,
+                quantity=quantity,
                 source_location=source.code,
                 target_location=target.code,
                 source_state=line.state,
                 target_state=line.state,
+                serial_number=serial,
             )
-            for line, row in zip(lines, rows, strict=True)
+            for line, line_units in zip(lines, units, strict=True)
+            for serial, lot_number, quantity in line_units
         ]
         context = PostingContext(
             document_type=kind.value,
@@ -250,7 +296,7 @@ async def post_document(
         try:
             ledger = await post_movements(uow, context, movements)
         except InsufficientStockProblem as exc:
-            raise naming_short_lines(
+            raise naming_short_units(
                 exc, lines=[(line, line.state) for line in lines]
             ) from exc.__cause__
         out = _out(
@@ -266,6 +312,40 @@ async def post_document(
         uow.emit(f"{spec.event}Posted", kind.value, str(out.id), payload)
         await uow.commit()
         return out
+
+
+async def _check_shipped(
+    session: AsyncSession, lines: Sequence[_Line], lots: Mapping[tuple[str, str], Lot]
+) -> None:
+    """A customer returns only units that were shipped, from the lot the line names (if it
+    names one): 409 `serial_conflict` naming every other unit and its line, before anything
+    moves. (The posting core checks the status again under lock.)"""
+    known = await serial_rows(
+        session, ((ln.item_code, s) for ln in lines for s in ln.serial_numbers or ())
+    )
+    errors = []
+    for index, line in enumerate(lines):
+        lot = lots.get((line.item_code, line.lot_number)) if line.lot_number else None
+        for serial in line.serial_numbers or ():
+            row = known.get((line.item_code, serial))
+            name = f"serial {serial} of {line.item_code}"
+            if row is None:
+                problem = f"{name} was never in stock"
+            elif row.status != SerialStatus.SHIPPED.value:
+                problem = f"{name} is {row.status}, not shipped"
+            elif lot is not None and row.lot_id != lot.id:
+                problem = f"{name} is not of lot {line.lot_number}"
+            else:
+                continue
+            errors.append(
+                FieldError(f"body.lines.{index}.serial_numbers", problem, "serial_conflict")
+            )
+    if errors:
+        raise SerialConflict(
+            f"{len(errors)} unit(s) cannot come back from a customer: a customer returns "
+            "shipped units only",
+            errors=errors,
+        )
 
 
 # --- reversal --------------------------------------------------------------------------------
@@ -321,7 +401,7 @@ async def reverse_posted(
         try:
             await reverse_document(uow, kind.value, document.id, item_types, now)
         except InsufficientStockProblem as exc:
-            raise naming_short_lines(
+            raise naming_short_units(
                 exc,
                 prefix=f"{spec.label} {document.number} cannot be reversed, the stock moved on: ",
             ) from exc.__cause__
@@ -371,6 +451,7 @@ def _out(
                 lot_id=line.lot_id,
                 lot_number=lots[line.lot_id].lot_number if line.lot_id is not None else None,
                 quantity=line.quantity,
+                serial_numbers=list(line.serial_numbers or ()),
                 quality_state=QualityState(line.quality_state),
             )
             for line in sorted(lines, key=lambda line: line.line_no)

@@ -4,16 +4,18 @@ The scope is every physical location, or one location (with its subtree), option
 quality state. A movement changes the scope's quantity by +q when it arrives in the
 scope, -q when it leaves, and 0 when both ends lie inside (a put-away within a
 warehouse, or a QC result when no state is chosen); such movements are still listed.
-The running balance starts from the sum of every earlier movement, so any page of the
-card carries the right balances.
+Movements run in time order (posted_at, then ledger sequence), so a back-dated posting
+shows where it took effect. The running balance starts from the sum of every earlier
+movement, so any page of the card carries the right balances.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location, MovementRow
@@ -23,6 +25,20 @@ from services.stock.schemas import StockCardOut, StockCardRow
 from services.stock.usecases.receipts import movement_out
 from shared.errors import FieldError, InvalidInput
 from shared.http.pagination import PageParams, cursor_int, next_cursor
+
+
+def _cursor(values: list[Any]) -> tuple[datetime, int]:
+    try:
+        at = datetime.fromisoformat(str(values[0]))
+    except (IndexError, ValueError) as exc:
+        raise InvalidInput(
+            "the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")]
+        ) from exc
+    if at.tzinfo is None or len(values) != 2:
+        raise InvalidInput(
+            "the cursor is not valid", errors=[FieldError("query.cursor", "not a cursor")]
+        )
+    return at, cursor_int(values, 1)
 
 
 def _scope(location_id: int | None, subtree: bool) -> Select[Any]:
@@ -68,21 +84,27 @@ async def stock_card(
         (leaves, MovementRow.quantity), else_=0
     )
     touches = and_(MovementRow.item_code == item_code, or_(arrives, leaves))
-    after = cursor_int(page.cursor) if page.cursor else 0
-    opening = await session.scalar(
-        select(func.coalesce(func.sum(change), 0)).where(touches, MovementRow.id <= after)
-    )
+    upto: ColumnElement[bool] = false()
+    if page.cursor:
+        at, sequence = _cursor(page.cursor)
+        upto = or_(
+            MovementRow.posted_at < at,
+            and_(MovementRow.posted_at == at, MovementRow.sequence <= sequence),
+        )
+    opening = await session.scalar(select(func.coalesce(func.sum(change), 0)).where(touches, upto))
     rows = list(
         (
             await session.execute(
                 select(MovementRow, change.label("change"))
-                .where(touches, MovementRow.id > after)
-                .order_by(MovementRow.id)
+                .where(touches, not_(upto))
+                .order_by(MovementRow.posted_at, MovementRow.sequence)
                 .limit(page.limit + 1)
             )
         ).all()
     )
-    rows, cursor = next_cursor(rows, page.limit, key=lambda row: [row[0].id])
+    rows, cursor = next_cursor(
+        rows, page.limit, key=lambda row: [row[0].posted_at.isoformat(), row[0].sequence]
+    )
     movements = [row[0] for row in rows]
     locations = await locations_by_ids(
         session, [m.from_location_id for m in movements] + [m.to_location_id for m in movements]

@@ -4,18 +4,34 @@ A transfer moves every line from one location to another, keeping each line's qu
 state; it is posted whole or not at all (one bad line, or one line without enough stock,
 posts nothing). A posted transfer can be reversed as a whole while the stock it moved is
 still where it put it; reversal appends opposite movements, it never edits the ledger.
+
+Serial-tracked items name their units (`serial_numbers`, one per unit, each on one line
+of the document); every unit moves as its own movement of quantity 1 and keeps its lot
+(the line may name it; otherwise it is the lot the unit was received in). A unit that is
+not at the source location in the line's state, in that lot, is short like any stock: 409
+`insufficient_stock` naming the serial and the line. The serial helpers at the end of
+this module are shared with scrap, returns and inspections.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location, Lot, MovementRow, Transfer, TransferLine
+from services.stock.db.models import (
+    Location,
+    Lot,
+    MovementRow,
+    Serial,
+    Transfer,
+    TransferLine,
+)
 from services.stock.db.queries import (
     location_by_code,
     locations_by_codes,
@@ -23,7 +39,8 @@ from services.stock.db.queries import (
     lots_by_ids,
     lots_by_numbers,
 )
-from services.stock.domain.model import Movement, QualityState
+from services.stock.domain.model import Movement, QualityState, Tracking
+from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import DocumentStatus
 from services.stock.transfer_schemas import (
     TransferCreate,
@@ -31,13 +48,16 @@ from services.stock.transfer_schemas import (
     TransferLineOut,
     TransferOut,
 )
+from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
+    DocumentLine,
     catalog_items,
     emit_movements,
-    has_lot,
     naming_short_lines,
     request_order,
+    serials_twice,
     tracking_errors,
+    unit_quantities,
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
@@ -60,13 +80,16 @@ DOCUMENT_TYPE = "transfer"
 async def check_transfer(
     catalog: CatalogClient, data: TransferCreate
 ) -> tuple[dict[str, CatalogItem], list[FieldError]]:
-    """Ask the catalog about every item (outside any transaction) and collect line errors."""
+    """Ask the catalog about every item (outside any transaction) and collect line errors:
+    lots and serials as the item's tracking wants them, each serial on one line only."""
     items = await catalog_items(catalog, (line.item_code for line in data.lines))
     errors = [
         error
         for index, line in enumerate(data.lines)
         for error in tracking_errors(index, line, items[line.item_code], who_takes="transfers take")
     ]
+    errors += serials_twice([(line.item_code, line.serial_numbers) for line in data.lines])
+    errors.sort(key=request_order)
     return {code: item for code, item in items.items() if item is not None}, errors
 
 
@@ -79,7 +102,8 @@ async def post_transfer(
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
 ) -> TransferOut:
-    """Post a transfer: the document, one movement per line from -> to, the balances."""
+    """Post a transfer: the document, one movement per line (per unit for serial-tracked
+    items) from -> to, the balances, the serials' places."""
     async with uow:
         session = uow.session
         codes = {"from": data.from_location_code, "to": data.to_location_code}
@@ -94,13 +118,13 @@ async def post_transfer(
         wanted = {
             (line.item_code, line.lot_number)
             for line in data.lines
-            if line.lot_number is not None and has_lot(items, line)
+            if line.lot_number is not None and names_lot(items, line)
         }
         lots = await lots_by_numbers(session, wanted)
         for index, line in enumerate(data.lines):
             if (
                 line.lot_number is not None
-                and has_lot(items, line)
+                and names_lot(items, line)
                 and (line.item_code, line.lot_number) not in lots
             ):
                 found.append(
@@ -114,7 +138,8 @@ async def post_transfer(
             found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         source, target = locations[data.from_location_code], locations[data.to_location_code]
-        now = utcnow()
+        units = await unit_lots(session, data.lines, lots)
+        now = posting_time(data.posted_at)
         transfer = Transfer(
             number=f"tmp-{uuid.uuid4().hex[:24]}",
             status=DocumentStatus.POSTED.value,
@@ -139,6 +164,7 @@ async def post_transfer(
                 lot_id=lot.id if (lot := lot_of(line)) else None,
                 quantity=line.quantity,
                 quality_state=line.quality_state.value,
+                serial_numbers=line.serial_numbers or None,
             )
             for index, line in enumerate(data.lines)
         ]
@@ -146,14 +172,16 @@ async def post_transfer(
         movements = [
             Movement(
                 item_code=line.item_code,
-                lot_number=line.lot_number or "",
-                quantity=line.quantity,
+                lot_number=lot_number,
+                quantity=quantity,
                 source_location=source.code,
                 target_location=target.code,
                 source_state=line.quality_state,
                 target_state=line.quality_state,
+                serial_number=serial,
             )
-            for line in data.lines
+            for line, line_units in zip(data.lines, units, strict=True)
+            for serial, lot_number, quantity in line_units
         ]
         context = PostingContext(
             document_type=DOCUMENT_TYPE,
@@ -166,7 +194,7 @@ async def post_transfer(
         try:
             ledger = await post_movements(uow, context, movements)
         except InsufficientStockProblem as exc:
-            raise naming_short_lines(
+            raise naming_short_units(
                 exc, lines=[(line, line.quality_state) for line in data.lines]
             ) from exc.__cause__
         out = _out(
@@ -226,7 +254,7 @@ async def reverse_transfer(
         try:
             await reverse_document(uow, DOCUMENT_TYPE, transfer.id, item_types, now)
         except InsufficientStockProblem as exc:
-            raise naming_short_lines(
+            raise naming_short_units(
                 exc, prefix=f"transfer {transfer.number} cannot be reversed, the stock moved on: "
             ) from exc.__cause__
         transfer.status = DocumentStatus.REVERSED.value
@@ -272,6 +300,7 @@ def _out(
                 lot_id=line.lot_id,
                 lot_number=lots[line.lot_id].lot_number if line.lot_id is not None else None,
                 quantity=line.quantity,
+                serial_numbers=list(line.serial_numbers or ()),
                 quality_state=QualityState(line.quality_state),
             )
             for line in sorted(lines, key=lambda line: line.line_no)
@@ -345,3 +374,115 @@ async def list_transfers(
         )
     rows, cursor = await page_by_id(session, query, Transfer.id, page)
     return await _load_many(session, rows), cursor
+
+
+# --- serial-tracked units (shared with scrap, returns and inspections) -----------------------
+
+#: How many serial numbers one look-up query names at most (bind parameter limits).
+SERIAL_CHUNK = 500
+
+
+class UnitLine(DocumentLine, Protocol):
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def serial_numbers(self) -> Sequence[str] | None: ...
+
+
+def names_lot(items: Mapping[str, CatalogItem], line: DocumentLine) -> bool:
+    """Whether the line's lot number names a lot that must exist: lot-tracked items always
+    name one, serial-tracked ones may (untracked ones are refused one earlier)."""
+    item = items.get(line.item_code)
+    return item is not None and Tracking(item.tracking) in (Tracking.LOT, Tracking.SERIAL)
+
+
+async def serial_rows(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Serial]:
+    """The rows (read, not locked) of the known serials among `(item_code, serial_number)`
+    pairs, by that pair; a few hundred serial numbers per query."""
+    by_item: dict[str, list[str]] = {}
+    for item, serial in sorted(set(pairs)):
+        by_item.setdefault(item, []).append(serial)
+    found: dict[tuple[str, str], Serial] = {}
+    for item, serials in by_item.items():
+        for start in range(0, len(serials), SERIAL_CHUNK):
+            rows = await session.scalars(
+                select(Serial).where(
+                    Serial.item_code == item,
+                    Serial.serial_number.in_(serials[start : start + SERIAL_CHUNK]),
+                    Serial.status != "",  # rows an open transaction is still creating
+                )
+            )
+            found.update({(row.item_code, row.serial_number): row for row in rows})
+    return found
+
+
+async def serial_lots(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Lot]:
+    """The lot of every known serial among `(item_code, serial_number)` pairs that has one,
+    by that pair (units never seen, or received without a lot, are left out)."""
+    rows = await serial_rows(session, pairs)
+    lots = await lots_by_ids(session, (row.lot_id for row in rows.values()))
+    return {key: lots[row.lot_id] for key, row in rows.items() if row.lot_id is not None}
+
+
+async def unit_lots(
+    session: AsyncSession, lines: Sequence[UnitLine], lots: dict[tuple[str, str], Lot]
+) -> list[list[tuple[str, str, Decimal]]]:
+    """Each line as (serial number, lot number, quantity) movements: one per serial of a
+    serial-tracked line, in the line's lot or else in the lot its unit was received in;
+    one of the whole quantity otherwise. Adds the units' lots to `lots`."""
+    known = await serial_lots(
+        session,
+        (
+            (line.item_code, serial)
+            for line in lines
+            if line.lot_number is None
+            for serial in line.serial_numbers or ()
+        ),
+    )
+    for (item, _serial), lot in known.items():
+        lots.setdefault((item, lot.lot_number), lot)
+    units = []
+    for line in lines:
+        moves = []
+        for serial, quantity in unit_quantities(line.quantity, line.serial_numbers):
+            own = known.get((line.item_code, serial)) if line.lot_number is None else None
+            moves.append((serial, line.lot_number or (own.lot_number if own else ""), quantity))
+        units.append(moves)
+    return units
+
+
+def naming_short_units(
+    exc: InsufficientStockProblem,
+    prefix: str = "",
+    lines: Sequence[tuple[UnitLine, QualityState]] = (),
+) -> InsufficientStockProblem:
+    """`naming_short_lines`, and for a serial-tracked unit that is not where the document
+    takes it from: the same 409 with `serial_number` added, naming the line that names the
+    unit (`body.lines.N.serial_numbers`)."""
+    cause = exc.__cause__
+    if not isinstance(cause, InsufficientStock) or not cause.key.serial_number:
+        return naming_short_lines(exc, prefix, lines)
+    key = cause.key
+    lot = f" in lot {key.lot_number}" if key.lot_number else ""
+    short = [
+        FieldError(
+            f"body.lines.{index}.serial_numbers",
+            f"serial {key.serial_number} of {key.item_code} is not at {key.location_code}"
+            f"{lot} ({key.quality_state.value})",
+            "insufficient_stock",
+        )
+        for index, (line, state) in enumerate(lines)
+        if line.item_code == key.item_code
+        and key.serial_number in (line.serial_numbers or ())
+        and state is key.quality_state
+    ]
+    return InsufficientStockProblem(
+        prefix + exc.detail,
+        errors=short,
+        extra={**exc.extra, "serial_number": key.serial_number},
+    )

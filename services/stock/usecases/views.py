@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,10 +18,11 @@ from services.stock.db.queries import (
 )
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import BalanceOut, LotOut, MovementOut
+from services.stock.usecases.overview import bucket_of, replayed_sums
 from services.stock.usecases.receipts import lot_out, movement_out
 from shared.db.paging import page_by_id, where_equal
 from shared.errors import NotFound
-from shared.http.pagination import PageParams
+from shared.http.pagination import PageParams, cursor_int, next_cursor
 
 
 async def _location_id(session: AsyncSession, code: str | None) -> int | None:
@@ -38,9 +43,24 @@ async def list_balances(
     stage: Stage | None,
     include_zero: bool,
     subtree: bool = False,
+    as_of: datetime | None = None,
 ) -> tuple[list[BalanceOut], str | None]:
-    """Balances by the given filters; with `subtree`, at the location and all below it."""
+    """Balances by the given filters; with `subtree`, at the location and all below it; with
+    `as_of`, as they stood then (replayed from the ledger)."""
     location_id = await _location_id(session, location_code)
+    if as_of is not None:
+        return await _balances_then(
+            session,
+            page,
+            as_of,
+            item_code=item_code,
+            location_id=location_id,
+            subtree=subtree,
+            lot_number=lot_number,
+            quality_state=quality_state,
+            stage=stage,
+            include_zero=include_zero,
+        )
     query = where_equal(
         select(Balance),
         {
@@ -61,14 +81,59 @@ async def list_balances(
     return [_balance_out(row, locations) for row in items], cursor
 
 
-def _balance_out(row: Balance, locations: dict[int, Location]) -> BalanceOut:
+async def _balances_then(
+    session: AsyncSession,
+    page: PageParams,
+    as_of: datetime,
+    *,
+    item_code: str | None,
+    location_id: int | None,
+    subtree: bool,
+    lot_number: str | None,
+    quality_state: QualityState | None,
+    stage: Stage | None,
+    include_zero: bool,
+) -> tuple[list[BalanceOut], str | None]:
+    scope: Any = None
+    if location_id is not None:
+        scope = (
+            location_subtree_ids(location_id)
+            if subtree
+            else select(Location.id).where(Location.id == location_id)
+        )
+    summed = replayed_sums(as_of, item_code, scope)
+    query = where_equal(
+        select(Balance, summed.c.quantity).join(summed, bucket_of(summed)),
+        {
+            Balance.quality_state: quality_state.value if quality_state else None,
+            Balance.stage: stage.value if stage else None,
+        },
+    )
+    if lot_number is not None:
+        query = query.where(Balance.lot_key == lot_number)
+    if not include_zero:
+        query = query.where(summed.c.quantity != 0)
+    if page.cursor:
+        query = query.where(Balance.id > cursor_int(page.cursor))
+    rows = list((await session.execute(query.order_by(Balance.id).limit(page.limit + 1))).all())
+    shown, cursor = next_cursor(rows, page.limit, key=lambda row: [row[0].id])
+    locations = await locations_by_ids(session, [row[0].location_id for row in shown])
+    return [
+        _balance_out(balance, locations, quantity=Decimal(quantity)) for balance, quantity in shown
+    ], cursor
+
+
+def _balance_out(
+    row: Balance, locations: dict[int, Location], *, quantity: Decimal | None = None
+) -> BalanceOut:
     return BalanceOut(
         item_code=row.item_code,
         location_code=locations[row.location_id].code,
         lot_number=row.lot_key or None,
+        serial_number=row.serial_key or None,
         quality_state=QualityState(row.quality_state),
         stage=Stage(row.stage),
-        quantity=row.quantity,
+        quantity=row.quantity if quantity is None else quantity,
         updated_at=row.updated_at,
     )
 

@@ -1,0 +1,355 @@
+"""Sales shipments (SAP movement type 601, reversed by 602): finished goods leave for a customer.
+
+* Only qualified finished stock ships. Every line's item is a finished good in the catalog
+  (raw materials and semi-finished items are refused); the stock is taken in the qualified
+  state only (pending or defective stock never ships) from a store: a storage, receiving,
+  inspection or finished-goods location, never a production line (that stock is work in
+  progress), quarantine or a scrap area. Every line moves
+  `from_location (qualified) -> VIRTUAL/CUSTOMER`.
+* A lot-tracked line that names its lot ships that lot. A lot whose expiry date is before
+  today is expired and never ships (the rule requisitions pick by: a lot still ships on its
+  expiry date); naming one is refused. A lot-tracked line without a lot is picked from the
+  qualified stock at the location, earliest expiry first, then earliest receipt (FEFO, then
+  FIFO, `domain.picking`), never from an expired lot, and split across lots when one is not
+  enough. Lines that name their lot are served first, so a line that leaves the choice to
+  the warehouse never takes the lot another line asked for.
+* A serial-tracked line names the units it ships (scanned, never picked): one serial
+  number per unit, each on one line of the shipment only. Each unit must be qualified at
+  the location, in the line's lot when the line names one, never in an expired lot; it
+  ships with its own lot, one movement of quantity 1 per unit, and the shipment keeps
+  one row per line and lot with the serial numbers (events carry them). A unit that is
+  not there is a 409 naming it and where it is instead.
+* A shipment posts whole or not at all: bad input is a 422 naming every bad field; too
+  little stock is a 409 naming item, location, lot, available, needed and the lines behind
+  it. Posting locks every bucket it may take from before it picks (`shipment_picking`),
+  so the picks are exact and never retried.
+* Reversal (602) takes the whole shipment back: every lot and unit returns, qualified, to
+  the location it left. A shipment is reversed at most once; reversal appends opposite
+  movements, it never edits the ledger.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.db.models import Location, Lot, Shipment, ShipmentLine
+from services.stock.db.queries import locations_by_codes, lots_by_ids, lots_by_numbers
+from services.stock.domain.model import (
+    VIRTUAL_LOCATIONS,
+    LocationType,
+    Movement,
+    QualityState,
+    Tracking,
+)
+from services.stock.schemas import DocumentStatus
+from services.stock.shipment_schemas import ShipmentCreate, ShipmentLineIn, ShipmentOut
+from services.stock.usecases.backdating import posting_time
+from services.stock.usecases.document_lines import (
+    catalog_items,
+    emit_movements,
+    request_order,
+    serials_twice,
+    tracking_errors,
+    unit_quantities,
+)
+from services.stock.usecases.locations import stock_location_error
+from services.stock.usecases.posting import (
+    DocumentReversed,
+    InsufficientStockProblem,
+    PostingContext,
+    post_movements,
+    reverse_document,
+)
+from services.stock.usecases.requisition_picking import lot_ids_of
+from services.stock.usecases.shipment_picking import expired, naming_lines, take_locked
+from services.stock.usecases.shipment_reading import (
+    DOCUMENT_TYPE,
+    get_shipment,
+    list_shipments,
+    load_many,
+    missing,
+    shipment_item_codes,
+    shipment_out,
+)
+from shared.db.types import utcnow
+from shared.db.uow import UnitOfWork
+from shared.errors import Conflict, FieldError, InvalidInput
+
+__all__ = [
+    "DOCUMENT_TYPE",
+    "check_shipment",
+    "get_shipment",
+    "list_shipments",
+    "post_shipment",
+    "reverse_shipment",
+    "shipment_item_codes",
+]
+
+FINISHED_GOOD = "finished_good"
+CUSTOMER = VIRTUAL_LOCATIONS[LocationType.CUSTOMER]
+QUALIFIED = QualityState.QUALIFIED
+#: Where goods ship from: stores. A line holds work in progress; quarantine and scrap areas
+#: hold stock that must not leave for a customer.
+SHIPPABLE_FROM = frozenset(
+    {
+        LocationType.STORAGE.value,
+        LocationType.RECEIVING.value,
+        LocationType.INSPECTION.value,
+        LocationType.FINISHED_GOODS.value,
+    }
+)
+
+
+# --- checking --------------------------------------------------------------------------------
+
+
+async def check_shipment(
+    catalog: CatalogClient, data: ShipmentCreate
+) -> tuple[dict[str, CatalogItem], list[FieldError]]:
+    """Ask the catalog about every item (outside any transaction) and collect line errors."""
+    items = await catalog_items(catalog, (line.item_code for line in data.lines))
+    errors = [
+        error
+        for index, line in enumerate(data.lines)
+        for error in _line_errors(index, line, items[line.item_code])
+    ]
+    errors += serials_twice([(line.item_code, line.serial_numbers) for line in data.lines])
+    return {code: item for code, item in items.items() if item is not None}, errors
+
+
+def _line_errors(index: int, line: ShipmentLineIn, item: CatalogItem | None) -> list[FieldError]:
+    """Tracking as every document checks it (serial-tracked lines name their units), except
+    that a lot-tracked line may leave its lot to picking; then the item must be a finished
+    good."""
+    errors = [
+        error
+        for error in tracking_errors(index, line, item, who_takes="shipments take")
+        if not (error.type == "missing" and error.field.endswith(".lot_number"))
+    ]
+    field = f"body.lines.{index}.item_code"
+    if (
+        item is not None
+        and item.item_type != FINISHED_GOOD
+        and all(error.field != field for error in errors)
+    ):
+        errors.insert(
+            0,
+            FieldError(field, f"item {item.code} is a {item.item_type}; only finished goods ship"),
+        )
+    return errors
+
+
+def _source_error(code: str, location: Location | None) -> FieldError | None:
+    field = "body.from_location_code"
+    error = stock_location_error(field, code, location)
+    if error is not None or location is None:
+        return error
+    if location.location_type == LocationType.PRODUCTION_LINE.value:
+        return FieldError(
+            field,
+            f"{code} is a production line: its stock is work in progress; finished goods "
+            "ship from stores",
+        )
+    if location.location_type not in SHIPPABLE_FROM:
+        return FieldError(
+            field,
+            f"{code} is a {location.location_type} location; shipments leave from storage, "
+            "receiving, inspection or finished-goods locations",
+        )
+    return None
+
+
+def _names_lot(items: Mapping[str, CatalogItem], line: ShipmentLineIn) -> bool:
+    """A lot the line names must exist: lot-tracked items, and serial-tracked ones (optional)."""
+    item = items.get(line.item_code)
+    return (
+        item is not None
+        and line.lot_number is not None
+        and Tracking(item.tracking) in (Tracking.LOT, Tracking.SERIAL)
+    )
+
+
+def _lot_errors(
+    lines: Sequence[ShipmentLineIn],
+    items: Mapping[str, CatalogItem],
+    lots: Mapping[tuple[str, str], Lot],
+    today: date,
+) -> list[FieldError]:
+    """A named lot must exist and must not have expired."""
+    errors: list[FieldError] = []
+    for index, line in enumerate(lines):
+        if line.lot_number is None or not _names_lot(items, line):
+            continue
+        field = f"body.lines.{index}.lot_number"
+        lot = lots.get((line.item_code, line.lot_number))
+        if lot is None:
+            message = f"{line.item_code} has no lot {line.lot_number!r}"
+            errors.append(FieldError(field, message, "not_found"))
+        elif lot.expiry_date is not None and expired(lot.expiry_date, today):
+            message = (
+                f"lot {lot.lot_number} of {line.item_code} expired on "
+                f"{lot.expiry_date.isoformat()}; expired lots never ship"
+            )
+            errors.append(FieldError(field, message, "expired"))
+    return errors
+
+
+async def _checked(
+    session: AsyncSession,
+    data: ShipmentCreate,
+    items: Mapping[str, CatalogItem],
+    errors: Sequence[FieldError],
+    today: date,
+) -> tuple[Location, Location]:
+    """The location shipped from and VIRTUAL/CUSTOMER, or a 422 naming every bad field."""
+    locations = await locations_by_codes(session, {data.from_location_code, CUSTOMER})
+    found = list(errors)
+    error = _source_error(data.from_location_code, locations.get(data.from_location_code))
+    if error is not None:
+        found.append(error)
+    named = {
+        (line.item_code, line.lot_number)
+        for line in data.lines
+        if line.lot_number is not None and _names_lot(items, line)
+    }
+    found += _lot_errors(data.lines, items, await lots_by_numbers(session, named), today)
+    if found:
+        found.sort(key=request_order)
+        raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
+    return locations[data.from_location_code], locations[CUSTOMER]
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+
+async def post_shipment(
+    uow: UnitOfWork,
+    data: ShipmentCreate,
+    items: Mapping[str, CatalogItem],
+    errors: Sequence[FieldError],
+) -> ShipmentOut:
+    """Post a shipment: check it, lock and pick, move the goods to the customer, all or none."""
+    async with uow:
+        session = uow.session
+        today = date.today()
+        source, customer = await _checked(session, data, items, errors, today)
+        shipment = Shipment(
+            number=f"tmp-{uuid.uuid4().hex[:24]}",
+            status=DocumentStatus.POSTED.value,
+            sales_order=data.sales_order,
+            customer=data.customer,
+            from_location_id=source.id,
+            carrier=data.carrier,
+            tracking_number=data.tracking_number,
+            note=data.note,
+            posted_at=posting_time(data.posted_at),
+            posted_by=uow.actor,
+        )
+        session.add(shipment)
+        await session.flush()
+        shipment.number = f"SH-{shipment.id:08d}"
+        taken, stock = await take_locked(session, data.lines, items, source, today)
+        movements = [
+            Movement(
+                item_code=row.stock.key.item_code,
+                lot_number=row.stock.key.lot_number,
+                quantity=quantity,
+                source_location=source.code,
+                target_location=customer.code,
+                source_state=QUALIFIED,
+                target_state=QUALIFIED,
+                serial_number=serial,
+            )
+            for row in taken
+            for serial, quantity in unit_quantities(row.quantity, row.serials)
+        ]
+        context = PostingContext(
+            document_type=DOCUMENT_TYPE,
+            document_id=shipment.id,
+            item_types={code: item.item_type for code, item in items.items()},
+            locations={source.code: source, customer.code: customer},
+            lot_ids=lot_ids_of(stock),
+            posted_at=shipment.posted_at,
+        )
+        try:
+            ledger = await post_movements(uow, context, movements)
+        except InsufficientStockProblem as exc:  # a back-dated posting a later balance refuses
+            raise naming_lines(exc, data.lines) from exc.__cause__
+        rows = [
+            ShipmentLine(
+                shipment_id=shipment.id,
+                line_no=row.line + 1,
+                sales_order_line=data.lines[row.line].sales_order_line,
+                item_code=row.stock.key.item_code,
+                lot_id=row.stock.lot_id,
+                quantity=row.quantity,
+                serial_numbers=row.serials or None,
+            )
+            for row in taken
+        ]
+        session.add_all(rows)
+        await session.flush()
+        lots = await lots_by_ids(session, [row.lot_id for row in rows])
+        out = shipment_out(shipment, rows, ledger, {source.id: source, customer.id: customer}, lots)
+        payload = out.model_dump(mode="json")
+        await uow.audit("post", DOCUMENT_TYPE, str(out.id), after=payload)
+        emit_movements(uow, out.movements)
+        uow.emit("ShipmentPosted", DOCUMENT_TYPE, str(out.id), payload)
+        await uow.commit()
+        return out
+
+
+# --- reversal --------------------------------------------------------------------------------
+
+
+async def reverse_shipment(
+    uow: UnitOfWork, shipment_id: int, items: Mapping[str, CatalogItem | None]
+) -> ShipmentOut:
+    """Take a posted shipment back as a whole: the goods return, qualified, where they left.
+
+    The goods come back from VIRTUAL/CUSTOMER, which keeps no balance, so unlike other
+    reversals this one cannot find the stock moved on; it is refused only once reversed.
+    Shipped units come back as in stock again (the core checks each left as shipped).
+    """
+    async with uow:
+        session = uow.session
+        shipment = await session.get(
+            Shipment, shipment_id, with_for_update=True, populate_existing=True
+        )
+        if shipment is None:
+            raise missing(shipment_id)
+        if shipment.status == DocumentStatus.REVERSED.value:
+            raise DocumentReversed(
+                f"shipment {shipment.number} was reversed at "
+                f"{shipment.reversed_at.isoformat() if shipment.reversed_at else '?'} "
+                f"by {shipment.reversed_by}"
+            )
+        before = (await load_many(session, [shipment]))[0]
+        unknown = sorted({ln.item_code for ln in before.lines if items.get(ln.item_code) is None})
+        if unknown:
+            raise Conflict(f"the catalog no longer knows item(s) {', '.join(unknown)}")
+        now = utcnow()
+        item_types = {code: item.item_type for code, item in items.items() if item is not None}
+        await reverse_document(uow, DOCUMENT_TYPE, shipment.id, item_types, now)
+        shipment.status = DocumentStatus.REVERSED.value
+        shipment.reversed_at = now
+        shipment.reversed_by = uow.actor
+        await session.flush()
+        out = (await load_many(session, [shipment]))[0]
+        payload = out.model_dump(mode="json")
+        await uow.audit(
+            "reverse",
+            DOCUMENT_TYPE,
+            str(out.id),
+            before=before.model_dump(mode="json"),
+            after=payload,
+        )
+        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
+        uow.emit("ShipmentReversed", DOCUMENT_TYPE, str(out.id), payload)
+        await uow.commit()
+        return out
