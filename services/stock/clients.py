@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +20,23 @@ class CatalogItem:
     item_type: str
     tracking: str
     shelf_life_days: int | None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """A quantity converted by the catalog: exact, and rounded by the target unit's rule."""
+
+    exact: Decimal
+    rounded: Decimal
+
+
+class ConversionRefused(Exception):
+    """The catalog cannot convert (unknown unit, no conversion between the two)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class CatalogClient:
@@ -56,6 +74,26 @@ class CatalogClient:
         return {row["code"]: _item(row) for row in response.json()["items"]}
 
 
+async def convert(
+    catalog: CatalogClient, item: CatalogItem, quantity: Decimal, from_uom: str
+) -> Conversion:
+    """`quantity` of `item` in `from_uom`, in the item's stock unit (item-specific
+    conversions first, as the catalog decides)."""
+    response = await catalog.client.request(
+        "catalog",
+        "GET",
+        f"/v1/items/{item.id}/convert",
+        params={"quantity": str(quantity), "from_uom": from_uom, "to_uom": item.uom},
+    )
+    if response.status_code in (404, 422):
+        body = response.json()
+        raise ConversionRefused(str(body.get("detail") or body.get("title") or "not convertible"))
+    if response.status_code != 200:
+        raise UpstreamError(f"catalog answered {response.status_code} to a unit conversion")
+    data = response.json()
+    return Conversion(exact=Decimal(data["exact"]), rounded=Decimal(data["rounded"]))
+
+
 #: Codes per catalog call: the catalog's list takes up to 500; 200 keeps URLs short.
 BATCH = 200
 
@@ -68,4 +106,5 @@ def _item(data: dict[str, Any]) -> CatalogItem:
         item_type=data["item_type"],
         tracking=data["tracking"],
         shelf_life_days=data.get("shelf_life_days"),
+        id=data.get("id"),
     )

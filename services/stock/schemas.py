@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from services.stock.domain.model import (
     VIRTUAL_TYPES,
@@ -125,6 +125,15 @@ class ReceiptCreate(BaseModel):
         "refused for untracked ones",
     )
     serial_numbers: SerialNumbers = None
+    uom: str | None = Field(
+        None,
+        max_length=20,
+        description="The unit of `quantity` (e.g. the supplier's reel); default the item's "
+        "stock unit. Converted by the catalog's rules, item-specific first; a result the "
+        "stock unit cannot hold exactly is refused.",
+    )
+    #: Set when `quantity` was converted from another unit: (as entered, that unit).
+    _entered: tuple[Decimal, str] | None = PrivateAttr(None)
     supplier: str = Field("", max_length=200)
     supplier_lot: str = Field("", max_length=100)
     date_code: str = Field("", max_length=20, description="Manufacturer date code")
@@ -187,6 +196,10 @@ class ReceiptOut(BaseModel):
     quantity: Quantity
     serial_numbers: list[str] = Field(default_factory=list, description="The units received")
     uom: str
+    entered_quantity: SignedQuantity | None = Field(
+        None, description="The quantity as entered, when in another unit"
+    )
+    entered_uom: str | None = None
     supplier: str
     purchase_order: str
     unit_price: Worth | None = restricted(

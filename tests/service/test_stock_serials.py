@@ -94,3 +94,32 @@ async def test_serial_lines_are_checked(wired: Slice) -> None:
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["message"] == f"item {plain} is not serial-tracked"
     assert (await wired.stock.get("/v1/balances", params={"item_code": item})).json()["items"] == []
+
+
+async def test_a_receipt_in_reels_is_booked_in_pieces(wired: Slice) -> None:
+    """Not serials, but the same receipt path: quantities entered in another unit."""
+    item, location = await make_item(wired, tracking="none"), await make_location(wired)
+    item_id = (await wired.catalog.get(f"/v1/items/by-code/{item}")).json()["id"]
+    put = await wired.catalog.put(
+        f"/v1/items/{item_id}/unit-conversions", json=[{"uom": "reel", "factor": "5000"}]
+    )
+    assert put.status_code == 200, put.text
+    body = {"item_code": item, "location_code": location, "quantity": "2", "uom": "reel"}
+    posted = await wired.stock.post("/v1/receipts", json=body)
+    assert posted.status_code == 201, posted.text
+    out = posted.json()
+    assert (out["quantity"], out["uom"], out["entered_quantity"], out["entered_uom"]) == (
+        "10000",
+        "pcs",
+        "2",
+        "reel",
+    )
+    assert out["movements"][0]["quantity"] == "10000"
+    half = await wired.stock.post("/v1/receipts", json={**body, "quantity": "0.00001"})
+    assert half.status_code == 422, half.text
+    assert half.json()["errors"][0]["field"] == "body.quantity"  # 0.05 pcs: not a whole piece
+    unknown = await wired.stock.post("/v1/receipts", json={**body, "uom": "kg"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "body.uom"
+    balances = (await wired.stock.get("/v1/balances", params={"item_code": item})).json()
+    assert [b["quantity"] for b in balances["items"]] == ["10000"]

@@ -27,8 +27,8 @@ async def post_receipt(ctx: Warehouse, catalog: Catalog, body: ReceiptCreate) ->
     """Post a purchase receipt of a lot into a location, pending inspection (Idempotency-Key)."""
 
     async def command(uow):  # type: ignore[no-untyped-def]
-        item, errors = await usecases.check_receipt(catalog, body)
-        return await usecases.post_receipt(uow, body, item, errors)
+        item, errors, data = await usecases.check_receipt(catalog, body)
+        return await usecases.post_receipt(uow, data, item, errors)
 
     return await run_command(ctx, command, body=body, status_code=201)
 

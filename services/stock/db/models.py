@@ -72,6 +72,9 @@ class Receipt(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     uom: Mapped[str] = mapped_column(String(20))
+    #: What was entered when it was another unit (2 reels), before conversion to `uom`.
+    entered_quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    entered_uom: Mapped[str | None] = mapped_column(String(20), nullable=True)
     supplier: Mapped[str] = mapped_column(String(200), default="")
     purchase_order: Mapped[str] = mapped_column(String(100), default="")
     #: Purchase price per stock unit; None values the receipt at the moving average.

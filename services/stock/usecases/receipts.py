@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.clients import CatalogClient, CatalogItem, ConversionRefused, convert
 from services.stock.db.models import Location, Lot, MovementRow, Receipt
 from services.stock.db.queries import (
     location_by_code,
@@ -37,6 +37,7 @@ from services.stock.usecases.posting import PostingContext, post_movements
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.schemas import plain
 
 SUPPLIER = VIRTUAL_LOCATIONS[LocationType.SUPPLIER]
 
@@ -71,14 +72,46 @@ def _tracking_errors(item: CatalogItem, data: ReceiptCreate) -> list[FieldError]
 
 async def check_receipt(
     catalog: CatalogClient, data: ReceiptCreate
-) -> tuple[CatalogItem | None, list[FieldError]]:
-    """Ask the catalog about the item (outside any transaction) and collect its errors."""
+) -> tuple[CatalogItem | None, list[FieldError], ReceiptCreate]:
+    """Ask the catalog about the item (outside any transaction) and collect its errors.
+
+    A quantity entered in another unit (`uom`: reels, the supplier's unit) is converted
+    to the item's stock unit by the catalog's rules; the receipt returned carries the
+    stock-unit quantity. A conversion that does not come out at a quantity the stock
+    unit can hold (7.5 pcs) is refused, never rounded.
+    """
     item = await catalog.item_by_code(data.item_code)
     if item is None:
-        return None, [
-            FieldError("body.item_code", f"the catalog has no item {data.item_code!r}", "not_found")
-        ]
-    return item, _tracking_errors(item, data)
+        return (
+            None,
+            [
+                FieldError(
+                    "body.item_code", f"the catalog has no item {data.item_code!r}", "not_found"
+                )
+            ],
+            data,
+        )
+    errors: list[FieldError] = []
+    if data.uom is not None and data.uom != item.uom:
+        try:
+            converted = await convert(catalog, item, data.quantity, data.uom)
+        except ConversionRefused as exc:
+            errors.append(FieldError("body.uom", exc.detail, "not_convertible"))
+        else:
+            if converted.exact != converted.rounded:
+                errors.append(
+                    FieldError(
+                        "body.quantity",
+                        f"{plain(data.quantity)} {data.uom} is {plain(converted.exact)} "
+                        f"{item.uom}, which {item.uom} cannot hold (it would round to "
+                        f"{plain(converted.rounded)})",
+                    )
+                )
+            else:
+                entered = (data.quantity, data.uom)
+                data = data.model_copy(update={"quantity": converted.exact})
+                data._entered = entered
+    return item, [*errors, *_tracking_errors(item, data)], data
 
 
 async def post_receipt(
@@ -102,6 +135,8 @@ async def post_receipt(
             lot_id=lot.id if lot else None,
             quantity=data.quantity,
             uom=item.uom,
+            entered_quantity=data._entered[0] if data._entered else None,
+            entered_uom=data._entered[1] if data._entered else None,
             supplier=data.supplier,
             purchase_order=data.purchase_order,
             unit_price=data.unit_price,
@@ -230,6 +265,8 @@ def receipt_out(
         lot=lot_out(lot) if lot else None,
         quantity=receipt.quantity,
         uom=receipt.uom,
+        entered_quantity=receipt.entered_quantity,
+        entered_uom=receipt.entered_uom,
         supplier=receipt.supplier,
         purchase_order=receipt.purchase_order,
         unit_price=receipt.unit_price,
