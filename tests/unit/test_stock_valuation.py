@@ -124,3 +124,34 @@ def test_value_stays_quantity_times_average_and_never_negative(steps) -> None:
             # within the rounding of one value per movement
             assert abs(item.value - item.quantity * item.average) <= item.quantity * D("0.000001")
             assert item.average == money(item.value / item.quantity)
+
+
+def test_a_replay_revalues_later_rows_and_reversals_follow() -> None:
+    from services.stock.domain.valuation import Direction, StoredMovement, replay
+
+    def row(row_id, quantity, kind, value, unit_cost=None, reverses=None):
+        return StoredMovement(
+            row_id,
+            D(quantity),
+            kind,
+            None if unit_cost is None else D(unit_cost),
+            reverses,
+            D(value),
+            D(value) / D(quantity),
+        )
+
+    # before the replay the item held 10 worth 10; a back-dated receipt added 10 worth 30
+    item = ItemValue(D(20), D(40), D(2))
+    rows = [
+        row(1, "5", Direction.OUTBOUND, "5"),  # was at 1.00, now at 2.00
+        row(2, "5", Direction.INBOUND, "15", unit_cost="3"),  # priced: keeps its price
+        row(3, "5", Direction.INBOUND, "5", reverses=1),  # follows row 1's new value
+        row(4, "2", Direction.INTERNAL, "2"),
+    ]
+    changed = replay(rows, item, {})
+    assert [(row_id, value) for row_id, value, _ in changed] == [
+        (1, D(10)),
+        (3, D(10)),
+        (4, D("4.4")),  # 2 x (55 / 25)
+    ]
+    assert (item.quantity, item.value) == (D(25), D(55))

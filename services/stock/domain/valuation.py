@@ -21,7 +21,7 @@ the item still holds). Values and unit costs carry 6 decimals, rounded half-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -76,47 +76,92 @@ class Valued:
     unit_cost: Decimal
 
 
+def step(
+    item: ItemValue,
+    quantity: Decimal,
+    kind: Direction,
+    unit_cost: Decimal | None,
+    taken_back: Decimal | None,
+) -> Decimal:
+    """Value one movement of `quantity` and move `item` by it (the rules above).
+
+    `unit_cost` is the price of a priced inbound movement; `taken_back` the value of the
+    row a reversal takes back.
+    """
+    if taken_back is not None:
+        value = taken_back
+    elif kind is Direction.INBOUND and unit_cost is not None:
+        value = money(quantity * unit_cost)
+    elif kind is Direction.OUTBOUND and quantity >= item.quantity:
+        value = item.value
+    else:
+        value = money(quantity * item.average)
+    if kind is Direction.INBOUND:
+        item.quantity += quantity
+        item.value += value
+        item.last_unit_cost = item.average
+    elif kind is Direction.OUTBOUND:
+        value = item.value if quantity >= item.quantity else min(value, item.value)
+        item.quantity -= quantity
+        item.value -= value
+    return value
+
+
 def value_movements(
     movements: Iterable[Movement],
     items: Mapping[str, ItemValue],
     virtual_locations: frozenset[str],
     reversed_values: Mapping[int, Decimal],
-    *,
-    row_ids: Sequence[int] | None = None,
-    revalued: MutableMapping[int, Decimal] | None = None,
 ) -> list[Valued]:
     """Value `movements` in order, updating `items` (the caller's current item values).
 
-    `reversed_values` holds the value of every ledger row a movement reverses. When
-    replaying stored rows (`row_ids`, one per movement), each new value is also put in
-    `revalued`, which is read before `reversed_values`, so a reversal later in the replay
-    follows the new value of the row it takes back.
+    `reversed_values` holds the value of every ledger row a movement reverses.
     """
     out: list[Valued] = []
-    for index, move in enumerate(movements):
-        item = items[move.item_code]
-        kind = direction(move, virtual_locations)
-        if move.reverses is not None:
-            value = (
-                revalued[move.reverses]
-                if revalued is not None and move.reverses in revalued
-                else reversed_values[move.reverses]
-            )
-        elif kind is Direction.INBOUND and move.unit_cost is not None:
-            value = money(move.quantity * move.unit_cost)
-        elif kind is Direction.OUTBOUND and move.quantity >= item.quantity:
-            value = item.value
-        else:
-            value = money(move.quantity * item.average)
-        if kind is Direction.INBOUND:
-            item.quantity += move.quantity
-            item.value += value
-            item.last_unit_cost = item.average
-        elif kind is Direction.OUTBOUND:
-            value = item.value if move.quantity >= item.quantity else min(value, item.value)
-            item.quantity -= move.quantity
-            item.value -= value
+    for move in movements:
+        value = step(
+            items[move.item_code],
+            move.quantity,
+            direction(move, virtual_locations),
+            move.unit_cost,
+            None if move.reverses is None else reversed_values[move.reverses],
+        )
         out.append(Valued(value=value, unit_cost=money(value / move.quantity)))
-        if row_ids is not None and revalued is not None:
-            revalued[row_ids[index]] = value
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMovement:
+    """A ledger row as a replay needs it."""
+
+    row_id: int
+    quantity: Decimal
+    kind: Direction
+    #: The price of a priced inbound movement (it keeps it), else None.
+    unit_cost: Decimal | None
+    reverses: int | None
+    value: Decimal
+    stored_unit_cost: Decimal
+
+
+def replay(
+    rows: Iterable[StoredMovement], item: ItemValue, outside: Mapping[int, Decimal]
+) -> list[tuple[int, Decimal, Decimal]]:
+    """Revalue stored rows in time order from `item`'s value; `item` ends where they end.
+
+    A reversal follows the new value of the row it takes back when that row is replayed
+    too, else its stored value (`outside`). Returns (row id, value, unit cost) of every
+    row whose value or unit cost changed.
+    """
+    new: dict[int, Decimal] = {}
+    changed: list[tuple[int, Decimal, Decimal]] = []
+    for row in rows:
+        taken_back = None
+        if row.reverses is not None:
+            taken_back = new[row.reverses] if row.reverses in new else outside[row.reverses]
+        value = step(item, row.quantity, row.kind, row.unit_cost, taken_back)
+        new[row.row_id] = value
+        unit_cost = money(value / row.quantity)
+        if value != row.value or unit_cost != row.stored_unit_cost:
+            changed.append((row.row_id, value, unit_cost))
+    return changed

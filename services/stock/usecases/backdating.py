@@ -22,16 +22,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location, MovementRow, PostingPeriod
-from services.stock.domain.model import Movement, QualityState
-from services.stock.domain.valuation import ItemValue, value_movements
+from services.stock.domain.model import QualityState
+from services.stock.domain.valuation import Direction, ItemValue, StoredMovement, replay
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
 
+#: Up to this many items, later movements are probed item by item (an index seek each).
+FEW_ITEMS = 20
 #: How far ahead of the server clock a client's posting time may be (clock skew).
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -77,6 +80,17 @@ async def items_with_later_movements(
 ) -> set[str]:
     if not item_codes:
         return set()
+    if len(item_codes) <= FEW_ITEMS:  # one index probe each, stopping at the first row
+        hits = set()
+        for code in sorted(item_codes):
+            first = await session.scalar(
+                select(MovementRow.id)
+                .where(MovementRow.item_code == code, MovementRow.posted_at > posted_at)
+                .limit(1)
+            )
+            if first is not None:
+                hits.add(code)
+        return hits
     found = await session.scalars(
         select(MovementRow.item_code)
         .where(MovementRow.item_code.in_(item_codes), MovementRow.posted_at > posted_at)
@@ -126,74 +140,98 @@ async def lowest_balance_from(
     return Decimal(at or 0) + min(Decimal(0), Decimal(lowest_later or 0))
 
 
+_LATER_SQL = (
+    "SELECT id, quantity, from_location_id, to_location_id, priced, unit_cost, value, "
+    "reversal_of_id FROM movements WHERE item_code = $1 AND posted_at > $2 "
+    "ORDER BY posted_at, sequence"
+)
+
+
+async def _later_rows(session: AsyncSession, item_code: str, posted_at: datetime) -> list[Any]:
+    """The item's movements after `posted_at` in time order: (id, quantity, from id, to id,
+    priced, unit cost, value, reversal of). On PostgreSQL straight from the driver (a replay
+    may read a hundred thousand rows), elsewhere through SQLAlchemy."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.flush()  # the driver sees only what the session has written
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        return list(await driver.fetch(_LATER_SQL, item_code, posted_at))
+    result = await session.execute(
+        select(
+            MovementRow.id,
+            MovementRow.quantity,
+            MovementRow.from_location_id,
+            MovementRow.to_location_id,
+            MovementRow.priced,
+            MovementRow.unit_cost,
+            MovementRow.value,
+            MovementRow.reversal_of_id,
+        )
+        .where(MovementRow.item_code == item_code, MovementRow.posted_at > posted_at)
+        .order_by(MovementRow.posted_at, MovementRow.sequence)
+    )
+    return list(result.all())
+
+
 async def replay_later(
     session: AsyncSession, item_code: str, posted_at: datetime, item: ItemValue
 ) -> int:
     """Revalue the item's movements after `posted_at`, continuing from `item` (the item's
     value right after the new movements); `item` ends as the item's value now.
 
-    Returns how many movements changed value.
+    Returns how many movements changed value. On PostgreSQL the new values are written in
+    one `UPDATE .. FROM unnest(..)`.
     """
-    rows = (
-        await session.execute(
-            select(
-                MovementRow.id,
-                MovementRow.quantity,
-                MovementRow.from_location_id,
-                MovementRow.to_location_id,
-                MovementRow.priced,
-                MovementRow.unit_cost,
-                MovementRow.value,
-                MovementRow.reversal_of_id,
-            )
-            .where(MovementRow.item_code == item_code, MovementRow.posted_at > posted_at)
-            .order_by(MovementRow.posted_at, MovementRow.sequence)
-        )
-    ).all()
+    rows = await _later_rows(session, item_code, posted_at)
     if not rows:
         return 0
-    virtual = frozenset(
-        str(location_id)
-        for location_id in await session.scalars(
-            select(Location.id).where(Location.is_virtual.is_(True))
+    virtual = set(await session.scalars(select(Location.id).where(Location.is_virtual.is_(True))))
+
+    def kind(source: int, target: int) -> Direction:
+        if source in virtual and target not in virtual:
+            return Direction.INBOUND
+        if target in virtual and source not in virtual:
+            return Direction.OUTBOUND
+        return Direction.INTERNAL
+
+    stored = [
+        StoredMovement(
+            row_id=row_id,
+            quantity=quantity,
+            kind=kind(source, target),
+            unit_cost=unit_cost if priced else None,
+            reverses=reverses,
+            value=value,
+            stored_unit_cost=unit_cost,
         )
-    )
-    replayed = {row.id for row in rows}
-    outside = {row.reversal_of_id for row in rows if row.reversal_of_id} - replayed
-    stored: dict[int, Decimal] = {}
-    if outside:
+        for row_id, quantity, source, target, priced, unit_cost, value, reverses in rows
+    ]
+    replayed = {row.row_id for row in stored}
+    outside_ids = {row.reverses for row in stored if row.reverses} - replayed
+    outside: dict[int, Decimal] = {}
+    if outside_ids:
         found = await session.execute(
-            select(MovementRow.id, MovementRow.value).where(MovementRow.id.in_(outside))
+            select(MovementRow.id, MovementRow.value).where(MovementRow.id.in_(outside_ids))
         )
-        stored = {row_id: value for row_id, value in found}
-    moves = [
-        Movement(
-            item_code=item_code,
-            lot_number="",
-            quantity=row.quantity,
-            source_location=str(row.from_location_id),
-            target_location=str(row.to_location_id),
-            source_state=QualityState.QUALIFIED,
-            target_state=QualityState.QUALIFIED,
-            reverses=row.reversal_of_id,
-            unit_cost=row.unit_cost if row.priced else None,
+        outside = {row_id: value for row_id, value in found}
+    changes = replay(stored, item, outside)
+    if changes and session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text(
+                "UPDATE movements AS m SET value = v.value, unit_cost = v.unit_cost "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:values AS numeric[]), "
+                "CAST(:costs AS numeric[])) AS v(id, value, unit_cost) WHERE m.id = v.id"
+            ),
+            {
+                "ids": [row_id for row_id, _, _ in changes],
+                "values": [value for _, value, _ in changes],
+                "costs": [cost for _, _, cost in changes],
+            },
         )
-        for row in rows
-    ]
-    revalued: dict[int, Decimal] = {}
-    worth = value_movements(
-        moves,
-        {item_code: item},
-        virtual,
-        stored,
-        row_ids=[row.id for row in rows],
-        revalued=revalued,
-    )
-    changes = [
-        {"id": row.id, "value": valued.value, "unit_cost": valued.unit_cost}
-        for row, valued in zip(rows, worth, strict=True)
-        if (valued.value, valued.unit_cost) != (row.value, row.unit_cost)
-    ]
-    if changes:
-        await session.execute(update(MovementRow), changes)
+    elif changes:
+        await session.execute(
+            update(MovementRow),
+            [{"id": row_id, "value": value, "unit_cost": cost} for row_id, value, cost in changes],
+        )
     return len(changes)
