@@ -61,6 +61,8 @@ async def check_posting_time(session: AsyncSession, posted_at: datetime) -> None
             "the posting time lies in the future",
             errors=[FieldError("body.posted_at", "must not lie in the future", "invalid")],
         )
+    if posted_at.astimezone(UTC).date() >= utcnow().date():
+        return  # only past days can be closed (set_posting_period refuses today)
     closed = await closed_through(session)
     if closed is not None and posted_at.date() <= closed:
         raise PeriodClosed(
