@@ -244,3 +244,33 @@ async def test_item_with_stock_cannot_be_deleted_an_unused_one_can(wired: Slice)
     assert (await wired.catalog.get(f"/v1/items/{unused_id}")).status_code == 404
     events = [e["type"] for e in (await wired.catalog.get("/v1/events")).json()["events"]]
     assert events[-1] == "ItemDeleted"
+
+
+async def test_stock_unit_and_tracking_are_fixed_once_stock_holds_the_item(
+    wired: Slice,
+) -> None:
+    used, unused, location = (
+        await make_item(wired),
+        await make_item(wired),
+        await make_location(wired),
+    )
+    posted = await wired.stock.post("/v1/receipts", json=receipt(used, location, code("L")))
+    assert posted.status_code == 201, posted.text
+    item = (await wired.catalog.get(f"/v1/items/by-code/{used}")).json()
+    change = {"uom": "kg", "tracking": "none", "name": "New name"}
+    refused = await wired.catalog.patch(
+        f"/v1/items/{item['id']}", json=change, headers={"If-Match": 'W/"1"'}
+    )
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.uom", "body.tracking"]
+    same = await wired.catalog.patch(  # naming the current values, or other fields, is fine
+        f"/v1/items/{item['id']}",
+        json={"uom": "pcs", "tracking": "lot", "name": "New name"},
+        headers={"If-Match": 'W/"1"'},
+    )
+    assert same.status_code == 200, same.text
+    other = (await wired.catalog.get(f"/v1/items/by-code/{unused}")).json()
+    free = await wired.catalog.patch(
+        f"/v1/items/{other['id']}", json={"uom": "kg"}, headers={"If-Match": 'W/"1"'}
+    )
+    assert free.status_code == 200, free.text

@@ -135,11 +135,14 @@ async def get_item(ctx: Reader, item_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
 async def update_item(
-    ctx: CostEditor, item_id: IdPath, body: ItemUpdate, if_match: IfMatch = None
+    ctx: CostEditor, item_id: IdPath, body: ItemUpdate, stock: Stock, if_match: IfMatch = None
 ) -> Response:
     """Change an item; send the ETag you read as If-Match (a stale one gets 412).
 
-    Planners change the master data; finance changes only the standard cost.
+    Planners change the master data; finance changes only the standard cost. The stock
+    unit and tracking cannot change once the stock ledger holds the item (422 naming
+    each field): its quantities, lots and serials are kept in those terms. (The type
+    is fixed at creation.)
     """
     expected = expected_version(if_match, "item")
     if not ctx.principal.has_any({ADMIN, PLANNER}):
@@ -152,9 +155,19 @@ async def update_item(
                     for name in others
                 ],
             )
+    in_stock = False
+    async with ctx.db.read() as session:
+        current = await usecases.get_item(session, item_id)
+    if any(
+        name in body.model_fields_set
+        and getattr(body, name) is not None
+        and getattr(body, name) != getattr(current, name)
+        for name in usecases.STOCK_FIELDS
+    ):
+        in_stock = await stock.has_movements(current.code)
     return await run_command(
         ctx,
-        lambda uow: usecases.update_item(uow, item_id, body, expected),
+        lambda uow: usecases.update_item(uow, item_id, body, expected, in_stock=in_stock),
         body=body,
         headers=etag_header,
     )

@@ -266,10 +266,23 @@ async def _locked(uow: UnitOfWork, item_id: int, expected_version: int | None = 
     return await locked_row(uow.session, Item, item_id, "item", expected_version)
 
 
+#: Fields the stock ledger keeps its records in: fixed once it holds the item.
+STOCK_FIELDS = ("uom", "tracking")
+
+
 async def update_item(
-    uow: UnitOfWork, item_id: int, data: ItemUpdate, expected_version: int
+    uow: UnitOfWork,
+    item_id: int,
+    data: ItemUpdate,
+    expected_version: int,
+    *,
+    in_stock: bool = False,
 ) -> ItemOut:
-    """Change an item's fields if it is still at `expected_version` (If-Match)."""
+    """Change an item's fields if it is still at `expected_version` (If-Match).
+
+    `in_stock`: the stock ledger holds the item (asked before the transaction), so its
+    stock unit, tracking and type stay as they are.
+    """
     async with uow:
         await bump_graph_stamp(uow.session)
         item = await _locked(uow, item_id, expected_version)
@@ -295,6 +308,18 @@ async def update_item(
             errors.append(
                 FieldError("uom", "BOM lines use this item; its stock unit cannot change", "in_use")
             )
+        if in_stock:
+            for name in STOCK_FIELDS:
+                new = changes.get(name)
+                old = getattr(item, name)
+                if name in changes and new is not None and getattr(new, "value", new) != old:
+                    errors.append(
+                        FieldError(
+                            name,
+                            f"the stock ledger holds {item.code}; its {name} cannot change",
+                            "in_use",
+                        )
+                    )
         if errors:
             raise InvalidInput("the change does not fit the catalog", errors=_body(errors))
         for name in changes:
