@@ -288,3 +288,30 @@ async def serials_for_update(
         ).one()
         result[(item, serial)] = row
     return result
+
+
+#: How many serial numbers one look-up query names at most (bind parameter limits).
+SERIAL_CHUNK = 500
+
+
+async def serial_rows(
+    session: AsyncSession, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Serial]:
+    """The rows (read, not locked) of the serials the ledger knows among `(item code, serial
+    number)` keys, by that key: in stock or gone some way; a serial never seen has none.
+    A few hundred serial numbers per query."""
+    by_item: dict[str, list[str]] = {}
+    for item, serial in sorted(set(keys)):
+        by_item.setdefault(item, []).append(serial)
+    found: dict[tuple[str, str], Serial] = {}
+    for item, serials in by_item.items():
+        for start in range(0, len(serials), SERIAL_CHUNK):
+            rows = await session.scalars(
+                select(Serial).where(
+                    Serial.item_code == item,
+                    Serial.serial_number.in_(serials[start : start + SERIAL_CHUNK]),
+                    Serial.status != "",  # rows an open transaction is still creating
+                )
+            )
+            found.update({(row.item_code, row.serial_number): row for row in rows})
+    return found

@@ -13,7 +13,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.stock.clients import BATCH, CatalogClient, CatalogItem
+from services.stock.db.models import Lot
+from services.stock.db.queries import lots_by_ids, serial_rows
 from services.stock.domain.model import QualityState, Tracking
 from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import MovementOut
@@ -194,13 +198,29 @@ def naming_short_lines(
     prefix: str = "",
     lines: Sequence[tuple[DocumentLine, QualityState]] = (),
 ) -> InsufficientStockProblem:
-    """The same 409 (detail and extra name item, lot, location, state, available, needed),
-    also naming the request lines (with the state each takes from) that drain the bucket
-    that is short."""
+    """The same 409 (detail and extra name item, lot, serial, location, state, available,
+    needed), also naming the request lines (with the state each takes from) that drain the
+    bucket that is short; for a serial-tracked unit, the line that names the unit
+    (`body.lines.N.serial_numbers`)."""
     cause = exc.__cause__
     if not isinstance(cause, InsufficientStock):
         return exc
     key = cause.key
+    if key.serial_number:
+        where = f" in lot {key.lot_number}" if key.lot_number else ""
+        units = [
+            FieldError(
+                f"body.lines.{index}.serial_numbers",
+                f"serial {key.serial_number} of {key.item_code} is not at {key.location_code}"
+                f"{where} ({key.quality_state.value})",
+                "insufficient_stock",
+            )
+            for index, (line, state) in enumerate(lines)
+            if line.item_code == key.item_code
+            and key.serial_number in (getattr(line, "serial_numbers", None) or ())
+            and state is key.quality_state
+        ]
+        return InsufficientStockProblem(prefix + exc.detail, errors=units, extra=dict(exc.extra))
     lot = f" lot {key.lot_number}" if key.lot_number else ""
     short = [
         FieldError(
@@ -221,3 +241,58 @@ def naming_short_lines(
 def emit_movements(uow: UnitOfWork, movements: Iterable[MovementOut]) -> None:
     for movement in movements:
         uow.emit("MovementPosted", "movement", str(movement.id), movement.model_dump(mode="json"))
+
+
+# --- serial-tracked units and named lots -------------------------------------------------
+
+
+class UnitLine(DocumentLine, Protocol):
+    @property
+    def quantity(self) -> Decimal: ...
+
+    @property
+    def serial_numbers(self) -> Sequence[str] | None: ...
+
+
+def names_lot(items: Mapping[str, CatalogItem | None], line: DocumentLine) -> bool:
+    """Whether the line's lot number names a lot that must exist: lot-tracked items always
+    name one, serial-tracked ones may (untracked ones are refused one earlier)."""
+    item = items.get(line.item_code)
+    return item is not None and Tracking(item.tracking) in (Tracking.LOT, Tracking.SERIAL)
+
+
+async def serial_lots(
+    session: AsyncSession, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Lot]:
+    """The lot of every known serial among `(item_code, serial_number)` pairs that has one,
+    by that pair (units never seen, or received without a lot, are left out)."""
+    rows = await serial_rows(session, pairs)
+    lots = await lots_by_ids(session, (row.lot_id for row in rows.values()))
+    return {key: lots[row.lot_id] for key, row in rows.items() if row.lot_id is not None}
+
+
+async def unit_lots(
+    session: AsyncSession, lines: Sequence[UnitLine], lots: dict[tuple[str, str], Lot]
+) -> list[list[tuple[str, str, Decimal]]]:
+    """Each line as (serial number, lot number, quantity) movements: one per serial of a
+    serial-tracked line, in the line's lot or else in the lot its unit was received in;
+    one of the whole quantity otherwise. Adds the units' lots to `lots`."""
+    known = await serial_lots(
+        session,
+        (
+            (line.item_code, serial)
+            for line in lines
+            if line.lot_number is None
+            for serial in line.serial_numbers or ()
+        ),
+    )
+    for (item, _serial), lot in known.items():
+        lots.setdefault((item, lot.lot_number), lot)
+    units = []
+    for line in lines:
+        moves = []
+        for serial, quantity in unit_quantities(line.quantity, line.serial_numbers):
+            own = known.get((line.item_code, serial)) if line.lot_number is None else None
+            moves.append((serial, line.lot_number or (own.lot_number if own else ""), quantity))
+        units.append(moves)
+    return units

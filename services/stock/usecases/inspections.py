@@ -36,7 +36,13 @@ from services.stock.schemas import (
     InspectionResult,
 )
 from services.stock.usecases.backdating import posting_time
-from services.stock.usecases.document_lines import emit_movements, serial_errors, unit_quantities
+from services.stock.usecases.document_lines import (
+    emit_movements,
+    naming_short_lines,
+    serial_errors,
+    serial_lots,
+    unit_quantities,
+)
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
     DocumentReversed,
@@ -46,7 +52,6 @@ from services.stock.usecases.posting import (
     reverse_document,
 )
 from services.stock.usecases.receipts import lot_out, movement_out
-from services.stock.usecases.transfers import naming_short_units, serial_lots
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -257,7 +262,7 @@ async def reverse_inspection(
                 uow, DOCUMENT_TYPE, inspection.id, {item.code: item.item_type}, now
             )
         except InsufficientStockProblem as exc:
-            raise naming_short_units(
+            raise naming_short_lines(
                 exc,
                 prefix=f"inspection {inspection.number} cannot be reversed, the stock moved on: ",
             ) from exc.__cause__

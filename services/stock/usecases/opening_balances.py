@@ -67,6 +67,7 @@ from services.stock.db.queries import (
     locations_by_ids,
     lots_by_ids,
     lots_by_numbers,
+    serial_rows,
 )
 from services.stock.domain.model import (
     VIRTUAL_LOCATIONS,
@@ -102,7 +103,6 @@ from services.stock.usecases.posting import (
 )
 from services.stock.usecases.receipts import LotConflict, lot_out, movement_out
 from services.stock.usecases.stock_count_sheets import cell_quality_state
-from services.stock.usecases.stock_count_views import known_serials
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -421,7 +421,7 @@ async def _serials_seen(session: AsyncSession, checked: Checked) -> None:
         if index in checked.tracked
         for serial in line.serial_numbers or ()
     ]
-    known = await known_serials(session, wanted)
+    known = await serial_rows(session, wanted)
     if not known:
         return
     places = await locations_by_ids(

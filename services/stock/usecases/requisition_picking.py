@@ -25,8 +25,8 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.db.models import Balance, Location, Lot, Serial
-from services.stock.db.queries import balances_for_update, locations_by_ids
+from services.stock.db.models import Balance, Location, Lot
+from services.stock.db.queries import balances_for_update, locations_by_ids, serial_rows
 from services.stock.domain.model import (
     BalanceKey,
     LocationType,
@@ -251,21 +251,12 @@ async def _whereabouts(
     wanted = {(m.item_code, m.serial_number) for m in missing if m.why is None}
     if not wanted:
         return {}
-    rows = list(
-        await session.scalars(
-            select(Serial).where(
-                Serial.item_code.in_({item for item, _ in wanted}),
-                Serial.serial_number.in_({serial for _, serial in wanted}),
-                Serial.status != "",
-            )
-        )
+    rows = await serial_rows(session, wanted)
+    locations = await locations_by_ids(
+        session, [r.location_id for r in rows.values() if r.location_id]
     )
-    locations = await locations_by_ids(session, [r.location_id for r in rows if r.location_id])
     said: dict[tuple[str, str], str] = {}
-    for row in rows:
-        key = (row.item_code, row.serial_number)
-        if key not in wanted:
-            continue
+    for key, row in rows.items():
         if row.status == SerialStatus.IN_STOCK.value and row.location_id is not None:
             said[key] = f"is at {locations[row.location_id].code} ({row.quality_state})"
         else:

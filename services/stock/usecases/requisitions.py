@@ -25,7 +25,7 @@ from services.stock.clients import CatalogItem
 from services.stock.db.models import Requisition
 from services.stock.db.models import RequisitionLine as LineRow
 from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_numbers
-from services.stock.domain.model import LocationType, Movement, QualityState, Tracking
+from services.stock.domain.model import LocationType, Movement, QualityState
 from services.stock.requisition_schemas import (
     PickSuggestion,
     RequisitionCreate,
@@ -36,6 +36,7 @@ from services.stock.requisition_schemas import (
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     emit_movements,
+    names_lot,
     naming_short_lines,
     request_order,
     serials_twice,
@@ -99,15 +100,6 @@ def _line_errors(index: int, line: RequisitionLineIn, item: CatalogItem | None) 
     ]
 
 
-def _names_lot(item: CatalogItem | None, line: RequisitionLineIn) -> bool:
-    """A lot the line names must exist: lot-tracked items, and serial-tracked ones (optional)."""
-    return (
-        item is not None
-        and line.lot_number is not None
-        and Tracking(item.tracking) in (Tracking.LOT, Tracking.SERIAL)
-    )
-
-
 async def create_requisition(
     uow: UnitOfWork, data: RequisitionCreate, items: Mapping[str, CatalogItem | None]
 ) -> RequisitionOut:
@@ -147,7 +139,7 @@ async def create_requisition(
         named = {
             (line.item_code, line.lot_number or "")
             for line in data.lines
-            if _names_lot(items.get(line.item_code), line)
+            if line.lot_number is not None and names_lot(items, line)
         }
         lots = await lots_by_numbers(session, named)
         for index, line in enumerate(data.lines):

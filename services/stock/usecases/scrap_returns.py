@@ -49,6 +49,7 @@ from services.stock.db.queries import (
     locations_by_ids,
     lots_by_ids,
     lots_by_numbers,
+    serial_rows,
 )
 from services.stock.domain.model import (
     VIRTUAL_LOCATIONS,
@@ -71,9 +72,12 @@ from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     catalog_items,
     emit_movements,
+    names_lot,
+    naming_short_lines,
     request_order,
     serials_twice,
     tracking_errors,
+    unit_lots,
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
@@ -85,12 +89,6 @@ from services.stock.usecases.posting import (
     reverse_document,
 )
 from services.stock.usecases.receipts import movement_out
-from services.stock.usecases.transfers import (
-    names_lot,
-    naming_short_units,
-    serial_rows,
-    unit_lots,
-)
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -296,7 +294,7 @@ async def post_document(
         try:
             ledger = await post_movements(uow, context, movements)
         except InsufficientStockProblem as exc:
-            raise naming_short_units(
+            raise naming_short_lines(
                 exc, lines=[(line, line.state) for line in lines]
             ) from exc.__cause__
         out = _out(
@@ -401,7 +399,7 @@ async def reverse_posted(
         try:
             await reverse_document(uow, kind.value, document.id, item_types, now)
         except InsufficientStockProblem as exc:
-            raise naming_short_units(
+            raise naming_short_lines(
                 exc,
                 prefix=f"{spec.label} {document.number} cannot be reversed, the stock moved on: ",
             ) from exc.__cause__

@@ -44,7 +44,6 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
-    Tracking,
 )
 from services.stock.schemas import DocumentStatus
 from services.stock.shipment_schemas import ShipmentCreate, ShipmentLineIn, ShipmentOut
@@ -52,6 +51,7 @@ from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     catalog_items,
     emit_movements,
+    names_lot,
     request_order,
     serials_twice,
     tracking_errors,
@@ -164,16 +164,6 @@ def _source_error(code: str, location: Location | None) -> FieldError | None:
     return None
 
 
-def _names_lot(items: Mapping[str, CatalogItem], line: ShipmentLineIn) -> bool:
-    """A lot the line names must exist: lot-tracked items, and serial-tracked ones (optional)."""
-    item = items.get(line.item_code)
-    return (
-        item is not None
-        and line.lot_number is not None
-        and Tracking(item.tracking) in (Tracking.LOT, Tracking.SERIAL)
-    )
-
-
 def _lot_errors(
     lines: Sequence[ShipmentLineIn],
     items: Mapping[str, CatalogItem],
@@ -183,7 +173,7 @@ def _lot_errors(
     """A named lot must exist and must not have expired."""
     errors: list[FieldError] = []
     for index, line in enumerate(lines):
-        if line.lot_number is None or not _names_lot(items, line):
+        if line.lot_number is None or not names_lot(items, line):
             continue
         field = f"body.lines.{index}.lot_number"
         lot = lots.get((line.item_code, line.lot_number))
@@ -215,7 +205,7 @@ async def _checked(
     named = {
         (line.item_code, line.lot_number)
         for line in data.lines
-        if line.lot_number is not None and _names_lot(items, line)
+        if line.lot_number is not None and names_lot(items, line)
     }
     found += _lot_errors(data.lines, items, await lots_by_numbers(session, named), today)
     if found:

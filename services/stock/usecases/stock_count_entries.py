@@ -38,6 +38,7 @@ from services.stock.db.queries import (
     locations_by_ids,
     lots_by_ids,
     lots_by_numbers,
+    serial_rows,
 )
 from services.stock.domain.model import QualityState, SerialStatus, Tracking
 from services.stock.usecases.document_lines import request_order, tracking_errors
@@ -46,7 +47,6 @@ from services.stock.usecases.stock_count_views import (
     DOCUMENT_TYPE,
     count_lines,
     item_filters,
-    known_serials,
     load_count,
 )
 from services.stock.usecases.stock_counts import (
@@ -179,7 +179,7 @@ async def _facts(
             if line.lot_number is not None and index in tracked
         },
     )
-    serials = await known_serials(
+    serials = await serial_rows(
         session,
         (
             (line.item_code, line.serial_number)

@@ -7,7 +7,7 @@ carry no lines, only their totals, counted in one grouped query per page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select
@@ -22,7 +22,6 @@ from services.stock.count_schemas import (
 from services.stock.db.models import (
     Location,
     MovementRow,
-    Serial,
     StockCount,
     StockCountItem,
     StockCountLine,
@@ -35,8 +34,6 @@ from shared.errors import NotFound
 from shared.http.pagination import PageParams
 
 DOCUMENT_TYPE = "stock_count"
-#: Serial look-ups go to the database this many at a time (bound parameter limits).
-SERIAL_CHUNK = 500
 #: A count's book shows once the count is posted (and stays shown after a reversal).
 _BOOK_SHOWN = frozenset({StockCountStatus.POSTED.value, StockCountStatus.REVERSED.value})
 
@@ -80,26 +77,6 @@ async def item_filters(session: AsyncSession, ids: Sequence[int]) -> dict[int, l
     ):
         found.setdefault(row.count_id, []).append(row.item_code)
     return found
-
-
-async def known_serials(
-    session: AsyncSession, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Serial]:
-    """The serial rows of `(item code, serial number)` keys that the ledger knows (in stock or
-    gone some way); a serial never seen has none. Read a chunk at a time, without locks."""
-    wanted = sorted(set(keys))
-    found: dict[tuple[str, str], Serial] = {}
-    for start in range(0, len(wanted), SERIAL_CHUNK):
-        chunk = wanted[start : start + SERIAL_CHUNK]
-        rows = await session.scalars(
-            select(Serial).where(
-                Serial.item_code.in_({item for item, _ in chunk}),
-                Serial.serial_number.in_({serial for _, serial in chunk}),
-                Serial.status != "",
-            )
-        )
-        found.update({(row.item_code, row.serial_number): row for row in rows})
-    return {key: found[key] for key in wanted if key in found}
 
 
 @dataclass(frozen=True, slots=True)

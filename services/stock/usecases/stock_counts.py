@@ -51,6 +51,7 @@ from services.stock.db.queries import (
     location_by_code,
     location_subtree_ids,
     locations_by_ids,
+    serial_rows,
 )
 from services.stock.domain.model import (
     VIRTUAL_LOCATIONS,
@@ -75,7 +76,6 @@ from services.stock.usecases.stock_count_views import (
     book_visible,
     count_lines,
     item_filters,
-    known_serials,
     load_count,
     missing,
 )
@@ -404,7 +404,7 @@ async def _refuse_serials_found_twice(
     }
     if not gains:
         return
-    rows = await known_serials(session, gains)
+    rows = await serial_rows(session, gains)
     blocked = {key: row for key, row in rows.items() if row.status not in FINDABLE}
     if not blocked:
         return

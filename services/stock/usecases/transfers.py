@@ -16,9 +16,7 @@ this module are shared with scrap, returns and inspections.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
-from typing import Protocol
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +26,6 @@ from services.stock.db.models import (
     Location,
     Lot,
     MovementRow,
-    Serial,
     Transfer,
     TransferLine,
 )
@@ -39,8 +36,7 @@ from services.stock.db.queries import (
     lots_by_ids,
     lots_by_numbers,
 )
-from services.stock.domain.model import Movement, QualityState, Tracking
-from services.stock.domain.posting import InsufficientStock
+from services.stock.domain.model import Movement, QualityState
 from services.stock.schemas import DocumentStatus
 from services.stock.transfer_schemas import (
     TransferCreate,
@@ -50,14 +46,14 @@ from services.stock.transfer_schemas import (
 )
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
-    DocumentLine,
     catalog_items,
     emit_movements,
+    names_lot,
     naming_short_lines,
     request_order,
     serials_twice,
     tracking_errors,
-    unit_quantities,
+    unit_lots,
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
@@ -194,7 +190,7 @@ async def post_transfer(
         try:
             ledger = await post_movements(uow, context, movements)
         except InsufficientStockProblem as exc:
-            raise naming_short_units(
+            raise naming_short_lines(
                 exc, lines=[(line, line.quality_state) for line in data.lines]
             ) from exc.__cause__
         out = _out(
@@ -254,7 +250,7 @@ async def reverse_transfer(
         try:
             await reverse_document(uow, DOCUMENT_TYPE, transfer.id, item_types, now)
         except InsufficientStockProblem as exc:
-            raise naming_short_units(
+            raise naming_short_lines(
                 exc, prefix=f"transfer {transfer.number} cannot be reversed, the stock moved on: "
             ) from exc.__cause__
         transfer.status = DocumentStatus.REVERSED.value
@@ -374,115 +370,3 @@ async def list_transfers(
         )
     rows, cursor = await page_by_id(session, query, Transfer.id, page)
     return await _load_many(session, rows), cursor
-
-
-# --- serial-tracked units (shared with scrap, returns and inspections) -----------------------
-
-#: How many serial numbers one look-up query names at most (bind parameter limits).
-SERIAL_CHUNK = 500
-
-
-class UnitLine(DocumentLine, Protocol):
-    @property
-    def quantity(self) -> Decimal: ...
-
-    @property
-    def serial_numbers(self) -> Sequence[str] | None: ...
-
-
-def names_lot(items: Mapping[str, CatalogItem], line: DocumentLine) -> bool:
-    """Whether the line's lot number names a lot that must exist: lot-tracked items always
-    name one, serial-tracked ones may (untracked ones are refused one earlier)."""
-    item = items.get(line.item_code)
-    return item is not None and Tracking(item.tracking) in (Tracking.LOT, Tracking.SERIAL)
-
-
-async def serial_rows(
-    session: AsyncSession, pairs: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Serial]:
-    """The rows (read, not locked) of the known serials among `(item_code, serial_number)`
-    pairs, by that pair; a few hundred serial numbers per query."""
-    by_item: dict[str, list[str]] = {}
-    for item, serial in sorted(set(pairs)):
-        by_item.setdefault(item, []).append(serial)
-    found: dict[tuple[str, str], Serial] = {}
-    for item, serials in by_item.items():
-        for start in range(0, len(serials), SERIAL_CHUNK):
-            rows = await session.scalars(
-                select(Serial).where(
-                    Serial.item_code == item,
-                    Serial.serial_number.in_(serials[start : start + SERIAL_CHUNK]),
-                    Serial.status != "",  # rows an open transaction is still creating
-                )
-            )
-            found.update({(row.item_code, row.serial_number): row for row in rows})
-    return found
-
-
-async def serial_lots(
-    session: AsyncSession, pairs: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], Lot]:
-    """The lot of every known serial among `(item_code, serial_number)` pairs that has one,
-    by that pair (units never seen, or received without a lot, are left out)."""
-    rows = await serial_rows(session, pairs)
-    lots = await lots_by_ids(session, (row.lot_id for row in rows.values()))
-    return {key: lots[row.lot_id] for key, row in rows.items() if row.lot_id is not None}
-
-
-async def unit_lots(
-    session: AsyncSession, lines: Sequence[UnitLine], lots: dict[tuple[str, str], Lot]
-) -> list[list[tuple[str, str, Decimal]]]:
-    """Each line as (serial number, lot number, quantity) movements: one per serial of a
-    serial-tracked line, in the line's lot or else in the lot its unit was received in;
-    one of the whole quantity otherwise. Adds the units' lots to `lots`."""
-    known = await serial_lots(
-        session,
-        (
-            (line.item_code, serial)
-            for line in lines
-            if line.lot_number is None
-            for serial in line.serial_numbers or ()
-        ),
-    )
-    for (item, _serial), lot in known.items():
-        lots.setdefault((item, lot.lot_number), lot)
-    units = []
-    for line in lines:
-        moves = []
-        for serial, quantity in unit_quantities(line.quantity, line.serial_numbers):
-            own = known.get((line.item_code, serial)) if line.lot_number is None else None
-            moves.append((serial, line.lot_number or (own.lot_number if own else ""), quantity))
-        units.append(moves)
-    return units
-
-
-def naming_short_units(
-    exc: InsufficientStockProblem,
-    prefix: str = "",
-    lines: Sequence[tuple[UnitLine, QualityState]] = (),
-) -> InsufficientStockProblem:
-    """`naming_short_lines`, and for a serial-tracked unit that is not where the document
-    takes it from: the same 409 with `serial_number` added, naming the line that names the
-    unit (`body.lines.N.serial_numbers`)."""
-    cause = exc.__cause__
-    if not isinstance(cause, InsufficientStock) or not cause.key.serial_number:
-        return naming_short_lines(exc, prefix, lines)
-    key = cause.key
-    lot = f" in lot {key.lot_number}" if key.lot_number else ""
-    short = [
-        FieldError(
-            f"body.lines.{index}.serial_numbers",
-            f"serial {key.serial_number} of {key.item_code} is not at {key.location_code}"
-            f"{lot} ({key.quality_state.value})",
-            "insufficient_stock",
-        )
-        for index, (line, state) in enumerate(lines)
-        if line.item_code == key.item_code
-        and key.serial_number in (line.serial_numbers or ())
-        and state is key.quality_state
-    ]
-    return InsufficientStockProblem(
-        prefix + exc.detail,
-        errors=short,
-        extra={**exc.extra, "serial_number": key.serial_number},
-    )
