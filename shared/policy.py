@@ -11,9 +11,11 @@ schema as `x-read-roles` / `x-write-roles`.
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -24,6 +26,18 @@ from shared.errors import FieldError, FieldWriteForbidden
 
 READ_KEY = "x-read-roles"
 WRITE_KEY = "x-write-roles"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterAs:
+    """Field metadata: the field holds a model's data as a plain JSON object (so the
+    OpenAPI schema does not split that model into input and output variants); filter it
+    for reading as `model`.
+
+        draft_request: Annotated[dict[str, Any] | None, FilterAs(ReceiptCreate)] = None
+    """
+
+    model: type[BaseModel]
 
 
 def restricted(
@@ -51,17 +65,79 @@ def _allowed(principal: Principal, roles: frozenset[str] | None) -> bool:
     return roles is None or principal.has_any(roles)
 
 
+#: Models whose read plan is being computed (a model that refers to itself).
+_PLANNING: set[type[BaseModel]] = set()
+
+#: One field to look at when filtering: the keys it may be dumped under, the roles that
+#: may read it (None: everyone), and its annotation when restricted fields lie inside it.
+_Step = tuple[tuple[str, ...], frozenset[str] | None, Any]
+
+
+@functools.cache
+def _read_plan(model: type[BaseModel]) -> tuple[_Step, ...]:
+    """The fields of `model` that filtering must visit: restricted ones, and those whose
+    type holds restricted fields. Everything else is passed over untouched."""
+    _PLANNING.add(model)
+    try:
+        steps: list[_Step] = []
+        for name, info in model.model_fields.items():
+            roles = _roles(info, READ_KEY)
+            shape = next(
+                (meta.model for meta in info.metadata if isinstance(meta, FilterAs)),
+                info.annotation,
+            )
+            nested = _holds_restricted(shape)
+            if roles is None and not nested:
+                continue
+            aliases = (name, info.serialization_alias, info.alias)
+            keys = tuple(key for key in dict.fromkeys(aliases) if key)
+            steps.append((keys, roles, shape if nested else None))
+        return tuple(steps)
+    finally:
+        _PLANNING.discard(model)
+
+
+def _holds_restricted(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation in _PLANNING or bool(_read_plan(annotation))
+    return any(_holds_restricted(arg) for arg in typing.get_args(annotation))
+
+
+@functools.cache
+def _role_sets(model: type[BaseModel]) -> frozenset[frozenset[str]]:
+    """Every role set a field inside `model` (at any depth) is restricted to."""
+    found: set[frozenset[str]] = set()
+    pending, seen = [model], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for _keys, roles, annotation in _read_plan(current):
+            if roles is not None:
+                found.add(roles)
+            if annotation is not None:
+                pending.extend(_models_in(annotation))
+    return frozenset(found)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+
+
 def _filter_nested(value: Any, annotation: Any, principal: Principal) -> Any:
     """Filter `value` as the type `annotation` describes: models, lists, dicts, unions."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return filter_readable(value, annotation, principal)
+        return _filter(value, annotation, principal)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (types.UnionType, typing.Union):
         models = [arg for arg in args if isinstance(arg, type) and issubclass(arg, BaseModel)]
         others = [arg for arg in args if arg not in models and arg is not type(None)]
         for model in models:  # a dict value belongs to the union's model (if only one)
-            value = filter_readable(value, model, principal)
+            value = _filter(value, model, principal)
         for other in others:
             value = _filter_nested(value, other, principal)
         return value
@@ -73,20 +149,28 @@ def _filter_nested(value: Any, annotation: Any, principal: Principal) -> Any:
 
 
 def filter_readable(data: Any, model: type[BaseModel], principal: Principal) -> Any:
-    """Remove from `data` (a model dumped to JSON types) every field `principal` may not read."""
+    """Remove from `data` (a model dumped to JSON types) every field `principal` may not read.
+
+    A caller who may read every restricted field inside `model` gets `data` untouched;
+    otherwise only the fields that are, or hold, restricted ones are visited."""
+    if all(principal.has_any(roles) for roles in _role_sets(model)):
+        return data
+    return _filter(data, model, principal)
+
+
+def _filter(data: Any, model: type[BaseModel], principal: Principal) -> Any:
     if isinstance(data, list):
-        return [filter_readable(item, model, principal) for item in data]
+        return [_filter(item, model, principal) for item in data]
     if not isinstance(data, dict):
         return data
-    for name, info in model.model_fields.items():
-        # dumped by name or by alias: check every key the field can appear under
-        for key in dict.fromkeys((name, info.serialization_alias, info.alias)):
-            if key is None or key not in data:
+    for keys, roles, annotation in _read_plan(model):
+        for key in keys:
+            if key not in data:
                 continue
-            if not _allowed(principal, _roles(info, READ_KEY)):
+            if not _allowed(principal, roles):
                 del data[key]
-                continue
-            data[key] = _filter_nested(data[key], info.annotation, principal)
+            elif annotation is not None:
+                data[key] = _filter_nested(data[key], annotation, principal)
     return data
 
 
@@ -111,11 +195,17 @@ def _forbidden_nested(value: Any, principal: Principal, path: str) -> list[Field
     if isinstance(value, BaseModel):
         return forbidden_writes(value, principal, path)
     if isinstance(value, (list, tuple)):
-        return [e for i, item in enumerate(value)
-                for e in _forbidden_nested(item, principal, f"{path}.{i}")]
+        return [
+            e
+            for i, item in enumerate(value)
+            for e in _forbidden_nested(item, principal, f"{path}.{i}")
+        ]
     if isinstance(value, dict):
-        return [e for key, item in value.items()
-                for e in _forbidden_nested(item, principal, f"{path}.{key}")]
+        return [
+            e
+            for key, item in value.items()
+            for e in _forbidden_nested(item, principal, f"{path}.{key}")
+        ]
     return []
 
 

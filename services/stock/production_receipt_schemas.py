@@ -8,7 +8,7 @@ VIRTUAL/PRODUCTION, components leave the line for it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -18,9 +18,11 @@ from services.stock.schemas import (
     DocumentStatus,
     MovementOut,
     PostedAt,
+    SaveAsDraft,
     SerialNumbers,
 )
 from shared.http.pagination import Page
+from shared.policy import FilterAs
 from shared.schemas import Quantity
 
 MAX_OUTPUT_LINES = 100
@@ -109,6 +111,7 @@ class ProductionReceiptCreate(BaseModel):
     components: list[ComponentIn] = Field(default_factory=list, max_length=MAX_COMPONENT_LINES)
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
+    draft: SaveAsDraft = False
 
 
 class OutputOut(BaseModel):
@@ -147,13 +150,26 @@ class ProductionReceiptOut(BaseModel):
     to_location_code: str
     wip_location_code: str | None
     note: str
-    posted_at: datetime
-    posted_by: str
+    created_at: datetime | None
+    created_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
     reversed_at: datetime | None
     reversed_by: str | None
-    outputs: list[OutputOut]
-    components: list[ComponentOut] = Field(description="As consumed, in request line order")
+    outputs: list[OutputOut] = Field(
+        description="A draft's outputs show a lot only if it exists already: new lots are "
+        "created when the draft is posted"
+    )
+    components: list[ComponentOut] = Field(
+        description="As consumed, in request line order. A draft lists only the lines that "
+        "name their lot (or are untracked, or name their units); backflush picks at posting"
+    )
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    draft_request: Annotated[dict[str, Any] | None, FilterAs(ProductionReceiptCreate)] = Field(
+        None, description="A draft's request, as `POST .../{id}/post` will post it"
+    )
 
 
 ProductionReceiptPage = Page[ProductionReceiptOut]

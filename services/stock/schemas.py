@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
@@ -18,7 +18,7 @@ from services.stock.domain.model import (
 )
 from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
-from shared.policy import restricted
+from shared.policy import FilterAs, restricted
 from shared.schemas import DecimalString, Quantity, SignedQuantity
 
 #: Zero or more with at most 6 decimals (a quantity that may be nothing).
@@ -51,8 +51,33 @@ Worth = Annotated[Decimal, DecimalString]
 
 
 class DocumentStatus(StrEnum):
+    """draft -> posted -> reversed, or draft -> cancelled (a document posted at once skips
+    the draft)."""
+
+    DRAFT = "draft"
     POSTED = "posted"
     REVERSED = "reversed"
+    CANCELLED = "cancelled"
+
+
+#: The `draft` flag of a document's create request.
+SaveAsDraft = Annotated[
+    bool,
+    Field(
+        description="Save as a draft instead of posting: nothing moves and stock is not "
+        "checked until `POST .../{id}/post`; until then the draft can be replaced "
+        "(`PUT .../{id}`) or cancelled (`POST .../{id}/cancel`). Items, locations and "
+        "lots are checked now."
+    ),
+]
+
+
+class DraftPosting(BaseModel):
+    """Optional details of posting a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    posted_at: PostedAt = None
 
 
 class InspectionResult(StrEnum):
@@ -138,14 +163,17 @@ class ReceiptCreate(BaseModel):
     supplier_lot: str = Field("", max_length=100)
     date_code: str = Field("", max_length=20, description="Manufacturer date code")
     purchase_order: str = Field("", max_length=100)
-    unit_price: UnitCost | None = Field(
-        None,
+    unit_price: UnitCost | None = restricted(
+        read=COST_ROLES,
+        default=None,
         description="Purchase price per stock unit; the receipt is valued at it. Without "
-        "one, at the item's moving average (its last average when none is on hand).",
+        "one, at the item's moving average (its last average when none is on hand). Shown "
+        "back (in a draft's request) to finance and admin only.",
     )
     receipt_date: date | None = Field(None, description="Defaults to the posting day (UTC)")
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
+    draft: SaveAsDraft = False
 
 
 class LotOut(BaseModel):
@@ -207,9 +235,24 @@ class ReceiptOut(BaseModel):
     )
     note: str
     quality_state: QualityState
-    posted_at: datetime
-    posted_by: str
-    movements: list[MovementOut]
+    status: DocumentStatus
+    created_at: datetime | None
+    created_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    reversed_at: datetime | None = None
+    reversed_by: str | None = None
+    movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    draft_request: Annotated[dict[str, Any] | None, FilterAs(ReceiptCreate)] = Field(
+        None,
+        description="A draft's request as the client sent it (before unit conversion), as "
+        "`POST .../{id}/post` will post it; the lot is created only then",
+    )
+
+
+ReceiptPage = Page[ReceiptOut]
 
 
 class BalanceOut(BaseModel):
@@ -268,6 +311,7 @@ class InspectionCreate(BaseModel):
     defects: list[DefectIn] = Field(default_factory=list, max_length=100)
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
+    draft: SaveAsDraft = False
 
     @model_validator(mode="after")
     def _something_inspected(self) -> InspectionCreate:
@@ -307,11 +351,18 @@ class InspectionOut(BaseModel):
     inspector: str
     defects: list[DefectOut]
     note: str
-    posted_at: datetime
-    posted_by: str
+    created_at: datetime | None
+    created_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
     reversed_at: datetime | None
     reversed_by: str | None
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    draft_request: Annotated[dict[str, Any] | None, FilterAs(InspectionCreate)] = Field(
+        None, description="A draft's request, as `POST .../{id}/post` will post it"
+    )
 
 
 InspectionPage = Page[InspectionOut]

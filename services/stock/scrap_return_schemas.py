@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -18,9 +18,11 @@ from services.stock.schemas import (
     DocumentStatus,
     MovementOut,
     PostedAt,
+    SaveAsDraft,
     SerialNumbers,
 )
 from shared.http.pagination import Page
+from shared.policy import FilterAs
 from shared.schemas import Quantity
 
 MAX_DOCUMENT_LINES = 1000
@@ -92,6 +94,7 @@ class _DocumentIn(BaseModel):
 
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
+    draft: SaveAsDraft = False
 
 
 class ScrapCreate(_DocumentIn):
@@ -159,12 +162,19 @@ class ScrapReturnOut(BaseModel):
     reference: str
     reason: str
     note: str
-    posted_at: datetime
-    posted_by: str
+    created_at: datetime | None
+    created_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
     reversed_at: datetime | None
     reversed_by: str | None
     lines: list[ScrapReturnLineOut]
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    draft_request: Annotated[dict[str, Any] | None, FilterAs(DocumentCreate)] = Field(
+        None, description="A draft's request, as `POST .../{id}/post` will post it"
+    )
 
 
 ScrapReturnPage = Page[ScrapReturnOut]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -12,9 +12,11 @@ from services.stock.schemas import (
     DocumentStatus,
     MovementOut,
     PostedAt,
+    SaveAsDraft,
     SerialNumbers,
 )
 from shared.http.pagination import Page
+from shared.policy import FilterAs
 from shared.schemas import Quantity
 
 MAX_SHIPMENT_LINES = 1000
@@ -75,6 +77,7 @@ class ShipmentCreate(BaseModel):
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
     lines: list[ShipmentLineIn] = Field(min_length=1, max_length=MAX_SHIPMENT_LINES)
+    draft: SaveAsDraft = False
 
 
 class ShipmentLineOut(BaseModel):
@@ -101,14 +104,23 @@ class ShipmentOut(BaseModel):
     carrier: str
     tracking_number: str
     note: str
-    posted_at: datetime
-    posted_by: str
+    created_at: datetime | None
+    created_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
     reversed_at: datetime | None
     reversed_by: str | None
     lines: list[ShipmentLineOut] = Field(
-        description="As shipped: a request line split across lots has one row per lot"
+        description="As shipped: a request line split across lots has one row per lot. A "
+        "draft has one row per request line, with the lot it names (none when the lot is "
+        "left to picking, which happens at posting)"
     )
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    draft_request: Annotated[dict[str, Any] | None, FilterAs(ShipmentCreate)] = Field(
+        None, description="A draft's request, as `POST .../{id}/post` will post it"
+    )
 
 
 ShipmentPage = Page[ShipmentOut]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,9 +13,11 @@ from services.stock.schemas import (
     DocumentStatus,
     MovementOut,
     PostedAt,
+    SaveAsDraft,
     SerialNumbers,
 )
 from shared.http.pagination import Page
+from shared.policy import FilterAs
 from shared.schemas import Quantity
 
 MAX_TRANSFER_LINES = 1000
@@ -52,6 +55,7 @@ class TransferCreate(BaseModel):
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
     lines: list[TransferLineIn] = Field(min_length=1, max_length=MAX_TRANSFER_LINES)
+    draft: SaveAsDraft = False
 
 
 class TransferLineOut(BaseModel):
@@ -73,12 +77,19 @@ class TransferOut(BaseModel):
     from_location_code: str
     to_location_code: str
     note: str
-    posted_at: datetime
-    posted_by: str
+    created_at: datetime | None
+    created_by: str | None
+    posted_at: datetime | None
+    posted_by: str | None
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
     reversed_at: datetime | None
     reversed_by: str | None
     lines: list[TransferLineOut]
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    draft_request: Annotated[dict[str, Any] | None, FilterAs(TransferCreate)] = Field(
+        None, description="A draft's request, as `POST .../{id}/post` will post it"
+    )
 
 
 TransferPage = Page[TransferOut]

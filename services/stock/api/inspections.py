@@ -1,4 +1,8 @@
-"""Quality inspection (QC) routes."""
+"""Quality inspection (QC) routes.
+
+The draft routes (`PUT /{id}`, `POST /{id}/post`, `POST /{id}/cancel`) come from
+`api/drafts.add_draft_routes`, open to the QC role (an inspection is QC's to post).
+"""
 
 from typing import Annotated
 
@@ -6,7 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog
+from services.stock.api.drafts import add_draft_routes
+from services.stock.db.models import Inspection
 from services.stock.schemas import (
+    DocumentStatus,
     InspectionCreate,
     InspectionOut,
     InspectionPage,
@@ -14,7 +21,6 @@ from services.stock.schemas import (
 )
 from services.stock.usecases import inspections as usecases
 from shared.auth.principal import QC
-from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
@@ -34,13 +40,11 @@ Code = Annotated[str | None, Query(max_length=100)]
     responses=problem_responses(401, 403, 409, 422, 502, 503),
 )
 async def post_inspection(ctx: Inspector, catalog: Catalog, body: InspectionCreate) -> Response:
-    """Post a QC result: accepted stock becomes qualified, rejected defective (Idempotency-Key)."""
-
-    async def command(uow: UnitOfWork) -> InspectionOut:
-        item, errors = await usecases.check_item(catalog, body)
-        return await usecases.post_inspection(uow, body, item, errors)
-
-    return await run_command(ctx, command, body=body, status_code=201)
+    """Post a QC result: accepted stock becomes qualified, rejected defective, or save it as a
+    draft (`"draft": true`) to post later (accepts Idempotency-Key)."""
+    return await run_command(
+        ctx, lambda uow: usecases.save_inspection(uow, catalog, body), body=body, status_code=201
+    )
 
 
 @router.get(
@@ -55,8 +59,9 @@ async def list_inspections(
     item_code: Code = None,
     lot_number: Code = None,
     result: InspectionResult | None = None,
+    status: DocumentStatus | None = None,
 ) -> Response:
-    """QC records, oldest first, by item, lot or result."""
+    """QC records, oldest first, by item, lot, result or status."""
     async with ctx.db.read() as session:
         items, cursor = await usecases.list_inspections(
             session,
@@ -64,6 +69,7 @@ async def list_inspections(
             item_code=item_code,
             lot_number=lot_number,
             result=result.value if result else None,
+            status=status,
         )
     return render(ctx, InspectionPage(items=items, next_cursor=cursor))
 
@@ -92,3 +98,17 @@ async def reverse_inspection(ctx: Inspector, catalog: Catalog, inspection_id: Id
         code = await usecases.inspection_item_code(session, inspection_id)
     item = await catalog.item_by_code(code)
     return await run_command(ctx, lambda uow: usecases.reverse_inspection(uow, inspection_id, item))
+
+
+add_draft_routes(
+    router,
+    noun="inspection",
+    operation="inspection",
+    id_name="inspection_id",
+    model=Inspection,
+    create=InspectionCreate,
+    out=InspectionOut,
+    save=usecases.save_inspection,
+    cancel=usecases.cancel_inspection,
+    roles=(QC,),
+)

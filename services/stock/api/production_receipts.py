@@ -1,4 +1,5 @@
-"""Production receipt routes: post a work order's completion, read, list, reverse."""
+"""Production receipt routes: post a work order's completion (or save it as a draft), read,
+list, reverse, and the draft routes (replace, post, cancel: warehouse staff only)."""
 
 from typing import Annotated
 
@@ -6,6 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.drafts import add_draft_routes
+from services.stock.db.models import ProductionReceipt
 from services.stock.production_receipt_schemas import (
     ProductionReceiptCreate,
     ProductionReceiptOut,
@@ -39,13 +42,11 @@ Page = Annotated[PageParams, Depends(page_params)]
 async def post_production_receipt(
     ctx: Producer, catalog: Catalog, body: ProductionReceiptCreate
 ) -> Response:
-    """Post a work order's output and consumed components, all or nothing (Idempotency-Key)."""
-
-    async def command(uow: UnitOfWork) -> ProductionReceiptOut:
-        items, errors = await usecases.check_document(catalog, body)
-        return await usecases.post_document(uow, body, items, errors)
-
-    return await run_command(ctx, command, body=body, status_code=201)
+    """Post a work order's output and consumed components, all or nothing, or save them as a
+    draft (`"draft": true`) to post later (accepts Idempotency-Key)."""
+    return await run_command(
+        ctx, lambda uow: usecases.save_document(uow, catalog, body), body=body, status_code=201
+    )
 
 
 @router.get(
@@ -101,3 +102,17 @@ async def reverse_production_receipt(
         return await usecases.reverse_posted(uow, receipt_id, items)
 
     return await run_command(ctx, command)
+
+
+add_draft_routes(
+    router,
+    noun="production receipt",
+    operation="production_receipt",
+    id_name="receipt_id",
+    model=ProductionReceipt,
+    create=ProductionReceiptCreate,
+    out=ProductionReceiptOut,
+    save=usecases.save_document,
+    cancel=usecases.cancel_document,
+    roles=(WAREHOUSE, INTEGRATION),  # the MES drafts and posts them, as the warehouse does
+)

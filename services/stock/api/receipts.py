@@ -1,15 +1,19 @@
 """Purchase receipt routes."""
 
-from __future__ import annotations
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
-from services.stock.schemas import ReceiptCreate, ReceiptOut
+from services.stock.api.drafts import add_draft_routes
+from services.stock.db.models import Receipt
+from services.stock.schemas import DocumentStatus, ReceiptCreate, ReceiptOut, ReceiptPage
 from services.stock.usecases import receipts as usecases
+from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader
+from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
@@ -24,13 +28,38 @@ router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
     responses=problem_responses(401, 403, 409, 422, 502, 503),
 )
 async def post_receipt(ctx: Warehouse, catalog: Catalog, body: ReceiptCreate) -> Response:
-    """Post a purchase receipt of a lot into a location, pending inspection (Idempotency-Key)."""
+    """Post a purchase receipt of a lot into a location, pending inspection, or save it as a
+    draft (`"draft": true`) to post later (accepts Idempotency-Key)."""
+    return await run_command(
+        ctx, lambda uow: usecases.save_receipt(uow, catalog, body), body=body, status_code=201
+    )
 
-    async def command(uow):  # type: ignore[no-untyped-def]
-        item, errors, data = await usecases.check_receipt(catalog, body)
-        return await usecases.post_receipt(uow, data, item, errors)
 
-    return await run_command(ctx, command, body=body, status_code=201)
+@router.get(
+    "",
+    response_model=ReceiptPage,
+    operation_id="list_receipts",
+    responses=problem_responses(401, 422),
+)
+async def list_receipts(
+    ctx: Reader,
+    page: Annotated[PageParams, Depends(page_params)],
+    item_code: Annotated[str | None, Query(max_length=64)] = None,
+    supplier: Annotated[str | None, Query(max_length=200)] = None,
+    purchase_order: Annotated[str | None, Query(max_length=100)] = None,
+    status: DocumentStatus | None = None,
+) -> Response:
+    """Purchase receipts, oldest first, by item, supplier, purchase order or status."""
+    async with ctx.db.read() as session:
+        items, cursor = await usecases.list_receipts(
+            session,
+            page,
+            item_code=item_code,
+            supplier=supplier,
+            purchase_order=purchase_order,
+            status=status,
+        )
+    return render(ctx, ReceiptPage(items=items, next_cursor=cursor))
 
 
 @router.get(
@@ -40,6 +69,37 @@ async def post_receipt(ctx: Warehouse, catalog: Catalog, body: ReceiptCreate) ->
     responses=problem_responses(401, 404, 422),
 )
 async def get_receipt(ctx: Reader, receipt_id: IdPath) -> Response:
-    """Read a posted receipt with its movements."""
+    """Read a receipt (draft, posted, reversed or cancelled) with its movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_receipt(session, receipt_id))
+
+
+@router.post(
+    "/{receipt_id}/reverse",
+    response_model=ReceiptOut,
+    operation_id="reverse_receipt",
+    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+)
+async def reverse_receipt(ctx: Warehouse, catalog: Catalog, receipt_id: IdPath) -> Response:
+    """Reverse a posted receipt as a whole while its stock is still there (Idempotency-Key)."""
+
+    async def command(uow: UnitOfWork) -> ReceiptOut:
+        async with ctx.db.read() as session:
+            code = await usecases.receipt_item_code(session, receipt_id)
+        item = await catalog.item_by_code(code)
+        return await usecases.reverse_receipt(uow, receipt_id, item)
+
+    return await run_command(ctx, command)
+
+
+add_draft_routes(
+    router,
+    noun="receipt",
+    operation="receipt",
+    id_name="receipt_id",
+    model=Receipt,
+    create=ReceiptCreate,
+    out=ReceiptOut,
+    save=usecases.save_receipt,
+    cancel=usecases.cancel_receipt,
+)

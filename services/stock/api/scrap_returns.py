@@ -1,13 +1,21 @@
-"""Scrap, return to supplier and customer return routes (one table, three resources)."""
+"""Scrap, return to supplier and customer return routes (one table, three resources).
 
-from __future__ import annotations
+`kind_router` builds each resource's routes (post or save as a draft, list, read, reverse,
+and the draft routes) from a `Resource`; the three differ only in path, names, request
+model and filters. An id of another kind does not exist under a resource (404), draft
+routes included. No `from __future__ import annotations`: the routes' annotations are
+each resource's own request model, resolved when the routes are made.
+"""
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.drafts import add_draft_routes
+from services.stock.db.models import ScrapReturn
 from services.stock.schemas import DocumentStatus
 from services.stock.scrap_return_schemas import (
     CustomerReturnCreate,
@@ -24,10 +32,7 @@ from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
-
-router = APIRouter()
 
 SCRAPS = "/v1/scraps"
 SUPPLIER_RETURNS = "/v1/supplier-returns"
@@ -46,264 +51,220 @@ LIST_PROBLEMS = problem_responses(401, 422)
 GET_PROBLEMS = problem_responses(401, 404, 422)
 REVERSE_PROBLEMS = problem_responses(401, 403, 404, 409, 422, 502, 503)
 
-
-# --- shared bodies of the routes -------------------------------------------------------------
-
-
-async def _post(ctx: RequestContext, catalog: Catalog, body: DocumentCreate) -> Response:
-    async def command(uow: UnitOfWork) -> ScrapReturnOut:
-        items, errors = await usecases.check_document(catalog, body)
-        return await usecases.post_document(uow, body, items, errors)
-
-    return await run_command(ctx, command, body=body, status_code=201)
+DRAFT_NOTE = ', or save it as a draft (`"draft": true`) to post later'
 
 
-async def _get(ctx: RequestContext, kind: DocumentKind, document_id: int) -> Response:
-    async with ctx.db.read() as session:
-        return render(ctx, await usecases.get_document(session, kind, document_id))
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One of the three documents as the API shows it."""
+
+    kind: DocumentKind
+    path: str
+    tag: str
+    #: Operation ids: `post_<one>`, `get_<one>`, `list_<many>`, `<verb>_<one>_draft`.
+    one: str
+    many: str
+    #: The path parameter naming a document (`scrap_id`, `return_id`).
+    id_name: str
+    create: type[DocumentCreate]
+    #: Whether the list filters by counterparty (supplier or customer; scrap has none).
+    by_counterparty: bool
+    post_doc: str
+    list_doc: str
+    get_doc: str
+    reverse_doc: str
 
 
-async def _list(
-    ctx: RequestContext,
-    kind: DocumentKind,
-    page: PageParams,
-    *,
-    item_code: str | None,
-    location_code: str | None,
-    status: DocumentStatus | None,
-    reference: str | None,
-    counterparty: str | None = None,
-) -> Response:
-    async with ctx.db.read() as session:
-        items, cursor = await usecases.list_documents(
-            session,
-            kind,
-            page,
-            item_code=item_code,
-            location_code=location_code,
-            status=status,
-            reference=reference,
-            counterparty=counterparty,
-        )
-    return render(ctx, ScrapReturnPage(items=items, next_cursor=cursor))
-
-
-async def _reverse(
-    ctx: RequestContext, catalog: Catalog, kind: DocumentKind, document_id: int
-) -> Response:
-    async def command(uow: UnitOfWork) -> ScrapReturnOut:
-        async with ctx.db.read() as session:
-            codes = await usecases.document_item_codes(session, kind, document_id)
-        items = await catalog_items(catalog, codes)
-        return await usecases.reverse_posted(uow, kind, document_id, items)
-
-    return await run_command(ctx, command)
-
-
-# --- scrap -----------------------------------------------------------------------------------
-
-
-@router.post(
-    SCRAPS,
-    status_code=201,
-    response_model=ScrapReturnOut,
-    operation_id="post_scrap",
-    tags=["scraps"],
-    responses=POST_PROBLEMS,
-)
-async def post_scrap(ctx: Warehouse, catalog: Catalog, body: ScrapCreate) -> Response:
-    """Scrap stock at a location to VIRTUAL/SCRAPPED, all lines or none (Idempotency-Key)."""
-    return await _post(ctx, catalog, body)
-
-
-@router.get(
-    SCRAPS,
-    response_model=ScrapReturnPage,
-    operation_id="list_scraps",
-    tags=["scraps"],
-    responses=LIST_PROBLEMS,
-)
-async def list_scraps(
-    ctx: Reader,
-    page: Page,
-    item_code: ItemCode = None,
-    location_code: LocationCode = None,
-    status: DocumentStatus | None = None,
-    reference: Reference = None,
-) -> Response:
-    """Scraps in posting order, by an item on any line, location, status or reference."""
-    return await _list(
-        ctx,
+RESOURCES = (
+    Resource(
         DocumentKind.SCRAP,
-        page,
-        item_code=item_code,
-        location_code=location_code,
-        status=status,
-        reference=reference,
-    )
-
-
-@router.get(
-    SCRAPS + "/{scrap_id}",
-    response_model=ScrapReturnOut,
-    operation_id="get_scrap",
-    tags=["scraps"],
-    responses=GET_PROBLEMS,
-)
-async def get_scrap(ctx: Reader, scrap_id: IdPath) -> Response:
-    """Read a scrap with its lines and movements."""
-    return await _get(ctx, DocumentKind.SCRAP, scrap_id)
-
-
-@router.post(
-    SCRAPS + "/{scrap_id}/reverse",
-    response_model=ScrapReturnOut,
-    operation_id="reverse_scrap",
-    tags=["scraps"],
-    responses=REVERSE_PROBLEMS,
-)
-async def reverse_scrap(ctx: Warehouse, catalog: Catalog, scrap_id: IdPath) -> Response:
-    """Reverse a posted scrap as a whole: the stock comes back (accepts Idempotency-Key)."""
-    return await _reverse(ctx, catalog, DocumentKind.SCRAP, scrap_id)
-
-
-# --- return to supplier ----------------------------------------------------------------------
-
-
-@router.post(
-    SUPPLIER_RETURNS,
-    status_code=201,
-    response_model=ScrapReturnOut,
-    operation_id="post_supplier_return",
-    tags=["supplier returns"],
-    responses=POST_PROBLEMS,
-)
-async def post_supplier_return(
-    ctx: Warehouse, catalog: Catalog, body: SupplierReturnCreate
-) -> Response:
-    """Return inspected stock to a supplier, all lines or none (accepts Idempotency-Key)."""
-    return await _post(ctx, catalog, body)
-
-
-@router.get(
-    SUPPLIER_RETURNS,
-    response_model=ScrapReturnPage,
-    operation_id="list_supplier_returns",
-    tags=["supplier returns"],
-    responses=LIST_PROBLEMS,
-)
-async def list_supplier_returns(
-    ctx: Reader,
-    page: Page,
-    item_code: ItemCode = None,
-    location_code: LocationCode = None,
-    status: DocumentStatus | None = None,
-    reference: Reference = None,
-    counterparty: Counterparty = None,
-) -> Response:
-    """Supplier returns in posting order, by item, location, status, reference or supplier."""
-    return await _list(
-        ctx,
+        SCRAPS,
+        "scraps",
+        "scrap",
+        "scraps",
+        "scrap_id",
+        ScrapCreate,
+        False,
+        "Scrap stock at a location to VIRTUAL/SCRAPPED, all lines or none",
+        "Scraps in posting order, by an item on any line, location, status or reference.",
+        "Read a scrap with its lines and movements.",
+        "Reverse a posted scrap as a whole: the stock comes back (accepts Idempotency-Key).",
+    ),
+    Resource(
         DocumentKind.SUPPLIER_RETURN,
-        page,
-        item_code=item_code,
-        location_code=location_code,
-        status=status,
-        reference=reference,
-        counterparty=counterparty,
-    )
-
-
-@router.get(
-    SUPPLIER_RETURNS + "/{return_id}",
-    response_model=ScrapReturnOut,
-    operation_id="get_supplier_return",
-    tags=["supplier returns"],
-    responses=GET_PROBLEMS,
-)
-async def get_supplier_return(ctx: Reader, return_id: IdPath) -> Response:
-    """Read a return to supplier with its lines and movements."""
-    return await _get(ctx, DocumentKind.SUPPLIER_RETURN, return_id)
-
-
-@router.post(
-    SUPPLIER_RETURNS + "/{return_id}/reverse",
-    response_model=ScrapReturnOut,
-    operation_id="reverse_supplier_return",
-    tags=["supplier returns"],
-    responses=REVERSE_PROBLEMS,
-)
-async def reverse_supplier_return(ctx: Warehouse, catalog: Catalog, return_id: IdPath) -> Response:
-    """Reverse a posted return to supplier as a whole (accepts Idempotency-Key)."""
-    return await _reverse(ctx, catalog, DocumentKind.SUPPLIER_RETURN, return_id)
-
-
-# --- customer return -------------------------------------------------------------------------
-
-
-@router.post(
-    CUSTOMER_RETURNS,
-    status_code=201,
-    response_model=ScrapReturnOut,
-    operation_id="post_customer_return",
-    tags=["customer returns"],
-    responses=POST_PROBLEMS,
-)
-async def post_customer_return(
-    ctx: Warehouse, catalog: Catalog, body: CustomerReturnCreate
-) -> Response:
-    """Take back stock from a customer, pending inspection, all lines or none (Idempotency-Key)."""
-    return await _post(ctx, catalog, body)
-
-
-@router.get(
-    CUSTOMER_RETURNS,
-    response_model=ScrapReturnPage,
-    operation_id="list_customer_returns",
-    tags=["customer returns"],
-    responses=LIST_PROBLEMS,
-)
-async def list_customer_returns(
-    ctx: Reader,
-    page: Page,
-    item_code: ItemCode = None,
-    location_code: LocationCode = None,
-    status: DocumentStatus | None = None,
-    reference: Reference = None,
-    counterparty: Counterparty = None,
-) -> Response:
-    """Customer returns in posting order, by item, location, status, reference or customer."""
-    return await _list(
-        ctx,
+        SUPPLIER_RETURNS,
+        "supplier returns",
+        "supplier_return",
+        "supplier_returns",
+        "return_id",
+        SupplierReturnCreate,
+        True,
+        "Return inspected stock to a supplier, all lines or none",
+        "Supplier returns in posting order, by item, location, status, reference or supplier.",
+        "Read a return to supplier with its lines and movements.",
+        "Reverse a posted return to supplier as a whole (accepts Idempotency-Key).",
+    ),
+    Resource(
         DocumentKind.CUSTOMER_RETURN,
-        page,
-        item_code=item_code,
-        location_code=location_code,
-        status=status,
-        reference=reference,
-        counterparty=counterparty,
+        CUSTOMER_RETURNS,
+        "customer returns",
+        "customer_return",
+        "customer_returns",
+        "return_id",
+        CustomerReturnCreate,
+        True,
+        "Take back stock from a customer, pending inspection, all lines or none",
+        "Customer returns in posting order, by item, location, status, reference or customer.",
+        "Read a customer return with its lines and movements.",
+        "Reverse a posted customer return while its stock still waits for inspection.",
+    ),
+)
+
+
+def kind_router(resource: Resource) -> APIRouter:
+    """The routes of one resource: post, list, get, reverse, and the draft routes."""
+    kind = resource.kind
+    label = usecases.SPECS[kind].label
+    router = APIRouter(prefix=resource.path, tags=[resource.tag])
+    DocumentId = Annotated[
+        int, Path(alias=resource.id_name, ge=1, le=2**62, description="Numeric id")
+    ]
+    Create = resource.create
+
+    def add(path: str, endpoint: Any, method: str, operation: str, **route: Any) -> None:
+        """One route, named as its operation (the summary reads `Post Scrap`, ...)."""
+        router.add_api_route(
+            path, endpoint, methods=[method], name=operation, operation_id=operation, **route
+        )
+
+    async def post(ctx: Warehouse, catalog: Catalog, body: Create) -> Response:  # type: ignore[valid-type]
+        return await run_command(
+            ctx,
+            lambda uow: usecases.save_document(uow, catalog, body),
+            body=body,
+            status_code=201,
+        )
+
+    post.__doc__ = f"{resource.post_doc}{DRAFT_NOTE} (accepts Idempotency-Key)."
+    add(
+        "",
+        post,
+        "POST",
+        f"post_{resource.one}",
+        status_code=201,
+        response_model=ScrapReturnOut,
+        responses=POST_PROBLEMS,
     )
 
+    async def listed(
+        ctx: RequestContext,
+        page: PageParams,
+        item_code: str | None,
+        location_code: str | None,
+        status: DocumentStatus | None,
+        reference: str | None,
+        counterparty: str | None = None,
+    ) -> Response:
+        async with ctx.db.read() as session:
+            items, cursor = await usecases.list_documents(
+                session,
+                kind,
+                page,
+                item_code=item_code,
+                location_code=location_code,
+                status=status,
+                reference=reference,
+                counterparty=counterparty,
+            )
+        return render(ctx, ScrapReturnPage(items=items, next_cursor=cursor))
 
-@router.get(
-    CUSTOMER_RETURNS + "/{return_id}",
-    response_model=ScrapReturnOut,
-    operation_id="get_customer_return",
-    tags=["customer returns"],
-    responses=GET_PROBLEMS,
-)
-async def get_customer_return(ctx: Reader, return_id: IdPath) -> Response:
-    """Read a customer return with its lines and movements."""
-    return await _get(ctx, DocumentKind.CUSTOMER_RETURN, return_id)
+    async def list_returns(
+        ctx: Reader,
+        page: Page,
+        item_code: ItemCode = None,
+        location_code: LocationCode = None,
+        status: DocumentStatus | None = None,
+        reference: Reference = None,
+        counterparty: Counterparty = None,
+    ) -> Response:
+        return await listed(ctx, page, item_code, location_code, status, reference, counterparty)
+
+    async def list_scraps(
+        ctx: Reader,
+        page: Page,
+        item_code: ItemCode = None,
+        location_code: LocationCode = None,
+        status: DocumentStatus | None = None,
+        reference: Reference = None,
+    ) -> Response:
+        return await listed(ctx, page, item_code, location_code, status, reference)
+
+    listing = list_returns if resource.by_counterparty else list_scraps
+    listing.__doc__ = resource.list_doc
+    add(
+        "",
+        listing,
+        "GET",
+        f"list_{resource.many}",
+        response_model=ScrapReturnPage,
+        responses=LIST_PROBLEMS,
+    )
+
+    async def get(ctx: Reader, document_id: DocumentId) -> Response:
+        async with ctx.db.read() as session:
+            return render(ctx, await usecases.get_document(session, kind, document_id))
+
+    get.__doc__ = resource.get_doc
+    add(
+        "/{" + resource.id_name + "}",
+        get,
+        "GET",
+        f"get_{resource.one}",
+        response_model=ScrapReturnOut,
+        responses=GET_PROBLEMS,
+    )
+
+    async def reverse(ctx: Warehouse, catalog: Catalog, document_id: DocumentId) -> Response:
+        async def command(uow: UnitOfWork) -> ScrapReturnOut:
+            async with ctx.db.read() as session:
+                codes = await usecases.document_item_codes(session, kind, document_id)
+            items = await catalog_items(catalog, codes)
+            return await usecases.reverse_posted(uow, kind, document_id, items)
+
+        return await run_command(ctx, command)
+
+    reverse.__doc__ = resource.reverse_doc
+    add(
+        "/{" + resource.id_name + "}/reverse",
+        reverse,
+        "POST",
+        f"reverse_{resource.one}",
+        response_model=ScrapReturnOut,
+        responses=REVERSE_PROBLEMS,
+    )
+
+    async def of_this_kind(ctx: Warehouse, document_id: DocumentId) -> None:
+        """The draft routes read the stored request by id alone: another kind's id is 404
+        here before it is read (it would post under the wrong resource, or not parse)."""
+        async with ctx.db.read() as session:
+            await usecases.require_kind(session, kind, document_id)
+
+    draft_routes = APIRouter(dependencies=[Depends(of_this_kind)])
+    add_draft_routes(
+        draft_routes,
+        noun=label,
+        operation=resource.one,
+        id_name=resource.id_name,
+        model=ScrapReturn,
+        create=resource.create,
+        out=ScrapReturnOut,
+        save=usecases.save_document,
+        cancel=lambda uow, document_id: usecases.cancel_document(uow, kind, document_id),
+    )
+    router.include_router(draft_routes)
+    return router
 
 
-@router.post(
-    CUSTOMER_RETURNS + "/{return_id}/reverse",
-    response_model=ScrapReturnOut,
-    operation_id="reverse_customer_return",
-    tags=["customer returns"],
-    responses=REVERSE_PROBLEMS,
-)
-async def reverse_customer_return(ctx: Warehouse, catalog: Catalog, return_id: IdPath) -> Response:
-    """Reverse a posted customer return while its stock still waits for inspection."""
-    return await _reverse(ctx, catalog, DocumentKind.CUSTOMER_RETURN, return_id)
+router = APIRouter()
+for _resource in RESOURCES:
+    router.include_router(kind_router(_resource))

@@ -1,6 +1,5 @@
-"""Sales shipment routes: post (601), list, read, reverse (602)."""
-
-from __future__ import annotations
+"""Sales shipment routes: post (601) or save as a draft, list, read, reverse (602), and the
+draft routes (replace, post, cancel)."""
 
 from typing import Annotated
 
@@ -8,6 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.drafts import add_draft_routes
+from services.stock.db.models import Shipment
 from services.stock.schemas import DocumentStatus
 from services.stock.shipment_schemas import ShipmentCreate, ShipmentOut, ShipmentPage
 from services.stock.usecases import shipments as usecases
@@ -30,13 +31,11 @@ router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
     responses=problem_responses(401, 403, 409, 422, 502, 503),
 )
 async def post_shipment(ctx: Warehouse, catalog: Catalog, body: ShipmentCreate) -> Response:
-    """Ship qualified finished goods to a customer, all lines or none (accepts Idempotency-Key)."""
-
-    async def command(uow: UnitOfWork) -> ShipmentOut:
-        items, errors = await usecases.check_shipment(catalog, body)
-        return await usecases.post_shipment(uow, body, items, errors)
-
-    return await run_command(ctx, command, body=body, status_code=201)
+    """Ship qualified finished goods to a customer, all lines or none, or save the shipment
+    as a draft (`"draft": true`) to post later (accepts Idempotency-Key)."""
+    return await run_command(
+        ctx, lambda uow: usecases.save_shipment(uow, catalog, body), body=body, status_code=201
+    )
 
 
 @router.get(
@@ -96,3 +95,16 @@ async def reverse_shipment(ctx: Warehouse, catalog: Catalog, shipment_id: IdPath
         return await usecases.reverse_shipment(uow, shipment_id, items)
 
     return await run_command(ctx, command)
+
+
+add_draft_routes(
+    router,
+    noun="shipment",
+    operation="shipment",
+    id_name="shipment_id",
+    model=Shipment,
+    create=ShipmentCreate,
+    out=ShipmentOut,
+    save=usecases.save_shipment,
+    cancel=usecases.cancel_shipment,
+)

@@ -1,13 +1,13 @@
 """Transfer (put-away, relocation) routes."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.drafts import add_draft_routes
+from services.stock.db.models import Transfer
 from services.stock.schemas import DocumentStatus
 from services.stock.transfer_schemas import TransferCreate, TransferOut, TransferPage
 from services.stock.usecases import transfers as usecases
@@ -30,13 +30,11 @@ router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
     responses=problem_responses(401, 403, 409, 422, 502, 503),
 )
 async def post_transfer(ctx: Warehouse, catalog: Catalog, body: TransferCreate) -> Response:
-    """Post a transfer between two locations, all lines or none (accepts Idempotency-Key)."""
-
-    async def command(uow: UnitOfWork) -> TransferOut:
-        items, errors = await usecases.check_transfer(catalog, body)
-        return await usecases.post_transfer(uow, body, items, errors)
-
-    return await run_command(ctx, command, body=body, status_code=201)
+    """Post a transfer between two locations, all lines or none, or save it as a draft
+    (`"draft": true`) to post later (accepts Idempotency-Key)."""
+    return await run_command(
+        ctx, lambda uow: usecases.save_transfer(uow, catalog, body), body=body, status_code=201
+    )
 
 
 @router.get(
@@ -90,3 +88,16 @@ async def reverse_transfer(ctx: Warehouse, catalog: Catalog, transfer_id: IdPath
         return await usecases.reverse_transfer(uow, transfer_id, items)
 
     return await run_command(ctx, command)
+
+
+add_draft_routes(
+    router,
+    noun="transfer",
+    operation="transfer",
+    id_name="transfer_id",
+    model=Transfer,
+    create=TransferCreate,
+    out=TransferOut,
+    save=usecases.save_transfer,
+    cancel=usecases.cancel_transfer,
+)

@@ -61,12 +61,14 @@ class Lot(Base):
 
 
 class Receipt(Base):
-    """A posted purchase receipt (the document behind its movements)."""
+    """A purchase receipt (the document behind its movements)."""
 
     __tablename__ = "receipts"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
+    #: draft -> posted (-> reversed), or draft -> cancelled.
+    status: Mapped[str] = mapped_column(String(10), index=True, server_default="posted")
     item_code: Mapped[str] = mapped_column(String(64), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
@@ -80,8 +82,18 @@ class Receipt(Base):
     #: Purchase price per stock unit; None values the receipt at the moving average.
     unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_by: Mapped[str] = mapped_column(String(200))
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class MovementRow(Base):
@@ -187,7 +199,7 @@ class Inspection(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), index=True)
     item_code: Mapped[str] = mapped_column(String(64), index=True)
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True, index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
@@ -203,8 +215,16 @@ class Inspection(Base):
     accepted_serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
     rejected_serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_by: Mapped[str] = mapped_column(String(200))
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
@@ -216,12 +236,20 @@ class Transfer(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), index=True)
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     note: Mapped[str] = mapped_column(String(500), default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_by: Mapped[str] = mapped_column(String(200))
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
@@ -292,7 +320,7 @@ class ScrapReturn(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), index=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     #: The supplier or customer; "" for scrap.
     counterparty: Mapped[str] = mapped_column(String(200), default="")
@@ -300,8 +328,16 @@ class ScrapReturn(Base):
     reference: Mapped[str] = mapped_column(String(100), default="")
     reason: Mapped[str] = mapped_column(String(500), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_by: Mapped[str] = mapped_column(String(200))
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
@@ -337,8 +373,16 @@ class ProductionReceipt(Base):
     #: The production line the components were consumed from; None without components.
     wip_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_by: Mapped[str] = mapped_column(String(200))
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
@@ -388,15 +432,23 @@ class Shipment(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), index=True)
     sales_order: Mapped[str] = mapped_column(String(100), index=True)
     customer: Mapped[str] = mapped_column(String(200), index=True)
     from_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
     carrier: Mapped[str] = mapped_column(String(100), default="")
     tracking_number: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
-    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    posted_by: Mapped[str] = mapped_column(String(200))
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 

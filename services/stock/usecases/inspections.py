@@ -6,6 +6,11 @@ unless others are named, e.g. a quarantine for rejects). What is not inspected s
 pending, so a lot can be inspected in several goes. A posted inspection can be reversed
 as a whole while the stock it moved is still where it put it.
 
+An inspection can be saved as a draft (`"draft": true`, `usecases/drafts.py`): the item,
+its tracking and serial lists, the locations and the named lot are checked and kept on
+the record, but nothing moves and no stock is checked until the draft is posted (a unit's
+own lot is looked up then too).
+
 Serial-tracked items name the units: `accepted_serial_numbers` (as many as the accepted
 quantity) and `rejected_serial_numbers` (as many as the rejected quantity), no unit in
 both lists; the lot is optional. Each unit moves on its own, in the named lot or else the
@@ -19,6 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +41,7 @@ from services.stock.schemas import (
     InspectionOut,
     InspectionResult,
 )
+from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     emit_movements,
@@ -45,7 +52,6 @@ from services.stock.usecases.document_lines import (
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
-    DocumentReversed,
     InsufficientStockProblem,
     PostingContext,
     post_movements,
@@ -107,12 +113,39 @@ def _serial_lists(data: InspectionCreate) -> list[tuple[str, Decimal, list[str] 
     ]
 
 
-async def post_inspection(
-    uow: UnitOfWork, data: InspectionCreate, item: CatalogItem | None, errors: list[FieldError]
+async def save_inspection(
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    data: InspectionCreate,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> InspectionOut:
-    """Post an inspection: pending -> qualified / defective, and keep the QC record."""
+    """Post an inspection, or save it as a draft (`data.draft`), new or in place of draft
+    `draft_id`; the catalog is asked first, outside the transaction."""
+    item, errors = await check_item(catalog, data)
+    return await post_inspection(uow, data, item, errors, draft_id=draft_id, expected=expected)
+
+
+async def post_inspection(
+    uow: UnitOfWork,
+    data: InspectionCreate,
+    item: CatalogItem | None,
+    errors: list[FieldError],
+    *,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
+) -> InspectionOut:
+    """Post an inspection: pending -> qualified / defective, and keep the QC record. With
+    `data.draft` only the record is saved; with `draft_id` that draft is replaced or posted."""
     async with uow:
         session = uow.session
+        existing = (
+            await drafts.draft_for_update(
+                session, Inspection, draft_id, "inspection", expected=expected
+            )
+            if draft_id is not None
+            else None
+        )
         named = {
             "body.location_code": data.location_code,
             "body.accepted_location_code": data.accepted_location_code or data.location_code,
@@ -143,33 +176,42 @@ async def post_inspection(
                 )
         if errors or item is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
-        now = posting_time(data.posted_at)
+        now = None if data.draft else posting_time(data.posted_at)
         place = locations[data.location_code]
         accepted_at = locations[named["body.accepted_location_code"]]
         rejected_at = locations[named["body.rejected_location_code"]]
-        inspection = Inspection(
-            number=f"tmp-{uuid.uuid4().hex[:24]}",
-            status=DocumentStatus.POSTED.value,
-            item_code=item.code,
-            lot_id=lot.id if lot else None,
-            location_id=place.id,
-            accepted_location_id=accepted_at.id,
-            rejected_location_id=rejected_at.id,
-            accepted_quantity=data.accepted_quantity,
-            rejected_quantity=data.rejected_quantity,
-            sample_size=data.sample_size,
-            result=result_of(data.accepted_quantity, data.rejected_quantity).value,
-            inspector=data.inspector,
-            defects=[d.model_dump() for d in data.defects],
-            accepted_serial_numbers=data.accepted_serial_numbers or None,
-            rejected_serial_numbers=data.rejected_serial_numbers or None,
-            note=data.note,
-            posted_at=now,
-            posted_by=uow.actor,
-        )
-        session.add(inspection)
+        inspection = existing or Inspection(number=f"tmp-{uuid.uuid4().hex[:24]}")
+        inspection.item_code = item.code
+        inspection.lot_id = lot.id if lot else None
+        inspection.location_id = place.id
+        inspection.accepted_location_id = accepted_at.id
+        inspection.rejected_location_id = rejected_at.id
+        inspection.accepted_quantity = data.accepted_quantity
+        inspection.rejected_quantity = data.rejected_quantity
+        inspection.sample_size = data.sample_size
+        inspection.result = result_of(data.accepted_quantity, data.rejected_quantity).value
+        inspection.inspector = data.inspector
+        inspection.defects = [d.model_dump() for d in data.defects]
+        inspection.accepted_serial_numbers = data.accepted_serial_numbers or None
+        inspection.rejected_serial_numbers = data.rejected_serial_numbers or None
+        inspection.note = data.note
+        drafts.stamp(inspection, uow, data, now)
+        if existing is None:
+            session.add(inspection)
+            await session.flush()
+            inspection.number = f"QC-{inspection.id:08d}"
         await session.flush()
-        inspection.number = f"QC-{inspection.id:08d}"
+        if now is None:
+            out = _out(inspection, {loc.id: loc for loc in locations.values()}, lot, {}, [])
+            await drafts.saved(
+                uow,
+                "inspection",
+                "InspectionDrafted",
+                out,
+                new=existing is None,
+                document_id=out.id,
+            )
+            return out
         # a serial-tracked unit keeps its own lot unless the inspection names one
         units = (
             await serial_lots(
@@ -247,15 +289,15 @@ async def reverse_inspection(
     """Take a posted inspection back: its qualified and defective stock returns to pending."""
     async with uow:
         session = uow.session
-        inspection = await session.get(Inspection, inspection_id, with_for_update=True)
+        inspection = await session.get(
+            Inspection, inspection_id, with_for_update=True, populate_existing=True
+        )
         if inspection is None:
             raise NotFound(f"inspection {inspection_id} does not exist")
-        if inspection.status == DocumentStatus.REVERSED.value:
-            raise DocumentReversed(
-                f"inspection {inspection.number} was reversed at {inspection.reversed_at}"
-            )
+        drafts.require_posted(inspection, "inspection")
         if item is None:
             raise Conflict(f"the catalog no longer knows item {inspection.item_code!r}")
+        (before,) = await _load_many(session, [inspection])
         now = utcnow()
         try:
             await reverse_document(
@@ -272,7 +314,13 @@ async def reverse_inspection(
         await session.flush()
         (out,) = await _load_many(session, [inspection])
         payload = out.model_dump(mode="json")
-        await uow.audit("reverse", "inspection", str(out.id), after=payload)
+        await uow.audit(
+            "reverse",
+            "inspection",
+            str(out.id),
+            before=before.model_dump(mode="json"),
+            after=payload,
+        )
         emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
         uow.emit("InspectionReversed", "inspection", str(out.id), payload)
         await uow.commit()
@@ -336,11 +384,16 @@ def _out(
         inspector=inspection.inspector,
         defects=[DefectOut.model_validate(d) for d in inspection.defects],
         note=inspection.note,
+        created_at=inspection.created_at,
+        created_by=inspection.created_by,
         posted_at=inspection.posted_at,
         posted_by=inspection.posted_by,
+        cancelled_at=inspection.cancelled_at,
+        cancelled_by=inspection.cancelled_by,
         reversed_at=inspection.reversed_at,
         reversed_by=inspection.reversed_by,
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        draft_request=inspection.draft,
     )
 
 
@@ -376,6 +429,24 @@ async def _load_many(
     ]
 
 
+async def cancel_inspection(uow: UnitOfWork, inspection_id: int) -> InspectionOut:
+    """Cancel a draft inspection."""
+
+    async def load(session: AsyncSession, inspection: Inspection) -> InspectionOut:
+        (out,) = await _load_many(session, [inspection])
+        return out
+
+    return await drafts.cancel_document(
+        uow,
+        Inspection,
+        inspection_id,
+        noun="inspection",
+        entity="inspection",
+        event="InspectionCancelled",
+        load=load,
+    )
+
+
 async def get_inspection(session: AsyncSession, inspection_id: int) -> InspectionOut:
     inspection = await session.get(Inspection, inspection_id)
     if inspection is None:
@@ -391,9 +462,15 @@ async def list_inspections(
     item_code: str | None,
     lot_number: str | None,
     result: str | None,
+    status: DocumentStatus | None = None,
 ) -> tuple[list[InspectionOut], str | None]:
     query = where_equal(
-        select(Inspection), {Inspection.item_code: item_code, Inspection.result: result}
+        select(Inspection),
+        {
+            Inspection.item_code: item_code,
+            Inspection.result: result,
+            Inspection.status: status.value if status else None,
+        },
     )
     if lot_number is not None:
         query = query.where(

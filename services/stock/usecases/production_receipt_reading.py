@@ -71,8 +71,12 @@ def document_out(
             locations[document.wip_location_id].code if document.wip_location_id else None
         ),
         note=document.note,
+        created_at=document.created_at,
+        created_by=document.created_by,
         posted_at=document.posted_at,
         posted_by=document.posted_by,
+        cancelled_at=document.cancelled_at,
+        cancelled_by=document.cancelled_by,
         reversed_at=document.reversed_at,
         reversed_by=document.reversed_by,
         outputs=[
@@ -100,6 +104,7 @@ def document_out(
             for c in components
         ],
         movements=[movement_out(row, locations, lots) for row in ledger],
+        draft_request=document.draft,
     )
 
 

@@ -31,6 +31,13 @@ and consumption per line and lot) and its events carry them.
 A posted document is reversed as a whole while the stock it moved is still where it put
 it: the outputs leave their location again (in the state they arrived in) and the
 components return to the line. Reversal appends opposite movements, it never edits.
+
+A receipt can be saved as a draft (`"draft": true`, `usecases.drafts`): locations, items
+and the lots the components name are checked, and so is an existing output lot's work
+order; the document stores its output lines (with their lot if it exists already) and
+the component lines that name what they consume (a lot, an untracked item, units).
+Nothing is locked, created, picked or moved and no unit is looked at: posting the draft
+creates the output lots, backflushes, checks the units and rewrites those rows.
 """
 
 from __future__ import annotations
@@ -39,8 +46,12 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from services.stock.clients import CatalogItem
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import (
     Location,
     Lot,
@@ -52,10 +63,10 @@ from services.stock.db.queries import locations_by_codes, lot_for_update_or_crea
 from services.stock.domain.model import expiry_date
 from services.stock.production_receipt_schemas import ProductionReceiptCreate, ProductionReceiptOut
 from services.stock.schemas import DocumentStatus
+from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import emit_movements, naming_short_lines
 from services.stock.usecases.posting import (
-    DocumentReversed,
     InsufficientStockProblem,
     post_movements,
     reverse_document,
@@ -70,6 +81,7 @@ from services.stock.usecases.production_receipt_checks import (
 from services.stock.usecases.production_receipt_plan import (
     PRODUCTION,
     Plan,
+    backflushed,
     output_movements,
     plan,
     unit_cost,
@@ -89,13 +101,17 @@ from shared.errors import Conflict, FieldError, InvalidInput
 
 __all__ = [
     "DOCUMENT_TYPE",
+    "cancel_document",
     "check_document",
     "document_item_codes",
     "get_document",
     "list_documents",
     "post_document",
     "reverse_posted",
+    "save_document",
 ]
+
+NOUN = "production receipt"
 
 
 # --- output lots -----------------------------------------------------------------------------
@@ -159,15 +175,40 @@ def _lot_conflict(data: ProductionReceiptCreate, lot: Lot) -> LotConflict:
 # --- posting ---------------------------------------------------------------------------------
 
 
+async def save_document(
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    data: ProductionReceiptCreate,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
+) -> ProductionReceiptOut:
+    """Post a production receipt, or save it as a draft (`data.draft`), new or in place of
+    draft `draft_id`; the catalog is asked first, outside the transaction."""
+    items, errors = await check_document(catalog, data)
+    return await post_document(uow, data, items, errors, draft_id=draft_id, expected=expected)
+
+
 async def post_document(
     uow: UnitOfWork,
     data: ProductionReceiptCreate,
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
+    *,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> ProductionReceiptOut:
-    """Post a production receipt: output lots, the document, components then outputs."""
+    """Post a production receipt: output lots, the document, components then outputs. With
+    `data.draft` only the document and the lines it names are saved; with `draft_id` that
+    draft is replaced or posted (its rows rewritten as consumed and produced)."""
     async with uow:
         session = uow.session
+        existing = (
+            await drafts.draft_for_update(
+                session, ProductionReceipt, draft_id, NOUN, expected=expected
+            )
+            if draft_id is not None
+            else None
+        )
         codes = {data.to_location_code, PRODUCTION} | (
             {data.wip_location_code} if data.wip_location_code else set()
         )
@@ -182,10 +223,12 @@ async def post_document(
         if found:
             found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
+        if data.draft:
+            return await _save_draft(uow, data, items, locations, lots, existing)
         now = posting_time(data.posted_at)
         output_lots, created = await _output_lots(uow, data, items, now)
         planned = await plan(session, data, items, locations, {**lots, **output_lots}, now)
-        document = await _document(uow, data, locations, planned)
+        document = await _document(uow, data, locations, planned, existing)
         context = replace(planned.context, document_id=document.id)
         consumed = (
             await post_movements(uow, context, planned.components) if planned.components else []
@@ -206,28 +249,108 @@ async def post_document(
         return out
 
 
+async def _header(
+    uow: UnitOfWork,
+    data: ProductionReceiptCreate,
+    locations: Mapping[str, Location],
+    existing: ProductionReceipt | None,
+    posted_at: datetime | None,
+) -> ProductionReceipt:
+    """The document row, new or the draft `existing` (whose rows are deleted), saved as a
+    draft (`data.draft`) or posted at `posted_at`."""
+    session = uow.session
+    wip = locations[data.wip_location_code] if data.wip_location_code else None
+    document = existing or ProductionReceipt(number=f"tmp-{uuid.uuid4().hex[:24]}")
+    document.work_order = data.work_order
+    document.to_location_id = locations[data.to_location_code].id
+    document.wip_location_id = wip.id if wip else None
+    document.note = data.note
+    drafts.stamp(document, uow, data, posted_at)
+    if existing is None:
+        session.add(document)
+        await session.flush()
+        document.number = f"PR-{document.id:08d}"
+    else:
+        for table in (ProductionReceiptOutput, ProductionConsumption):
+            await session.execute(delete(table).where(table.document_id == document.id))
+    return document
+
+
+async def _save_draft(
+    uow: UnitOfWork,
+    data: ProductionReceiptCreate,
+    items: Mapping[str, CatalogItem],
+    locations: Mapping[str, Location],
+    lots: Mapping[tuple[str, str], Lot],
+    existing: ProductionReceipt | None,
+) -> ProductionReceiptOut:
+    """A draft: the output lines (with their lot if it exists: an existing lot of another
+    work order is refused now, as posting would) and the component lines that name what
+    they consume; backflushed lines get their rows when the draft posts."""
+    session = uow.session
+    wanted = {
+        (o.item_code, o.lot_number) for o in data.outputs if o.lot_number and names_lot(items, o)
+    }
+    output_lots = await lots_by_numbers(session, wanted)
+    for key in sorted(output_lots):
+        if output_lots[key].work_order != data.work_order:
+            raise _lot_conflict(data, output_lots[key])
+    document = await _header(uow, data, locations, existing, None)
+
+    def lot_id(
+        known: Mapping[tuple[str, str], Lot], item_code: str, number: str | None
+    ) -> int | None:
+        lot = known.get((item_code, number)) if number else None
+        return lot.id if lot else None
+
+    session.add_all(
+        ProductionReceiptOutput(
+            document_id=document.id,
+            line_no=index + 1,
+            item_code=line.item_code,
+            lot_id=lot_id(output_lots, line.item_code, line.lot_number),
+            quantity=line.quantity,
+            quality_state=line.quality_state,
+            serial_numbers=list(line.serial_numbers) if line.serial_numbers else None,
+        )
+        for index, line in enumerate(data.outputs)
+    )
+    session.add_all(
+        ProductionConsumption(
+            document_id=document.id,
+            line_no=index + 1,
+            item_code=line.item_code,
+            lot_id=lot_id(lots, line.item_code, line.lot_number),
+            quantity=line.quantity,
+            backflushed=False,
+            serial_numbers=list(line.serial_numbers) if line.serial_numbers else None,
+        )
+        for index, line in enumerate(data.components)
+        if not backflushed(items, line)
+    )
+    await session.flush()
+    out = (await load_many(session, [document]))[0]
+    await drafts.saved(
+        uow,
+        DOCUMENT_TYPE,
+        "ProductionReceiptDrafted",
+        out,
+        new=existing is None,
+        document_id=out.id,
+    )
+    return out
+
+
 async def _document(
     uow: UnitOfWork,
     data: ProductionReceiptCreate,
     locations: Mapping[str, Location],
     planned: Plan,
+    existing: ProductionReceipt | None,
 ) -> ProductionReceipt:
     """The document row with its output lines and its consumption rows (one per lot)."""
     session = uow.session
-    wip = locations[data.wip_location_code] if data.wip_location_code else None
-    document = ProductionReceipt(
-        number=f"tmp-{uuid.uuid4().hex[:24]}",
-        status=DocumentStatus.POSTED.value,
-        work_order=data.work_order,
-        to_location_id=locations[data.to_location_code].id,
-        wip_location_id=wip.id if wip else None,
-        note=data.note,
-        posted_at=planned.context.posted_at,
-        posted_by=uow.actor,
-    )
-    session.add(document)
-    await session.flush()
-    document.number = f"PR-{document.id:08d}"
+    document = await _header(uow, data, locations, existing, planned.context.posted_at)
     lot_ids = planned.context.lot_ids
     session.add_all(
         ProductionReceiptOutput(
@@ -271,12 +394,7 @@ async def reverse_posted(
         )
         if document is None:
             raise missing(document_id)
-        if document.status == DocumentStatus.REVERSED.value:
-            raise DocumentReversed(
-                f"production receipt {document.number} was reversed at "
-                f"{document.reversed_at.isoformat() if document.reversed_at else '?'} "
-                f"by {document.reversed_by}"
-            )
+        drafts.require_posted(document, NOUN)
         before = (await load_many(session, [document]))[0]
         codes = {o.item_code for o in before.outputs} | {c.item_code for c in before.components}
         unknown = sorted(code for code in codes if items.get(code) is None)
@@ -309,3 +427,20 @@ async def reverse_posted(
         uow.emit("ProductionReceiptReversed", DOCUMENT_TYPE, str(out.id), payload)
         await uow.commit()
         return out
+
+
+async def cancel_document(uow: UnitOfWork, document_id: int) -> ProductionReceiptOut:
+    """Cancel a draft production receipt."""
+
+    async def load(session: AsyncSession, document: ProductionReceipt) -> ProductionReceiptOut:
+        return (await load_many(session, [document]))[0]
+
+    return await drafts.cancel_document(
+        uow,
+        ProductionReceipt,
+        document_id,
+        noun=NOUN,
+        entity=DOCUMENT_TYPE,
+        event="ProductionReceiptCancelled",
+        load=load,
+    )

@@ -1,9 +1,21 @@
-"""Purchase receipts: a lot of an item arrives from a supplier, pending inspection."""
+"""Purchase receipts: a lot of an item arrives from a supplier, pending inspection.
+
+A receipt can be saved as a draft (`"draft": true`): the item, its tracking, the unit
+conversion, the location and a lot that exists already are checked then, but the lot is
+created and the stock received only when the draft is posted (`usecases/drafts.py`). The
+draft keeps the request as the client sent it, so posting converts the quantity again.
+
+A posted receipt can be reversed as a whole while what it received is still where it put
+it, pending inspection: the stock (serial-tracked units too) leaves to the supplier again
+at the value it came in at; reversal appends opposite movements, it never edits the ledger.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +28,7 @@ from services.stock.db.queries import (
     locations_by_ids,
     lot_for_update_or_create,
     lots_by_ids,
+    lots_by_numbers,
 )
 from services.stock.domain.model import (
     VIRTUAL_LOCATIONS,
@@ -25,21 +38,37 @@ from services.stock.domain.model import (
     Tracking,
     expiry_date,
 )
-from services.stock.schemas import LotOut, MovementOut, ReceiptCreate, ReceiptOut
+from services.stock.schemas import (
+    DocumentStatus,
+    LotOut,
+    MovementOut,
+    ReceiptCreate,
+    ReceiptOut,
+)
+from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     emit_movements,
+    naming_short_lines,
     serial_errors,
     unit_quantities,
 )
 from services.stock.usecases.locations import stock_location_error
-from services.stock.usecases.posting import PostingContext, post_movements
+from services.stock.usecases.posting import (
+    InsufficientStockProblem,
+    PostingContext,
+    post_movements,
+    reverse_document,
+)
+from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.http.pagination import PageParams
 from shared.schemas import plain
 
 SUPPLIER = VIRTUAL_LOCATIONS[LocationType.SUPPLIER]
+DOCUMENT_TYPE = "purchase_receipt"
 
 
 class LotConflict(Conflict):
@@ -114,40 +143,82 @@ async def check_receipt(
     return item, [*errors, *_tracking_errors(item, data)], data
 
 
-async def post_receipt(
-    uow: UnitOfWork, data: ReceiptCreate, item: CatalogItem | None, errors: list[FieldError]
+async def save_receipt(
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    data: ReceiptCreate,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> ReceiptOut:
-    """Post a purchase receipt: lot, document, ledger line supplier -> location, balances."""
+    """Post a receipt, or save it as a draft (`data.draft`), new or in place of draft
+    `draft_id`; the catalog is asked first (item, tracking, unit), outside the transaction."""
+    item, errors, converted = await check_receipt(catalog, data)
+    return await post_receipt(
+        uow, converted, item, errors, request=data, draft_id=draft_id, expected=expected
+    )
+
+
+async def post_receipt(
+    uow: UnitOfWork,
+    data: ReceiptCreate,
+    item: CatalogItem | None,
+    errors: list[FieldError],
+    *,
+    request: ReceiptCreate | None = None,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
+) -> ReceiptOut:
+    """Post a purchase receipt: lot, document, ledger line supplier -> location, balances.
+
+    `data` is the request in stock units (`check_receipt`), `request` the body as the client
+    sent it (default `data`): a draft (`data.draft`) keeps that one, so posting it converts
+    again. A draft saves the document only: no lot, no movement, no stock or date check.
+    With `draft_id` that draft is replaced or posted (keeping its id and number)."""
     async with uow:
-        location = await location_by_code(uow.session, data.location_code)
+        session = uow.session
+        existing = (
+            await drafts.draft_for_update(session, Receipt, draft_id, "receipt", expected=expected)
+            if draft_id is not None
+            else None
+        )
+        location = await location_by_code(session, data.location_code)
         problem = stock_location_error("body.location_code", data.location_code, location)
         if problem is not None:
             errors = [*errors, problem]
         if errors or item is None or location is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
-        now = posting_time(data.posted_at)
-        received = data.receipt_date or now.date()
-        lot, lot_created = await _lot_for(uow, data, item, received)
-        receipt = Receipt(
-            number=f"tmp-{uuid.uuid4().hex[:24]}",
-            item_code=item.code,
-            location_id=location.id,
-            lot_id=lot.id if lot else None,
-            quantity=data.quantity,
-            uom=item.uom,
-            entered_quantity=data._entered[0] if data._entered else None,
-            entered_uom=data._entered[1] if data._entered else None,
-            supplier=data.supplier,
-            purchase_order=data.purchase_order,
-            unit_price=data.unit_price,
-            note=data.note,
-            posted_at=now,
-            posted_by=uow.actor,
-        )
-        uow.session.add(receipt)
-        await uow.session.flush()
-        receipt.number = f"GR-{receipt.id:08d}"
-        locations = await locations_by_codes(uow.session, [SUPPLIER, location.code])
+        lot: Lot | None = None
+        lot_created = False
+        now = None if data.draft else posting_time(data.posted_at)
+        if now is None:
+            await _check_known_lot(session, data, item)
+        else:
+            lot, lot_created = await _lot_for(uow, data, item, data.receipt_date or now.date())
+        receipt = existing or Receipt(number=f"tmp-{uuid.uuid4().hex[:24]}")
+        receipt.item_code = item.code
+        receipt.location_id = location.id
+        receipt.lot_id = lot.id if lot else None
+        receipt.quantity = data.quantity
+        receipt.uom = item.uom
+        receipt.entered_quantity = data._entered[0] if data._entered else None
+        receipt.entered_uom = data._entered[1] if data._entered else None
+        receipt.supplier = data.supplier
+        receipt.purchase_order = data.purchase_order
+        receipt.unit_price = data.unit_price
+        receipt.note = data.note
+        drafts.stamp(receipt, uow, request or data, now)
+        if existing is None:
+            session.add(receipt)
+            await session.flush()
+            receipt.number = f"GR-{receipt.id:08d}"
+        await session.flush()
+        if now is None:
+            out = receipt_out(receipt, {location.id: location}, {}, [])
+            await drafts.saved(
+                uow, "receipt", "ReceiptDrafted", out, new=existing is None, document_id=out.id
+            )
+            return out
+        locations = await locations_by_codes(session, [SUPPLIER, location.code])
         lot_key = lot.lot_number if lot else ""
         movements = [
             Movement(
@@ -166,7 +237,7 @@ async def post_receipt(
         ledger = await post_movements(
             uow,
             PostingContext(
-                document_type="purchase_receipt",
+                document_type=DOCUMENT_TYPE,
                 document_id=receipt.id,
                 item_types={item.code: item.item_type},
                 locations=locations,
@@ -176,7 +247,10 @@ async def post_receipt(
             movements,
         )
         out = receipt_out(
-            receipt, location, lot, ledger, {loc.id: loc for loc in locations.values()}
+            receipt,
+            {loc.id: loc for loc in locations.values()},
+            {lot.id: lot} if lot else {},
+            ledger,
         )
         await _record(uow, out, lot_created)
         await uow.commit()
@@ -202,12 +276,28 @@ async def _lot_for(
             "created_at": utcnow(),
         },
     )
-    if not created and data.supplier and lot.supplier and data.supplier != lot.supplier:
+    if not created:
+        _same_supplier(lot, data, item)
+    return lot, created
+
+
+async def _check_known_lot(session: AsyncSession, data: ReceiptCreate, item: CatalogItem) -> None:
+    """A draft names a lot that is created only when it posts; one that exists already
+    must have come from the same supplier (409 `lot_conflict` now rather than later)."""
+    if data.lot_number is None:
+        return
+    known = await lots_by_numbers(session, [(item.code, data.lot_number)])
+    lot = known.get((item.code, data.lot_number))
+    if lot is not None:
+        _same_supplier(lot, data, item)
+
+
+def _same_supplier(lot: Lot, data: ReceiptCreate, item: CatalogItem) -> None:
+    if data.supplier and lot.supplier and data.supplier != lot.supplier:
         raise LotConflict(
             f"lot {data.lot_number} of {item.code} came from {lot.supplier}, not {data.supplier}",
             errors=[FieldError("body.supplier", "differs from the lot's supplier", "conflict")],
         )
-    return lot, created
 
 
 async def _record(uow: UnitOfWork, out: ReceiptOut, lot_created: bool) -> None:
@@ -217,6 +307,76 @@ async def _record(uow: UnitOfWork, out: ReceiptOut, lot_created: bool) -> None:
         uow.emit("LotCreated", "lot", str(out.lot.id), out.lot.model_dump(mode="json"))
     emit_movements(uow, out.movements)
     uow.emit("ReceiptPosted", "receipt", str(out.id), payload)
+
+
+async def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
+    """Cancel a draft receipt (nothing was received, no lot was created)."""
+
+    async def load(session: AsyncSession, receipt: Receipt) -> ReceiptOut:
+        (out,) = await _load_many(session, [receipt])
+        return out
+
+    return await drafts.cancel_document(
+        uow,
+        Receipt,
+        receipt_id,
+        noun="receipt",
+        entity="receipt",
+        event="ReceiptCancelled",
+        load=load,
+    )
+
+
+# --- reversal --------------------------------------------------------------------------------
+
+
+async def receipt_item_code(session: AsyncSession, receipt_id: int) -> str:
+    """The item a receipt names (for the catalog look-up before reversing)."""
+    code = await session.scalar(select(Receipt.item_code).where(Receipt.id == receipt_id))
+    if code is None:
+        raise NotFound(f"receipt {receipt_id} does not exist")
+    return code
+
+
+async def reverse_receipt(uow: UnitOfWork, receipt_id: int, item: CatalogItem | None) -> ReceiptOut:
+    """Take a posted receipt back as a whole: what it received leaves to the supplier again
+    (serial-tracked units too: they count as returned), at the value it came in at. The
+    stock must still be where the receipt put it, pending inspection; otherwise 409
+    `insufficient_stock` naming what is short. The lot stays (it is master data)."""
+    async with uow:
+        session = uow.session
+        receipt = await session.get(
+            Receipt, receipt_id, with_for_update=True, populate_existing=True
+        )
+        if receipt is None:
+            raise NotFound(f"receipt {receipt_id} does not exist")
+        drafts.require_posted(receipt, "receipt")
+        if item is None:
+            raise Conflict(f"the catalog no longer knows item {receipt.item_code!r}")
+        (before,) = await _load_many(session, [receipt])
+        now = utcnow()
+        try:
+            await reverse_document(uow, DOCUMENT_TYPE, receipt.id, {item.code: item.item_type}, now)
+        except InsufficientStockProblem as exc:
+            raise naming_short_lines(
+                exc, prefix=f"receipt {receipt.number} cannot be reversed, the stock moved on: "
+            ) from exc.__cause__
+        receipt.status = DocumentStatus.REVERSED.value
+        receipt.reversed_at = now
+        receipt.reversed_by = uow.actor
+        await session.flush()
+        (out,) = await _load_many(session, [receipt])
+        payload = out.model_dump(mode="json")
+        await uow.audit(
+            "reverse", "receipt", str(out.id), before=before.model_dump(mode="json"), after=payload
+        )
+        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
+        uow.emit("ReceiptReversed", "receipt", str(out.id), payload)
+        await uow.commit()
+        return out
+
+
+# --- reading ---------------------------------------------------------------------------------
 
 
 def lot_out(lot: Lot) -> LotOut:
@@ -251,17 +411,18 @@ def movement_out(
 
 def receipt_out(
     receipt: Receipt,
-    location: Location,
-    lot: Lot | None,
-    ledger: list[MovementRow],
-    locations: dict[int, Location],
+    locations: Mapping[int, Location],
+    lots: Mapping[int, Lot],
+    ledger: Sequence[MovementRow],
 ) -> ReceiptOut:
-    lots = {lot.id: lot} if lot else {}
+    """`locations` and `lots` hold at least the receipt's and its movements'."""
+    lot = lots[receipt.lot_id] if receipt.lot_id is not None else None
     return ReceiptOut(
         id=receipt.id,
         number=receipt.number,
+        status=DocumentStatus(receipt.status),
         item_code=receipt.item_code,
-        location_code=location.code,
+        location_code=locations[receipt.location_id].code,
         lot=lot_out(lot) if lot else None,
         quantity=receipt.quantity,
         uom=receipt.uom,
@@ -272,35 +433,71 @@ def receipt_out(
         unit_price=receipt.unit_price,
         note=receipt.note,
         quality_state=QualityState.PENDING_INSPECTION,
+        created_at=receipt.created_at,
+        created_by=receipt.created_by,
         posted_at=receipt.posted_at,
         posted_by=receipt.posted_by,
+        cancelled_at=receipt.cancelled_at,
+        cancelled_by=receipt.cancelled_by,
+        reversed_at=receipt.reversed_at,
+        reversed_by=receipt.reversed_by,
         serial_numbers=[
             row.serial_number for row in ledger if row.serial_number and not row.reversal_of_id
         ],
-        movements=[movement_out(row, locations, lots) for row in ledger],
+        movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        draft_request=receipt.draft,
     )
+
+
+async def _load_many(session: AsyncSession, receipts: Sequence[Receipt]) -> list[ReceiptOut]:
+    """Receipts with their lots and movements, in a fixed number of queries."""
+    if not receipts:
+        return []
+    ids = [r.id for r in receipts]
+    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
+    for row in await session.scalars(
+        select(MovementRow)
+        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
+        .order_by(MovementRow.id)
+    ):
+        ledger[row.document_id].append(row)
+    every_row = [row for group in ledger.values() for row in group]
+    locations = await locations_by_ids(
+        session,
+        [r.location_id for r in receipts]
+        + [m.from_location_id for m in every_row]
+        + [m.to_location_id for m in every_row],
+    )
+    lots = await lots_by_ids(session, [r.lot_id for r in receipts] + [m.lot_id for m in every_row])
+    return [receipt_out(r, locations, lots, ledger[r.id]) for r in receipts]
 
 
 async def get_receipt(session: AsyncSession, receipt_id: int) -> ReceiptOut:
     receipt = await session.get(Receipt, receipt_id)
     if receipt is None:
         raise NotFound(f"receipt {receipt_id} does not exist")
-    ledger = list(
-        await session.scalars(
-            select(MovementRow)
-            .where(
-                MovementRow.document_type == "purchase_receipt",
-                MovementRow.document_id == receipt.id,
-            )
-            .order_by(MovementRow.id)
-        )
+    (out,) = await _load_many(session, [receipt])
+    return out
+
+
+async def list_receipts(
+    session: AsyncSession,
+    page: PageParams,
+    *,
+    item_code: str | None,
+    supplier: str | None,
+    purchase_order: str | None,
+    status: DocumentStatus | None,
+) -> tuple[list[ReceiptOut], str | None]:
+    """Receipts, oldest first, by item, supplier, purchase order and status."""
+    query = where_equal(
+        select(Receipt),
+        {
+            Receipt.item_code: item_code,
+            Receipt.supplier: supplier,
+            Receipt.purchase_order: purchase_order,
+            Receipt.status: status.value if status else None,
+        },
     )
-    location_ids = (
-        [receipt.location_id]
-        + [m.from_location_id for m in ledger]
-        + [m.to_location_id for m in ledger]
-    )
-    locations = await locations_by_ids(session, location_ids)
-    lots = await lots_by_ids(session, [receipt.lot_id])
-    lot = lots.get(receipt.lot_id) if receipt.lot_id else None
-    return receipt_out(receipt, locations[receipt.location_id], lot, ledger, locations)
+    rows, cursor = await page_by_id(session, query, Receipt.id, page)
+    return await _load_many(session, rows), cursor

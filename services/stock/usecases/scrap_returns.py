@@ -23,6 +23,10 @@ returned. A customer may return only units that were shipped (and, when the line
 lot, shipped from that lot): 409 `serial_conflict` names every other unit and its line.
 Reversal brings scrapped and returned units back and sends returned-by-customer ones back
 to shipped.
+
+Any of the three can be saved as a draft (`"draft": true`, `usecases.drafts`): items,
+locations and lots are checked and the lines written, nothing moves, no stock, serial or
+shipped-unit check runs and the date is not checked; posting the draft runs all of them.
 """
 
 from __future__ import annotations
@@ -31,8 +35,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
@@ -68,6 +74,7 @@ from services.stock.scrap_return_schemas import (
     ScrapReturnOut,
     SupplierReturnCreate,
 )
+from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     catalog_items,
@@ -81,7 +88,6 @@ from services.stock.usecases.document_lines import (
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
-    DocumentReversed,
     InsufficientStockProblem,
     PostingContext,
     SerialConflict,
@@ -102,21 +108,28 @@ class KindSpec:
     prefix: str
     #: How messages name the document ("scrap SC-00000001").
     label: str
-    #: Event type stem: `<stem>Posted`, `<stem>Reversed`.
+    #: Event type stem: `<stem>Drafted`, `<stem>Posted`, `<stem>Reversed`, `<stem>Cancelled`.
     event: str
     #: The virtual location on the other side of every line.
     virtual: LocationType
     #: Whether stock arrives at the document's location (else it leaves it).
     inbound: bool
+    #: The create request (what a draft stores and posts).
+    create: type[BaseModel]
 
 
 SPECS: dict[DocumentKind, KindSpec] = {
-    DocumentKind.SCRAP: KindSpec("SC", "scrap", "Scrap", LocationType.SCRAPPED, False),
+    DocumentKind.SCRAP: KindSpec("SC", "scrap", "Scrap", LocationType.SCRAPPED, False, ScrapCreate),
     DocumentKind.SUPPLIER_RETURN: KindSpec(
-        "RS", "supplier return", "SupplierReturn", LocationType.SUPPLIER, False
+        "RS",
+        "supplier return",
+        "SupplierReturn",
+        LocationType.SUPPLIER,
+        False,
+        SupplierReturnCreate,
     ),
     DocumentKind.CUSTOMER_RETURN: KindSpec(
-        "RC", "customer return", "CustomerReturn", LocationType.CUSTOMER, True
+        "RC", "customer return", "CustomerReturn", LocationType.CUSTOMER, True, CustomerReturnCreate
     ),
 }
 
@@ -188,20 +201,57 @@ async def check_document(
 # --- posting ---------------------------------------------------------------------------------
 
 
+async def save_document(
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    data: DocumentCreate,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
+) -> ScrapReturnOut:
+    """Post a scrap or return, or save it as a draft (`data.draft`), new or in place of
+    draft `draft_id` of the same kind; the catalog is asked first, outside the transaction."""
+    items, errors = await check_document(catalog, data)
+    return await post_document(uow, data, items, errors, draft_id=draft_id, expected=expected)
+
+
+async def _draft_for_update(
+    session: AsyncSession,
+    kind: DocumentKind,
+    draft_id: int,
+    expected: dict[str, Any] | None,
+) -> ScrapReturn:
+    """The draft `draft_id` of `kind`, locked: 404 for another kind's id (even a draft)."""
+    row = await session.get(ScrapReturn, draft_id)
+    if row is None or row.kind != kind.value:
+        raise _missing(kind, draft_id)
+    return await drafts.draft_for_update(
+        session, ScrapReturn, draft_id, SPECS[kind].label, expected=expected
+    )
+
+
 async def post_document(
     uow: UnitOfWork,
     data: DocumentCreate,
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
+    *,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> ScrapReturnOut:
     """Post a scrap or return: the document, one movement per line (per unit for
-    serial-tracked items), the balances, the serials' status."""
+    serial-tracked items), the balances, the serials' status. With `data.draft` only the
+    document and its lines are saved; with `draft_id` that draft is replaced or posted."""
     kind = kind_of(data)
     spec = SPECS[kind]
     lines = _lines(data)
     virtual_code = VIRTUAL_LOCATIONS[spec.virtual]
     async with uow:
         session = uow.session
+        existing = (
+            await _draft_for_update(session, kind, draft_id, expected)
+            if draft_id is not None
+            else None
+        )
         locations = await locations_by_codes(session, {data.location_code, virtual_code})
         found = list(errors)
         error = stock_location_error(
@@ -232,25 +282,25 @@ async def post_document(
             found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         place, virtual = locations[data.location_code], locations[virtual_code]
-        if kind is DocumentKind.CUSTOMER_RETURN:
+        if kind is DocumentKind.CUSTOMER_RETURN and not data.draft:
             await _check_shipped(session, lines, lots)
-        units = await unit_lots(session, lines, lots)
-        now = posting_time(data.posted_at)
-        document = ScrapReturn(
-            number=f"tmp-{uuid.uuid4().hex[:24]}",
-            kind=kind.value,
-            status=DocumentStatus.POSTED.value,
-            location_id=place.id,
-            counterparty=data.counterparty,
-            reference=data.reference,
-            reason=data.reason,
-            note=data.note,
-            posted_at=now,
-            posted_by=uow.actor,
-        )
-        session.add(document)
-        await session.flush()
-        document.number = f"{spec.prefix}-{document.id:08d}"
+        units = [] if data.draft else await unit_lots(session, lines, lots)
+        now = None if data.draft else posting_time(data.posted_at)
+        document = existing or ScrapReturn(number=f"tmp-{uuid.uuid4().hex[:24]}", kind=kind.value)
+        document.location_id = place.id
+        document.counterparty = data.counterparty
+        document.reference = data.reference
+        document.reason = data.reason
+        document.note = data.note
+        drafts.stamp(document, uow, data, now)
+        if existing is None:
+            session.add(document)
+            await session.flush()
+            document.number = f"{spec.prefix}-{document.id:08d}"
+        else:
+            await session.execute(
+                delete(ScrapReturnLine).where(ScrapReturnLine.document_id == document.id)
+            )
 
         def lot_of(line: _Line) -> Lot | None:
             return lots.get((line.item_code, line.lot_number)) if line.lot_number else None
@@ -268,6 +318,20 @@ async def post_document(
             for index, line in enumerate(lines)
         ]
         session.add_all(rows)
+        places = {place.id: place, virtual.id: virtual}
+        if data.draft:
+            await session.flush()
+            out = _out(document, rows, [], places, {lot.id: lot for lot in lots.values()})
+            await drafts.saved(
+                uow,
+                kind.value,
+                f"{spec.event}Drafted",
+                out,
+                new=existing is None,
+                document_id=out.id,
+            )
+            return out
+        assert now is not None
         source, target = (virtual, place) if spec.inbound else (place, virtual)
         movements = [
             Movement(
@@ -297,13 +361,7 @@ async def post_document(
             raise naming_short_lines(
                 exc, lines=[(line, line.state) for line in lines]
             ) from exc.__cause__
-        out = _out(
-            document,
-            rows,
-            ledger,
-            {place.id: place, virtual.id: virtual},
-            {lot.id: lot for lot in lots.values()},
-        )
+        out = _out(document, rows, ledger, places, {lot.id: lot for lot in lots.values()})
         payload = out.model_dump(mode="json")
         await uow.audit("post", kind.value, str(out.id), after=payload)
         emit_movements(uow, out.movements)
@@ -384,12 +442,7 @@ async def reverse_posted(
         )
         if document is None or document.kind != kind.value:
             raise _missing(kind, document_id)
-        if document.status == DocumentStatus.REVERSED.value:
-            raise DocumentReversed(
-                f"{spec.label} {document.number} was reversed at "
-                f"{document.reversed_at.isoformat() if document.reversed_at else '?'} "
-                f"by {document.reversed_by}"
-            )
+        drafts.require_posted(document, spec.label)
         before = (await _load_many(session, [document]))[0]
         unknown = sorted({ln.item_code for ln in before.lines if items.get(ln.item_code) is None})
         if unknown:
@@ -428,18 +481,23 @@ def _out(
     locations: Mapping[int, Location],
     lots: Mapping[int, Lot],
 ) -> ScrapReturnOut:
+    kind = DocumentKind(document.kind)
     return ScrapReturnOut(
         id=document.id,
         number=document.number,
-        kind=DocumentKind(document.kind),
+        kind=kind,
         status=DocumentStatus(document.status),
         location_code=locations[document.location_id].code,
         counterparty=document.counterparty,
         reference=document.reference,
         reason=document.reason,
         note=document.note,
+        created_at=document.created_at,
+        created_by=document.created_by,
         posted_at=document.posted_at,
         posted_by=document.posted_by,
+        cancelled_at=document.cancelled_at,
+        cancelled_by=document.cancelled_by,
         reversed_at=document.reversed_at,
         reversed_by=document.reversed_by,
         lines=[
@@ -455,6 +513,7 @@ def _out(
             for line in sorted(lines, key=lambda line: line.line_no)
         ],
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        draft_request=document.draft,
     )
 
 
@@ -492,6 +551,32 @@ async def _load_many(
         session, [line.lot_id for line in every_line] + [row.lot_id for row in every_row]
     )
     return [_out(d, lines[d.id], ledger[d.id], locations, lots) for d in documents]
+
+
+async def cancel_document(uow: UnitOfWork, kind: DocumentKind, document_id: int) -> ScrapReturnOut:
+    """Cancel a draft of `kind` (another kind's id does not exist here)."""
+
+    async def load(session: AsyncSession, document: ScrapReturn) -> ScrapReturnOut:
+        if document.kind != kind.value:
+            raise _missing(kind, document_id)
+        return (await _load_many(session, [document]))[0]
+
+    return await drafts.cancel_document(
+        uow,
+        ScrapReturn,
+        document_id,
+        noun=SPECS[kind].label,
+        entity=kind.value,
+        event=f"{SPECS[kind].event}Cancelled",
+        load=load,
+    )
+
+
+async def require_kind(session: AsyncSession, kind: DocumentKind, document_id: int) -> None:
+    """404 unless `document_id` is a document of `kind`."""
+    document = await session.get(ScrapReturn, document_id)
+    if document is None or document.kind != kind.value:
+        raise _missing(kind, document_id)
 
 
 async def get_document(

@@ -1,4 +1,6 @@
-"""Reading shipments: one, or a page, with lines and movements in a fixed number of queries."""
+"""Reading shipments: one, or a page, with lines and movements in a fixed number of queries.
+
+A list by `status` finds drafts (`draft`) and cancelled drafts (`cancelled`) as well."""
 
 from __future__ import annotations
 
@@ -40,8 +42,12 @@ def shipment_out(
         carrier=shipment.carrier,
         tracking_number=shipment.tracking_number,
         note=shipment.note,
+        created_at=shipment.created_at,
+        created_by=shipment.created_by,
         posted_at=shipment.posted_at,
         posted_by=shipment.posted_by,
+        cancelled_at=shipment.cancelled_at,
+        cancelled_by=shipment.cancelled_by,
         reversed_at=shipment.reversed_at,
         reversed_by=shipment.reversed_by,
         lines=[
@@ -57,6 +63,7 @@ def shipment_out(
             for line in sorted(lines, key=lambda line: (line.line_no, line.id))
         ],
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        draft_request=shipment.draft,
     )
 
 

@@ -26,6 +26,11 @@
 * Reversal (602) takes the whole shipment back: every lot and unit returns, qualified, to
   the location it left. A shipment is reversed at most once; reversal appends opposite
   movements, it never edits the ledger.
+* A shipment can be saved as a draft (`"draft": true`, `usecases.drafts`): items, the
+  location and the lots it names are checked (existing, not expired) and its lines stored
+  as the request gives them (no lot where picking is to choose one); nothing is locked,
+  picked or moved and no unit is looked at. Posting the draft runs everything above; a
+  draft that cannot post (too little stock, say) stays a draft.
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
@@ -47,6 +54,7 @@ from services.stock.domain.model import (
 )
 from services.stock.schemas import DocumentStatus
 from services.stock.shipment_schemas import ShipmentCreate, ShipmentLineIn, ShipmentOut
+from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     catalog_items,
@@ -59,7 +67,6 @@ from services.stock.usecases.document_lines import (
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
-    DocumentReversed,
     InsufficientStockProblem,
     PostingContext,
     post_movements,
@@ -82,11 +89,13 @@ from shared.errors import Conflict, FieldError, InvalidInput
 
 __all__ = [
     "DOCUMENT_TYPE",
+    "cancel_shipment",
     "check_shipment",
     "get_shipment",
     "list_shipments",
     "post_shipment",
     "reverse_shipment",
+    "save_shipment",
     "shipment_item_codes",
 ]
 
@@ -195,8 +204,9 @@ async def _checked(
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
     today: date,
-) -> tuple[Location, Location]:
-    """The location shipped from and VIRTUAL/CUSTOMER, or a 422 naming every bad field."""
+) -> tuple[Location, Location, dict[tuple[str, str], Lot]]:
+    """The location shipped from, VIRTUAL/CUSTOMER and the lots the lines name, or a 422
+    naming every bad field."""
     locations = await locations_by_codes(session, {data.from_location_code, CUSTOMER})
     found = list(errors)
     error = _source_error(data.from_location_code, locations.get(data.from_location_code))
@@ -207,14 +217,28 @@ async def _checked(
         for line in data.lines
         if line.lot_number is not None and names_lot(items, line)
     }
-    found += _lot_errors(data.lines, items, await lots_by_numbers(session, named), today)
+    lots = await lots_by_numbers(session, named)
+    found += _lot_errors(data.lines, items, lots, today)
     if found:
         found.sort(key=request_order)
         raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
-    return locations[data.from_location_code], locations[CUSTOMER]
+    return locations[data.from_location_code], locations[CUSTOMER], lots
 
 
 # --- posting ---------------------------------------------------------------------------------
+
+
+async def save_shipment(
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    data: ShipmentCreate,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
+) -> ShipmentOut:
+    """Post a shipment, or save it as a draft (`data.draft`), new or in place of draft
+    `draft_id`; the catalog is asked first, outside the transaction."""
+    items, errors = await check_shipment(catalog, data)
+    return await post_shipment(uow, data, items, errors, draft_id=draft_id, expected=expected)
 
 
 async def post_shipment(
@@ -222,27 +246,45 @@ async def post_shipment(
     data: ShipmentCreate,
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
+    *,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> ShipmentOut:
-    """Post a shipment: check it, lock and pick, move the goods to the customer, all or none."""
+    """Post a shipment: check it, lock and pick, move the goods to the customer, all or none.
+    With `data.draft` only the document and its lines as requested are saved; with
+    `draft_id` that draft is replaced or posted (its draft lines give way to those shipped)."""
     async with uow:
         session = uow.session
-        today = date.today()
-        source, customer = await _checked(session, data, items, errors, today)
-        shipment = Shipment(
-            number=f"tmp-{uuid.uuid4().hex[:24]}",
-            status=DocumentStatus.POSTED.value,
-            sales_order=data.sales_order,
-            customer=data.customer,
-            from_location_id=source.id,
-            carrier=data.carrier,
-            tracking_number=data.tracking_number,
-            note=data.note,
-            posted_at=posting_time(data.posted_at),
-            posted_by=uow.actor,
+        existing = (
+            await drafts.draft_for_update(
+                session, Shipment, draft_id, "shipment", expected=expected
+            )
+            if draft_id is not None
+            else None
         )
-        session.add(shipment)
-        await session.flush()
-        shipment.number = f"SH-{shipment.id:08d}"
+        today = date.today()
+        source, customer, named = await _checked(session, data, items, errors, today)
+        now = None if data.draft else posting_time(data.posted_at)
+        shipment = existing or Shipment(number=f"tmp-{uuid.uuid4().hex[:24]}")
+        shipment.sales_order = data.sales_order
+        shipment.customer = data.customer
+        shipment.from_location_id = source.id
+        shipment.carrier = data.carrier
+        shipment.tracking_number = data.tracking_number
+        shipment.note = data.note
+        drafts.stamp(shipment, uow, data, now)
+        if existing is None:
+            session.add(shipment)
+            await session.flush()
+            shipment.number = f"SH-{shipment.id:08d}"
+        else:
+            await session.execute(
+                delete(ShipmentLine).where(ShipmentLine.shipment_id == shipment.id)
+            )
+        places = {source.id: source, customer.id: customer}
+        if data.draft:
+            return await _save_draft(uow, shipment, data, places, named, new=existing is None)
+        assert now is not None
         taken, stock = await take_locked(session, data.lines, items, source, today)
         movements = [
             Movement(
@@ -264,7 +306,7 @@ async def post_shipment(
             item_types={code: item.item_type for code, item in items.items()},
             locations={source.code: source, customer.code: customer},
             lot_ids=lot_ids_of(stock),
-            posted_at=shipment.posted_at,
+            posted_at=now,
         )
         try:
             ledger = await post_movements(uow, context, movements)
@@ -285,13 +327,47 @@ async def post_shipment(
         session.add_all(rows)
         await session.flush()
         lots = await lots_by_ids(session, [row.lot_id for row in rows])
-        out = shipment_out(shipment, rows, ledger, {source.id: source, customer.id: customer}, lots)
+        out = shipment_out(shipment, rows, ledger, places, lots)
         payload = out.model_dump(mode="json")
         await uow.audit("post", DOCUMENT_TYPE, str(out.id), after=payload)
         emit_movements(uow, out.movements)
         uow.emit("ShipmentPosted", DOCUMENT_TYPE, str(out.id), payload)
         await uow.commit()
         return out
+
+
+async def _save_draft(
+    uow: UnitOfWork,
+    shipment: Shipment,
+    data: ShipmentCreate,
+    places: Mapping[int, Location],
+    named: Mapping[tuple[str, str], Lot],
+    *,
+    new: bool,
+) -> ShipmentOut:
+    """A draft's lines: one per request line, with the lot it names (else none: picking
+    chooses at posting) and the units it names; then audit, announce, commit."""
+
+    def lot_of(line: ShipmentLineIn) -> Lot | None:
+        return named.get((line.item_code, line.lot_number)) if line.lot_number else None
+
+    rows = [
+        ShipmentLine(
+            shipment_id=shipment.id,
+            line_no=index + 1,
+            sales_order_line=line.sales_order_line,
+            item_code=line.item_code,
+            lot_id=lot.id if (lot := lot_of(line)) else None,
+            quantity=line.quantity,
+            serial_numbers=line.serial_numbers or None,
+        )
+        for index, line in enumerate(data.lines)
+    ]
+    uow.session.add_all(rows)
+    await uow.session.flush()
+    out = shipment_out(shipment, rows, [], places, {lot.id: lot for lot in named.values()})
+    await drafts.saved(uow, DOCUMENT_TYPE, "ShipmentDrafted", out, new=new, document_id=out.id)
+    return out
 
 
 # --- reversal --------------------------------------------------------------------------------
@@ -313,12 +389,7 @@ async def reverse_shipment(
         )
         if shipment is None:
             raise missing(shipment_id)
-        if shipment.status == DocumentStatus.REVERSED.value:
-            raise DocumentReversed(
-                f"shipment {shipment.number} was reversed at "
-                f"{shipment.reversed_at.isoformat() if shipment.reversed_at else '?'} "
-                f"by {shipment.reversed_by}"
-            )
+        drafts.require_posted(shipment, "shipment")
         before = (await load_many(session, [shipment]))[0]
         unknown = sorted({ln.item_code for ln in before.lines if items.get(ln.item_code) is None})
         if unknown:
@@ -343,3 +414,20 @@ async def reverse_shipment(
         uow.emit("ShipmentReversed", DOCUMENT_TYPE, str(out.id), payload)
         await uow.commit()
         return out
+
+
+async def cancel_shipment(uow: UnitOfWork, shipment_id: int) -> ShipmentOut:
+    """Cancel a draft shipment."""
+
+    async def load(session: AsyncSession, shipment: Shipment) -> ShipmentOut:
+        return (await load_many(session, [shipment]))[0]
+
+    return await drafts.cancel_document(
+        uow,
+        Shipment,
+        shipment_id,
+        noun="shipment",
+        entity=DOCUMENT_TYPE,
+        event="ShipmentCancelled",
+        load=load,
+    )

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
@@ -44,6 +45,7 @@ from services.stock.transfer_schemas import (
     TransferLineOut,
     TransferOut,
 )
+from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     catalog_items,
@@ -57,7 +59,6 @@ from services.stock.usecases.document_lines import (
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
-    DocumentReversed,
     InsufficientStockProblem,
     PostingContext,
     post_movements,
@@ -92,16 +93,40 @@ async def check_transfer(
 # --- posting ---------------------------------------------------------------------------------
 
 
+async def save_transfer(
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    data: TransferCreate,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
+) -> TransferOut:
+    """Post a transfer, or save it as a draft (`data.draft`), new or in place of draft
+    `draft_id`; the catalog is asked first, outside the transaction."""
+    items, errors = await check_transfer(catalog, data)
+    return await post_transfer(uow, data, items, errors, draft_id=draft_id, expected=expected)
+
+
 async def post_transfer(
     uow: UnitOfWork,
     data: TransferCreate,
     items: Mapping[str, CatalogItem],
     errors: Sequence[FieldError],
+    *,
+    draft_id: int | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> TransferOut:
     """Post a transfer: the document, one movement per line (per unit for serial-tracked
-    items) from -> to, the balances, the serials' places."""
+    items) from -> to, the balances, the serials' places. With `data.draft` only the
+    document and its lines are saved; with `draft_id` that draft is replaced or posted."""
     async with uow:
         session = uow.session
+        existing = (
+            await drafts.draft_for_update(
+                session, Transfer, draft_id, "transfer", expected=expected
+            )
+            if draft_id is not None
+            else None
+        )
         codes = {"from": data.from_location_code, "to": data.to_location_code}
         locations = await locations_by_codes(session, codes.values())
         found = list(errors)
@@ -134,20 +159,21 @@ async def post_transfer(
             found.sort(key=request_order)
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         source, target = locations[data.from_location_code], locations[data.to_location_code]
-        units = await unit_lots(session, data.lines, lots)
-        now = posting_time(data.posted_at)
-        transfer = Transfer(
-            number=f"tmp-{uuid.uuid4().hex[:24]}",
-            status=DocumentStatus.POSTED.value,
-            from_location_id=source.id,
-            to_location_id=target.id,
-            note=data.note,
-            posted_at=now,
-            posted_by=uow.actor,
-        )
-        session.add(transfer)
-        await session.flush()
-        transfer.number = f"TR-{transfer.id:08d}"
+        units = [] if data.draft else await unit_lots(session, data.lines, lots)
+        now = None if data.draft else posting_time(data.posted_at)
+        transfer = existing or Transfer(number=f"tmp-{uuid.uuid4().hex[:24]}")
+        transfer.from_location_id = source.id
+        transfer.to_location_id = target.id
+        transfer.note = data.note
+        drafts.stamp(transfer, uow, data, now)
+        if existing is None:
+            session.add(transfer)
+            await session.flush()
+            transfer.number = f"TR-{transfer.id:08d}"
+        else:
+            await session.execute(
+                delete(TransferLine).where(TransferLine.transfer_id == transfer.id)
+            )
 
         def lot_of(line: TransferLineIn) -> Lot | None:
             return lots.get((line.item_code, line.lot_number)) if line.lot_number else None
@@ -165,6 +191,15 @@ async def post_transfer(
             for index, line in enumerate(data.lines)
         ]
         session.add_all(lines)
+        places = {source.id: source, target.id: target}
+        if data.draft:
+            await session.flush()
+            out = _out(transfer, lines, [], places, {lot.id: lot for lot in lots.values()})
+            await drafts.saved(
+                uow, "transfer", "TransferDrafted", out, new=existing is None, document_id=out.id
+            )
+            return out
+        assert now is not None
         movements = [
             Movement(
                 item_code=line.item_code,
@@ -235,12 +270,7 @@ async def reverse_transfer(
         )
         if transfer is None:
             raise NotFound(f"transfer {transfer_id} does not exist")
-        if transfer.status == DocumentStatus.REVERSED.value:
-            raise DocumentReversed(
-                f"transfer {transfer.number} was reversed at "
-                f"{transfer.reversed_at.isoformat() if transfer.reversed_at else '?'} "
-                f"by {transfer.reversed_by}"
-            )
+        drafts.require_posted(transfer, "transfer")
         before = (await _load_many(session, [transfer]))[0]
         unknown = sorted({ln.item_code for ln in before.lines if items.get(ln.item_code) is None})
         if unknown:
@@ -285,8 +315,12 @@ def _out(
         from_location_code=locations[transfer.from_location_id].code,
         to_location_code=locations[transfer.to_location_id].code,
         note=transfer.note,
+        created_at=transfer.created_at,
+        created_by=transfer.created_by,
         posted_at=transfer.posted_at,
         posted_by=transfer.posted_by,
+        cancelled_at=transfer.cancelled_at,
+        cancelled_by=transfer.cancelled_by,
         reversed_at=transfer.reversed_at,
         reversed_by=transfer.reversed_by,
         lines=[
@@ -302,6 +336,7 @@ def _out(
             for line in sorted(lines, key=lambda line: line.line_no)
         ],
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        draft_request=transfer.draft,
     )
 
 
@@ -337,6 +372,23 @@ async def _load_many(session: AsyncSession, transfers: Sequence[Transfer]) -> li
         session, [line.lot_id for line in every_line] + [row.lot_id for row in every_row]
     )
     return [_out(t, lines[t.id], ledger[t.id], locations, lots) for t in transfers]
+
+
+async def cancel_transfer(uow: UnitOfWork, transfer_id: int) -> TransferOut:
+    """Cancel a draft transfer."""
+
+    async def load(session: AsyncSession, transfer: Transfer) -> TransferOut:
+        return (await _load_many(session, [transfer]))[0]
+
+    return await drafts.cancel_document(
+        uow,
+        Transfer,
+        transfer_id,
+        noun="transfer",
+        entity="transfer",
+        event="TransferCancelled",
+        load=load,
+    )
 
 
 async def get_transfer(session: AsyncSession, transfer_id: int) -> TransferOut:
