@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -61,18 +62,41 @@ class StoredResponse:
         return Response(self.body, status_code=self.status, headers=headers, media_type=media_type)
 
 
-def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """A hash of the request; JSON bodies are canonicalised so key order does not matter.
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+
+
+def _multipart_parts(body: bytes, content_type: str) -> bytes | None:
+    """A multipart body without its boundary (each client picks a new one per request,
+    so a retried upload must not look like another request): its parts, length-prefixed,
+    each with its own headers and content. None if `content_type` names no boundary."""
+    if not content_type.lower().startswith("multipart/"):
+        return None
+    found = _BOUNDARY.search(content_type)
+    if found is None:
+        return None
+    canonical = bytearray(b"multipart")
+    for part in body.split(b"--" + found.group(1).encode()):
+        canonical += len(part).to_bytes(8, "big") + part
+    return bytes(canonical)
+
+
+def request_fingerprint(
+    method: str, path: str, query: str, body: bytes, content_type: str = ""
+) -> str:
+    """A hash of the request; JSON bodies are canonicalised so key order does not matter,
+    multipart bodies hashed without their boundary.
 
     Numbers with a fraction are read as `Decimal`, never float, so two quantities that
     differ only past float precision are two different requests.
     """
-    try:
-        document = json.loads(body, parse_float=Decimal)
-        canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
-        encoded = canonical.encode()
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        encoded = body
+    encoded = _multipart_parts(body, content_type)
+    if encoded is None:
+        try:
+            document = json.loads(body, parse_float=Decimal)
+            canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+            encoded = canonical.encode()
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            encoded = body
     digest = hashlib.sha256()
     for part in (method.upper().encode(), path.encode(), query.encode(), encoded):
         digest.update(len(part).to_bytes(8, "big"))
@@ -102,7 +126,11 @@ class IdempotencyStore:
         """Claim `key` for this request, or return the stored response to replay."""
         body = await request.body()
         fingerprint = request_fingerprint(
-            request.method, request.url.path, request.url.query, body
+            request.method,
+            request.url.path,
+            request.url.query,
+            body,
+            request.headers.get("content-type", ""),
         )
         # A read first: on SQLite it does not queue behind a running command's write lock,
         # so a duplicate of a command still running gets its 409 at once.

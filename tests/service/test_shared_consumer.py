@@ -42,6 +42,8 @@ projection = Table(
 class Recorder:
     fail_on: set[int] = field(default_factory=set)
     integrity_fail_on: set[int] = field(default_factory=set)
+    #: Events the handler fails on every time (until the test clears the set).
+    always_fail_on: set[int] = field(default_factory=set)
 
     async def handle(self, uow: UnitOfWork, event: FeedEvent) -> None:
         await uow.session.execute(insert(applied).values(seq=event.seq, type=event.type))
@@ -52,6 +54,8 @@ class Recorder:
         if event.seq in self.fail_on:
             self.fail_on.discard(event.seq)
             raise RuntimeError(f"handler failed on {event.seq}")
+        if event.seq in self.always_fail_on:
+            raise RuntimeError(f"handler fails on {event.seq}")
 
 
 @dataclass
@@ -138,6 +142,7 @@ async def test_replay_after_a_lost_cursor_applies_nothing_twice(wiring: Wiring) 
 async def test_handler_failure_keeps_the_cursor_and_is_retried(wiring: Wiring) -> None:
     consumer = await wiring.start_consumer()
     await wiring.produce(5)
+    consumer.batch_size = 1  # one event per page: the path a failing page falls back to
     wiring.recorder.fail_on = {3}
     with pytest.raises(RuntimeError):
         await consumer.catch_up()
@@ -153,6 +158,7 @@ async def test_handler_failure_keeps_the_cursor_and_is_retried(wiring: Wiring) -
 async def test_integrity_error_in_a_handler_is_a_failure_not_a_skip(wiring: Wiring) -> None:
     consumer = await wiring.start_consumer()
     await wiring.produce(3)
+    consumer.batch_size = 1
     wiring.recorder.integrity_fail_on = {2}
     with pytest.raises(Exception):  # noqa: B017 - any error, as long as event 2 is not skipped
         await consumer.catch_up()
@@ -261,3 +267,39 @@ async def test_an_unreachable_subscriber_never_fails_the_commit(wiring: Wiring) 
         "http://127.0.0.1:8000/services/ghost/v1/event-nudges",
         "http://consumer/v1/event-nudges",
     ]
+
+
+async def test_a_page_is_applied_in_one_transaction(wiring: Wiring) -> None:
+    consumer = await wiring.start_consumer()
+    await wiring.produce(6)
+    consumer.batch_size = 3
+    assert await consumer.catch_up() == 6
+    async with engine_for(wiring.consumer_url) as engine, engine.connect() as conn:
+        stamps = (
+            await conn.execute(
+                select(processed_events.c.seq, processed_events.c.processed_at).order_by(
+                    processed_events.c.seq
+                )
+            )
+        ).all()
+    # one unit of work per page of three: the events of a page share their stamp
+    pages = [{stamp for _, stamp in stamps[:3]}, {stamp for _, stamp in stamps[3:]}]
+    assert [len(page) for page in pages] == [1, 1] and pages[0] != pages[1]
+    assert await wiring.applied_seqs() == [1, 2, 3, 4, 5, 6]
+
+
+async def test_a_failing_page_is_applied_again_one_event_at_a_time(wiring: Wiring) -> None:
+    consumer = await wiring.start_consumer()
+    await wiring.produce(5)
+    wiring.recorder.fail_on = {4}  # fails once: the page rolls back, then every event applies
+    assert await consumer.catch_up() == 5
+    assert await wiring.applied_seqs() == [1, 2, 3, 4, 5]
+    await wiring.produce(4)
+    wiring.recorder.always_fail_on = {8}  # fails for good: stop before it, skip nothing
+    with pytest.raises(RuntimeError):
+        await consumer.catch_up()
+    assert await wiring.applied_seqs() == [1, 2, 3, 4, 5, 6, 7]
+    assert await consumer.cursor() == 7
+    wiring.recorder.always_fail_on = set()
+    assert await consumer.catch_up() == 2
+    assert await wiring.applied_seqs() == [1, 2, 3, 4, 5, 6, 7, 8, 9]

@@ -17,7 +17,8 @@ def fp(body: bytes | str, method: str = "POST", path: str = "/v1/x", query: str 
 
 def test_json_key_order_and_whitespace_do_not_matter() -> None:
     assert fp('{"a": 1, "b": [1, 2], "c": {"y": 1, "x": 2}}') == fp(
-        '{"c":{"x":2,"y":1},"b":[1,2],"a":1}')
+        '{"c":{"x":2,"y":1},"b":[1,2],"a":1}'
+    )
     assert fp('{"name": "é"}') == fp('{"name":"\\u00e9"}')
 
 
@@ -31,7 +32,7 @@ def test_any_real_difference_changes_the_hash() -> None:
     assert fp('{"a": 1}', method="PUT") != base
     assert fp('{"a": 1}', path="/v1/y") != base
     assert fp('{"a": 1}', query="dry_run=true") != base
-    assert fp('[2, 1]') != fp('[1, 2]')  # arrays keep their order
+    assert fp("[2, 1]") != fp("[1, 2]")  # arrays keep their order
 
 
 def test_method_is_case_insensitive() -> None:
@@ -58,10 +59,14 @@ def test_decimal_numbers_beyond_float_precision_are_different_requests() -> None
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=10)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=10)
     | st.floats(allow_nan=False, allow_infinity=False),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -91,3 +96,34 @@ def test_stored_response_replays_with_the_replay_header() -> None:
     assert response.headers["idempotent-replayed"] == "true"
     assert response.headers["etag"] == 'W/"1"'
     assert response.headers["content-type"] == "application/json"
+
+
+def _form(boundary: str, content: bytes, name: str = "file") -> tuple[bytes, str]:
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="a.xlsx"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f'multipart/form-data; boundary="{boundary}"'
+
+
+def test_a_multipart_upload_is_the_same_request_whatever_its_boundary() -> None:
+    first, first_type = _form("a1b2c3", b"PK\x03\x04 the sheet")
+    again, again_type = _form("zz-9999-other", b"PK\x03\x04 the sheet")
+    assert first != again
+    assert request_fingerprint("POST", "/v1/x", "", first, first_type) == request_fingerprint(
+        "POST", "/v1/x", "", again, again_type
+    )
+    changed, changed_type = _form("zz-9999-other", b"PK\x03\x04 the sheeT")
+    renamed, renamed_type = _form("zz-9999-other", b"PK\x03\x04 the sheet", name="other")
+    base = request_fingerprint("POST", "/v1/x", "", first, first_type)
+    assert request_fingerprint("POST", "/v1/x", "", changed, changed_type) != base
+    assert request_fingerprint("POST", "/v1/x", "", renamed, renamed_type) != base
+    assert request_fingerprint("POST", "/v1/x", "dry_run=true", first, first_type) != base
+    # without the content type the boundary is part of the bytes hashed, as before
+    assert request_fingerprint("POST", "/v1/x", "", first) != request_fingerprint(
+        "POST", "/v1/x", "", again
+    )
