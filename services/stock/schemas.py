@@ -213,6 +213,11 @@ class MovementOut(BaseModel):
     posted_at: datetime
     posted_by: str
     reversal_of_id: int | None = Field(None, description="The movement this one reverses")
+    purchase_order: str = Field("", description="The document's purchase order, if any")
+    work_order: str = Field("", description="The work order it issues to or completes")
+    sales_order: str = Field("", description="The sales order it ships")
+    supplier: str = Field("", description="The supplier it came from or returns to")
+    customer: str = Field("", description="The customer it ships to or came back from")
 
 
 class ReceiptOut(BaseModel):

@@ -19,6 +19,8 @@ from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["ledger"])
 Code = Annotated[str | None, Query(max_length=100)]
+Reference = Annotated[str | None, Query(min_length=1, max_length=100)]
+Partner = Annotated[str | None, Query(min_length=1, max_length=200)]
 
 
 @router.get(
@@ -78,8 +80,16 @@ async def list_movements(
     location_code: Code = None,
     lot_number: Code = None,
     document_type: Annotated[str | None, Query(max_length=30)] = None,
+    work_order: Reference = None,
+    purchase_order: Reference = None,
+    sales_order: Reference = None,
+    supplier: Partner = None,
+    customer: Partner = None,
 ) -> Response:
-    """The append-only ledger in posting order."""
+    """The append-only ledger in posting order; by item, location (either end), lot,
+    document type, or a reference the documents carry: everything issued to or completed
+    for a work order, received for a purchase order, shipped for a sales order, to or from
+    a supplier or customer."""
     async with ctx.db.read() as session:
         items, cursor = await views.list_movements(
             session,
@@ -88,6 +98,13 @@ async def list_movements(
             location_code=location_code,
             document_type=document_type,
             lot_number=lot_number,
+            references={
+                "work_order": work_order,
+                "purchase_order": purchase_order,
+                "sales_order": sales_order,
+                "supplier": supplier,
+                "customer": customer,
+            },
         )
     return render(ctx, MovementPage(items=items, next_cursor=cursor))
 

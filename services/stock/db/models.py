@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -105,6 +106,25 @@ class MovementRow(Base):
         Index("ix_movements_document", "document_type", "document_id"),
         Index("ix_movements_item_time", "item_code", "posted_at", "sequence"),
         Index("ix_movements_serial", "item_code", "serial_number"),
+        # references are mostly empty: index only the rows that have one
+        Index(
+            "ix_movements_work_order",
+            "work_order",
+            postgresql_where=text("work_order <> ''"),
+            sqlite_where=text("work_order <> ''"),
+        ),
+        Index(
+            "ix_movements_purchase_order",
+            "purchase_order",
+            postgresql_where=text("purchase_order <> ''"),
+            sqlite_where=text("purchase_order <> ''"),
+        ),
+        Index(
+            "ix_movements_sales_order",
+            "sales_order",
+            postgresql_where=text("sales_order <> ''"),
+            sqlite_where=text("sales_order <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -134,6 +154,12 @@ class MovementRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     posted_by: Mapped[str] = mapped_column(String(200))
     #: The movement this one takes back (a reversal); reversals are never edits.
+    #: The document's references (domain.model.References); "" where none.
+    purchase_order: Mapped[str] = mapped_column(String(100), server_default="", default="")
+    work_order: Mapped[str] = mapped_column(String(100), server_default="", default="")
+    sales_order: Mapped[str] = mapped_column(String(100), server_default="", default="")
+    supplier: Mapped[str] = mapped_column(String(200), server_default="", default="")
+    customer: Mapped[str] = mapped_column(String(200), server_default="", default="")
     reversal_of_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("movements.id"), nullable=True
     )

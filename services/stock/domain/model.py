@@ -161,6 +161,22 @@ class BalanceKey:
 
 
 @dataclass(frozen=True, slots=True)
+class References:
+    """What a document's movements refer to outside stock ("" where nothing): the order it
+    fulfils and the business partner. Every movement of the document carries them, so
+    the ledger and its feed can be read by order or partner without the documents."""
+
+    purchase_order: str = ""
+    work_order: str = ""
+    sales_order: str = ""
+    supplier: str = ""
+    customer: str = ""
+
+
+NO_REFERENCES = References()
+
+
+@dataclass(frozen=True, slots=True)
 class Movement:
     """A double entry: `quantity` leaves `source` and arrives at `target`."""
 

@@ -21,10 +21,12 @@ from services.stock.db.queries import (
 from services.stock.domain.model import (
     FIRST_ARRIVALS,
     LEFT_AS,
+    NO_REFERENCES,
     BalanceKey,
     LocationType,
     Movement,
     QualityState,
+    References,
     SerialStatus,
     stage_for,
 )
@@ -68,6 +70,8 @@ class PostingContext:
     #: Lot ids by (item code, lot number); items without lots need no entry.
     lot_ids: Mapping[tuple[str, str], int | None]
     posted_at: datetime
+    #: The orders and partner the document's movements refer to.
+    references: References = NO_REFERENCES
 
 
 async def post_movements(
@@ -283,6 +287,11 @@ def _ledger_row(
         recorded_at=utcnow(),
         posted_by=uow.actor,
         reversal_of_id=move.reverses,
+        purchase_order=ctx.references.purchase_order,
+        work_order=ctx.references.work_order,
+        sales_order=ctx.references.sales_order,
+        supplier=ctx.references.supplier,
+        customer=ctx.references.customer,
     )
 
 
@@ -334,5 +343,16 @@ async def reverse_document(
         locations={loc.code: loc for loc in locations.values()},
         lot_ids={(lot.item_code, lot.lot_number): lot.id for lot in lots.values()},
         posted_at=posted_at,
+        references=references_of(originals[0]) if originals else NO_REFERENCES,
     )
     return await post_movements(uow, ctx, movements)
+
+
+def references_of(row: MovementRow) -> References:
+    return References(
+        purchase_order=row.purchase_order,
+        work_order=row.work_order,
+        sales_order=row.sales_order,
+        supplier=row.supplier,
+        customer=row.customer,
+    )

@@ -40,6 +40,7 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
+    References,
     Tracking,
 )
 from services.stock.domain.picking import Candidate, Shortage, pick
@@ -316,6 +317,7 @@ async def plan(
         locations=locations,
         lot_ids=lot_ids_of(seen) | {key: lot.id for key, lot in lots.items()},
         posted_at=now,
+        references=References(work_order=data.work_order),
     )
     outputs = output_movements(data, data.to_location_code, None)
     lock = [s.key for s in seen]

@@ -35,6 +35,7 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
+    References,
     Tracking,
     expiry_date,
 )
@@ -243,6 +244,9 @@ async def post_receipt(
                 locations=locations,
                 lot_ids={(item.code, lot_key): lot.id if lot else None},
                 posted_at=now,
+                references=References(
+                    purchase_order=data.purchase_order, supplier=data.supplier
+                ),
             ),
             movements,
         )
@@ -406,6 +410,11 @@ def movement_out(
         posted_at=row.posted_at,
         posted_by=row.posted_by,
         reversal_of_id=row.reversal_of_id,
+        purchase_order=row.purchase_order,
+        work_order=row.work_order,
+        sales_order=row.sales_order,
+        supplier=row.supplier,
+        customer=row.customer,
     )
 
 

@@ -25,7 +25,7 @@ from services.stock.clients import CatalogItem
 from services.stock.db.models import Requisition
 from services.stock.db.models import RequisitionLine as LineRow
 from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_numbers
-from services.stock.domain.model import LocationType, Movement, QualityState
+from services.stock.domain.model import LocationType, Movement, QualityState, References
 from services.stock.requisition_schemas import (
     PickSuggestion,
     RequisitionCreate,
@@ -284,6 +284,7 @@ async def post_requisition(
                 locations={**sources, target.code: target},
                 lot_ids=lot_ids_of(found.stock),
                 posted_at=now,
+                references=References(work_order=requisition.work_order),
             ),
             movements,
         )

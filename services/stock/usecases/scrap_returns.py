@@ -62,6 +62,7 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
+    References,
     SerialStatus,
 )
 from services.stock.schemas import DocumentStatus
@@ -354,6 +355,7 @@ async def post_document(
             locations={place.code: place, virtual.code: virtual},
             lot_ids={(item, number): lot.id for (item, number), lot in lots.items()},
             posted_at=now,
+            references=_references(kind, data.counterparty),
         )
         try:
             ledger = await post_movements(uow, context, movements)
@@ -622,3 +624,12 @@ async def list_documents(
         query = query.where(ScrapReturn.location_id == location_id)
     rows, cursor = await page_by_id(session, query, ScrapReturn.id, page)
     return await _load_many(session, rows), cursor
+
+
+def _references(kind: DocumentKind, counterparty: str) -> References:
+    """A supplier return refers to its supplier, a customer return to its customer."""
+    if kind is DocumentKind.SUPPLIER_RETURN:
+        return References(supplier=counterparty)
+    if kind is DocumentKind.CUSTOMER_RETURN:
+        return References(customer=counterparty)
+    return References()

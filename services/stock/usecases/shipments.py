@@ -51,6 +51,7 @@ from services.stock.domain.model import (
     LocationType,
     Movement,
     QualityState,
+    References,
 )
 from services.stock.schemas import DocumentStatus
 from services.stock.shipment_schemas import ShipmentCreate, ShipmentLineIn, ShipmentOut
@@ -307,6 +308,7 @@ async def post_shipment(
             locations={source.code: source, customer.code: customer},
             lot_ids=lot_ids_of(stock),
             posted_at=now,
+            references=References(sales_order=data.sales_order, customer=data.customer),
         )
         try:
             ledger = await post_movements(uow, context, movements)

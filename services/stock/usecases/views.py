@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -138,6 +139,12 @@ def _balance_out(
     )
 
 
+#: The movement columns `list_movements` filters references by.
+REFERENCE_COLUMNS = frozenset(
+    {"work_order", "purchase_order", "sales_order", "supplier", "customer"}
+)
+
+
 async def list_movements(
     session: AsyncSession,
     page: PageParams,
@@ -146,10 +153,21 @@ async def list_movements(
     location_code: str | None,
     document_type: str | None,
     lot_number: str | None,
+    references: Mapping[str, str | None] | None = None,
 ) -> tuple[list[MovementOut], str | None]:
+    """Movements by id; `references` maps a reference column (work_order, purchase_order,
+    sales_order, supplier, customer) to the value it must have (None: any)."""
     query = where_equal(
         select(MovementRow),
-        {MovementRow.item_code: item_code, MovementRow.document_type: document_type},
+        {
+            MovementRow.item_code: item_code,
+            MovementRow.document_type: document_type,
+            **{
+                getattr(MovementRow, name): value
+                for name, value in (references or {}).items()
+                if name in REFERENCE_COLUMNS
+            },
+        },
     )
     location_id = await _location_id(session, location_code)
     if location_id is not None:
