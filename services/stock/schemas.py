@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from services.stock.domain.model import (
     VIRTUAL_TYPES,
@@ -133,14 +133,24 @@ class LocationOut(BaseModel):
     created_at: datetime
 
 
-class ReceiptCreate(BaseModel):
-    """A purchase receipt of one lot of one item into one location (pending inspection)."""
+#: Lines of one purchase receipt at most.
+MAX_RECEIPT_LINES = 500
+
+
+class ReceiptLineIn(BaseModel):
+    """One item of a purchase receipt: a quantity, its lot (or units) and its price."""
 
     model_config = ConfigDict(extra="forbid")
 
     item_code: str = Field(min_length=1, max_length=64)
-    location_code: str = Field(min_length=1, max_length=100)
     quantity: Quantity
+    uom: str | None = Field(
+        None,
+        max_length=20,
+        description="The unit of `quantity` (e.g. the supplier's reel); default the item's "
+        "stock unit. Converted by the catalog's rules, item-specific first; a result the "
+        "stock unit cannot hold exactly is refused.",
+    )
     lot_number: str | None = Field(
         None,
         min_length=1,
@@ -149,31 +159,105 @@ class ReceiptCreate(BaseModel):
         description="Required for lot-tracked items, optional for serial-tracked ones, "
         "refused for untracked ones",
     )
+    supplier_lot: str = Field("", max_length=100)
+    date_code: str = Field("", max_length=20, description="Manufacturer date code")
+    serial_numbers: SerialNumbers = None
+    unit_price: UnitCost | None = restricted(
+        read=COST_ROLES,
+        default=None,
+        description="Purchase price per stock unit; the line is valued at it. Without one, "
+        "at the item's moving average (its last average when none is on hand). Shown back "
+        "(in a draft's request) to finance and admin only.",
+    )
+
+
+#: The fields of the one-line form (a receipt without `lines` is one line of them).
+ONE_LINE_FIELDS = (
+    "item_code",
+    "quantity",
+    "uom",
+    "lot_number",
+    "supplier_lot",
+    "date_code",
+    "serial_numbers",
+    "unit_price",
+)
+
+
+class ReceiptCreate(BaseModel):
+    """A purchase receipt into one location, pending inspection: `lines`, or one line given
+    by the one-line fields (`item_code`, `quantity`, `lot_number`, ...) at the top."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_code: str = Field(min_length=1, max_length=100)
+    supplier: str = Field("", max_length=200)
+    purchase_order: str = Field("", max_length=100)
+    lines: list[ReceiptLineIn] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_RECEIPT_LINES,
+        description="The items received; leave out for a one-line receipt given by the "
+        "one-line fields",
+    )
+    item_code: str | None = Field(
+        None, min_length=1, max_length=64, description="One-line form: the item"
+    )
+    quantity: Quantity | None = Field(None, description="One-line form: the quantity")
+    lot_number: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=CODE_PATTERN,
+        description="One-line form: required for lot-tracked items, optional for "
+        "serial-tracked ones, refused for untracked ones",
+    )
     serial_numbers: SerialNumbers = None
     uom: str | None = Field(
         None,
         max_length=20,
-        description="The unit of `quantity` (e.g. the supplier's reel); default the item's "
-        "stock unit. Converted by the catalog's rules, item-specific first; a result the "
-        "stock unit cannot hold exactly is refused.",
+        description="One-line form: the unit of `quantity` (e.g. the supplier's reel); "
+        "default the item's stock unit, converted by the catalog's rules.",
     )
-    #: Set when `quantity` was converted from another unit: (as entered, that unit).
-    _entered: tuple[Decimal, str] | None = PrivateAttr(None)
-    supplier: str = Field("", max_length=200)
     supplier_lot: str = Field("", max_length=100)
     date_code: str = Field("", max_length=20, description="Manufacturer date code")
-    purchase_order: str = Field("", max_length=100)
     unit_price: UnitCost | None = restricted(
         read=COST_ROLES,
         default=None,
-        description="Purchase price per stock unit; the receipt is valued at it. Without "
-        "one, at the item's moving average (its last average when none is on hand). Shown "
-        "back (in a draft's request) to finance and admin only.",
+        description="One-line form: purchase price per stock unit; without one, the item's "
+        "moving average. Shown back (in a draft's request) to finance and admin only.",
     )
     receipt_date: date | None = Field(None, description="Defaults to the posting day (UTC)")
     posted_at: PostedAt = None
     note: str = Field("", max_length=500)
     draft: SaveAsDraft = False
+
+    def one_line_fields_given(self) -> list[str]:
+        """The one-line fields this request gives a value (a stored draft names them all,
+        empty)."""
+        return [name for name in ONE_LINE_FIELDS if getattr(self, name) not in (None, "")]
+
+    def receipt_lines(self) -> list[tuple[str, ReceiptLineIn]]:
+        """Every line with the path its errors are named under: `lines`, or the one line
+        of the one-line form (`body`). Call after checking the form (`check_receipt`)."""
+        if self.lines is not None:
+            return [(f"body.lines.{index}", line) for index, line in enumerate(self.lines)]
+        assert self.item_code is not None and self.quantity is not None
+        return [
+            (
+                "body",
+                ReceiptLineIn(
+                    item_code=self.item_code,
+                    quantity=self.quantity,
+                    uom=self.uom,
+                    lot_number=self.lot_number,
+                    supplier_lot=self.supplier_lot,
+                    date_code=self.date_code,
+                    serial_numbers=self.serial_numbers,
+                    unit_price=self.unit_price,
+                ),
+            )
+        ]
 
 
 class LotOut(BaseModel):
@@ -220,23 +304,42 @@ class MovementOut(BaseModel):
     customer: str = Field("", description="The customer it ships to or came back from")
 
 
-class ReceiptOut(BaseModel):
-    id: int
-    number: str
+class ReceiptLineOut(BaseModel):
+    line_no: int = Field(description="1-based, in request order")
     item_code: str
-    location_code: str
-    lot: LotOut | None
-    quantity: Quantity
-    serial_numbers: list[str] = Field(default_factory=list, description="The units received")
+    lot: LotOut | None = Field(description="The lot received into (null in a draft)")
+    quantity: Quantity = Field(description="In the item's stock unit")
     uom: str
     entered_quantity: SignedQuantity | None = Field(
         None, description="The quantity as entered, when in another unit"
     )
     entered_uom: str | None = None
-    supplier: str
-    purchase_order: str
     unit_price: Worth | None = restricted(
         read=COST_ROLES, default=None, description="The purchase price it was valued at"
+    )
+    serial_numbers: list[str] = Field(default_factory=list, description="The units received")
+
+
+class ReceiptOut(BaseModel):
+    id: int
+    number: str
+    location_code: str
+    supplier: str
+    purchase_order: str
+    lines: list[ReceiptLineOut]
+    item_code: str | None = Field(description="A one-line receipt's item (null for several)")
+    lot: LotOut | None = Field(description="A one-line receipt's lot")
+    quantity: Quantity | None = Field(description="A one-line receipt's quantity")
+    serial_numbers: list[str] = Field(
+        default_factory=list, description="A one-line receipt's units"
+    )
+    uom: str | None = Field(description="A one-line receipt's stock unit")
+    entered_quantity: SignedQuantity | None = Field(
+        None, description="A one-line receipt's quantity as entered, when in another unit"
+    )
+    entered_uom: str | None = None
+    unit_price: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="A one-line receipt's purchase price"
     )
     note: str
     quality_state: QualityState
@@ -253,7 +356,7 @@ class ReceiptOut(BaseModel):
     draft_request: Annotated[dict[str, Any] | None, FilterAs(ReceiptCreate)] = Field(
         None,
         description="A draft's request as the client sent it (before unit conversion), as "
-        "`POST .../{id}/post` will post it; the lot is created only then",
+        "`POST .../{id}/post` will post it; lots are created only then",
     )
 
 

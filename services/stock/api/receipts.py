@@ -10,6 +10,7 @@ from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import Receipt
 from services.stock.schemas import DocumentStatus, ReceiptCreate, ReceiptOut, ReceiptPage
 from services.stock.usecases import receipts as usecases
+from services.stock.usecases.document_lines import catalog_items
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader
@@ -85,9 +86,9 @@ async def reverse_receipt(ctx: Warehouse, catalog: Catalog, receipt_id: IdPath) 
 
     async def command(uow: UnitOfWork) -> ReceiptOut:
         async with ctx.db.read() as session:
-            code = await usecases.receipt_item_code(session, receipt_id)
-        item = await catalog.item_by_code(code)
-        return await usecases.reverse_receipt(uow, receipt_id, item)
+            codes = await usecases.receipt_item_codes(session, receipt_id)
+        items = await catalog_items(catalog, codes)
+        return await usecases.reverse_receipt(uow, receipt_id, items)
 
     return await run_command(ctx, command)
 

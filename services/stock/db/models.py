@@ -62,7 +62,11 @@ class Lot(Base):
 
 
 class Receipt(Base):
-    """A purchase receipt (the document behind its movements)."""
+    """A purchase receipt (the document behind its movements).
+
+    Its items are `receipt_lines`; `item_code` .. `unit_price` here repeat the first line
+    (all a receipt held before receipts had lines, migration 0019).
+    """
 
     __tablename__ = "receipts"
 
@@ -95,6 +99,27 @@ class Receipt(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ReceiptLine(Base):
+    """One item of a purchase receipt: quantity in the stock unit, lot, price, units."""
+
+    __tablename__ = "receipt_lines"
+    __table_args__ = (UniqueConstraint("receipt_id", "line_no"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    #: None for an untracked item, and in a draft until posting creates the lot.
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    uom: Mapped[str] = mapped_column(String(20))
+    entered_quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    entered_uom: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    #: The units of a serial-tracked line (None for other items).
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
 
 
 class MovementRow(Base):

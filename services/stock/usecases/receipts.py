@@ -1,9 +1,17 @@
-"""Purchase receipts: a lot of an item arrives from a supplier, pending inspection.
+"""Purchase receipts: items arrive from a supplier into one location, pending inspection.
 
-A receipt can be saved as a draft (`"draft": true`): the item, its tracking, the unit
-conversion, the location and a lot that exists already are checked then, but the lot is
-created and the stock received only when the draft is posted (`usecases/drafts.py`). The
-draft keeps the request as the client sent it, so posting converts the quantity again.
+A receipt has lines (`lines`), or one line given by the one-line fields at the top of
+the request (`item_code`, `quantity`, `lot_number`, ...), the form receipts had first.
+Each line is an item with a quantity (in the item's stock unit, or converted from the
+supplier's unit by the catalog's rules), its lot (created on posting, recording supplier
+lot, date code, purchase order and expiry) or its units, and its price. The receipt posts
+whole or not at all, every bad field named (`body.lines.N.<field>`, or `body.<field>` in
+the one-line form).
+
+A receipt can be saved as a draft (`"draft": true`): items, tracking, unit conversions,
+the location and lots that exist already are checked then, but lots are created and the
+stock received only when the draft is posted (`usecases/drafts.py`). The draft keeps the
+request as the client sent it, so posting converts quantities again.
 
 A posted receipt can be reversed as a whole while what it received is still where it put
 it, pending inspection: the stock (serial-tracked units too) leaves to the supplier again
@@ -14,14 +22,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem, ConversionRefused, convert
-from services.stock.db.models import Location, Lot, MovementRow, Receipt
+from services.stock.db.models import Location, Lot, MovementRow, Receipt, ReceiptLine
 from services.stock.db.queries import (
     location_by_code,
     locations_by_codes,
@@ -44,14 +54,19 @@ from services.stock.schemas import (
     LotOut,
     MovementOut,
     ReceiptCreate,
+    ReceiptLineIn,
+    ReceiptLineOut,
     ReceiptOut,
 )
 from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
+    catalog_items,
     emit_movements,
     naming_short_lines,
+    request_order,
     serial_errors,
+    serials_twice,
     unit_quantities,
 )
 from services.stock.usecases.locations import stock_location_error
@@ -77,71 +92,111 @@ class LotConflict(Conflict):
     title = "The lot exists with other data"
 
 
-def _tracking_errors(item: CatalogItem, data: ReceiptCreate) -> list[FieldError]:
+@dataclass(frozen=True, slots=True)
+class PreparedLine:
+    """A request line checked against the catalog: quantity in the stock unit."""
+
+    path: str
+    line: ReceiptLineIn
+    item: CatalogItem
+    #: (quantity, unit) as entered when it was another unit.
+    entered: tuple[Decimal, str] | None
+
+
+def _tracking_errors(path: str, item: CatalogItem, line: ReceiptLineIn) -> list[FieldError]:
     tracking = Tracking(item.tracking)
-    if tracking is Tracking.SERIAL or data.serial_numbers:
-        errors = serial_errors("body", item, data.quantity, data.serial_numbers)
+    if tracking is Tracking.SERIAL or line.serial_numbers:
+        errors = serial_errors(path, item, line.quantity, line.serial_numbers)
         if tracking is Tracking.SERIAL or errors:
             return errors
-    if tracking is Tracking.LOT and data.lot_number is None:
+    if tracking is Tracking.LOT and line.lot_number is None:
         return [
             FieldError(
-                "body.lot_number",
+                f"{path}.lot_number",
                 f"item {item.code} is lot-tracked: a lot number is required",
                 "missing",
             )
         ]
-    if tracking is Tracking.NONE and data.lot_number is not None:
+    if tracking is Tracking.NONE and line.lot_number is not None:
         return [
             FieldError(
-                "body.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
+                f"{path}.lot_number", f"item {item.code} is not lot-tracked: send no lot number"
             )
         ]
     return []
 
 
-async def check_receipt(
-    catalog: CatalogClient, data: ReceiptCreate
-) -> tuple[CatalogItem | None, list[FieldError], ReceiptCreate]:
-    """Ask the catalog about the item (outside any transaction) and collect its errors.
+def _form_errors(data: ReceiptCreate) -> list[FieldError]:
+    """`lines`, or the one-line fields: never both, never neither."""
+    given = data.one_line_fields_given()
+    if data.lines is not None:
+        return [
+            FieldError(f"body.{name}", "give the items in `lines` or at the top, not both")
+            for name in given
+        ]
+    return [
+        FieldError(f"body.{name}", "required (or give the items in `lines`)", "missing")
+        for name in ("item_code", "quantity")
+        if getattr(data, name) is None
+    ]
 
-    A quantity entered in another unit (`uom`: reels, the supplier's unit) is converted
-    to the item's stock unit by the catalog's rules; the receipt returned carries the
-    stock-unit quantity. A conversion that does not come out at a quantity the stock
-    unit can hold (7.5 pcs) is refused, never rounded.
-    """
-    item = await catalog.item_by_code(data.item_code)
-    if item is None:
+
+async def _converted(
+    catalog: CatalogClient, path: str, line: ReceiptLineIn, item: CatalogItem
+) -> tuple[ReceiptLineIn, tuple[Decimal, str] | None, list[FieldError]]:
+    """The line in the item's stock unit (a conversion that does not come out at a
+    quantity the stock unit can hold, 7.5 pcs, is refused, never rounded)."""
+    if line.uom is None or line.uom == item.uom:
+        return line, None, []
+    try:
+        converted = await convert(catalog, item, line.quantity, line.uom)
+    except ConversionRefused as exc:
+        return line, None, [FieldError(f"{path}.uom", exc.detail, "not_convertible")]
+    if converted.exact != converted.rounded:
         return (
+            line,
             None,
             [
                 FieldError(
-                    "body.item_code", f"the catalog has no item {data.item_code!r}", "not_found"
+                    f"{path}.quantity",
+                    f"{plain(line.quantity)} {line.uom} is {plain(converted.exact)} "
+                    f"{item.uom}, which {item.uom} cannot hold (it would round to "
+                    f"{plain(converted.rounded)})",
                 )
             ],
-            data,
         )
-    errors: list[FieldError] = []
-    if data.uom is not None and data.uom != item.uom:
-        try:
-            converted = await convert(catalog, item, data.quantity, data.uom)
-        except ConversionRefused as exc:
-            errors.append(FieldError("body.uom", exc.detail, "not_convertible"))
-        else:
-            if converted.exact != converted.rounded:
-                errors.append(
-                    FieldError(
-                        "body.quantity",
-                        f"{plain(data.quantity)} {data.uom} is {plain(converted.exact)} "
-                        f"{item.uom}, which {item.uom} cannot hold (it would round to "
-                        f"{plain(converted.rounded)})",
-                    )
+    entered = (line.quantity, line.uom)
+    return line.model_copy(update={"quantity": converted.exact}), entered, []
+
+
+async def check_receipt(
+    catalog: CatalogClient, data: ReceiptCreate
+) -> tuple[list[PreparedLine], list[FieldError]]:
+    """Ask the catalog about the items (outside any transaction) and collect every line's
+    errors: unknown items, unit conversions, tracking, a serial on two lines."""
+    errors = _form_errors(data)
+    if errors:
+        return [], errors
+    lines = data.receipt_lines()
+    items = await catalog_items(catalog, (line.item_code for _, line in lines))
+    prepared: list[PreparedLine] = []
+    for path, line in lines:
+        item = items[line.item_code]
+        if item is None:
+            errors.append(
+                FieldError(
+                    f"{path}.item_code", f"the catalog has no item {line.item_code!r}", "not_found"
                 )
-            else:
-                entered = (data.quantity, data.uom)
-                data = data.model_copy(update={"quantity": converted.exact})
-                data._entered = entered
-    return item, [*errors, *_tracking_errors(item, data)], data
+            )
+            continue
+        converted, entered, problems = await _converted(catalog, path, line, item)
+        errors += problems
+        errors += _tracking_errors(path, item, converted)
+        prepared.append(PreparedLine(path, converted, item, entered))
+    if data.lines is not None:
+        errors += serials_twice([(line.item_code, line.serial_numbers) for line in data.lines])
+    errors.sort(key=request_order)
+    return prepared, errors
 
 
 async def save_receipt(
@@ -152,29 +207,28 @@ async def save_receipt(
     expected: dict[str, Any] | None = None,
 ) -> ReceiptOut:
     """Post a receipt, or save it as a draft (`data.draft`), new or in place of draft
-    `draft_id`; the catalog is asked first (item, tracking, unit), outside the transaction."""
-    item, errors, converted = await check_receipt(catalog, data)
-    return await post_receipt(
-        uow, converted, item, errors, request=data, draft_id=draft_id, expected=expected
-    )
+    `draft_id`; the catalog is asked first (items, tracking, units), outside the
+    transaction."""
+    lines, errors = await check_receipt(catalog, data)
+    return await post_receipt(uow, data, lines, errors, draft_id=draft_id, expected=expected)
 
 
 async def post_receipt(
     uow: UnitOfWork,
     data: ReceiptCreate,
-    item: CatalogItem | None,
+    lines: Sequence[PreparedLine],
     errors: list[FieldError],
     *,
-    request: ReceiptCreate | None = None,
     draft_id: int | None = None,
     expected: dict[str, Any] | None = None,
 ) -> ReceiptOut:
-    """Post a purchase receipt: lot, document, ledger line supplier -> location, balances.
+    """Post a purchase receipt: lots, document, one ledger line per line (per unit for
+    serial-tracked items) supplier -> location, balances, values.
 
-    `data` is the request in stock units (`check_receipt`), `request` the body as the client
-    sent it (default `data`): a draft (`data.draft`) keeps that one, so posting it converts
-    again. A draft saves the document only: no lot, no movement, no stock or date check.
-    With `draft_id` that draft is replaced or posted (keeping its id and number)."""
+    `lines` are the request's lines in stock units (`check_receipt`); `data` is the request
+    as the client sent it, which a draft (`data.draft`) keeps, so posting converts again.
+    A draft saves the document only: no lot, no movement, no stock or date check. With
+    `draft_id` that draft is replaced or posted (keeping its id and number)."""
     async with uow:
         session = uow.session
         existing = (
@@ -185,130 +239,169 @@ async def post_receipt(
         location = await location_by_code(session, data.location_code)
         problem = stock_location_error("body.location_code", data.location_code, location)
         if problem is not None:
-            errors = [*errors, problem]
-        if errors or item is None or location is None:
+            errors = sorted([*errors, problem], key=request_order)
+        if errors or not lines or location is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
-        lot: Lot | None = None
-        lot_created = False
         now = None if data.draft else posting_time(data.posted_at)
+        created: set[tuple[str, str]] = set()
         if now is None:
-            await _check_known_lot(session, data, item)
+            lots = await _known_lots(session, data, lines)
         else:
-            lot, lot_created = await _lot_for(uow, data, item, data.receipt_date or now.date())
+            lots, created = await _lots_for(uow, data, lines, data.receipt_date or now.date())
         receipt = existing or Receipt(number=f"tmp-{uuid.uuid4().hex[:24]}")
-        receipt.item_code = item.code
+        first = lines[0]
+        receipt.item_code = first.item.code
         receipt.location_id = location.id
-        receipt.lot_id = lot.id if lot else None
-        receipt.quantity = data.quantity
-        receipt.uom = item.uom
-        receipt.entered_quantity = data._entered[0] if data._entered else None
-        receipt.entered_uom = data._entered[1] if data._entered else None
+        receipt.lot_id = _lot_id(lots, first)
+        receipt.quantity = first.line.quantity
+        receipt.uom = first.item.uom
+        receipt.entered_quantity = first.entered[0] if first.entered else None
+        receipt.entered_uom = first.entered[1] if first.entered else None
         receipt.supplier = data.supplier
         receipt.purchase_order = data.purchase_order
-        receipt.unit_price = data.unit_price
+        receipt.unit_price = first.line.unit_price
         receipt.note = data.note
-        drafts.stamp(receipt, uow, request or data, now)
+        drafts.stamp(receipt, uow, data, now)
         if existing is None:
             session.add(receipt)
             await session.flush()
             receipt.number = f"GR-{receipt.id:08d}"
+        else:
+            await session.execute(delete(ReceiptLine).where(ReceiptLine.receipt_id == receipt.id))
+        rows = [
+            ReceiptLine(
+                receipt_id=receipt.id,
+                line_no=number,
+                item_code=prepared.item.code,
+                lot_id=_lot_id(lots, prepared),
+                quantity=prepared.line.quantity,
+                uom=prepared.item.uom,
+                entered_quantity=prepared.entered[0] if prepared.entered else None,
+                entered_uom=prepared.entered[1] if prepared.entered else None,
+                unit_price=prepared.line.unit_price,
+                serial_numbers=prepared.line.serial_numbers or None,
+            )
+            for number, prepared in enumerate(lines, start=1)
+        ]
+        session.add_all(rows)
         await session.flush()
+        by_id = {lot.id: lot for lot in lots.values()}
         if now is None:
-            out = receipt_out(receipt, {location.id: location}, {}, [])
+            out = receipt_out(receipt, rows, {location.id: location}, by_id, [])
             await drafts.saved(
                 uow, "receipt", "ReceiptDrafted", out, new=existing is None, document_id=out.id
             )
             return out
         locations = await locations_by_codes(session, [SUPPLIER, location.code])
-        lot_key = lot.lot_number if lot else ""
         movements = [
             Movement(
-                item_code=item.code,
-                lot_number=lot_key,
+                item_code=prepared.item.code,
+                lot_number=prepared.line.lot_number or "",
                 quantity=quantity,
                 source_location=SUPPLIER,
                 target_location=location.code,
                 source_state=QualityState.PENDING_INSPECTION,
                 target_state=QualityState.PENDING_INSPECTION,
-                unit_cost=data.unit_price,
+                unit_cost=prepared.line.unit_price,
                 serial_number=serial,
             )
-            for serial, quantity in unit_quantities(data.quantity, data.serial_numbers)
+            for prepared in lines
+            for serial, quantity in unit_quantities(
+                prepared.line.quantity, prepared.line.serial_numbers
+            )
         ]
-        ledger = await post_movements(
-            uow,
-            PostingContext(
-                document_type=DOCUMENT_TYPE,
-                document_id=receipt.id,
-                item_types={item.code: item.item_type},
-                locations=locations,
-                lot_ids={(item.code, lot_key): lot.id if lot else None},
-                posted_at=now,
-                references=References(
-                    purchase_order=data.purchase_order, supplier=data.supplier
+        try:
+            ledger = await post_movements(
+                uow,
+                PostingContext(
+                    document_type=DOCUMENT_TYPE,
+                    document_id=receipt.id,
+                    item_types={p.item.code: p.item.item_type for p in lines},
+                    locations=locations,
+                    lot_ids={key: lot.id for key, lot in lots.items()},
+                    posted_at=now,
+                    references=References(
+                        purchase_order=data.purchase_order, supplier=data.supplier
+                    ),
                 ),
-            ),
-            movements,
-        )
-        out = receipt_out(
-            receipt,
-            {loc.id: loc for loc in locations.values()},
-            {lot.id: lot} if lot else {},
-            ledger,
-        )
-        await _record(uow, out, lot_created)
+                movements,
+            )
+        except InsufficientStockProblem as exc:  # a back-dated receipt a later issue needed
+            raise naming_short_lines(exc) from exc.__cause__
+        out = receipt_out(receipt, rows, {loc.id: loc for loc in locations.values()}, by_id, ledger)
+        await _record(uow, out, [lots[key] for key in sorted(created)])
         await uow.commit()
         return out
 
 
-async def _lot_for(
-    uow: UnitOfWork, data: ReceiptCreate, item: CatalogItem, received: date
-) -> tuple[Lot | None, bool]:
-    if data.lot_number is None:
-        return None, False
-    lot, created = await lot_for_update_or_create(
-        uow.session,
-        {
-            "item_code": item.code,
-            "lot_number": data.lot_number,
-            "supplier": data.supplier,
-            "supplier_lot": data.supplier_lot,
-            "date_code": data.date_code,
-            "purchase_order": data.purchase_order,
-            "receipt_date": received,
-            "expiry_date": expiry_date(received, item.shelf_life_days),
-            "created_at": utcnow(),
-        },
-    )
-    if not created:
-        _same_supplier(lot, data, item)
-    return lot, created
+def _lot_id(lots: Mapping[tuple[str, str], Lot], prepared: PreparedLine) -> int | None:
+    if prepared.line.lot_number is None:
+        return None
+    lot = lots.get((prepared.item.code, prepared.line.lot_number))
+    return lot.id if lot else None
 
 
-async def _check_known_lot(session: AsyncSession, data: ReceiptCreate, item: CatalogItem) -> None:
-    """A draft names a lot that is created only when it posts; one that exists already
-    must have come from the same supplier (409 `lot_conflict` now rather than later)."""
-    if data.lot_number is None:
-        return
-    known = await lots_by_numbers(session, [(item.code, data.lot_number)])
-    lot = known.get((item.code, data.lot_number))
-    if lot is not None:
-        _same_supplier(lot, data, item)
+async def _lots_for(
+    uow: UnitOfWork, data: ReceiptCreate, lines: Sequence[PreparedLine], received: date
+) -> tuple[dict[tuple[str, str], Lot], set[tuple[str, str]]]:
+    """The lots the lines name, created where new (in a fixed order: no deadlocks); a lot
+    that exists must have come from the same supplier. Returns them and the new ones."""
+    wanted: dict[tuple[str, str], PreparedLine] = {}
+    for prepared in lines:
+        if prepared.line.lot_number is not None:
+            wanted.setdefault((prepared.item.code, prepared.line.lot_number), prepared)
+    lots: dict[tuple[str, str], Lot] = {}
+    created: set[tuple[str, str]] = set()
+    for key in sorted(wanted):
+        prepared = wanted[key]
+        lot, new = await lot_for_update_or_create(
+            uow.session,
+            {
+                "item_code": prepared.item.code,
+                "lot_number": prepared.line.lot_number,
+                "supplier": data.supplier,
+                "supplier_lot": prepared.line.supplier_lot,
+                "date_code": prepared.line.date_code,
+                "purchase_order": data.purchase_order,
+                "receipt_date": received,
+                "expiry_date": expiry_date(received, prepared.item.shelf_life_days),
+                "created_at": utcnow(),
+            },
+        )
+        if new:
+            created.add(key)
+        else:
+            _same_supplier(lot, data)
+        lots[key] = lot
+    return lots, created
 
 
-def _same_supplier(lot: Lot, data: ReceiptCreate, item: CatalogItem) -> None:
+async def _known_lots(
+    session: AsyncSession, data: ReceiptCreate, lines: Sequence[PreparedLine]
+) -> dict[tuple[str, str], Lot]:
+    """A draft's lots are created only when it posts; those that exist already must have
+    come from the same supplier (409 `lot_conflict` now rather than later)."""
+    named = {(p.item.code, p.line.lot_number): p for p in lines if p.line.lot_number is not None}
+    known = await lots_by_numbers(session, list(named))
+    for lot in known.values():
+        _same_supplier(lot, data)
+    return known
+
+
+def _same_supplier(lot: Lot, data: ReceiptCreate) -> None:
     if data.supplier and lot.supplier and data.supplier != lot.supplier:
         raise LotConflict(
-            f"lot {data.lot_number} of {item.code} came from {lot.supplier}, not {data.supplier}",
+            f"lot {lot.lot_number} of {lot.item_code} came from {lot.supplier}, "
+            f"not {data.supplier}",
             errors=[FieldError("body.supplier", "differs from the lot's supplier", "conflict")],
         )
 
 
-async def _record(uow: UnitOfWork, out: ReceiptOut, lot_created: bool) -> None:
+async def _record(uow: UnitOfWork, out: ReceiptOut, created: Sequence[Lot]) -> None:
     payload = out.model_dump(mode="json")
     await uow.audit("post", "receipt", str(out.id), after=payload)
-    if lot_created and out.lot is not None:
-        uow.emit("LotCreated", "lot", str(out.lot.id), out.lot.model_dump(mode="json"))
+    for lot in created:
+        uow.emit("LotCreated", "lot", str(lot.id), lot_out(lot).model_dump(mode="json"))
     emit_movements(uow, out.movements)
     uow.emit("ReceiptPosted", "receipt", str(out.id), payload)
 
@@ -334,15 +427,22 @@ async def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
 # --- reversal --------------------------------------------------------------------------------
 
 
-async def receipt_item_code(session: AsyncSession, receipt_id: int) -> str:
-    """The item a receipt names (for the catalog look-up before reversing)."""
-    code = await session.scalar(select(Receipt.item_code).where(Receipt.id == receipt_id))
-    if code is None:
+async def receipt_item_codes(session: AsyncSession, receipt_id: int) -> list[str]:
+    """The distinct items a receipt names (for the catalog look-up before reversing)."""
+    if await session.get(Receipt, receipt_id) is None:
         raise NotFound(f"receipt {receipt_id} does not exist")
-    return code
+    codes = await session.scalars(
+        select(ReceiptLine.item_code)
+        .where(ReceiptLine.receipt_id == receipt_id)
+        .distinct()
+        .order_by(ReceiptLine.item_code)
+    )
+    return list(codes)
 
 
-async def reverse_receipt(uow: UnitOfWork, receipt_id: int, item: CatalogItem | None) -> ReceiptOut:
+async def reverse_receipt(
+    uow: UnitOfWork, receipt_id: int, items: Mapping[str, CatalogItem | None]
+) -> ReceiptOut:
     """Take a posted receipt back as a whole: what it received leaves to the supplier again
     (serial-tracked units too: they count as returned), at the value it came in at. The
     stock must still be where the receipt put it, pending inspection; otherwise 409
@@ -355,12 +455,16 @@ async def reverse_receipt(uow: UnitOfWork, receipt_id: int, item: CatalogItem | 
         if receipt is None:
             raise NotFound(f"receipt {receipt_id} does not exist")
         drafts.require_posted(receipt, "receipt")
-        if item is None:
-            raise Conflict(f"the catalog no longer knows item {receipt.item_code!r}")
         (before,) = await _load_many(session, [receipt])
+        unknown = sorted(
+            {line.item_code for line in before.lines if items.get(line.item_code) is None}
+        )
+        if unknown:
+            raise Conflict(f"the catalog no longer knows item(s) {', '.join(unknown)}")
+        item_types = {code: item.item_type for code, item in items.items() if item is not None}
         now = utcnow()
         try:
-            await reverse_document(uow, DOCUMENT_TYPE, receipt.id, {item.code: item.item_type}, now)
+            await reverse_document(uow, DOCUMENT_TYPE, receipt.id, item_types, now)
         except InsufficientStockProblem as exc:
             raise naming_short_lines(
                 exc, prefix=f"receipt {receipt.number} cannot be reversed, the stock moved on: "
@@ -420,26 +524,51 @@ def movement_out(
 
 def receipt_out(
     receipt: Receipt,
+    lines: Sequence[ReceiptLine],
     locations: Mapping[int, Location],
     lots: Mapping[int, Lot],
     ledger: Sequence[MovementRow],
 ) -> ReceiptOut:
-    """`locations` and `lots` hold at least the receipt's and its movements'."""
-    lot = lots[receipt.lot_id] if receipt.lot_id is not None else None
+    """`locations` and `lots` hold at least the receipt's, its lines' and its movements'."""
+    received = [row for row in ledger if row.serial_number and not row.reversal_of_id]
+    out_lines = [
+        ReceiptLineOut(
+            line_no=line.line_no,
+            item_code=line.item_code,
+            lot=lot_out(lots[line.lot_id]) if line.lot_id is not None else None,
+            quantity=line.quantity,
+            uom=line.uom,
+            entered_quantity=line.entered_quantity,
+            entered_uom=line.entered_uom,
+            unit_price=line.unit_price,
+            serial_numbers=(
+                list(line.serial_numbers)
+                if line.serial_numbers is not None
+                # receipts from before lines: their units are on their movements
+                else [
+                    row.serial_number or "" for row in received if row.item_code == line.item_code
+                ]
+            ),
+        )
+        for line in sorted(lines, key=lambda line: line.line_no)
+    ]
+    one = out_lines[0] if len(out_lines) == 1 else None
     return ReceiptOut(
         id=receipt.id,
         number=receipt.number,
         status=DocumentStatus(receipt.status),
-        item_code=receipt.item_code,
         location_code=locations[receipt.location_id].code,
-        lot=lot_out(lot) if lot else None,
-        quantity=receipt.quantity,
-        uom=receipt.uom,
-        entered_quantity=receipt.entered_quantity,
-        entered_uom=receipt.entered_uom,
         supplier=receipt.supplier,
         purchase_order=receipt.purchase_order,
-        unit_price=receipt.unit_price,
+        lines=out_lines,
+        item_code=one.item_code if one else None,
+        lot=one.lot if one else None,
+        quantity=one.quantity if one else None,
+        serial_numbers=list(one.serial_numbers) if one else [],
+        uom=one.uom if one else None,
+        entered_quantity=one.entered_quantity if one else None,
+        entered_uom=one.entered_uom if one else None,
+        unit_price=one.unit_price if one else None,
         note=receipt.note,
         quality_state=QualityState.PENDING_INSPECTION,
         created_at=receipt.created_at,
@@ -450,19 +579,23 @@ def receipt_out(
         cancelled_by=receipt.cancelled_by,
         reversed_at=receipt.reversed_at,
         reversed_by=receipt.reversed_by,
-        serial_numbers=[
-            row.serial_number for row in ledger if row.serial_number and not row.reversal_of_id
-        ],
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
         draft_request=receipt.draft,
     )
 
 
 async def _load_many(session: AsyncSession, receipts: Sequence[Receipt]) -> list[ReceiptOut]:
-    """Receipts with their lots and movements, in a fixed number of queries."""
+    """Receipts with their lines, lots and movements, in a fixed number of queries."""
     if not receipts:
         return []
     ids = [r.id for r in receipts]
+    lines: dict[int, list[ReceiptLine]] = {i: [] for i in ids}
+    for line in await session.scalars(
+        select(ReceiptLine)
+        .where(ReceiptLine.receipt_id.in_(ids))
+        .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
+    ):
+        lines[line.receipt_id].append(line)
     ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
     for row in await session.scalars(
         select(MovementRow)
@@ -471,14 +604,17 @@ async def _load_many(session: AsyncSession, receipts: Sequence[Receipt]) -> list
     ):
         ledger[row.document_id].append(row)
     every_row = [row for group in ledger.values() for row in group]
+    every_line = [line for group in lines.values() for line in group]
     locations = await locations_by_ids(
         session,
         [r.location_id for r in receipts]
         + [m.from_location_id for m in every_row]
         + [m.to_location_id for m in every_row],
     )
-    lots = await lots_by_ids(session, [r.lot_id for r in receipts] + [m.lot_id for m in every_row])
-    return [receipt_out(r, locations, lots, ledger[r.id]) for r in receipts]
+    lots = await lots_by_ids(
+        session, [line.lot_id for line in every_line] + [m.lot_id for m in every_row]
+    )
+    return [receipt_out(r, lines[r.id], locations, lots, ledger[r.id]) for r in receipts]
 
 
 async def get_receipt(session: AsyncSession, receipt_id: int) -> ReceiptOut:
@@ -498,15 +634,18 @@ async def list_receipts(
     purchase_order: str | None,
     status: DocumentStatus | None,
 ) -> tuple[list[ReceiptOut], str | None]:
-    """Receipts, oldest first, by item, supplier, purchase order and status."""
+    """Receipts, oldest first, by an item on any line, supplier, purchase order, status."""
     query = where_equal(
         select(Receipt),
         {
-            Receipt.item_code: item_code,
             Receipt.supplier: supplier,
             Receipt.purchase_order: purchase_order,
             Receipt.status: status.value if status else None,
         },
     )
+    if item_code is not None:
+        query = query.where(
+            Receipt.id.in_(select(ReceiptLine.receipt_id).where(ReceiptLine.item_code == item_code))
+        )
     rows, cursor = await page_by_id(session, query, Receipt.id, page)
     return await _load_many(session, rows), cursor

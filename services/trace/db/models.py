@@ -36,7 +36,9 @@ class LotHistory(Base):
     """One thing that happened to a lot, as learned from a source feed."""
 
     __tablename__ = "lot_history"
-    __table_args__ = (UniqueConstraint("source", "source_seq", name="uq_lot_history_source_seq"),)
+    __table_args__ = (
+        UniqueConstraint("source", "source_seq", "lot_id", name="uq_lot_history_source_seq_lot"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("trace_lots.id"), index=True)
