@@ -17,6 +17,8 @@ goes through the gateway with an admin API key. Then it measures:
 * transfer: one `POST /v1/transfers` of 1,000 lines (1,000 distinct items, received
   first, moved in their pending-inspection state) between two storage locations,
   5 times, alternating direction; target < 1 s;
+* receipt of lines (for information, no target): one `POST /v1/receipts` of
+  `--receipt-lines` (500) lines, 3 times, as lines per second;
 * back-dated receipt: `POST /v1/receipts` posted 31 days ago for an item with 100,000
   later movements (so the item's moving average is replayed over all of them), once for
   each of `--backdated` items; the item's value is then checked through
@@ -663,6 +665,39 @@ async def run(stack: Stack, args: argparse.Namespace, stock_dsn: str) -> dict[st
             flush=True,
         )
 
+    if "receipt_lines" in args.only:
+        # For information (no target): one purchase receipt of many lines, the way a
+        # delivery note arrives, compared with the single-line receipts above.
+        lines = transfer_items[: args.receipt_lines]
+        samples = []
+        for n in range(3):
+            body = {
+                "location_code": side_b,
+                "supplier": "Bench Supplier",
+                "purchase_order": f"PO-LINES-{n}",
+                "lines": [
+                    {"item_code": code, "quantity": "10", "unit_price": "0.5"} for code in lines
+                ],
+            }
+            started = time.perf_counter()
+            response = await client.post("/v1/receipts", json=body, timeout=300)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 201:
+                raise SystemExit(f"receipt of lines: {response.status_code} {response.text[:500]}")
+        figures = summary(samples)
+        results["receipt_of_lines"] = {
+            "lines": len(lines),
+            "repeat": len(samples),
+            **figures,
+            "lines_per_s": round(len(lines) / (figures["p50_ms"] / 1000), 1),
+            "target": None,
+        }
+        print(
+            f"one receipt of {len(lines)} lines: p50 {figures['p50_ms']} ms "
+            f"({results['receipt_of_lines']['lines_per_s']} lines/s)",
+            flush=True,
+        )
+
     if "backdated" in args.only:
         # 3. A back-dated receipt before 100,000 later movements of its item.
         ledgers: dict[str, Ledger] = {}
@@ -864,6 +899,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=32, help="concurrent receipts")
     parser.add_argument("--items", type=int, default=200, help="items the receipts spread over")
     parser.add_argument("--lines", type=int, default=1_000, help="lines of the transfer")
+    parser.add_argument(
+        "--receipt-lines", type=int, default=500, help="lines of the multi-line receipt"
+    )
     parser.add_argument("--transfers", type=int, default=5, help="transfers timed")
     parser.add_argument("--later", type=int, default=100_000, help="movements after back-dating")
     parser.add_argument("--backdated", type=int, default=3, help="items back-dated (repeats)")
@@ -874,8 +912,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         type=lambda text: set(text.split(",")),
-        default={"receipts", "transfer", "backdated", "balances"},
-        help="comma-separated sections to run (receipts,transfer,backdated,balances)",
+        default={"receipts", "transfer", "receipt_lines", "backdated", "balances"},
+        help="sections to run, comma-separated (default all)",
     )
     args = parser.parse_args(argv)
     pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
