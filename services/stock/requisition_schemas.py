@@ -27,6 +27,13 @@ class RequisitionLineIn(BaseModel):
 
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
+    uom: str | None = Field(
+        None,
+        max_length=20,
+        description="The unit of `quantity` (e.g. reel); default the item's stock unit. "
+        "Converted by the catalog's rules; a result the stock unit cannot hold exactly is "
+        "refused.",
+    )
     lot_number: str | None = Field(
         None,
         min_length=1,
@@ -61,7 +68,11 @@ class RequisitionCreate(BaseModel):
 class RequisitionLineOut(BaseModel):
     line_no: int
     item_code: str
-    quantity: SignedQuantity
+    quantity: SignedQuantity = Field(description="In the item's stock unit")
+    entered_quantity: SignedQuantity | None = Field(
+        None, description="The quantity as entered, when in another unit"
+    )
+    entered_uom: str | None = None
     lot_number: str | None
     serial_numbers: list[str] = Field(
         default_factory=list, description="The units a serial-tracked line issues"

@@ -30,6 +30,13 @@ class TransferLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     item_code: str = Field(min_length=1, max_length=64)
+    uom: str | None = Field(
+        None,
+        max_length=20,
+        description="The unit of `quantity` (e.g. reel); default the item's stock unit. "
+        "Converted by the catalog's rules; a result the stock unit cannot hold exactly is "
+        "refused.",
+    )
     lot_number: str | None = Field(
         None,
         min_length=1,
@@ -63,7 +70,11 @@ class TransferLineOut(BaseModel):
     item_code: str
     lot_id: int | None
     lot_number: str | None
-    quantity: Quantity
+    quantity: Quantity = Field(description="In the item's stock unit")
+    entered_quantity: Quantity | None = Field(
+        None, description="The quantity as entered, when in another unit"
+    )
+    entered_uom: str | None = None
     serial_numbers: list[str] = Field(
         default_factory=list, description="The units moved (serial-tracked items)"
     )

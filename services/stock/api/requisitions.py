@@ -16,7 +16,7 @@ from services.stock.requisition_schemas import (
     RequisitionStatus,
 )
 from services.stock.usecases import requisitions as usecases
-from services.stock.usecases.document_lines import catalog_items
+from services.stock.usecases.document_lines import catalog_items, lines_in_stock_units
 from shared.auth.principal import PLANNER, WAREHOUSE
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
@@ -42,7 +42,9 @@ async def create_requisition(ctx: Requester, catalog: Catalog, body: Requisition
 
     async def command(uow: UnitOfWork) -> RequisitionOut:
         items = await catalog_items(catalog, (line.item_code for line in body.lines))
-        return await usecases.create_requisition(uow, body, items)
+        lines, entered, errors = await lines_in_stock_units(catalog, body.lines, items)
+        data = body.model_copy(update={"lines": lines})
+        return await usecases.create_requisition(uow, data, items, entered=entered, errors=errors)
 
     return await run_command(ctx, command, body=body, status_code=201)
 

@@ -318,6 +318,9 @@ class TransferLine(Base):
     quality_state: Mapped[str] = mapped_column(String(30))
     #: Serial-tracked items: the units moved, as the request named them (None otherwise).
     serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+    #: The quantity as entered, when in another unit (None otherwise).
+    entered_quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    entered_uom: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class Requisition(Base):
@@ -360,6 +363,9 @@ class RequisitionLine(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True)
     #: The units a serial-tracked line issues (as many as the quantity); None for others.
     serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+    #: The quantity as entered, when in another unit (None otherwise).
+    entered_quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    entered_uom: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class ScrapReturn(Base):

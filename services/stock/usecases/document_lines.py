@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.clients import BATCH, CatalogClient, CatalogItem
+from services.stock.clients import BATCH, CatalogClient, CatalogItem, ConversionRefused, convert
 from services.stock.db.models import Lot
 from services.stock.db.queries import lots_by_ids, serial_rows
 from services.stock.domain.model import QualityState, Tracking
@@ -59,6 +60,63 @@ async def catalog_items(
             raise outcome
         items.update(outcome)
     return items
+
+
+#: (quantity, unit) as a line was entered, when that was not the item's stock unit.
+Entered = tuple[Decimal, str] | None
+
+
+async def to_stock_unit(
+    catalog: CatalogClient, path: str, item: CatalogItem, quantity: Decimal, uom: str | None
+) -> tuple[Decimal, Entered, list[FieldError]]:
+    """`quantity` in `uom` as a quantity of the item's stock unit, by the catalog's rules
+    (item-specific first). A result the stock unit cannot hold exactly (7.5 pcs) is
+    refused, never rounded; errors are named under `path` (`.uom`, `.quantity`)."""
+    if uom is None or uom == item.uom:
+        return quantity, None, []
+    try:
+        converted = await convert(catalog, item, quantity, uom)
+    except ConversionRefused as exc:
+        return quantity, None, [FieldError(f"{path}.uom", exc.detail, "not_convertible")]
+    if converted.exact != converted.rounded:
+        message = (
+            f"{plain(quantity)} {uom} is {plain(converted.exact)} {item.uom}, which {item.uom} "
+            f"cannot hold (it would round to {plain(converted.rounded)})"
+        )
+        return quantity, None, [FieldError(f"{path}.quantity", message)]
+    return converted.exact, (quantity, uom), []
+
+
+L = TypeVar("L", bound=BaseModel)
+
+
+async def lines_in_stock_units(
+    catalog: CatalogClient,
+    lines: Sequence[L],
+    items: Mapping[str, CatalogItem | None],
+    path: str = "body.lines",
+) -> tuple[list[L], list[Entered], list[FieldError]]:
+    """Request lines (models with `item_code`, `quantity`, `uom`) with their quantities in
+    the item's stock unit (`uom` cleared), what each line entered, and every conversion
+    error. Lines of unknown items are left as they are (their error is named elsewhere)."""
+    converted: list[L] = []
+    entered: list[Entered] = []
+    errors: list[FieldError] = []
+    for index, line in enumerate(lines):
+        fields: Any = line  # a line model: item_code, quantity, uom
+        item = items.get(fields.item_code)
+        uom = fields.uom
+        if item is None or uom is None:
+            converted.append(line)
+            entered.append(None)
+            continue
+        quantity, was, problems = await to_stock_unit(
+            catalog, f"{path}.{index}", item, fields.quantity, uom
+        )
+        errors += problems
+        converted.append(line.model_copy(update={"quantity": quantity, "uom": None}))
+        entered.append(was)
+    return converted, entered, errors
 
 
 def serial_errors(

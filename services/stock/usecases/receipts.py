@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.clients import CatalogClient, CatalogItem, ConversionRefused, convert
+from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Location, Lot, MovementRow, Receipt, ReceiptLine
 from services.stock.db.queries import (
     location_by_code,
@@ -67,6 +67,7 @@ from services.stock.usecases.document_lines import (
     request_order,
     serial_errors,
     serials_twice,
+    to_stock_unit,
     unit_quantities,
 )
 from services.stock.usecases.locations import stock_location_error
@@ -81,7 +82,6 @@ from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams
-from shared.schemas import plain
 
 SUPPLIER = VIRTUAL_LOCATIONS[LocationType.SUPPLIER]
 DOCUMENT_TYPE = "purchase_receipt"
@@ -141,34 +141,6 @@ def _form_errors(data: ReceiptCreate) -> list[FieldError]:
     ]
 
 
-async def _converted(
-    catalog: CatalogClient, path: str, line: ReceiptLineIn, item: CatalogItem
-) -> tuple[ReceiptLineIn, tuple[Decimal, str] | None, list[FieldError]]:
-    """The line in the item's stock unit (a conversion that does not come out at a
-    quantity the stock unit can hold, 7.5 pcs, is refused, never rounded)."""
-    if line.uom is None or line.uom == item.uom:
-        return line, None, []
-    try:
-        converted = await convert(catalog, item, line.quantity, line.uom)
-    except ConversionRefused as exc:
-        return line, None, [FieldError(f"{path}.uom", exc.detail, "not_convertible")]
-    if converted.exact != converted.rounded:
-        return (
-            line,
-            None,
-            [
-                FieldError(
-                    f"{path}.quantity",
-                    f"{plain(line.quantity)} {line.uom} is {plain(converted.exact)} "
-                    f"{item.uom}, which {item.uom} cannot hold (it would round to "
-                    f"{plain(converted.rounded)})",
-                )
-            ],
-        )
-    entered = (line.quantity, line.uom)
-    return line.model_copy(update={"quantity": converted.exact}), entered, []
-
-
 async def check_receipt(
     catalog: CatalogClient, data: ReceiptCreate
 ) -> tuple[list[PreparedLine], list[FieldError]]:
@@ -189,7 +161,10 @@ async def check_receipt(
                 )
             )
             continue
-        converted, entered, problems = await _converted(catalog, path, line, item)
+        quantity, entered, problems = await to_stock_unit(
+            catalog, path, item, line.quantity, line.uom
+        )
+        converted = line.model_copy(update={"quantity": quantity}) if entered else line
         errors += problems
         errors += _tracking_errors(path, item, converted)
         prepared.append(PreparedLine(path, converted, item, entered))

@@ -61,6 +61,8 @@ def _out(
                 quantity=ln.quantity,
                 lot_number=lots[ln.lot_id].lot_number if ln.lot_id else None,
                 serial_numbers=list(ln.serial_numbers or ()),
+                entered_quantity=ln.entered_quantity,
+                entered_uom=ln.entered_uom,
             )
             for ln in lines
         ],

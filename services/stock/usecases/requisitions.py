@@ -16,7 +16,7 @@ at the line.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,7 @@ from services.stock.requisition_schemas import (
 )
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
+    Entered,
     emit_movements,
     names_lot,
     naming_short_lines,
@@ -101,13 +102,21 @@ def _line_errors(index: int, line: RequisitionLineIn, item: CatalogItem | None) 
 
 
 async def create_requisition(
-    uow: UnitOfWork, data: RequisitionCreate, items: Mapping[str, CatalogItem | None]
+    uow: UnitOfWork,
+    data: RequisitionCreate,
+    items: Mapping[str, CatalogItem | None],
+    *,
+    entered: Sequence[Entered] = (),
+    errors: Sequence[FieldError] = (),
 ) -> RequisitionOut:
     """Create a draft requisition after checking its locations, items, named lots and
-    named units (a 422 naming every bad field, header first, then the lines in order)."""
+    named units (a 422 naming every bad field, header first, then the lines in order).
+
+    `data` has its quantities in stock units (`lines_in_stock_units`); `entered` says what
+    each line entered when that was another unit, `errors` are the conversion's."""
     async with uow:
         session = uow.session
-        errors = [
+        errors = list(errors) + [
             error
             for index, line in enumerate(data.lines)
             for error in _line_errors(index, line, items.get(line.item_code))
@@ -178,11 +187,17 @@ async def create_requisition(
                 quantity=line.quantity,
                 lot_id=lots[(line.item_code, line.lot_number)].id if line.lot_number else None,
                 serial_numbers=list(line.serial_numbers) if line.serial_numbers else None,
+                entered_quantity=was[0] if (was := _entered(entered, index)) else None,
+                entered_uom=was[1] if was else None,
             )
             for index, line in enumerate(data.lines)
         )
         await session.flush()
         return await _finish(uow, requisition, "create", "RequisitionCreated")
+
+
+def _entered(entered: Sequence[Entered], index: int) -> Entered:
+    return entered[index] if index < len(entered) else None
 
 
 async def _locked(uow: UnitOfWork, requisition_id: int) -> Requisition:

@@ -48,8 +48,10 @@ from services.stock.transfer_schemas import (
 from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
+    Entered,
     catalog_items,
     emit_movements,
+    lines_in_stock_units,
     names_lot,
     naming_short_lines,
     request_order,
@@ -75,11 +77,15 @@ DOCUMENT_TYPE = "transfer"
 
 
 async def check_transfer(
-    catalog: CatalogClient, data: TransferCreate
+    catalog: CatalogClient,
+    data: TransferCreate,
+    items: Mapping[str, CatalogItem | None] | None = None,
 ) -> tuple[dict[str, CatalogItem], list[FieldError]]:
-    """Ask the catalog about every item (outside any transaction) and collect line errors:
-    lots and serials as the item's tracking wants them, each serial on one line only."""
-    items = await catalog_items(catalog, (line.item_code for line in data.lines))
+    """Ask the catalog about every item (outside any transaction; unless `items` has them)
+    and collect line errors: lots and serials as the item's tracking wants them, each
+    serial on one line only."""
+    if items is None:
+        items = await catalog_items(catalog, (line.item_code for line in data.lines))
     errors = [
         error
         for index, line in enumerate(data.lines)
@@ -102,8 +108,20 @@ async def save_transfer(
 ) -> TransferOut:
     """Post a transfer, or save it as a draft (`data.draft`), new or in place of draft
     `draft_id`; the catalog is asked first, outside the transaction."""
-    items, errors = await check_transfer(catalog, data)
-    return await post_transfer(uow, data, items, errors, draft_id=draft_id, expected=expected)
+    known = await catalog_items(catalog, (line.item_code for line in data.lines))
+    lines, entered, conversion = await lines_in_stock_units(catalog, data.lines, known)
+    converted = data.model_copy(update={"lines": lines})
+    items, errors = await check_transfer(catalog, converted, known)
+    return await post_transfer(
+        uow,
+        converted,
+        items,
+        sorted([*errors, *conversion], key=request_order),
+        draft_id=draft_id,
+        expected=expected,
+        request=data,
+        entered=entered,
+    )
 
 
 async def post_transfer(
@@ -114,10 +132,15 @@ async def post_transfer(
     *,
     draft_id: int | None = None,
     expected: dict[str, Any] | None = None,
+    request: TransferCreate | None = None,
+    entered: Sequence[Entered] = (),
 ) -> TransferOut:
     """Post a transfer: the document, one movement per line (per unit for serial-tracked
     items) from -> to, the balances, the serials' places. With `data.draft` only the
-    document and its lines are saved; with `draft_id` that draft is replaced or posted."""
+    document and its lines are saved; with `draft_id` that draft is replaced or posted.
+
+    `data` has its quantities in stock units; `request` is the body as sent (what a draft
+    keeps, default `data`) and `entered` what each line entered in another unit."""
     async with uow:
         session = uow.session
         existing = (
@@ -165,7 +188,7 @@ async def post_transfer(
         transfer.from_location_id = source.id
         transfer.to_location_id = target.id
         transfer.note = data.note
-        drafts.stamp(transfer, uow, data, now)
+        drafts.stamp(transfer, uow, request or data, now)
         if existing is None:
             session.add(transfer)
             await session.flush()
@@ -187,6 +210,8 @@ async def post_transfer(
                 quantity=line.quantity,
                 quality_state=line.quality_state.value,
                 serial_numbers=line.serial_numbers or None,
+                entered_quantity=was[0] if (was := entered[index] if entered else None) else None,
+                entered_uom=was[1] if was else None,
             )
             for index, line in enumerate(data.lines)
         ]
@@ -332,6 +357,8 @@ def _out(
                 quantity=line.quantity,
                 serial_numbers=list(line.serial_numbers or ()),
                 quality_state=QualityState(line.quality_state),
+                entered_quantity=line.entered_quantity,
+                entered_uom=line.entered_uom,
             )
             for line in sorted(lines, key=lambda line: line.line_no)
         ],
