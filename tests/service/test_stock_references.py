@@ -151,3 +151,40 @@ async def test_every_movement_carries_its_documents_references(wired: Slice) -> 
 
     empty = await s.stock.get("/v1/movements", params={"work_order": ""})
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "query.work_order"
+
+
+async def test_an_inspection_refers_to_the_purchase_of_its_lot(wired: Slice) -> None:
+    s = wired
+    part, store, lot, po = (
+        await make_item(s, tracking="lot"),
+        await place(s, "storage"),
+        code("L"),
+        code("PO"),
+    )
+    body = {
+        "item_code": part,
+        "location_code": store,
+        "lot_number": lot,
+        "quantity": "10",
+        "supplier": "Murata",
+        "purchase_order": po,
+    }
+    await post(s, "/v1/receipts", body)
+    inspected = await post(
+        s,
+        "/v1/inspections",
+        {
+            "item_code": part,
+            "lot_number": lot,
+            "location_code": store,
+            "accepted_quantity": "8",
+            "rejected_quantity": "2",
+            "sample_size": 2,
+            "inspector": "QC Li",
+        },
+        headers=QC,
+    )
+    assert {(m["purchase_order"], m["supplier"]) for m in inspected["movements"]} == {
+        (po, "Murata")
+    }
+    assert len(await movements(s, purchase_order=po)) == 3  # received, accepted, rejected

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Inspection, Location, Lot, MovementRow
 from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_ids
-from services.stock.domain.model import Movement, QualityState, Tracking
+from services.stock.domain.model import Movement, QualityState, References, Tracking
 from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import (
     DefectOut,
@@ -269,6 +269,10 @@ async def post_inspection(
                     locations=locations,
                     lot_ids={(item.code, each.lot_number): each.id for each in lots.values()},
                     posted_at=now,
+                    # the inspected lot's purchase: QC results read by order and supplier
+                    references=References(purchase_order=lot.purchase_order, supplier=lot.supplier)
+                    if lot is not None
+                    else References(),
                 ),
                 movements,
             )
