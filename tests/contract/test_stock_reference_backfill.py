@@ -38,15 +38,30 @@ async def test_existing_movements_get_their_documents_references(database_factor
                 ),
                 {"loc": customer},
             )
-            for sequence, (document_type, document_id) in enumerate(
-                [("purchase_receipt", 7), ("shipment", 8), ("transfer", 9)], start=1
+            await conn.execute(
+                text(
+                    "INSERT INTO lots (id, item_code, lot_number, supplier, supplier_lot, "
+                    "date_code, purchase_order, receipt_date, created_at, work_order) VALUES "
+                    "(5, 'R1', 'L5', 'Murata', '', '', 'PO-5', CURRENT_DATE, "
+                    "CURRENT_TIMESTAMP, '')"
+                )
+            )
+            for sequence, (document_type, document_id, lot_id) in enumerate(
+                [
+                    ("purchase_receipt", 7, None),
+                    ("shipment", 8, None),
+                    ("transfer", 9, None),
+                    ("inspection", 3, 5),
+                    ("inspection", 4, None),
+                ],
+                start=1,
             ):
                 await conn.execute(
                     text(
                         "INSERT INTO movements (sequence, document_type, document_id, item_code, "
-                        "quantity, from_location_id, to_location_id, from_state, to_state, "
-                        "stage, unit_cost, value, priced, posted_at, recorded_at, posted_by) "
-                        "VALUES (:seq, :type, :doc, 'R1', 5, :a, :b, 'qualified', "
+                        "lot_id, quantity, from_location_id, to_location_id, from_state, "
+                        "to_state, stage, unit_cost, value, priced, posted_at, recorded_at, "
+                        "posted_by) VALUES (:seq, :type, :doc, 'R1', :lot, 5, :a, :b, 'qualified', "
                         "'qualified', 'raw', 0, 0, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, "
                         "'u')"
                     ),
@@ -54,6 +69,7 @@ async def test_existing_movements_get_their_documents_references(database_factor
                         "seq": sequence,
                         "type": document_type,
                         "doc": document_id,
+                        "lot": lot_id,
                         "a": supplier,
                         "b": customer,
                     },
@@ -74,4 +90,6 @@ async def test_existing_movements_get_their_documents_references(database_factor
         ("purchase_receipt", "PO-7", "", "", "Yageo", ""),
         ("shipment", "", "", "SO-8", "", "ACME"),
         ("transfer", "", "", "", "", ""),
+        ("inspection", "PO-5", "", "", "Murata", ""),
+        ("inspection", "", "", "", "", ""),
     ]

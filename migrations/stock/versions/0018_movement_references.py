@@ -48,6 +48,13 @@ def upgrade() -> None:
                 f"WHERE d.id = movements.document_id), '') "
                 f"WHERE document_type = '{document_type}'"
             )
+    # an inspection refers to the purchase of the lot it inspected
+    for column in ("purchase_order", "supplier"):
+        op.execute(
+            f"UPDATE movements SET {column} = COALESCE((SELECT l.{column} FROM lots l "
+            f"WHERE l.id = movements.lot_id), '') "
+            f"WHERE document_type = 'inspection' AND lot_id IS NOT NULL"
+        )
     for name in INDEXED:
         op.create_index(
             f"ix_movements_{name}",
