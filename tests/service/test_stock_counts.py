@@ -1103,3 +1103,52 @@ async def test_a_serial_that_moved_on_is_the_usual_shortage(
     assert await serial_balances(wired, s.item) == before
     assert (await serial_states(wired, s.item))[gone] == ("in_stock", s.outside, s.lot)
     assert await ledger(wired) == []
+
+
+async def test_a_blind_count_of_serials_lists_no_unit_until_scanned(
+    wired: Slice, serial_site: SerialSite
+) -> None:
+    s = serial_site
+    s1, s2, s3 = s.at_a
+    count = await start(wired, s.root, item_codes=[s.item], blind=True)
+    # four units in the book (three at A, one at B): none listed, none counted as a line
+    assert count["lines"] == [] and count["line_count"] == 0
+    summaries = (await wired.stock.get("/v1/stock-counts", params={"limit": 500})).json()
+    (summary,) = [c for c in summaries["items"] if c["id"] == count["id"]]
+    assert (summary["line_count"], summary["uncounted_lines"]) == (0, 0)
+    sheet = await wired.stock.get(f"/v1/stock-counts/{count['id']}/sheet.xlsx")
+    assert sheet.status_code == 200 and s1.encode() not in sheet.content
+    # counters scan what they find: two units at A, the one at B (no lot named: each keeps
+    # its own); s3 is not found
+    scanned = await enter(
+        wired,
+        count,
+        serial_line(s.item, s.a, s1, "1"),
+        serial_line(s.item, s.a, s2, "1"),
+        serial_line(s.item, s.b, s.at_b, "1"),
+    )
+    assert sorted(ln["serial_number"] for ln in scanned["lines"]) == sorted([s1, s2, s.at_b])
+    assert all(ln["found"] is False and ln["book_quantity"] is None for ln in scanned["lines"])
+    assert s3 not in str(scanned)
+    posted = await wired.stock.post(f"/v1/stock-counts/{count['id']}/post")
+    assert posted.status_code == 200, posted.text
+    doc = posted.json()
+    # posted: the book shows, and the unit nobody scanned was missing
+    (missing,) = [ln for ln in doc["lines"] if ln["serial_number"] == s3]
+    assert (missing["book_quantity"], missing["counted_quantity"], missing["difference"]) == (
+        "1",
+        "0",
+        "-1",
+    )
+    assert serial_moves(doc["movements"]) == [(s3, s.a, "VIRTUAL/COUNT-ADJUSTMENT", Decimal(1))]
+    assert (await serial_states(wired, s.item))[s3][0] == "lost"
+
+
+async def test_a_blind_count_still_wants_every_other_line_counted(
+    wired: Slice, site: Site
+) -> None:
+    s = site
+    count = await start(wired, s.b, item_codes=[s.plain_item], blind=True)
+    assert count["line_count"] == 2  # buckets are listed, their quantities are not
+    refused = await wired.stock.post(f"/v1/stock-counts/{count['id']}/post")
+    assert refused.status_code == 409 and refused.json()["code"] == "count_incomplete"

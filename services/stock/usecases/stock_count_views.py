@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.count_schemas import (
@@ -45,6 +45,13 @@ def missing(count_id: int) -> NotFound:
 def book_visible(count: StockCount) -> bool:
     """Whether answers show book quantities: always, except for a blind count not posted."""
     return not count.blind or count.status in _BOOK_SHOWN
+
+
+def unit_to_scan(count: StockCount, line: StockCountLine) -> bool:
+    """A serial-tracked unit of the book that a blind count has not seen yet: not shown
+    (its serial number and the number of such lines would give the book away); counters
+    scan the units they find, which matches them to it. Not scanned by posting: missing."""
+    return not book_visible(count) and bool(line.serial_key) and line.counted_quantity is None
 
 
 async def find_count(session: AsyncSession, count_id: int) -> StockCount:
@@ -153,6 +160,7 @@ async def load_count(session: AsyncSession, count: StockCount) -> StockCountOut:
     )
     lots = await lots_by_ids(session, [m.lot_id for m in ledger])
     filters = await item_filters(session, [count.id])
+    lines = [line for line in lines if not unit_to_scan(count, line)]
     totals = _Totals(
         lines=len(lines),
         counted=sum(1 for line in lines if line.counted_quantity is not None),
@@ -186,11 +194,19 @@ async def line_item_codes(session: AsyncSession, count_id: int) -> list[str]:
     return list(codes)
 
 
-async def _totals(session: AsyncSession, ids: Sequence[int]) -> dict[int, _Totals]:
-    """Line counts per count in one grouped query."""
+async def _totals(
+    session: AsyncSession, ids: Sequence[int], blind: Sequence[int] = ()
+) -> dict[int, _Totals]:
+    """Line counts per count in one grouped query; for the `blind` ones (book hidden), the
+    units still to scan are left out, as the counts themselves show them."""
     if not ids:
         return {}
     counted = StockCountLine.counted_quantity
+    to_scan = and_(
+        StockCountLine.count_id.in_(blind or [-1]),
+        StockCountLine.serial_key != "",
+        counted.is_(None),
+    )
     rows = await session.execute(
         select(
             StockCountLine.count_id,
@@ -203,7 +219,7 @@ async def _totals(session: AsyncSession, ids: Sequence[int]) -> dict[int, _Total
                 )
             ),
         )
-        .where(StockCountLine.count_id.in_(ids))
+        .where(StockCountLine.count_id.in_(ids), not_(to_scan))
         .group_by(StockCountLine.count_id)
     )
     return {
@@ -226,7 +242,7 @@ async def list_counts(
         query = query.where(StockCount.location_id == (location.id if location else -1))
     rows, cursor = await page_by_id(session, query, StockCount.id, page)
     ids = [row.id for row in rows]
-    totals = await _totals(session, ids)
+    totals = await _totals(session, ids, [row.id for row in rows if not book_visible(row)])
     filters = await item_filters(session, ids)
     locations = await locations_by_ids(session, [row.location_id for row in rows])
     summaries = [

@@ -27,8 +27,10 @@
 * A count that is not posted can be **cancelled**; a posted one **reversed** as a whole
   while the stock it moved is still there (reversal appends opposite movements).
 * A **blind** count hides book quantities and differences from every answer, sheet and
-  event until it is posted, so counters count what they see. It hides quantities, not
-  units: a serial line still names the serial it counts (its book is that line).
+  event until it is posted, so counters count what they see. Serial-tracked units of the
+  book are not listed at all until counted (a line per unit would give the book away):
+  counters scan the units they find (a line naming the serial, counted 1), which matches
+  each to its book line; a unit nobody scanned counts as missing when the count posts.
 
 This module is the count's life (start, post, cancel, reverse); entering counts is
 `stock_count_entries`, count sheets `stock_count_sheets`, reading `stock_count_views`.
@@ -78,6 +80,7 @@ from services.stock.usecases.stock_count_views import (
     item_filters,
     load_count,
     missing,
+    unit_to_scan,
 )
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -506,10 +509,13 @@ async def post_count(
         expect_status(count, StockCountStatus.COUNTING, doing="posted")
         lines = await count_lines(session, count.id)
         locations = await locations_by_ids(session, [line.location_id for line in lines])
+        now = utcnow()
+        for line in lines:
+            if unit_to_scan(count, line):  # a blind count's unit nobody scanned: missing
+                line.counted_quantity, line.counted_at = Decimal(0), now
         uncounted = [line for line in lines if line.counted_quantity is None]
         if uncounted:
             raise _uncounted_problem(count, uncounted, locations)
-        now = utcnow()
         movements = difference_movements(lines, locations)
         await _refuse_serials_found_twice(session, count, lines, movements)
         if movements:
