@@ -7,6 +7,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
+from tests.conftest import auth
 from tests.service import test_thin_slice_inprocess as base
 from tests.service.test_stock_drafts_receipts import balances, events_of, listed, lots_of, worth
 from tests.service.test_thin_slice_inprocess import Slice, code, make_item, make_location
@@ -181,6 +182,11 @@ async def test_a_line_in_reels_and_a_draft_of_lines_reversed_whole(wired: Slice)
     draft = (await wired.stock.post("/v1/receipts", json=body)).json()
     assert draft["status"] == "draft" and draft["movements"] == []
     assert [ln["lot"] for ln in draft["lines"]] == [None, None]
+    # prices, on the lines and in the stored request, are finance's to read
+    seen = (await wired.stock.get(f"/v1/receipts/{draft['id']}", headers=auth("warehouse"))).json()
+    assert "unit_price" not in seen["lines"][0]
+    assert "unit_price" not in seen["draft_request"]["lines"][0]
+    assert draft["draft_request"]["lines"][0]["unit_price"] == "0.001"
     assert await lots_of(wired, lotted) == []
     posted = await wired.stock.post(f"/v1/receipts/{draft['id']}/post")
     assert posted.status_code == 200, posted.text
