@@ -19,6 +19,7 @@ from services.stock.db.models import (
     LedgerCounter,
     Location,
     Lot,
+    MovementRow,
     Serial,
 )
 from services.stock.domain.model import BalanceKey
@@ -313,3 +314,23 @@ async def serial_rows(
             )
             found.update({(row.item_code, row.serial_number): row for row in rows})
     return found
+
+
+async def document_ledgers(
+    session: AsyncSession, document_types: Iterable[str], ids: Sequence[int]
+) -> dict[int, list[MovementRow]]:
+    """The movements of documents `ids` (of `document_types`), by document id, in ledger
+    order; every id has an entry (empty for a draft)."""
+    ledger: dict[int, list[MovementRow]] = {document_id: [] for document_id in ids}
+    if not ledger:
+        return ledger
+    for row in await session.scalars(
+        select(MovementRow)
+        .where(
+            MovementRow.document_type.in_(sorted(set(document_types))),
+            MovementRow.document_id.in_(list(ledger)),
+        )
+        .order_by(MovementRow.id)
+    ):
+        ledger[row.document_id].append(row)
+    return ledger

@@ -18,7 +18,7 @@ the same order reversals use.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.schemas import DocumentStatus
+from services.stock.usecases.document_lines import emit_movements
 from services.stock.usecases.posting import DocumentReversed
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -176,15 +177,16 @@ async def cancel_document(
     noun: str,
     entity: str,
     event: str,
-    load: Callable[[AsyncSession, H], Awaitable[Out]],
+    load: Callable[[AsyncSession, Sequence[H]], Awaitable[list[Out]]],
 ) -> Out:
-    """Cancel a draft (409 `document_not_draft` otherwise); audited and announced."""
+    """Cancel a draft (409 `document_not_draft` otherwise); audited and announced.
+    `load` is the document's own reader of many documents (one here)."""
     async with uow:
         row = await draft_for_update(uow.session, model, document_id, noun)
-        before = await load(uow.session, row)
+        (before,) = await load(uow.session, [row])
         cancel(row, uow)
         await uow.session.flush()
-        out = await load(uow.session, row)
+        (out,) = await load(uow.session, [row])
         payload = out.model_dump(mode="json")
         await uow.audit(
             "cancel", entity, str(row.id), before=before.model_dump(mode="json"), after=payload
@@ -192,3 +194,31 @@ async def cancel_document(
         uow.emit(event, entity, str(row.id), payload)
         await uow.commit()
         return out
+
+
+async def finish_reversal(
+    uow: UnitOfWork,
+    row: H,
+    before: Out,
+    now: datetime,
+    *,
+    entity: str,
+    event: str,
+    load: Callable[[AsyncSession, Sequence[H]], Awaitable[list[Out]]],
+) -> Out:
+    """After a document's opposite movements are posted (`posting.reverse_document`): mark
+    it reversed at `now`, read it again, audit and announce it with its new movements,
+    commit. `before` is the document as it stood."""
+    row.status = DocumentStatus.REVERSED.value
+    row.reversed_at, row.reversed_by = now, uow.actor
+    await uow.session.flush()
+    (out,) = await load(uow.session, [row])
+    payload = out.model_dump(mode="json")
+    await uow.audit(
+        "reverse", entity, str(row.id), before=before.model_dump(mode="json"), after=payload
+    )
+    document: Any = out  # every document's answer lists its movements
+    emit_movements(uow, (m for m in document.movements if m.reversal_of_id is not None))
+    uow.emit(event, entity, str(row.id), payload)
+    await uow.commit()
+    return out

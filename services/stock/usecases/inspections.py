@@ -31,7 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Inspection, Location, Lot, MovementRow
-from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_ids
+from services.stock.db.queries import (
+    document_ledgers,
+    locations_by_codes,
+    locations_by_ids,
+    lots_by_ids,
+)
 from services.stock.domain.model import Movement, QualityState, References, Tracking
 from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import (
@@ -312,23 +317,15 @@ async def reverse_inspection(
                 exc,
                 prefix=f"inspection {inspection.number} cannot be reversed, the stock moved on: ",
             ) from exc.__cause__
-        inspection.status = DocumentStatus.REVERSED.value
-        inspection.reversed_at = now
-        inspection.reversed_by = uow.actor
-        await session.flush()
-        (out,) = await _load_many(session, [inspection])
-        payload = out.model_dump(mode="json")
-        await uow.audit(
-            "reverse",
-            "inspection",
-            str(out.id),
-            before=before.model_dump(mode="json"),
-            after=payload,
+        return await drafts.finish_reversal(
+            uow,
+            inspection,
+            before,
+            now,
+            entity="inspection",
+            event="InspectionReversed",
+            load=_load_many,
         )
-        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
-        uow.emit("InspectionReversed", "inspection", str(out.id), payload)
-        await uow.commit()
-        return out
 
 
 async def inspection_item_code(session: AsyncSession, inspection_id: int) -> str:
@@ -408,13 +405,7 @@ async def _load_many(
     if not inspections:
         return []
     ids = [i.id for i in inspections]
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(
         session,
@@ -435,11 +426,6 @@ async def _load_many(
 
 async def cancel_inspection(uow: UnitOfWork, inspection_id: int) -> InspectionOut:
     """Cancel a draft inspection."""
-
-    async def load(session: AsyncSession, inspection: Inspection) -> InspectionOut:
-        (out,) = await _load_many(session, [inspection])
-        return out
-
     return await drafts.cancel_document(
         uow,
         Inspection,
@@ -447,7 +433,7 @@ async def cancel_inspection(uow: UnitOfWork, inspection_id: int) -> InspectionOu
         noun="inspection",
         entity="inspection",
         event="InspectionCancelled",
-        load=load,
+        load=_load_many,
     )
 
 

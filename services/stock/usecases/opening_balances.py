@@ -62,6 +62,7 @@ from services.stock.db.models import (
     OpeningBalanceLine,
 )
 from services.stock.db.queries import (
+    document_ledgers,
     location_by_code,
     locations_by_codes,
     locations_by_ids,
@@ -916,13 +917,7 @@ async def _load_many(
         .order_by(OpeningBalanceLine.document_id, OpeningBalanceLine.line_no)
     ):
         lines[line.document_id].append(line)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     every_line = [line for group in lines.values() for line in group]
     every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(

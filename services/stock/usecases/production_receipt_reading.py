@@ -16,7 +16,7 @@ from services.stock.db.models import (
     ProductionReceipt,
     ProductionReceiptOutput,
 )
-from services.stock.db.queries import locations_by_ids, lots_by_ids
+from services.stock.db.queries import document_ledgers, locations_by_ids, lots_by_ids
 from services.stock.domain.model import QualityState
 from services.stock.production_receipt_schemas import (
     ComponentOut,
@@ -129,13 +129,7 @@ async def load_many(
         .order_by(ProductionConsumption.id)
     ):
         components[component.document_id].append(component)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     rows = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(
         session,

@@ -49,7 +49,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import (
@@ -62,7 +61,6 @@ from services.stock.db.models import (
 from services.stock.db.queries import locations_by_codes, lot_for_update_or_create, lots_by_numbers
 from services.stock.domain.model import expiry_date
 from services.stock.production_receipt_schemas import ProductionReceiptCreate, ProductionReceiptOut
-from services.stock.schemas import DocumentStatus
 from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import emit_movements, naming_short_lines
@@ -410,31 +408,19 @@ async def reverse_posted(
                 prefix=f"production receipt {document.number} cannot be reversed, the stock "
                 "moved on: ",
             ) from exc.__cause__
-        document.status = DocumentStatus.REVERSED.value
-        document.reversed_at = now
-        document.reversed_by = uow.actor
-        await session.flush()
-        out = (await load_many(session, [document]))[0]
-        payload = out.model_dump(mode="json")
-        await uow.audit(
-            "reverse",
-            DOCUMENT_TYPE,
-            str(out.id),
-            before=before.model_dump(mode="json"),
-            after=payload,
+        return await drafts.finish_reversal(
+            uow,
+            document,
+            before,
+            now,
+            entity=DOCUMENT_TYPE,
+            event="ProductionReceiptReversed",
+            load=load_many,
         )
-        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
-        uow.emit("ProductionReceiptReversed", DOCUMENT_TYPE, str(out.id), payload)
-        await uow.commit()
-        return out
 
 
 async def cancel_document(uow: UnitOfWork, document_id: int) -> ProductionReceiptOut:
     """Cancel a draft production receipt."""
-
-    async def load(session: AsyncSession, document: ProductionReceipt) -> ProductionReceiptOut:
-        return (await load_many(session, [document]))[0]
-
     return await drafts.cancel_document(
         uow,
         ProductionReceipt,
@@ -442,5 +428,5 @@ async def cancel_document(uow: UnitOfWork, document_id: int) -> ProductionReceip
         noun=NOUN,
         entity=DOCUMENT_TYPE,
         event="ProductionReceiptCancelled",
-        load=load,
+        load=load_many,
     )

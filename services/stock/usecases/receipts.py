@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Location, Lot, MovementRow, Receipt, ReceiptLine
 from services.stock.db.queries import (
+    document_ledgers,
     location_by_code,
     locations_by_codes,
     locations_by_ids,
@@ -383,11 +384,6 @@ async def _record(uow: UnitOfWork, out: ReceiptOut, created: Sequence[Lot]) -> N
 
 async def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
     """Cancel a draft receipt (nothing was received, no lot was created)."""
-
-    async def load(session: AsyncSession, receipt: Receipt) -> ReceiptOut:
-        (out,) = await _load_many(session, [receipt])
-        return out
-
     return await drafts.cancel_document(
         uow,
         Receipt,
@@ -395,7 +391,7 @@ async def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
         noun="receipt",
         entity="receipt",
         event="ReceiptCancelled",
-        load=load,
+        load=_load_many,
     )
 
 
@@ -444,19 +440,15 @@ async def reverse_receipt(
             raise naming_short_lines(
                 exc, prefix=f"receipt {receipt.number} cannot be reversed, the stock moved on: "
             ) from exc.__cause__
-        receipt.status = DocumentStatus.REVERSED.value
-        receipt.reversed_at = now
-        receipt.reversed_by = uow.actor
-        await session.flush()
-        (out,) = await _load_many(session, [receipt])
-        payload = out.model_dump(mode="json")
-        await uow.audit(
-            "reverse", "receipt", str(out.id), before=before.model_dump(mode="json"), after=payload
+        return await drafts.finish_reversal(
+            uow,
+            receipt,
+            before,
+            now,
+            entity="receipt",
+            event="ReceiptReversed",
+            load=_load_many,
         )
-        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
-        uow.emit("ReceiptReversed", "receipt", str(out.id), payload)
-        await uow.commit()
-        return out
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -571,13 +563,7 @@ async def _load_many(session: AsyncSession, receipts: Sequence[Receipt]) -> list
         .order_by(ReceiptLine.receipt_id, ReceiptLine.line_no)
     ):
         lines[line.receipt_id].append(line)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     every_row = [row for group in ledger.values() for row in group]
     every_line = [line for group in lines.values() for line in group]
     locations = await locations_by_ids(

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location, Lot, MovementRow, Requisition
 from services.stock.db.models import RequisitionLine as LineRow
-from services.stock.db.queries import locations_by_ids, lots_by_ids
+from services.stock.db.queries import document_ledgers, locations_by_ids, lots_by_ids
 from services.stock.requisition_schemas import (
     RequisitionLineOut,
     RequisitionOut,
@@ -94,13 +94,7 @@ async def load_many(
         .order_by(LineRow.requisition_id, LineRow.line_no)
     ):
         lines[line.requisition_id].append(line)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     every_line = [line for group in lines.values() for line in group]
     every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(

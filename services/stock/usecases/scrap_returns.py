@@ -50,6 +50,7 @@ from services.stock.db.models import (
     ScrapReturnLine,
 )
 from services.stock.db.queries import (
+    document_ledgers,
     location_by_code,
     locations_by_codes,
     locations_by_ids,
@@ -458,19 +459,15 @@ async def reverse_posted(
                 exc,
                 prefix=f"{spec.label} {document.number} cannot be reversed, the stock moved on: ",
             ) from exc.__cause__
-        document.status = DocumentStatus.REVERSED.value
-        document.reversed_at = now
-        document.reversed_by = uow.actor
-        await session.flush()
-        out = (await _load_many(session, [document]))[0]
-        payload = out.model_dump(mode="json")
-        await uow.audit(
-            "reverse", kind.value, str(out.id), before=before.model_dump(mode="json"), after=payload
+        return await drafts.finish_reversal(
+            uow,
+            document,
+            before,
+            now,
+            entity=kind.value,
+            event=f"{spec.event}Reversed",
+            load=_load_many,
         )
-        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
-        uow.emit(f"{spec.event}Reversed", kind.value, str(out.id), payload)
-        await uow.commit()
-        return out
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -533,14 +530,7 @@ async def _load_many(
         .order_by(ScrapReturnLine.document_id, ScrapReturnLine.line_no)
     ):
         lines[line.document_id].append(line)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    kinds = {d.kind for d in documents}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type.in_(kinds), MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, {d.kind for d in documents}, ids)
     every_line = [line for group in lines.values() for line in group]
     every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(
@@ -558,10 +548,10 @@ async def _load_many(
 async def cancel_document(uow: UnitOfWork, kind: DocumentKind, document_id: int) -> ScrapReturnOut:
     """Cancel a draft of `kind` (another kind's id does not exist here)."""
 
-    async def load(session: AsyncSession, document: ScrapReturn) -> ScrapReturnOut:
-        if document.kind != kind.value:
+    async def load(session: AsyncSession, documents: Sequence[ScrapReturn]) -> list[ScrapReturnOut]:
+        if any(document.kind != kind.value for document in documents):
             raise _missing(kind, document_id)
-        return (await _load_many(session, [document]))[0]
+        return await _load_many(session, documents)
 
     return await drafts.cancel_document(
         uow,

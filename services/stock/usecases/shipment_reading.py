@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location, Lot, MovementRow, Shipment, ShipmentLine
-from services.stock.db.queries import locations_by_ids, lots_by_ids
+from services.stock.db.queries import document_ledgers, locations_by_ids, lots_by_ids
 from services.stock.schemas import DocumentStatus
 from services.stock.shipment_schemas import ShipmentLineOut, ShipmentOut
 from services.stock.usecases.receipts import movement_out
@@ -79,13 +79,7 @@ async def load_many(session: AsyncSession, shipments: Sequence[Shipment]) -> lis
         .order_by(ShipmentLine.shipment_id, ShipmentLine.line_no, ShipmentLine.id)
     ):
         lines[line.shipment_id].append(line)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     every_line = [line for group in lines.values() for line in group]
     every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(

@@ -53,7 +53,6 @@ from services.stock.domain.model import (
     QualityState,
     References,
 )
-from services.stock.schemas import DocumentStatus
 from services.stock.shipment_schemas import ShipmentCreate, ShipmentLineIn, ShipmentOut
 from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
@@ -399,31 +398,19 @@ async def reverse_shipment(
         now = utcnow()
         item_types = {code: item.item_type for code, item in items.items() if item is not None}
         await reverse_document(uow, DOCUMENT_TYPE, shipment.id, item_types, now)
-        shipment.status = DocumentStatus.REVERSED.value
-        shipment.reversed_at = now
-        shipment.reversed_by = uow.actor
-        await session.flush()
-        out = (await load_many(session, [shipment]))[0]
-        payload = out.model_dump(mode="json")
-        await uow.audit(
-            "reverse",
-            DOCUMENT_TYPE,
-            str(out.id),
-            before=before.model_dump(mode="json"),
-            after=payload,
+        return await drafts.finish_reversal(
+            uow,
+            shipment,
+            before,
+            now,
+            entity=DOCUMENT_TYPE,
+            event="ShipmentReversed",
+            load=load_many,
         )
-        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
-        uow.emit("ShipmentReversed", DOCUMENT_TYPE, str(out.id), payload)
-        await uow.commit()
-        return out
 
 
 async def cancel_shipment(uow: UnitOfWork, shipment_id: int) -> ShipmentOut:
     """Cancel a draft shipment."""
-
-    async def load(session: AsyncSession, shipment: Shipment) -> ShipmentOut:
-        return (await load_many(session, [shipment]))[0]
-
     return await drafts.cancel_document(
         uow,
         Shipment,
@@ -431,5 +418,5 @@ async def cancel_shipment(uow: UnitOfWork, shipment_id: int) -> ShipmentOut:
         noun="shipment",
         entity=DOCUMENT_TYPE,
         event="ShipmentCancelled",
-        load=load,
+        load=load_many,
     )

@@ -21,12 +21,16 @@ from services.stock.count_schemas import (
 )
 from services.stock.db.models import (
     Location,
-    MovementRow,
     StockCount,
     StockCountItem,
     StockCountLine,
 )
-from services.stock.db.queries import location_by_code, locations_by_ids, lots_by_ids
+from services.stock.db.queries import (
+    document_ledgers,
+    location_by_code,
+    locations_by_ids,
+    lots_by_ids,
+)
 from services.stock.domain.model import QualityState
 from services.stock.usecases.receipts import movement_out
 from shared.db.paging import page_by_id, where_equal
@@ -144,13 +148,7 @@ def _line_out(
 async def load_count(session: AsyncSession, count: StockCount) -> StockCountOut:
     """One count with its lines and movements, in a fixed number of queries."""
     lines = await count_lines(session, count.id)
-    ledger = list(
-        await session.scalars(
-            select(MovementRow)
-            .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id == count.id)
-            .order_by(MovementRow.id)
-        )
-    )
+    ledger = (await document_ledgers(session, [DOCUMENT_TYPE], [count.id]))[count.id]
     locations = await locations_by_ids(
         session,
         [count.location_id]

@@ -31,6 +31,7 @@ from services.stock.db.models import (
     TransferLine,
 )
 from services.stock.db.queries import (
+    document_ledgers,
     location_by_code,
     locations_by_codes,
     locations_by_ids,
@@ -308,19 +309,15 @@ async def reverse_transfer(
             raise naming_short_lines(
                 exc, prefix=f"transfer {transfer.number} cannot be reversed, the stock moved on: "
             ) from exc.__cause__
-        transfer.status = DocumentStatus.REVERSED.value
-        transfer.reversed_at = now
-        transfer.reversed_by = uow.actor
-        await session.flush()
-        out = (await _load_many(session, [transfer]))[0]
-        payload = out.model_dump(mode="json")
-        await uow.audit(
-            "reverse", "transfer", str(out.id), before=before.model_dump(mode="json"), after=payload
+        return await drafts.finish_reversal(
+            uow,
+            transfer,
+            before,
+            now,
+            entity="transfer",
+            event="TransferReversed",
+            load=_load_many,
         )
-        emit_movements(uow, (m for m in out.movements if m.reversal_of_id is not None))
-        uow.emit("TransferReversed", "transfer", str(out.id), payload)
-        await uow.commit()
-        return out
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -379,13 +376,7 @@ async def _load_many(session: AsyncSession, transfers: Sequence[Transfer]) -> li
         .order_by(TransferLine.transfer_id, TransferLine.line_no)
     ):
         lines[line.transfer_id].append(line)
-    ledger: dict[int, list[MovementRow]] = {i: [] for i in ids}
-    for row in await session.scalars(
-        select(MovementRow)
-        .where(MovementRow.document_type == DOCUMENT_TYPE, MovementRow.document_id.in_(ids))
-        .order_by(MovementRow.id)
-    ):
-        ledger[row.document_id].append(row)
+    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
     every_line = [line for group in lines.values() for line in group]
     every_row = [row for group in ledger.values() for row in group]
     locations = await locations_by_ids(
@@ -403,10 +394,6 @@ async def _load_many(session: AsyncSession, transfers: Sequence[Transfer]) -> li
 
 async def cancel_transfer(uow: UnitOfWork, transfer_id: int) -> TransferOut:
     """Cancel a draft transfer."""
-
-    async def load(session: AsyncSession, transfer: Transfer) -> TransferOut:
-        return (await _load_many(session, [transfer]))[0]
-
     return await drafts.cancel_document(
         uow,
         Transfer,
@@ -414,7 +401,7 @@ async def cancel_transfer(uow: UnitOfWork, transfer_id: int) -> TransferOut:
         noun="transfer",
         entity="transfer",
         event="TransferCancelled",
-        load=load,
+        load=_load_many,
     )
 
 
