@@ -178,8 +178,9 @@ class SheetErrorOut(BaseModel):
     reason: str
 
 
-class CountSheetResult(BaseModel):
-    """What an uploaded count sheet says and every error in it (row, column, reason)."""
+class SheetReport(BaseModel):
+    """What an uploaded sheet holds: its header matched to fields, every error (row,
+    column, reason), the rows read. Count sheets and opening balances add their own."""
 
     dry_run: bool = Field(description="True: nothing was changed")
     file_type: Literal["xlsx", "xls", "ods", "csv"]
@@ -190,6 +191,11 @@ class CountSheetResult(BaseModel):
     missing: list[str] = Field(description="Required fields no column was found for")
     errors: list[SheetErrorOut]
     rows: int = Field(description="Data rows read (blank rows skipped)")
+
+
+class CountSheetResult(SheetReport):
+    """What an uploaded count sheet says and every error in it (row, column, reason)."""
+
     counted: int = Field(description="Rows with a counted quantity and no error")
     skipped: int = Field(description="Rows left without a counted quantity (not counted)")
     count: StockCountOut | None = Field(

@@ -9,11 +9,10 @@ one document (`OB-` and 8 digits) or nothing.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.stock.count_schemas import SheetErrorOut, SheetHeaderOut
+from services.stock.count_schemas import SheetReport
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
     CODE_PATTERN,
@@ -115,18 +114,9 @@ class OpeningBalanceOut(OpeningBalanceSummary):
 OpeningBalancePage = Page[OpeningBalanceSummary]
 
 
-class OpeningImportResult(BaseModel):
+class OpeningImportResult(SheetReport):
     """What an opening-balance sheet holds and every error in it (row, column, reason)."""
 
-    dry_run: bool = Field(description="True: nothing was changed")
-    file_type: Literal["xlsx", "xls", "ods", "csv"]
-    sheet: str | None = Field(description="The sheet read (the first one)")
-    header_row: int | None = Field(description="The row found to hold the headers")
-    matched: list[SheetHeaderOut]
-    unmatched: list[SheetHeaderOut]
-    missing: list[str] = Field(description="Required fields no column was found for")
-    errors: list[SheetErrorOut]
-    rows: int = Field(description="Data rows read (blank rows skipped)")
     valid: int = Field(description="Rows without errors")
     items: int = Field(description="Distinct items in the rows without errors")
     serials: int = Field(description="Units of serial-tracked items in those rows")

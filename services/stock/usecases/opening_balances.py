@@ -53,7 +53,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogItem
-from services.stock.count_schemas import SheetErrorOut, SheetHeaderOut
 from services.stock.db.models import (
     Location,
     Lot,
@@ -103,7 +102,11 @@ from services.stock.usecases.posting import (
     reverse_document,
 )
 from services.stock.usecases.receipts import LotConflict, lot_out, movement_out
-from services.stock.usecases.stock_count_sheets import cell_quality_state
+from services.stock.usecases.stock_count_sheets import (
+    cell_quality_state,
+    sheet_rejected,
+    sheet_report,
+)
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -120,13 +123,12 @@ from shared.spreadsheet import (
     cell_date,
     cell_decimal,
     cell_text,
-    column_letter,
     data_rows,
     find_header_row,
     folded_text,
     is_blank,
 )
-from shared.spreadsheet_files import ImportRejected, SheetFile, SheetSpec, write_workbook
+from shared.spreadsheet_files import SheetFile, SheetSpec, write_workbook
 
 DOCUMENT_TYPE = "opening_balance"
 OPENING = VIRTUAL_LOCATIONS[LocationType.OPENING]
@@ -516,65 +518,19 @@ async def check_sheet(
 def import_result(
     checked: Checked, *, dry_run: bool, document: OpeningBalanceOut | None
 ) -> OpeningImportResult:
-    sheet, header = checked.sheet, checked.sheet.header
-    problems = sorted(
-        dict.fromkeys(sheet.problems),
-        key=lambda p: (p.row or 0, -1 if p.column is None else p.column),
+    sheet = checked.sheet
+    fields, problems = sheet_report(
+        sheet.file, sheet.header, sheet.problems, rows=sheet.rows, dry_run=dry_run
     )
     bad = {p.row for p in problems}
     good = [line for line, row in zip(sheet.lines, sheet.line_rows, strict=True) if row not in bad]
     return OpeningImportResult(
-        dry_run=dry_run,
-        file_type=sheet.file.file_type,
-        sheet=sheet.file.sheet,
-        header_row=header.row if header.matches else None,
-        matched=[
-            SheetHeaderOut(column=column_letter(m.column), header=m.header, field=m.field)
-            for m in header.matches
-        ],
-        unmatched=[
-            SheetHeaderOut(
-                column=column_letter(u.column), header=u.header, field=None, reason=u.reason
-            )
-            for u in header.unmatched
-        ],
-        missing=list(header.missing),
-        errors=[
-            SheetErrorOut(
-                row=p.row,
-                column=column_letter(p.column) if p.column is not None else None,
-                header=header.header_of(p.column) if p.column is not None else None,
-                field=p.field,
-                reason=p.reason,
-            )
-            for p in problems
-        ],
-        rows=sheet.rows,
+        **fields,
         valid=len(good),
         items=len({line.item_code for line in good}),
         serials=sum(len(line.serial_numbers or ()) for line in good),
         new_lots=[f"{item}/{lot}" for item, lot in sorted(checked.new_lots)],
         opening_balance=document,
-    )
-
-
-def _rejected(result: OpeningImportResult) -> ImportRejected:
-    errors = [
-        FieldError(
-            f"file.rows.{e.row}.{e.field}" if e.row is not None else f"file.{e.field or 'sheet'}",
-            f"{e.column} ({e.header}): {e.reason}" if e.column else e.reason,
-            "import",
-        )
-        for e in result.errors
-    ]
-    return ImportRejected(
-        f"{len(errors)} error(s) in the sheet; nothing was posted",
-        errors=errors,
-        extra={
-            "import_errors": [e.model_dump(mode="json") for e in result.errors],
-            "header_row": result.header_row,
-            "missing": result.missing,
-        },
     )
 
 
@@ -675,7 +631,9 @@ async def post_opening_balance(
         opening = await _opening_location(session)
         checked = await check_sheet(session, sheet, items)
         if sheet.problems:
-            raise _rejected(import_result(checked, dry_run=False, document=None))
+            raise sheet_rejected(
+                import_result(checked, dry_run=False, document=None), "nothing was posted"
+            )
         now = utcnow()
         document = OpeningBalance(
             number=f"tmp-{uuid.uuid4().hex[:24]}",

@@ -13,7 +13,7 @@ row and column and changes nothing; entering is all rows or none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from services.stock.count_schemas import (
     CountSheetResult,
     SheetErrorOut,
     SheetHeaderOut,
+    SheetReport,
     StockCountOut,
     StockCountStatus,
 )
@@ -246,30 +247,36 @@ async def _check(
     return count, entries
 
 
-def _result(sheet: CountSheet, *, dry_run: bool, count: StockCountOut | None) -> CountSheetResult:
-    header = sheet.header
-    problems = sorted(
-        dict.fromkeys(sheet.problems),
+def sheet_report(
+    file: SheetFile,
+    header: HeaderRow,
+    problems: Iterable[CellProblem],
+    *,
+    rows: int,
+    dry_run: bool,
+) -> tuple[dict[str, Any], list[CellProblem]]:
+    """The fields every `SheetReport` has, and the problems in sheet order (each once)."""
+    ordered = sorted(
+        dict.fromkeys(problems),
         key=lambda p: (p.row or 0, -1 if p.column is None else p.column),
     )
-    bad = {p.row for p in problems}
-    return CountSheetResult(
-        dry_run=dry_run,
-        file_type=sheet.file.file_type,
-        sheet=sheet.file.sheet,
-        header_row=header.row if header.matches else None,
-        matched=[
+    fields = {
+        "dry_run": dry_run,
+        "file_type": file.file_type,
+        "sheet": file.sheet,
+        "header_row": header.row if header.matches else None,
+        "matched": [
             SheetHeaderOut(column=column_letter(m.column), header=m.header, field=m.field)
             for m in header.matches
         ],
-        unmatched=[
+        "unmatched": [
             SheetHeaderOut(
                 column=column_letter(u.column), header=u.header, field=None, reason=u.reason
             )
             for u in header.unmatched
         ],
-        missing=list(header.missing),
-        errors=[
+        "missing": list(header.missing),
+        "errors": [
             SheetErrorOut(
                 row=p.row,
                 column=column_letter(p.column) if p.column is not None else None,
@@ -277,31 +284,44 @@ def _result(sheet: CountSheet, *, dry_run: bool, count: StockCountOut | None) ->
                 field=p.field,
                 reason=p.reason,
             )
-            for p in problems
+            for p in ordered
         ],
-        rows=sheet.rows,
+        "rows": rows,
+    }
+    return fields, ordered
+
+
+def _result(sheet: CountSheet, *, dry_run: bool, count: StockCountOut | None) -> CountSheetResult:
+    fields, problems = sheet_report(
+        sheet.file, sheet.header, sheet.problems, rows=sheet.rows, dry_run=dry_run
+    )
+    bad = {p.row for p in problems}
+    return CountSheetResult(
+        **fields,
         counted=sum(1 for row in sheet.line_rows if row not in bad),
         skipped=sheet.skipped,
         count=count,
     )
 
 
-def _rejected(result: CountSheetResult) -> ImportRejected:
+def sheet_rejected(report: SheetReport, nothing: str) -> ImportRejected:
+    """422 `import_rejected` naming every error of the sheet; `nothing` says what did not
+    happen ("nothing was counted")."""
     errors = [
         FieldError(
             f"file.rows.{e.row}.{e.field}" if e.row is not None else f"file.{e.field or 'sheet'}",
             f"{e.column} ({e.header}): {e.reason}" if e.column else e.reason,
             "import",
         )
-        for e in result.errors
+        for e in report.errors
     ]
     return ImportRejected(
-        f"{len(errors)} error(s) in the sheet; nothing was counted",
+        f"{len(errors)} error(s) in the sheet; {nothing}",
         errors=errors,
         extra={
-            "import_errors": [e.model_dump(mode="json") for e in result.errors],
-            "header_row": result.header_row,
-            "missing": result.missing,
+            "import_errors": [e.model_dump(mode="json") for e in report.errors],
+            "header_row": report.header_row,
+            "missing": report.missing,
         },
     )
 
@@ -327,7 +347,7 @@ async def enter_sheet(
     async with uow:
         count, entries = await _check(uow.session, count_id, sheet, items, locked=uow)
         if sheet.problems:
-            raise _rejected(_result(sheet, dry_run=False, count=None))
+            raise sheet_rejected(_result(sheet, dry_run=False, count=None), "nothing was counted")
         if entries:
             await apply_entries(uow, count, entries)
         out = await load_count(uow.session, count)
