@@ -10,6 +10,7 @@ from services.catalog.api.boms import router as boms_router
 from services.catalog.api.boms import routings_router
 from services.catalog.api.imports import router as imports_router
 from services.catalog.api.items import router as items_router
+from services.catalog.api.planning import router as planning_router
 from services.catalog.api.units import categories_router, units_router
 from services.catalog.settings import Settings
 from shared.http.app import create_service_app
@@ -30,6 +31,7 @@ def create_app(
         routers=[
             imports_router,
             bom_queries_router,
+            planning_router,
             units_router,
             categories_router,
             items_router,

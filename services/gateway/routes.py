@@ -14,7 +14,7 @@ from services.gateway.domain.routing import Route, build_table
 PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
     "catalog": (
         "/v1/items", "/v1/units", "/v1/categories", "/v1/boms", "/v1/routings",
-        "/v1/low-level-codes", "/v1/imports", "/v1/exports",
+        "/v1/low-level-codes", "/v1/imports", "/v1/exports", "/v1/planning-data",
     ),
     "stock": (
         "/v1/locations", "/v1/lots", "/v1/receipts", "/v1/inspections", "/v1/transfers",
@@ -24,7 +24,10 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/valuation", "/v1/reservations", "/v1/availability",
         "/v1/posting-period", "/v1/serials", "/v1/opening-balances",
     ),
-    "mrp": ("/v1/demands", "/v1/work-orders", "/v1/purchase-orders", "/v1/mrp-runs"),
+    "mrp": (
+        "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",
+        "/v1/purchase-orders", "/v1/mrp-runs", "/v1/planned-orders", "/v1/buildable",
+    ),
     "trace": ("/v1/genealogy",),
     "workflow": ("/v1/approvals", "/v1/flows", "/v1/tasks", "/v1/rules"),
 }
