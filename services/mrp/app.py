@@ -1,11 +1,19 @@
-"""MRP service: demands, orders and planning runs (domain features arrive with issue #5)."""
+"""MRP service: demands, purchase and work orders, MRP runs, material checks, MES
+completions."""
 
 from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
 
+from services.mrp.api.material import router as material_router
+from services.mrp.api.orders import router as orders_router
+from services.mrp.api.runs import router as runs_router
+from services.mrp.api.work_orders import completions_router
+from services.mrp.api.work_orders import router as work_orders_router
 from services.mrp.settings import Settings
+from services.mrp.usecases.stock_feed import SOURCE, apply_stock_event
+from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
 
@@ -15,7 +23,18 @@ def create_app(
     return create_service_app(
         settings or Settings(),
         title="MRP",
-        description="Demands, purchase and work orders, MRP runs, material checks.",
-        routers=[],
+        description=(
+            "Demands (sales orders, forecasts), purchase and work orders kept current from "
+            "stock's feed, MRP runs (time-phased, multi-level, lot-sized, pegged), "
+            "material checks and MES completions."
+        ),
+        routers=[
+            orders_router,
+            material_router,
+            completions_router,
+            work_orders_router,
+            runs_router,
+        ],
+        subscriptions=[Subscription(SOURCE, apply_stock_event)],
         http_transport=http_transport,
     )

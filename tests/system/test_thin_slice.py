@@ -137,3 +137,120 @@ def wait_for_lot(gateway: httpx.Client, item_code: str, lot_number: str, *, sinc
         if time.monotonic() > deadline:
             pytest.fail(f"trace never showed lot {lot_number} of {item_code}")
         time.sleep(0.05)
+
+
+def test_mrp_through_the_gateway(gateway: httpx.Client, stack: Stack) -> None:
+    """Order in, shortage out, planned order firmed, completion posted: every call through
+    the gateway, stock's feed reaching MRP over real nudges."""
+    gateway.headers["Authorization"] = f"Bearer {token(gateway, stack)}"
+    part, board = unique("IC"), unique("PCBA")
+    line_code, store, finished = unique("LINE"), unique("RAW"), unique("FG")
+    for body in (
+        {
+            "code": part,
+            "name": "MCU",
+            "uom": "pcs",
+            "item_type": "raw_material",
+            "lead_time_days": 5,
+        },
+        {
+            "code": board,
+            "name": "Board",
+            "uom": "pcs",
+            "item_type": "semi_finished",
+            "procurement": "make",
+            "lead_time_days": 1,
+        },
+    ):
+        assert gateway.post("/v1/items", json=body).status_code == 201
+    bom = gateway.post(
+        "/v1/boms",
+        json={
+            "item_code": board,
+            "revision": "A",
+            "lines": [{"component_code": part, "quantity": "2"}],
+        },
+    ).json()
+    released = gateway.post(f"/v1/boms/{bom['id']}/release", json={}, headers={"If-Match": 'W/"1"'})
+    assert released.status_code == 200, released.text
+    for code_, kind in (
+        (line_code, "production_line"),
+        (store, "storage"),
+        (finished, "finished_goods"),
+    ):
+        made = gateway.post(
+            "/v1/locations", json={"code": code_, "name": code_, "location_type": kind}
+        )
+        assert made.status_code == 201, made.text
+    received = gateway.post(
+        "/v1/receipts",
+        json={"item_code": part, "location_code": store, "quantity": "30", "supplier": "ST"},
+    )
+    assert received.status_code == 201, received.text
+    inspected = gateway.post(
+        "/v1/inspections",
+        json={
+            "item_code": part,
+            "location_code": store,
+            "accepted_quantity": "30",
+            "rejected_quantity": "0",
+            "sample_size": 1,
+            "inspector": "QC",
+        },
+    )
+    assert inspected.status_code == 201, inspected.text
+    order = gateway.post(
+        "/v1/sales-orders",
+        json={
+            "customer": "ACME",
+            "lines": [{"item_code": board, "quantity": "20", "due_date": "2027-06-30"}],
+        },
+    )
+    assert order.status_code == 201, order.text
+    run = gateway.post(
+        "/v1/mrp-runs", json={"mode": "net_change", "item_codes": [board], "run_date": "2027-06-01"}
+    )
+    assert run.status_code == 201, run.text
+    run_id = run.json()["id"]
+    shortages = gateway.get(f"/v1/mrp-runs/{run_id}/shortages").json()["items"]
+    # 20 boards x 2 = 40 chips, 30 in stock
+    assert {(s["item_code"], s["quantity"]) for s in shortages} == {(board, "20"), (part, "10")}
+    planned = gateway.get(
+        f"/v1/mrp-runs/{run_id}/planned-orders", params={"item_code": board}
+    ).json()["items"]
+    firmed = gateway.post(
+        f"/v1/planned-orders/{planned[0]['id']}/firm",
+        json={"release": True, "wip_location_code": line_code, "output_location_code": finished},
+    )
+    assert firmed.status_code == 200, firmed.text
+    work_order = firmed.json()["work_order_id"]
+    number = firmed.json()["order_number"]
+    requisition = gateway.post(
+        "/v1/requisitions",
+        json={
+            "work_order": number,
+            "to_location_code": line_code,
+            "lines": [{"item_code": part, "quantity": "30"}],
+        },
+    ).json()
+    assert gateway.post(f"/v1/requisitions/{requisition['id']}/submit").status_code == 200
+    assert gateway.post(f"/v1/requisitions/{requisition['id']}/post").status_code == 200
+    deadline = time.monotonic() + 5
+    while True:  # stock's feed reaches MRP (nudge, then pull)
+        got = gateway.get(f"/v1/work-orders/{work_order}").json()
+        if got["components"][0]["issued_quantity"] == "30":
+            break
+        assert time.monotonic() < deadline, got
+        time.sleep(0.05)
+    event = {"event_id": unique("MES"), "produced": [{"quantity": "15"}], "station": "S1"}
+    done = gateway.post(f"/v1/work-orders/{work_order}/completions", json=event)
+    assert done.status_code == 201, done.text
+    again = gateway.post(f"/v1/work-orders/{work_order}/completions", json=event)
+    assert again.json() == done.json() and again.headers["idempotent-replayed"] == "true"
+    result = gateway.get(f"/v1/work-orders/{work_order}").json()
+    assert result["produced_quantity"] == "15"
+    assert result["components"][0]["consumed_quantity"] == "30"
+    stock_boards = gateway.get(
+        "/v1/balances", params={"item_code": board, "location_code": finished}
+    ).json()["items"]
+    assert [Decimal(b["quantity"]) for b in stock_boards] == [Decimal(15)]

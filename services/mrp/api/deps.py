@@ -1,0 +1,24 @@
+"""Route dependencies shared by the MRP routers."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.mrp.clients import CatalogClient, StockClient
+from shared.auth.principal import PLANNER
+from shared.http.context import RequestContext, request_context
+
+#: Planners own demands, orders and MRP runs.
+Planner = Annotated[RequestContext, Depends(request_context((PLANNER,)))]
+
+
+def catalog_client(request: Request) -> CatalogClient:
+    return CatalogClient(request.app.state.client)
+
+
+def stock_client(request: Request) -> StockClient:
+    return StockClient(request.app.state.client)
+
+
+Catalog = Annotated[CatalogClient, Depends(catalog_client)]
+Stock = Annotated[StockClient, Depends(stock_client)]

@@ -1,0 +1,237 @@
+"""Typed clients for the services MRP calls: the catalog (items, planning data) and stock
+(availability, production receipts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from services.mrp.domain.model import (
+    LotSizing,
+    LotSizingPolicy,
+    PlanBom,
+    PlanItem,
+    PlanLine,
+    PlanSubstitute,
+    Procurement,
+)
+from shared.client import ServiceClient
+from shared.errors import UpstreamError
+
+#: Codes per catalog call: the catalog's list takes up to 500; 200 keeps URLs short.
+BATCH = 200
+#: Items per stock availability page.
+AVAILABILITY_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogItem:
+    id: int
+    code: str
+    name: str
+    uom: str
+    item_type: str
+    procurement: str
+    tracking: str
+    lifecycle: str
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    """A released BOM line planning cannot use (its unit does not convert)."""
+
+    bom_id: int
+    item_code: str
+    component_code: str
+    problem: str
+
+
+@dataclass(slots=True)
+class PlanningData:
+    """The catalog's planning data at one graph stamp, as the planning core's types."""
+
+    stamp: int
+    items: dict[int, PlanItem]
+    codes: dict[int, str]
+    ids: dict[str, int]
+    boms: dict[int, tuple[PlanBom, ...]]
+    bom_revisions: dict[int, str]
+    #: Per BOM line (bom id, position): whether it is backflushed.
+    backflush: dict[tuple[int, int], bool]
+    problems: list[LineProblem]
+
+
+class CatalogClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def items_by_codes(self, codes: Sequence[str]) -> dict[str, CatalogItem]:
+        """The catalog's items among `codes`; codes it has no item for are absent."""
+        wanted = list(dict.fromkeys(codes))
+        found: dict[str, CatalogItem] = {}
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start : start + BATCH]
+            response = await self.client.request(
+                "catalog", "GET", "/v1/items", params={"code": chunk, "limit": len(chunk)}
+            )
+            if response.status_code != 200:
+                raise UpstreamError(
+                    f"catalog answered {response.status_code} when asked for {len(chunk)} items"
+                )
+            for row in response.json()["items"]:
+                found[row["code"]] = CatalogItem(
+                    id=row["id"],
+                    code=row["code"],
+                    name=row["name"],
+                    uom=row["uom"],
+                    item_type=row["item_type"],
+                    procurement=row["procurement"],
+                    tracking=row["tracking"],
+                    lifecycle=row["lifecycle"],
+                )
+        return found
+
+    async def planning_data(self, roots: Sequence[str] = ()) -> PlanningData:
+        """Items and released BOM versions in one snapshot; with `roots`, only those items
+        and everything below them."""
+        params: dict[str, Any] = {"root": list(roots)} if roots else {}
+        response = await self.client.request("catalog", "GET", "/v1/planning-data", params=params)
+        if response.status_code != 200:
+            raise UpstreamError(f"catalog answered {response.status_code} for planning data")
+        return parse_planning_data(response.json())
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def parse_planning_data(data: dict[str, Any]) -> PlanningData:
+    items: dict[int, PlanItem] = {}
+    codes: dict[int, str] = {}
+    for row in data["items"]:
+        sizing = row["lot_sizing"]
+        items[row["id"]] = PlanItem(
+            id=row["id"],
+            code=row["code"],
+            procurement=Procurement(row["procurement"]),
+            lead_time_days=int(row["lead_time_days"]),
+            safety_stock=Decimal(row["safety_stock"]),
+            lot_sizing=LotSizing(
+                policy=LotSizingPolicy(sizing["policy"]),
+                fixed_quantity=_decimal(sizing.get("fixed_quantity")),
+                minimum_quantity=_decimal(sizing.get("minimum_quantity")),
+                multiple=_decimal(sizing.get("multiple")),
+            ),
+        )
+        codes[row["id"]] = row["code"]
+    boms: dict[int, list[PlanBom]] = {}
+    revisions: dict[int, str] = {}
+    backflush: dict[tuple[int, int], bool] = {}
+    problems: list[LineProblem] = []
+    for bom in data["boms"]:
+        lines: list[PlanLine] = []
+        for line in bom["lines"]:
+            if line.get("quantity_per") is None:
+                problems.append(
+                    LineProblem(
+                        bom["id"],
+                        bom["item_code"],
+                        line["component_code"],
+                        line.get("conversion_problem") or "the line's unit does not convert",
+                    )
+                )
+                continue
+            backflush[(bom["id"], line["position"])] = bool(line.get("backflush"))
+            lines.append(
+                PlanLine(
+                    position=line["position"],
+                    component_id=line["component_id"],
+                    quantity_per=Decimal(line["quantity_per"]),
+                    scrap_percent=Decimal(line["scrap_percent"]),
+                    fixed_quantity=Decimal(line.get("fixed_quantity") or "0"),
+                    rounding_multiple=_decimal(line.get("rounding_multiple")),
+                    phantom=bool(line["phantom"]),
+                    substitutes=tuple(
+                        PlanSubstitute(
+                            component_id=sub["component_id"],
+                            priority=int(sub["priority"]),
+                            ratio=Decimal(sub["ratio"]),
+                        )
+                        for sub in line.get("substitutes", ())
+                    ),
+                )
+            )
+        revisions[bom["id"]] = bom["revision"]
+        boms.setdefault(bom["item_id"], []).append(
+            PlanBom(
+                id=bom["id"],
+                item_id=bom["item_id"],
+                revision=bom["revision"],
+                effective_from=_date(bom.get("effective_from")),
+                effective_to=_date(bom.get("effective_to")),
+                lines=tuple(lines),
+            )
+        )
+    return PlanningData(
+        stamp=int(data["graph_stamp"]),
+        items=items,
+        codes=codes,
+        ids={code: item_id for item_id, code in codes.items()},
+        boms={item_id: tuple(versions) for item_id, versions in boms.items()},
+        bom_revisions=revisions,
+        backflush=backflush,
+        problems=problems,
+    )
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    available: Decimal
+    pending_inspection: Decimal
+    reserved: Decimal
+
+
+class StockClient:
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    async def availability(self, codes: Sequence[str] = ()) -> dict[str, Availability]:
+        """Availability of `codes` (all items with stock or reservations when empty), read
+        page by page."""
+        found: dict[str, Availability] = {}
+        chunks: list[list[str]] = (
+            [list(codes[i : i + BATCH]) for i in range(0, len(codes), BATCH)] if codes else [[]]
+        )
+        for chunk in chunks:
+            cursor: str | None = None
+            while True:
+                params: dict[str, Any] = {"limit": AVAILABILITY_PAGE}
+                if chunk:
+                    params["item_code"] = chunk
+                if cursor:
+                    params["cursor"] = cursor
+                response = await self.client.request(
+                    "stock", "GET", "/v1/availability", params=params
+                )
+                if response.status_code != 200:
+                    raise UpstreamError(
+                        f"stock answered {response.status_code} when asked for availability"
+                    )
+                page = response.json()
+                for row in page["items"]:
+                    found[row["item_code"]] = Availability(
+                        available=Decimal(row["available"]),
+                        pending_inspection=Decimal(row["pending_inspection"]),
+                        reserved=Decimal(row["reserved"]),
+                    )
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    break
+        return found

@@ -1,0 +1,260 @@
+"""MRP runs and their outputs: request and response models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.http.pagination import Page
+from shared.schemas import Quantity, SignedQuantity
+
+
+class RunMode(StrEnum):
+    #: Every item.
+    REGENERATIVE = "regenerative"
+    #: The chosen items and everything below them.
+    NET_CHANGE = "net_change"
+
+
+class CalendarIn(BaseModel):
+    """Working days for lead-time offsets: weekdays not in `weekend`, dates not holidays."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekend: list[int] = Field(
+        default_factory=lambda: [5, 6],
+        max_length=6,
+        description="Days off, 0 = Monday ... 6 = Sunday",
+    )
+    holidays: list[date] = Field(default_factory=list, max_length=1000)
+
+    @model_validator(mode="after")
+    def _weekdays(self) -> CalendarIn:
+        if any(day < 0 or day > 6 for day in self.weekend):
+            raise ValueError("weekend days are 0 (Monday) to 6 (Sunday)")
+        return self
+
+
+class RunCreate(BaseModel):
+    """Plan: net every item's requirements against stock and open orders, day by day,
+    level by level, and propose what to buy or make."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: RunMode = RunMode.REGENERATIVE
+    item_codes: list[str] = Field(
+        default_factory=list,
+        max_length=500,
+        description="Net-change: plan these items and everything below them",
+    )
+    run_date: date | None = Field(None, description="Planning starts here; default today (UTC)")
+    include_pending_inspection: bool = Field(
+        False, description="Count stock pending inspection as a receipt on the run date"
+    )
+    use_substitutes: bool = Field(
+        True, description="Cover a short primary component from its substitutes' free stock"
+    )
+    reschedule_out_days: int = Field(
+        3, ge=0, le=365, description="An open order due this much earlier than needed: postpone"
+    )
+    calendar: CalendarIn | None = Field(
+        None, description="Working calendar for lead times; default: calendar days"
+    )
+
+    @model_validator(mode="after")
+    def _scope(self) -> RunCreate:
+        if self.mode is RunMode.NET_CHANGE and not self.item_codes:
+            raise ValueError("a net-change run needs item_codes")
+        if self.mode is RunMode.REGENERATIVE and self.item_codes:
+            raise ValueError("item_codes are for net-change runs")
+        return self
+
+
+class RunSummary(BaseModel):
+    items_planned: int
+    demands: int
+    scheduled_receipts: int
+    planned_orders: int
+    planned_buy: int
+    planned_make: int
+    exceptions: int
+    shortages: int
+    late_planned_orders: int = Field(description="Planned orders whose release date is past")
+    substitutions: int
+    bom_line_problems: list[str] = Field(
+        description="Released BOM lines planning could not use (unit not convertible)"
+    )
+    seconds_reading: float = Field(description="Snapshot reading (catalog, stock, orders)")
+    seconds_planning: float = Field(description="The planning core alone")
+    seconds_storing: float
+
+
+class RunOut(BaseModel):
+    id: int
+    number: str = Field(description="MRP- and 8 digits")
+    mode: RunMode
+    status: str
+    run_date: date
+    options: RunCreate
+    summary: RunSummary
+    catalog_stamp: int = Field(description="The catalog's BOM graph stamp it planned with")
+    started_at: datetime
+    finished_at: datetime
+    created_by: str
+
+
+class RunPage(Page[RunOut]):
+    pass
+
+
+class PegOut(BaseModel):
+    quantity: Quantity
+    demand_ref: str | None = Field(
+        description="The independent demand at the top (sales order line, forecast, work "
+        "order component); null for safety stock or a parent's lot-size excess"
+    )
+    parent_order: int | None = Field(
+        description="Number (within the run) of the planned order this requirement comes from"
+    )
+    required_on: date
+    safety_stock: bool
+
+
+class PlannedOrderOut(BaseModel):
+    id: int
+    run_id: int
+    number: int = Field(description="Within the run; parents before their components")
+    item_code: str
+    procurement: str = Field(description="buy or make")
+    quantity: Quantity
+    release_date: date
+    due_date: date
+    bom_id: int | None
+    low_level_code: int
+    status: str = Field(description="planned, or firmed")
+    firmed_as: str = Field(description="The purchase or work order it became")
+    pegs: list[PegOut]
+
+
+class PlannedOrderPage(Page[PlannedOrderOut]):
+    pass
+
+
+class ExceptionOut(BaseModel):
+    kind: str = Field(
+        description="release_past, expedite, postpone, excess, no_bom, past_due_demand"
+    )
+    item_code: str
+    ref: str
+    message: str
+    quantity: SignedQuantity
+    current_date: date | None
+    suggested_date: date | None
+
+
+class ExceptionPage(Page[ExceptionOut]):
+    pass
+
+
+class ShortageOut(BaseModel):
+    item_code: str
+    first_short_on: date
+    quantity: SignedQuantity = Field(description="What stock and open orders do not cover")
+    late_quantity: SignedQuantity = Field(
+        description="Part of it whose planned orders should already have been released"
+    )
+
+
+class ShortagePage(Page[ShortageOut]):
+    pass
+
+
+class SubstitutionOut(BaseModel):
+    primary_code: str
+    substitute_code: str
+    primary_quantity: SignedQuantity
+    substitute_quantity: SignedQuantity
+    required_on: date
+    demand_ref: str | None
+    parent_order: int | None
+
+
+class SubstitutionPage(Page[SubstitutionOut]):
+    pass
+
+
+class FirmRequest(BaseModel):
+    """Turn a planned order into a purchase order (buy) or a work order (make)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str | None = Field(
+        None,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$",
+        description="The new order's number; default PO-/WO- and 8 digits",
+    )
+    supplier: str | None = Field(
+        None, min_length=1, max_length=200, description="Required to firm a buy order"
+    )
+    quantity: Quantity | None = Field(None, description="Default: the planned quantity")
+    due_date: date | None = Field(None, description="Default: the planned due date")
+    release: bool = Field(False, description="Make orders: release the work order at once")
+    wip_location_code: str = Field("", max_length=100)
+    output_location_code: str = Field("", max_length=100)
+
+
+class FirmOut(BaseModel):
+    planned_order: PlannedOrderOut
+    purchase_order_id: int | None
+    work_order_id: int | None
+    order_number: str
+
+
+class MaterialRowOut(BaseModel):
+    level: int = Field(description="1 = a component of the work order's item")
+    path: list[str] = Field(description="Item codes from the order's item down to this one")
+    item_code: str
+    parent_code: str
+    required: SignedQuantity = Field(description="Still needed (level 1: after what was issued)")
+    available: SignedQuantity = Field(description="Free stock allocated to this row")
+    short: SignedQuantity
+    covered_on: date | None = Field(
+        description="When open orders cover the shortage (the check date when not short); "
+        "null: no open order does"
+    )
+    substitute_available: SignedQuantity = Field(
+        description="How much of the shortage the line's substitutes' free stock could cover"
+    )
+    make: bool = Field(description="Made: a shortage is exploded into its components below")
+
+
+class MaterialTotalOut(BaseModel):
+    item_code: str
+    required: SignedQuantity
+    available: SignedQuantity
+    short: SignedQuantity
+    covered_on: date | None
+
+
+class MaterialCheckOut(BaseModel):
+    work_order: str
+    item_code: str
+    quantity: SignedQuantity = Field(description="Still to produce")
+    bom_revision: str
+    on: date = Field(description="The check date: the order's start, or today if later")
+    complete: bool = Field(description="Nothing is short")
+    earliest_complete_on: date | None = Field(
+        description="The first day all material can be there; null: open orders never cover it"
+    )
+    rows: list[MaterialRowOut]
+    totals: list[MaterialTotalOut]
+
+
+class BuildableOut(BaseModel):
+    item_code: str
+    on: date
+    quantity: SignedQuantity = Field(description="What free stock builds now, through all levels")
+    limiting: list[str] = Field(description="Components that run out first")

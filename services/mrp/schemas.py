@@ -1,0 +1,310 @@
+"""MRP orders: request and response models of sales orders, forecasts, the demand view,
+purchase orders and work orders."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from shared.http.pagination import Page
+from shared.schemas import Quantity, SignedQuantity
+
+MAX_ORDER_LINES = 500
+#: Letters, digits and . _ / - (no spaces): an order number other systems can quote.
+NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$"
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+OrderNumber = Annotated[str, Field(min_length=1, max_length=100, pattern=NUMBER_PATTERN)]
+ItemCode = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    #: Nothing more is expected (fully received or shipped, or closed by hand).
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class OrderLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: ItemCode
+    quantity: Quantity = Field(description="In the item's stock unit")
+    due_date: date
+
+
+# --- sales orders ----------------------------------------------------------------------
+
+
+class SalesOrderCreate(BaseModel):
+    """A customer's order: what to ship, how many, by when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: OrderNumber | None = Field(
+        None, description="The ERP's or customer's number; default SO- and 8 digits"
+    )
+    customer: Text
+    note: str = Field("", max_length=500)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+
+
+class SalesOrderLineOut(BaseModel):
+    line_no: int = Field(description="1-based, in request order")
+    item_code: str
+    quantity: Quantity
+    due_date: date
+    shipped_quantity: SignedQuantity = Field(
+        description="From stock's shipments naming the order (reversals count back)"
+    )
+    open_quantity: SignedQuantity = Field(description="Still to ship: what MRP plans for")
+
+
+class SalesOrderOut(BaseModel):
+    id: int
+    number: str
+    customer: str
+    status: OrderStatus
+    note: str
+    lines: list[SalesOrderLineOut]
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class SalesOrderPage(Page[SalesOrderOut]):
+    pass
+
+
+# --- forecasts -------------------------------------------------------------------------
+
+
+class ForecastStatus(StrEnum):
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+
+
+class ForecastIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: ItemCode
+    quantity: Quantity
+    due_date: date
+    note: str = Field("", max_length=500)
+
+
+class ForecastCreate(BaseModel):
+    """Expected demand of items on dates (independent of any sales order)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    forecasts: list[ForecastIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+
+
+class ForecastOut(BaseModel):
+    id: int
+    number: str = Field(description="FC- and 8 digits")
+    item_code: str
+    quantity: Quantity
+    due_date: date
+    status: ForecastStatus
+    note: str
+    created_at: datetime
+    created_by: str
+
+
+class ForecastBatchOut(BaseModel):
+    forecasts: list[ForecastOut]
+
+
+class ForecastPage(Page[ForecastOut]):
+    pass
+
+
+# --- the demand view -------------------------------------------------------------------
+
+
+class DemandKindOut(StrEnum):
+    SALES_ORDER = "sales_order"
+    FORECAST = "forecast"
+    WORK_ORDER = "work_order"
+
+
+class DemandOut(BaseModel):
+    kind: DemandKindOut
+    ref: str = Field(
+        description="What MRP pegs to: `<sales order>/<line>`, `<forecast>`, or "
+        "`<work order>/<component>`"
+    )
+    item_code: str
+    quantity: SignedQuantity = Field(description="Still open")
+    due_date: date
+
+
+class DemandPage(Page[DemandOut]):
+    pass
+
+
+# --- purchase orders -------------------------------------------------------------------
+
+
+class PurchaseOrderCreate(BaseModel):
+    """An order to a supplier: lines with due dates. Stock receipts naming its number as
+    `purchase_order` count as received."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: OrderNumber | None = Field(
+        None, description="The ERP's number; default PO- and 8 digits"
+    )
+    supplier: Text
+    note: str = Field("", max_length=500)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
+
+
+class PurchaseOrderLineOut(BaseModel):
+    line_no: int
+    item_code: str
+    quantity: Quantity
+    due_date: date
+    received_quantity: SignedQuantity = Field(
+        description="From stock's purchase receipts naming the order (reversals count back)"
+    )
+    open_quantity: SignedQuantity = Field(description="Still expected: a scheduled receipt")
+
+
+class PurchaseOrderOut(BaseModel):
+    id: int
+    number: str
+    supplier: str
+    status: OrderStatus
+    note: str
+    planned_order: str = Field(description="`<run>/<planned order>` it was firmed from, if any")
+    lines: list[PurchaseOrderLineOut]
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class PurchaseOrderPage(Page[PurchaseOrderOut]):
+    pass
+
+
+# --- work orders -----------------------------------------------------------------------
+
+
+class WorkOrderStatus(StrEnum):
+    PLANNED = "planned"
+    RELEASED = "released"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class WorkOrderCreate(BaseModel):
+    """Make `quantity` of an item between two dates, to a BOM version pinned on release."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: OrderNumber | None = Field(
+        None, description="MES's or the ERP's; default WO- and 8 digits"
+    )
+    item_code: ItemCode
+    quantity: Quantity
+    start_date: date
+    due_date: date
+    bom_revision: str | None = Field(
+        None,
+        max_length=20,
+        description="A released revision to build to; default: the version effective on "
+        "the start date, pinned on release",
+    )
+    wip_location_code: str = Field(
+        "", max_length=100, description="The line components are issued to and backflushed from"
+    )
+    output_location_code: str = Field("", max_length=100, description="Where output goes")
+    note: str = Field("", max_length=500)
+    release: bool = Field(False, description="Release at once (pins the BOM version)")
+
+    @model_validator(mode="after")
+    def _dates(self) -> WorkOrderCreate:
+        if self.due_date < self.start_date:
+            raise ValueError("due_date must not be before start_date")
+        return self
+
+
+class WorkOrderComponentOut(BaseModel):
+    position: int
+    item_code: str
+    quantity_per: SignedQuantity = Field(
+        description="Component stock units per unit of the order's item, scrap included"
+    )
+    fixed_quantity: SignedQuantity
+    required_quantity: SignedQuantity
+    backflush: bool
+    reserved_quantity: SignedQuantity = Field(description="From stock's reservations")
+    issued_quantity: SignedQuantity = Field(description="Issued to the order by requisitions")
+    consumed_quantity: SignedQuantity = Field(description="Consumed by production receipts")
+    open_quantity: SignedQuantity = Field(
+        description="Still needed: required - issued - consumed (not below 0)"
+    )
+
+
+class WorkOrderOut(BaseModel):
+    id: int
+    number: str
+    item_code: str
+    quantity: Quantity
+    status: WorkOrderStatus
+    start_date: date
+    due_date: date
+    bom_id: int | None
+    bom_revision: str
+    wip_location_code: str
+    output_location_code: str
+    produced_quantity: SignedQuantity
+    scrapped_quantity: SignedQuantity
+    open_quantity: SignedQuantity = Field(description="Still to produce")
+    planned_order: str
+    note: str
+    components: list[WorkOrderComponentOut] = Field(
+        description="The pinned BOM's components (empty until released)"
+    )
+    released_at: datetime | None
+    version: int
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+
+
+class WorkOrderPage(Page[WorkOrderOut]):
+    pass
+
+
+class WorkOrderRelease(BaseModel):
+    """Release a planned work order: pin its BOM version and list its components."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bom_revision: str | None = Field(
+        None,
+        max_length=20,
+        description="A released revision to build to; default: the one named on creation, "
+        "else the version effective on the start date",
+    )

@@ -1,0 +1,29 @@
+"""What the order use-cases share: the status conflict and free order numbers."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.mrp.db.models import PurchaseOrder, SalesOrder, WorkOrder
+from shared.errors import AlreadyExists, Conflict, FieldError
+
+OrderT = TypeVar("OrderT", SalesOrder, PurchaseOrder, WorkOrder)
+
+
+class OrderStatusConflict(Conflict):
+    code = "order_status_conflict"
+    title = "The order's status does not allow this"
+
+
+async def number_free(session: AsyncSession, model: type[OrderT], number: str | None) -> None:
+    if number is None:
+        return
+    taken = await session.scalar(select(model.id).where(model.number == number))
+    if taken is not None:
+        raise AlreadyExists(
+            f"order {number!r} already exists",
+            errors=[FieldError("body.number", f"{number!r} is taken", "already_exists")],
+        )
