@@ -19,7 +19,7 @@ from services.mrp.domain.model import (
     Procurement,
 )
 from shared.client import ServiceClient
-from shared.errors import UpstreamError
+from shared.errors import FieldError, InvalidInput, UpstreamError
 
 #: Codes per catalog call: the catalog's list takes up to 500; 200 keeps URLs short.
 BATCH = 200
@@ -94,11 +94,19 @@ class CatalogClient:
                 )
         return found
 
-    async def planning_data(self, roots: Sequence[str] = ()) -> PlanningData:
+    async def planning_data(
+        self, roots: Sequence[str] = (), *, field: str = "body.item_code"
+    ) -> PlanningData:
         """Items and released BOM versions in one snapshot; with `roots`, only those items
-        and everything below them."""
+        and everything below them (a root the catalog does not have is 422 on `field`)."""
         params: dict[str, Any] = {"root": list(roots)} if roots else {}
         response = await self.client.request("catalog", "GET", "/v1/planning-data", params=params)
+        if response.status_code == 422 and roots:
+            missing = ", ".join(repr(code) for code in roots)
+            raise InvalidInput(
+                "unknown item",
+                errors=[FieldError(field, f"no item {missing} in the catalog", "not_found")],
+            )
         if response.status_code != 200:
             raise UpstreamError(f"catalog answered {response.status_code} for planning data")
         return parse_planning_data(response.json())

@@ -308,3 +308,36 @@ class WorkOrderRelease(BaseModel):
         description="A released revision to build to; default: the one named on creation, "
         "else the version effective on the start date",
     )
+
+
+class OrderLineChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    line_no: int = Field(ge=1)
+    quantity: Quantity | None = Field(
+        None, description="Not below what was already received or shipped"
+    )
+    due_date: date | None = None
+
+
+class OrderChange(BaseModel):
+    """Reschedule or resize lines of an open order (send its ETag as If-Match)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(None, max_length=500)
+    lines: list[OrderLineChange] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
+
+
+class WorkOrderChange(BaseModel):
+    """Reschedule or resize an open work order (send its ETag as If-Match); a released
+    order's component requirements follow the new quantity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: Quantity | None = Field(None, description="Not below what was produced")
+    start_date: date | None = None
+    due_date: date | None = None
+    wip_location_code: str | None = Field(None, max_length=100)
+    output_location_code: str | None = Field(None, max_length=100)
+    note: str | None = Field(None, max_length=500)

@@ -168,3 +168,46 @@ async def test_planner_role_is_needed_to_write(plant: Plant) -> None:
     assert allowed.status_code == 201
     read = await plant.mrp.get("/v1/purchase-orders", headers=auth("warehouse"))
     assert read.status_code == 200 and len(read.json()["items"]) == 1
+
+
+async def test_orders_are_rescheduled_with_if_match(plant: Plant) -> None:
+    part = await make_item(plant)
+    location = await make_location(plant)
+    po = (
+        await plant.mrp.post(
+            "/v1/purchase-orders",
+            json={
+                "supplier": "Yageo",
+                "lines": [{"item_code": part, "quantity": "100", "due_date": "2027-02-10"}],
+            },
+        )
+    ).json()
+    await receive(plant, part, location, "30", purchase_order=po["number"])
+
+    async def received() -> bool:
+        got = (await plant.mrp.get(f"/v1/purchase-orders/{po['id']}")).json()
+        return got["lines"][0]["received_quantity"] == "30"
+
+    await eventually(received, what="the receipt on the PO")
+    read = await plant.mrp.get(f"/v1/purchase-orders/{po['id']}")
+    etag = read.headers["etag"]
+    path = f"/v1/purchase-orders/{po['id']}"
+    change = {"lines": [{"line_no": 1, "due_date": "2027-02-01", "quantity": "80"}]}
+    assert (await plant.mrp.patch(path, json=change)).status_code == 428
+    below = await plant.mrp.patch(
+        path,
+        json={"lines": [{"line_no": 1, "quantity": "20"}, {"line_no": 7, "quantity": "1"}]},
+        headers={"If-Match": etag},
+    )
+    assert below.status_code == 422
+    assert {e["field"] for e in below.json()["errors"]} == {
+        "body.lines.0.quantity",
+        "body.lines.1.line_no",
+    }
+    done = await plant.mrp.patch(path, json=change, headers={"If-Match": etag})
+    assert done.status_code == 200, done.text
+    assert done.headers["etag"] != etag
+    line = done.json()["lines"][0]
+    assert (line["quantity"], line["due_date"], line["open_quantity"]) == ("80", "2027-02-01", "50")
+    stale = await plant.mrp.patch(path, json=change, headers={"If-Match": etag})
+    assert stale.status_code == 412

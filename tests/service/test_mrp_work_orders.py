@@ -183,6 +183,11 @@ async def test_issues_follow_the_feed_and_material_check(plant: Plant) -> None:
     assert can.status_code == 200, can.text
     # free now: 17 chips (8 went to the line), 10 capacitors -> 10 / 3.3 = 3 boards
     assert can.json()["quantity"] == "3" and can.json()["limiting"] == [s.cap]
+    unknown = await plant.mrp.get("/v1/buildable", params={"item_code": "NO-SUCH"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "query.item_code"
+    bought = await plant.mrp.get("/v1/buildable", params={"item_code": s.chip})
+    assert bought.status_code == 404 and bought.json()["code"] == "no_effective_bom"
 
 
 async def completion(plant: Plant, order: dict, event: str, **body: Any) -> Any:
@@ -297,3 +302,30 @@ async def test_a_completion_stock_refuses_leaves_no_trace(plant: Plant) -> None:
     not_released = await completion(plant, planned.json(), "EV-12", produced=[{"quantity": "1"}])
     assert not_released.status_code == 409
     assert not_released.json()["code"] == "work_order_not_open"
+
+
+async def test_a_work_order_is_rescheduled_and_resized(plant: Plant) -> None:
+    s = await shop(plant)
+    order = await work_order(plant, s)
+    path = f"/v1/work-orders/{order['id']}"
+    etag = (await plant.mrp.get(path)).headers["etag"]
+    bad = await plant.mrp.patch(path, json={"due_date": "2027-02-01"}, headers={"If-Match": etag})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.due_date"
+    changed = await plant.mrp.patch(
+        path,
+        json={"quantity": "20", "start_date": "2027-03-08", "due_date": "2027-03-12"},
+        headers={"If-Match": etag},
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["quantity"], body["start_date"], body["due_date"]) == (
+        "20",
+        "2027-03-08",
+        "2027-03-12",
+    )
+    assert components(body) == {s.chip: ("40", "0", "0"), s.cap: ("66", "0", "0")}
+    closed = await plant.mrp.post(f"/v1/work-orders/{order['id']}/close")
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert closed.json()["version"] == 3
+    late = await plant.mrp.patch(path, json={"quantity": "5"}, headers={"If-Match": 'W/"3"'})
+    assert late.status_code == 409 and late.json()["code"] == "order_status_conflict"

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.catalog.domain.items import (
-    ItemType,
-    Procurement,
-    default_procurement,
-    etag,
-    version_from_if_match,
-)
+from services.catalog.domain.items import ItemType, Procurement, default_procurement
+from shared.http.etags import etag, version_from_if_match
 
 
 def test_default_procurement() -> None:

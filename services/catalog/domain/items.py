@@ -91,14 +91,3 @@ def _ceil(value: Decimal) -> Decimal:
     return value.to_integral_value(rounding=ROUND_CEILING)
 
 
-def etag(version: int) -> str:
-    return f'W/"{version}"'
-
-
-def version_from_if_match(header: str) -> int | None:
-    """The version an If-Match header names (`W/"3"`, `"3"`), or None if it names none."""
-    value = header.strip()
-    if value.startswith("W/"):
-        value = value[2:]
-    value = value.strip('"')
-    return int(value) if value.isdigit() else None

@@ -15,6 +15,7 @@ from services.mrp.schemas import (
     ForecastOut,
     ForecastPage,
     ForecastStatus,
+    OrderChange,
     OrderStatus,
     PurchaseOrderCreate,
     PurchaseOrderOut,
@@ -27,6 +28,7 @@ from services.mrp.usecases import orders as usecases
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader
+from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -96,7 +98,28 @@ async def list_sales_orders(
 async def get_sales_order(ctx: Reader, order_id: IdPath) -> Response:
     """One sales order with its lines."""
     async with ctx.db.read() as session:
-        return render(ctx, await usecases.get_sales_order(session, order_id))
+        order = await usecases.get_sales_order(session, order_id)
+    return render(ctx, order, headers=etag_header(order))
+
+
+@router.patch(
+    "/v1/sales-orders/{order_id}",
+    response_model=SalesOrderOut,
+    operation_id="change_sales_order",
+    tags=["demands"],
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def change_sales_order(
+    ctx: Planner, order_id: IdPath, body: OrderChange, if_match: IfMatch = None
+) -> Response:
+    """Change quantities (not below what shipped) or due dates of an open order's lines;
+    send its ETag as If-Match (a stale one gets 412)."""
+    expected = expected_version(if_match, "sales order")
+
+    async def command(uow: UnitOfWork) -> SalesOrderOut:
+        return await usecases.change_sales_order(uow, order_id, body, expected)
+
+    return await run_command(ctx, command, body=body, headers=etag_header)
 
 
 @router.post(
@@ -297,7 +320,28 @@ async def list_purchase_orders(
 async def get_purchase_order(ctx: Reader, order_id: IdPath) -> Response:
     """One purchase order with its lines."""
     async with ctx.db.read() as session:
-        return render(ctx, await usecases.get_purchase_order(session, order_id))
+        order = await usecases.get_purchase_order(session, order_id)
+    return render(ctx, order, headers=etag_header(order))
+
+
+@router.patch(
+    "/v1/purchase-orders/{order_id}",
+    response_model=PurchaseOrderOut,
+    operation_id="change_purchase_order",
+    tags=["purchase orders"],
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def change_purchase_order(
+    ctx: Planner, order_id: IdPath, body: OrderChange, if_match: IfMatch = None
+) -> Response:
+    """Reschedule (an `expedite` or `postpone` message) or resize an open order's lines,
+    not below what was received; send its ETag as If-Match (a stale one gets 412)."""
+    expected = expected_version(if_match, "purchase order")
+
+    async def command(uow: UnitOfWork) -> PurchaseOrderOut:
+        return await usecases.change_purchase_order(uow, order_id, body, expected)
+
+    return await run_command(ctx, command, body=body, headers=etag_header)
 
 
 @router.post(

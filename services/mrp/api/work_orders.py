@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from services.mrp.api.deps import Catalog, Planner
 from services.mrp.completion_schemas import CompletionIn, CompletionOut, CompletionPage
 from services.mrp.schemas import (
+    WorkOrderChange,
     WorkOrderCreate,
     WorkOrderOut,
     WorkOrderPage,
@@ -20,6 +21,7 @@ from shared.auth.principal import INTEGRATION, PLANNER
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -85,7 +87,27 @@ async def list_work_orders(
 async def get_work_order(ctx: Reader, order_id: IdPath) -> Response:
     """One work order with required, reserved, issued and consumed per component."""
     async with ctx.db.read() as session:
-        return render(ctx, await usecases.get_work_order(session, order_id))
+        order = await usecases.get_work_order(session, order_id)
+    return render(ctx, order, headers=etag_header(order))
+
+
+@router.patch(
+    "/v1/work-orders/{order_id}",
+    response_model=WorkOrderOut,
+    operation_id="change_work_order",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def change_work_order(
+    ctx: Planner, order_id: IdPath, body: WorkOrderChange, if_match: IfMatch = None
+) -> Response:
+    """Reschedule or resize an open work order (not below what was produced); send its
+    ETag as If-Match (a stale one gets 412)."""
+    expected = expected_version(if_match, "work order")
+
+    async def command(uow: UnitOfWork) -> WorkOrderOut:
+        return await usecases.change_work_order(uow, order_id, body, expected)
+
+    return await run_command(ctx, command, body=body, headers=etag_header)
 
 
 @router.post(

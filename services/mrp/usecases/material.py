@@ -144,7 +144,7 @@ def _bom(order: WorkOrder, versions: Sequence[PlanBom]) -> PlanBom:
 async def buildable(
     catalog: CatalogClient, stock: StockClient, item_code: str, on: date | None, whole: bool
 ) -> BuildableOut:
-    planning = await catalog.planning_data([item_code])
+    planning = await catalog.planning_data([item_code], field="query.item_code")
     if item_code not in planning.ids:
         raise InvalidInput(
             "unknown item",

@@ -34,6 +34,7 @@ from services.mrp.schemas import (
     ForecastCreate,
     ForecastOut,
     ForecastStatus,
+    OrderChange,
     OrderLineIn,
     OrderStatus,
     PurchaseOrderCreate,
@@ -48,8 +49,9 @@ from services.mrp.usecases.work_orders import OPEN_STATUSES, component_held, com
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
-from shared.errors import FieldError, InvalidInput, NotFound
+from shared.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
 from shared.http.pagination import PageParams, next_cursor
+from shared.schemas import plain
 
 ZERO = Decimal(0)
 
@@ -593,3 +595,93 @@ async def _work_order_demands(
                 )
             )
     return found
+
+
+def _apply_line_changes(
+    lines: Sequence[SalesOrderLine] | Sequence[PurchaseOrderLine],
+    body: OrderChange,
+    done: str,
+) -> None:
+    """Change lines in place; 422 naming every unknown line and every quantity below what
+    was already done (received or shipped)."""
+    by_no = {line.line_no: line for line in lines}
+    errors = []
+    for index, change in enumerate(body.lines):
+        line = by_no.get(change.line_no)
+        if line is None:
+            errors.append(
+                FieldError(f"body.lines.{index}.line_no", f"no line {change.line_no}", "not_found")
+            )
+            continue
+        already = getattr(line, done)
+        if change.quantity is not None and change.quantity < already:
+            errors.append(
+                FieldError(
+                    f"body.lines.{index}.quantity",
+                    f"{plain(already)} already {done.split('_')[0]}",
+                    "below_done",
+                )
+            )
+    if errors:
+        raise InvalidInput("the order cannot change so", errors=errors)
+    for change in body.lines:
+        line = by_no[change.line_no]
+        if change.quantity is not None:
+            line.quantity = change.quantity
+        if change.due_date is not None:
+            line.due_date = change.due_date
+
+
+def _check_version(order: SalesOrder | PurchaseOrder, expected: int) -> None:
+    if order.version != expected:
+        raise PreconditionFailed(
+            f"order {order.number} is at version {order.version}, not {expected}"
+        )
+    if order.status != OrderStatus.OPEN:
+        raise OrderStatusConflict(f"order {order.number} is {order.status}, not open")
+
+
+async def change_sales_order(
+    uow: UnitOfWork, order_id: int, body: OrderChange, expected: int
+) -> SalesOrderOut:
+    async with uow:
+        order = await uow.session.get(SalesOrder, order_id, with_for_update=True)
+        if order is None:
+            raise NotFound(f"no sales order {order_id}")
+        _check_version(order, expected)
+        lines = (await _sales_lines(uow.session, [order.id]))[order.id]
+        before = sales_order_out(order, lines)
+        _apply_line_changes(lines, body, "shipped_quantity")
+        if body.note is not None:
+            order.note = body.note
+        _touch(order, uow.actor)
+        await uow.session.flush()
+        out = sales_order_out(order, lines)
+        await uow.audit("change", "sales_order", str(order.id), before=before, after=out)
+        uow.emit("SalesOrderChanged", "sales_order", str(order.id), out.model_dump(mode="json"))
+        await uow.commit()
+    return out
+
+
+async def change_purchase_order(
+    uow: UnitOfWork, order_id: int, body: OrderChange, expected: int
+) -> PurchaseOrderOut:
+    async with uow:
+        order = await uow.session.get(PurchaseOrder, order_id, with_for_update=True)
+        if order is None:
+            raise NotFound(f"no purchase order {order_id}")
+        _check_version(order, expected)
+        lines = (await _purchase_lines(uow.session, [order.id]))[order.id]
+        before = purchase_order_out(order, lines)
+        _apply_line_changes(lines, body, "received_quantity")
+        if body.note is not None:
+            order.note = body.note
+        _touch(order, uow.actor)
+        await uow.session.flush()
+        out = purchase_order_out(order, lines)
+        await uow.audit("change", "purchase_order", str(order.id), before=before, after=out)
+        uow.emit(
+            "PurchaseOrderChanged", "purchase_order", str(order.id), out.model_dump(mode="json")
+        )
+        await uow.commit()
+    return out

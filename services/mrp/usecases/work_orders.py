@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -21,8 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mrp.clients import CatalogItem, PlanningData
 from services.mrp.db.models import WorkOrder, WorkOrderComponent
-from services.mrp.domain.work_orders import NoBomVersion, components, pin_version
+from services.mrp.domain.work_orders import (
+    QUANTITY_STEP,
+    NoBomVersion,
+    components,
+    pin_version,
+)
 from services.mrp.schemas import (
+    WorkOrderChange,
     WorkOrderComponentOut,
     WorkOrderCreate,
     WorkOrderOut,
@@ -32,7 +38,7 @@ from services.mrp.usecases.common import OrderStatusConflict, number_free
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
-from shared.errors import FieldError, InvalidInput, NotFound
+from shared.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
 from shared.http.pagination import PageParams
 
 ZERO = Decimal(0)
@@ -354,5 +360,54 @@ async def cancel_work_order(uow: UnitOfWork, order_id: int) -> WorkOrderOut:
         out = work_order_out(order, parts)
         await uow.audit("cancel", "work_order", str(order.id), after=out)
         uow.emit("WorkOrderCancelled", "work_order", str(order.id), out.model_dump(mode="json"))
+        await uow.commit()
+    return out
+
+
+async def change_work_order(
+    uow: UnitOfWork, order_id: int, body: WorkOrderChange, expected: int
+) -> WorkOrderOut:
+    """Reschedule or resize an open order; a released order's components are required
+    for the new quantity (per unit and fixed quantity as pinned)."""
+    async with uow:
+        order = await load_work_order(uow.session, order_id, lock=True)
+        if order.version != expected:
+            raise PreconditionFailed(
+                f"work order {order.number} is at version {order.version}, not {expected}"
+            )
+        if order.status not in OPEN_STATUSES:
+            raise OrderStatusConflict(f"work order {order.number} is {order.status}")
+        parts = (await components_of(uow.session, [order.id]))[order.id]
+        before = work_order_out(order, parts)
+        start = body.start_date or order.start_date
+        due = body.due_date or order.due_date
+        errors = []
+        if due < start:
+            errors.append(FieldError("body.due_date", "must not be before start_date"))
+        if body.quantity is not None and body.quantity < order.produced_quantity:
+            errors.append(
+                FieldError(
+                    "body.quantity", f"{order.produced_quantity} already produced", "below_done"
+                )
+            )
+        if errors:
+            raise InvalidInput("the work order cannot change so", errors=errors)
+        order.start_date, order.due_date = start, due
+        if body.quantity is not None and body.quantity != order.quantity:
+            order.quantity = body.quantity
+            for part in parts:
+                if part.quantity_per or part.fixed_quantity:
+                    part.required_quantity = (
+                        part.quantity_per * body.quantity + part.fixed_quantity
+                    ).quantize(QUANTITY_STEP, rounding=ROUND_CEILING)
+        for name in ("wip_location_code", "output_location_code", "note"):
+            value = getattr(body, name)
+            if value is not None:
+                setattr(order, name, value)
+        _touch(order, uow.actor)
+        await uow.session.flush()
+        out = work_order_out(order, parts)
+        await uow.audit("change", "work_order", str(order.id), before=before, after=out)
+        uow.emit("WorkOrderChanged", "work_order", str(order.id), out.model_dump(mode="json"))
         await uow.commit()
     return out
