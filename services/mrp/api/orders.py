@@ -98,7 +98,7 @@ async def list_sales_orders(
 async def get_sales_order(ctx: Reader, order_id: IdPath) -> Response:
     """One sales order with its lines."""
     async with ctx.db.read() as session:
-        order = await usecases.get_sales_order(session, order_id)
+        order = await usecases.get_order(session, usecases.SALES, order_id)
     return render(ctx, order, headers=etag_header(order))
 
 
@@ -116,8 +116,8 @@ async def change_sales_order(
     send its ETag as If-Match (a stale one gets 412)."""
     expected = expected_version(if_match, "sales order")
 
-    async def command(uow: UnitOfWork) -> SalesOrderOut:
-        return await usecases.change_sales_order(uow, order_id, body, expected)
+    async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
+        return await usecases.change_order(uow, usecases.SALES, order_id, body, expected)
 
     return await run_command(ctx, command, body=body, headers=etag_header)
 
@@ -132,8 +132,8 @@ async def change_sales_order(
 async def close_sales_order(ctx: Planner, order_id: IdPath) -> Response:
     """Close an open order: nothing more will ship, MRP stops planning for it."""
 
-    async def command(uow: UnitOfWork) -> SalesOrderOut:
-        return await usecases.set_sales_order_status(uow, order_id, OrderStatus.CLOSED)
+    async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
+        return await usecases.set_order_status(uow, usecases.SALES, order_id, OrderStatus.CLOSED)
 
     return await run_command(ctx, command)
 
@@ -148,8 +148,8 @@ async def close_sales_order(ctx: Planner, order_id: IdPath) -> Response:
 async def cancel_sales_order(ctx: Planner, order_id: IdPath) -> Response:
     """Cancel an open order nothing was shipped against."""
 
-    async def command(uow: UnitOfWork) -> SalesOrderOut:
-        return await usecases.set_sales_order_status(uow, order_id, OrderStatus.CANCELLED)
+    async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
+        return await usecases.set_order_status(uow, usecases.SALES, order_id, OrderStatus.CANCELLED)
 
     return await run_command(ctx, command)
 
@@ -320,7 +320,7 @@ async def list_purchase_orders(
 async def get_purchase_order(ctx: Reader, order_id: IdPath) -> Response:
     """One purchase order with its lines."""
     async with ctx.db.read() as session:
-        order = await usecases.get_purchase_order(session, order_id)
+        order = await usecases.get_order(session, usecases.PURCHASE, order_id)
     return render(ctx, order, headers=etag_header(order))
 
 
@@ -338,8 +338,8 @@ async def change_purchase_order(
     not below what was received; send its ETag as If-Match (a stale one gets 412)."""
     expected = expected_version(if_match, "purchase order")
 
-    async def command(uow: UnitOfWork) -> PurchaseOrderOut:
-        return await usecases.change_purchase_order(uow, order_id, body, expected)
+    async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
+        return await usecases.change_order(uow, usecases.PURCHASE, order_id, body, expected)
 
     return await run_command(ctx, command, body=body, headers=etag_header)
 
@@ -354,8 +354,8 @@ async def change_purchase_order(
 async def close_purchase_order(ctx: Planner, order_id: IdPath) -> Response:
     """Close an open order: nothing more is expected (MRP drops what is still open)."""
 
-    async def command(uow: UnitOfWork) -> PurchaseOrderOut:
-        return await usecases.set_purchase_order_status(uow, order_id, OrderStatus.CLOSED)
+    async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
+        return await usecases.set_order_status(uow, usecases.PURCHASE, order_id, OrderStatus.CLOSED)
 
     return await run_command(ctx, command)
 
@@ -370,7 +370,9 @@ async def close_purchase_order(ctx: Planner, order_id: IdPath) -> Response:
 async def cancel_purchase_order(ctx: Planner, order_id: IdPath) -> Response:
     """Cancel an open order nothing was received against."""
 
-    async def command(uow: UnitOfWork) -> PurchaseOrderOut:
-        return await usecases.set_purchase_order_status(uow, order_id, OrderStatus.CANCELLED)
+    async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
+        return await usecases.set_order_status(
+            uow, usecases.PURCHASE, order_id, OrderStatus.CANCELLED
+        )
 
     return await run_command(ctx, command)

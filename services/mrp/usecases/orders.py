@@ -9,7 +9,8 @@ are never typed in: they follow from stock's feed (`usecases.stock_feed`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -157,26 +158,6 @@ async def create_sales_order(
     return out
 
 
-async def _sales_lines(
-    session: AsyncSession, order_ids: Sequence[int]
-) -> dict[int, list[SalesOrderLine]]:
-    found: dict[int, list[SalesOrderLine]] = defaultdict(list)
-    if order_ids:
-        rows = await session.scalars(
-            select(SalesOrderLine).where(SalesOrderLine.order_id.in_(order_ids))
-        )
-        for line in rows:
-            found[line.order_id].append(line)
-    return found
-
-
-async def get_sales_order(session: AsyncSession, order_id: int) -> SalesOrderOut:
-    order = await session.get(SalesOrder, order_id)
-    if order is None:
-        raise NotFound(f"no sales order {order_id}")
-    return sales_order_out(order, (await _sales_lines(session, [order.id]))[order.id])
-
-
 async def list_sales_orders(
     session: AsyncSession,
     page: PageParams,
@@ -197,37 +178,8 @@ async def list_sales_orders(
             )
         )
     orders, cursor = await page_by_id(session, query, SalesOrder.id, page)
-    lines = await _sales_lines(session, [order.id for order in orders])
+    lines = await order_lines(session, SALES, [order.id for order in orders])
     return [sales_order_out(order, lines[order.id]) for order in orders], cursor
-
-
-async def set_sales_order_status(
-    uow: UnitOfWork, order_id: int, target: OrderStatus
-) -> SalesOrderOut:
-    """Close (nothing more to ship) or cancel (nothing shipped) an open order."""
-    async with uow:
-        order = await uow.session.get(SalesOrder, order_id, with_for_update=True)
-        if order is None:
-            raise NotFound(f"no sales order {order_id}")
-        lines = (await _sales_lines(uow.session, [order.id]))[order.id]
-        _change_status(order, target, shipped=any(line.shipped_quantity for line in lines))
-        _touch(order, uow.actor)
-        out = sales_order_out(order, lines)
-        await uow.audit(target.value, "sales_order", str(order.id), after=out)
-        event = "SalesOrderClosed" if target is OrderStatus.CLOSED else "SalesOrderCancelled"
-        uow.emit(event, "sales_order", str(order.id), out.model_dump(mode="json"))
-        await uow.commit()
-    return out
-
-
-def _change_status(order: SalesOrder | PurchaseOrder, target: OrderStatus, shipped: bool) -> None:
-    if order.status != OrderStatus.OPEN:
-        raise OrderStatusConflict(f"order {order.number} is {order.status}, not open")
-    if target is OrderStatus.CANCELLED and shipped:
-        raise OrderStatusConflict(
-            f"order {order.number} has deliveries against it: close it instead of cancelling"
-        )
-    order.status = target.value
 
 
 # --- forecasts -------------------------------------------------------------------------
@@ -419,26 +371,6 @@ async def create_purchase_order(
     return out
 
 
-async def _purchase_lines(
-    session: AsyncSession, order_ids: Sequence[int]
-) -> dict[int, list[PurchaseOrderLine]]:
-    found: dict[int, list[PurchaseOrderLine]] = defaultdict(list)
-    if order_ids:
-        rows = await session.scalars(
-            select(PurchaseOrderLine).where(PurchaseOrderLine.order_id.in_(order_ids))
-        )
-        for line in rows:
-            found[line.order_id].append(line)
-    return found
-
-
-async def get_purchase_order(session: AsyncSession, order_id: int) -> PurchaseOrderOut:
-    order = await session.get(PurchaseOrder, order_id)
-    if order is None:
-        raise NotFound(f"no purchase order {order_id}")
-    return purchase_order_out(order, (await _purchase_lines(session, [order.id]))[order.id])
-
-
 async def list_purchase_orders(
     session: AsyncSession,
     page: PageParams,
@@ -463,27 +395,8 @@ async def list_purchase_orders(
             )
         )
     orders, cursor = await page_by_id(session, query, PurchaseOrder.id, page)
-    lines = await _purchase_lines(session, [order.id for order in orders])
+    lines = await order_lines(session, PURCHASE, [order.id for order in orders])
     return [purchase_order_out(order, lines[order.id]) for order in orders], cursor
-
-
-async def set_purchase_order_status(
-    uow: UnitOfWork, order_id: int, target: OrderStatus
-) -> PurchaseOrderOut:
-    """Close (nothing more expected) or cancel (nothing received) an open order."""
-    async with uow:
-        order = await uow.session.get(PurchaseOrder, order_id, with_for_update=True)
-        if order is None:
-            raise NotFound(f"no purchase order {order_id}")
-        lines = (await _purchase_lines(uow.session, [order.id]))[order.id]
-        _change_status(order, target, shipped=any(line.received_quantity for line in lines))
-        _touch(order, uow.actor)
-        out = purchase_order_out(order, lines)
-        await uow.audit(target.value, "purchase_order", str(order.id), after=out)
-        event = "PurchaseOrderClosed" if target is OrderStatus.CLOSED else "PurchaseOrderCancelled"
-        uow.emit(event, "purchase_order", str(order.id), out.model_dump(mode="json"))
-        await uow.commit()
-    return out
 
 
 # --- the open demand view --------------------------------------------------------------
@@ -632,56 +545,113 @@ def _apply_line_changes(
             line.due_date = change.due_date
 
 
-def _check_version(order: SalesOrder | PurchaseOrder, expected: int) -> None:
-    if order.version != expected:
-        raise PreconditionFailed(
-            f"order {order.number} is at version {order.version}, not {expected}"
-        )
-    if order.status != OrderStatus.OPEN:
-        raise OrderStatusConflict(f"order {order.number} is {order.status}, not open")
+# --- what sales and purchase orders share ----------------------------------------------
 
 
-async def change_sales_order(
-    uow: UnitOfWork, order_id: int, body: OrderChange, expected: int
-) -> SalesOrderOut:
+AnyOrderOut = SalesOrderOut | PurchaseOrderOut
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKind:
+    """How one kind of order is kept: its tables, what its lines count as done, its
+    answer, its names in audit rows and events."""
+
+    what: str
+    entity: str
+    event: str
+    order: type[SalesOrder] | type[PurchaseOrder]
+    line: type[SalesOrderLine] | type[PurchaseOrderLine]
+    done: str
+    out: Callable[[Any, Sequence[Any]], AnyOrderOut]
+
+
+SALES = OrderKind(
+    "sales order",
+    "sales_order",
+    "SalesOrder",
+    SalesOrder,
+    SalesOrderLine,
+    "shipped_quantity",
+    sales_order_out,
+)
+PURCHASE = OrderKind(
+    "purchase order",
+    "purchase_order",
+    "PurchaseOrder",
+    PurchaseOrder,
+    PurchaseOrderLine,
+    "received_quantity",
+    purchase_order_out,
+)
+
+
+async def order_lines(
+    session: AsyncSession, kind: OrderKind, order_ids: Sequence[int]
+) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = defaultdict(list)
+    if order_ids:
+        line: Any = kind.line
+        for row in await session.scalars(select(line).where(line.order_id.in_(order_ids))):
+            found[row.order_id].append(row)
+    return found
+
+
+async def _load(session: AsyncSession, kind: OrderKind, order_id: int, lock: bool) -> Any:
+    order = await session.get(kind.order, order_id, with_for_update=lock)
+    if order is None:
+        raise NotFound(f"no {kind.what} {order_id}")
+    return order
+
+
+async def get_order(session: AsyncSession, kind: OrderKind, order_id: int) -> AnyOrderOut:
+    order = await _load(session, kind, order_id, False)
+    return kind.out(order, (await order_lines(session, kind, [order.id]))[order.id])
+
+
+async def set_order_status(
+    uow: UnitOfWork, kind: OrderKind, order_id: int, target: OrderStatus
+) -> AnyOrderOut:
+    """Close (nothing more expected) or cancel (nothing done yet) an open order."""
     async with uow:
-        order = await uow.session.get(SalesOrder, order_id, with_for_update=True)
-        if order is None:
-            raise NotFound(f"no sales order {order_id}")
-        _check_version(order, expected)
-        lines = (await _sales_lines(uow.session, [order.id]))[order.id]
-        before = sales_order_out(order, lines)
-        _apply_line_changes(lines, body, "shipped_quantity")
-        if body.note is not None:
-            order.note = body.note
+        order = await _load(uow.session, kind, order_id, True)
+        lines = (await order_lines(uow.session, kind, [order.id]))[order.id]
+        if order.status != OrderStatus.OPEN:
+            raise OrderStatusConflict(f"order {order.number} is {order.status}, not open")
+        if target is OrderStatus.CANCELLED and any(getattr(x, kind.done) for x in lines):
+            raise OrderStatusConflict(
+                f"order {order.number} has deliveries against it: close it instead of cancelling"
+            )
+        order.status = target.value
         _touch(order, uow.actor)
-        await uow.session.flush()
-        out = sales_order_out(order, lines)
-        await uow.audit("change", "sales_order", str(order.id), before=before, after=out)
-        uow.emit("SalesOrderChanged", "sales_order", str(order.id), out.model_dump(mode="json"))
+        out = kind.out(order, lines)
+        await uow.audit(target.value, kind.entity, str(order.id), after=out)
+        event = "Closed" if target is OrderStatus.CLOSED else "Cancelled"
+        uow.emit(kind.event + event, kind.entity, str(order.id), out.model_dump(mode="json"))
         await uow.commit()
     return out
 
 
-async def change_purchase_order(
-    uow: UnitOfWork, order_id: int, body: OrderChange, expected: int
-) -> PurchaseOrderOut:
+async def change_order(
+    uow: UnitOfWork, kind: OrderKind, order_id: int, body: OrderChange, expected: int
+) -> AnyOrderOut:
+    """Change an open order's note and lines (quantity not below what was done, due date)."""
     async with uow:
-        order = await uow.session.get(PurchaseOrder, order_id, with_for_update=True)
-        if order is None:
-            raise NotFound(f"no purchase order {order_id}")
-        _check_version(order, expected)
-        lines = (await _purchase_lines(uow.session, [order.id]))[order.id]
-        before = purchase_order_out(order, lines)
-        _apply_line_changes(lines, body, "received_quantity")
+        order = await _load(uow.session, kind, order_id, True)
+        if order.version != expected:
+            raise PreconditionFailed(
+                f"order {order.number} is at version {order.version}, not {expected}"
+            )
+        if order.status != OrderStatus.OPEN:
+            raise OrderStatusConflict(f"order {order.number} is {order.status}, not open")
+        lines = (await order_lines(uow.session, kind, [order.id]))[order.id]
+        before = kind.out(order, lines)
+        _apply_line_changes(lines, body, kind.done)
         if body.note is not None:
             order.note = body.note
         _touch(order, uow.actor)
         await uow.session.flush()
-        out = purchase_order_out(order, lines)
-        await uow.audit("change", "purchase_order", str(order.id), before=before, after=out)
-        uow.emit(
-            "PurchaseOrderChanged", "purchase_order", str(order.id), out.model_dump(mode="json")
-        )
+        out = kind.out(order, lines)
+        await uow.audit("change", kind.entity, str(order.id), before=before, after=out)
+        uow.emit(kind.event + "Changed", kind.entity, str(order.id), out.model_dump(mode="json"))
         await uow.commit()
     return out

@@ -130,47 +130,38 @@ def _fill(lines: Sequence[Any], attribute: str, total: Decimal) -> None:
 
 
 async def _received(uow: UnitOfWork, number: str, item: str, quantity: Decimal) -> None:
-    order = (
-        await uow.session.scalars(
-            select(PurchaseOrder).where(PurchaseOrder.number == number).with_for_update()
-        )
-    ).one_or_none()
-    if order is None:
-        return
-    lines = list(
-        await uow.session.scalars(
-            select(PurchaseOrderLine)
-            .where(PurchaseOrderLine.order_id == order.id, PurchaseOrderLine.item_code == item)
-            .order_by(PurchaseOrderLine.due_date, PurchaseOrderLine.line_no)
-        )
-    )
-    if not lines:
-        return
-    _fill(
-        lines, "received_quantity", sum((line.received_quantity for line in lines), ZERO) + quantity
-    )
+    await _count(uow, PurchaseOrder, PurchaseOrderLine, "received_quantity", number, item, quantity)
 
 
 async def _shipped(uow: UnitOfWork, number: str, item: str, quantity: Decimal) -> None:
-    order = (
-        await uow.session.scalars(
-            select(SalesOrder).where(SalesOrder.number == number).with_for_update()
-        )
-    ).one_or_none()
-    if order is None:
+    await _count(uow, SalesOrder, SalesOrderLine, "shipped_quantity", number, item, quantity)
+
+
+async def _count(
+    uow: UnitOfWork,
+    order_model: type[PurchaseOrder] | type[SalesOrder],
+    line_model: type[PurchaseOrderLine] | type[SalesOrderLine],
+    attribute: str,
+    number: str,
+    item: str,
+    quantity: Decimal,
+) -> None:
+    """Add `quantity` to what order `number` has done of `item` (its lines in due order)."""
+    order_id = await uow.session.scalar(
+        select(order_model.id).where(order_model.number == number).with_for_update()
+    )
+    if order_id is None:
         return
-    lines = list(
+    lines: list[Any] = list(
         await uow.session.scalars(
-            select(SalesOrderLine)
-            .where(SalesOrderLine.order_id == order.id, SalesOrderLine.item_code == item)
-            .order_by(SalesOrderLine.due_date, SalesOrderLine.line_no)
+            select(line_model)
+            .where(line_model.order_id == order_id, line_model.item_code == item)
+            .order_by(line_model.due_date, line_model.line_no)
         )
     )
-    if not lines:
-        return
-    _fill(
-        lines, "shipped_quantity", sum((line.shipped_quantity for line in lines), ZERO) + quantity
-    )
+    if lines:
+        done = sum((getattr(line, attribute) for line in lines), ZERO)
+        _fill(lines, attribute, done + quantity)
 
 
 async def _work_order(
