@@ -179,3 +179,26 @@ async def test_a_requisition_can_be_posted_back_dated(wired: Slice) -> None:
     assert posted.status_code == 200, posted.text
     assert {m["posted_at"][:19] for m in posted.json()["movements"]} == {at[:19]}
     assert posted.json()["posted_at"][:19] == at[:19]
+
+
+async def test_postings_that_wait_for_each_other_are_never_back_dated(wired: Slice) -> None:
+    """Postings sent at once queue for the same balance; each is dated when it holds the
+    locks, so none is dated before one it waited for, and nothing is revalued."""
+    import asyncio
+
+    item, location = await make_item(wired, tracking="none"), await make_location(wired)
+    body = {
+        "item_code": item,
+        "location_code": location,
+        "quantity": "1",
+        "unit_price": "2",
+        "supplier": "Yageo",
+    }
+    answers = await asyncio.gather(*(wired.stock.post("/v1/receipts", json=body) for _ in range(8)))
+    assert all(answer.status_code == 201 for answer in answers)
+    moves = (await wired.stock.get("/v1/movements", params={"item_code": item})).json()["items"]
+    moves.sort(key=lambda move: move["sequence"])
+    times = [datetime.fromisoformat(move["posted_at"]) for move in moves]
+    assert len(times) == 8 and times == sorted(times)
+    feed = (await wired.stock.get("/v1/events", params={"limit": 500})).json()["events"]
+    assert not [event for event in feed if event["type"] == "ItemRevalued"]

@@ -39,10 +39,17 @@ FEW_ITEMS = 20
 FUTURE_SKEW = timedelta(minutes=5)
 
 
+class Now(datetime):
+    """A posting time nobody asked for: "when it reaches the ledger". `post_movements`
+    takes it again once it holds its balance locks, so a posting that waited for the
+    locks of another one is never dated before it (which would make it a back-dated
+    posting, with the checks and revaluation of one)."""
+
+
 def posting_time(requested: datetime | None) -> datetime:
-    """The moment a posting takes effect, in UTC: the requested one, or now. Days (of the
-    closed period, of receipt dates) are UTC days."""
-    return utcnow() if requested is None else requested.astimezone(UTC)
+    """The moment a posting takes effect, in UTC: the requested one, or now (a `Now`).
+    Days (of the closed period, of receipt dates) are UTC days."""
+    return Now.now(UTC) if requested is None else requested.astimezone(UTC)
 
 
 class PeriodClosed(InvalidInput):

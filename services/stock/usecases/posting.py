@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from services.stock.domain.model import (
 from services.stock.domain.posting import InsufficientStock, apply_deltas, balance_deltas
 from services.stock.domain.valuation import ItemValue, Valued, value_movements
 from services.stock.usecases.backdating import (
+    Now,
     check_posting_time,
     items_with_later_movements,
     lowest_balance_from,
@@ -94,6 +95,8 @@ async def post_movements(
     }
     await check_posting_time(uow.session, ctx.posted_at)
     rows = await balances_for_update(uow.session, list(deltas), ctx.locations, ctx.lot_ids, stages)
+    if isinstance(ctx.posted_at, Now):  # "now" is when the locks are ours
+        ctx = replace(ctx, posted_at=Now.now(UTC))
     try:
         new = apply_deltas({k: r.quantity for k, r in rows.items()}, deltas)
     except InsufficientStock as exc:
