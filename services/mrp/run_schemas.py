@@ -112,14 +112,23 @@ class RunPage(Page[RunOut]):
 class PegOut(BaseModel):
     quantity: Quantity
     demand_ref: str | None = Field(
-        description="The independent demand at the top (sales order line, forecast, work "
-        "order component); null for safety stock or a parent's lot-size excess"
+        description="The independent demand this requirement is of (sales order line, "
+        "forecast, work order component); null for a parent's component requirement or "
+        "safety stock"
     )
     parent_order: int | None = Field(
         description="Number (within the run) of the planned order this requirement comes from"
     )
     required_on: date
     safety_stock: bool
+
+
+class DemandShareOut(BaseModel):
+    demand_ref: str | None = Field(
+        description="An independent demand (sales order line, forecast, work order "
+        "component); null: no demand (lot-size surplus or safety stock on the way up)"
+    )
+    quantity: SignedQuantity = Field(description="Of the planned order, in its item's unit")
 
 
 class PlannedOrderOut(BaseModel):
@@ -135,7 +144,13 @@ class PlannedOrderOut(BaseModel):
     low_level_code: int
     status: str = Field(description="planned, or firmed")
     firmed_as: str = Field(description="The purchase or work order it became")
-    pegs: list[PegOut]
+    pegs: list[PegOut] = Field(
+        description="Single-level pegging: the demands or parent planned orders it serves"
+    )
+    demands: list[DemandShareOut] = Field(
+        description="The independent demands it serves through every level above it "
+        "(parents' demands shared out in proportion)"
+    )
 
 
 class PlannedOrderPage(Page[PlannedOrderOut]):

@@ -101,10 +101,14 @@ async def test_order_in_shortage_out_firm_and_replan(plant: Plant) -> None:
         chip: ("buy", "5000", "2027-01-05", "2027-01-15"),
     }
     assert planned[speaker]["low_level_code"] == 0 and planned[chip]["low_level_code"] == 2
+    # single-level pegging: the chips serve the board order, which serves the speaker
+    # order, which serves the sales order line; `demands` walks up to it
     chip_pegs = planned[chip]["pegs"]
     assert [(p["quantity"], p["demand_ref"], p["parent_order"]) for p in chip_pegs] == [
-        ("68", demand, planned[board]["number"])
+        ("68", None, planned[board]["number"])
     ]
+    assert planned[chip]["demands"] == [{"demand_ref": demand, "quantity": "68"}]
+    assert planned[speaker]["pegs"][0]["demand_ref"] == demand
     shortages = {
         s["item_code"]: (s["quantity"], s["first_short_on"], s["late_quantity"])
         for s in await pages(plant, f"/v1/mrp-runs/{first['id']}/shortages")
@@ -201,3 +205,41 @@ async def test_late_demand_net_change_and_bad_requests(plant: Plant) -> None:
     assert denied.status_code == 403
     missing = await plant.mrp.get("/v1/mrp-runs/999999/planned-orders")
     assert missing.status_code == 404
+
+
+async def test_demands_are_shared_out_through_the_levels(plant: Plant) -> None:
+    part = await make_item(plant, lead_time_days=1)
+    board = await make_item(
+        plant,
+        made=True,
+        lead_time_days=1,
+        lot_sizing={"policy": "fixed", "fixed_quantity": "100"},
+    )
+    other = await make_item(plant, made=True, lead_time_days=1)
+    await released_bom(plant, board, [line(part, "2")])
+    await released_bom(plant, other, [line(part, "1")])
+    orders = []
+    for customer, item, quantity in (("A", board, "30"), ("B", board, "10"), ("C", other, "5")):
+        made = await plant.mrp.post(
+            "/v1/sales-orders",
+            json={
+                "customer": customer,
+                "lines": [{"item_code": item, "quantity": quantity, "due_date": "2027-02-10"}],
+            },
+        )
+        orders.append(f"{made.json()['number']}/1")
+    done = await run(plant)
+    planned = await pages(plant, f"/v1/mrp-runs/{done['id']}/planned-orders")
+    chips = [o for o in planned if o["item_code"] == part]
+    # one order of 205 chips on the 9th: 200 for the board order (100 boards of which 30
+    # serve A, 10 serve B, 60 are lot-size surplus), 5 for the other product (C)
+    assert [(o["quantity"], o["due_date"]) for o in chips] == [("205", "2027-02-09")]
+    assert {(d["demand_ref"], d["quantity"]) for d in chips[0]["demands"]} == {
+        (orders[0], "60"),
+        (orders[1], "20"),
+        (orders[2], "5"),
+        (None, "120"),
+    }
+    for ref, items in ((orders[1], {board, part}), (orders[2], {other, part})):
+        serving = await pages(plant, f"/v1/mrp-runs/{done['id']}/planned-orders", demand_ref=ref)
+        assert {o["item_code"] for o in serving} == items

@@ -243,10 +243,10 @@ def test_three_levels_with_scrap_lead_times_and_stock() -> None:
     assert pegs_of(result, 1) == [(40, "SO-1", None, day(20))]
     # SUB: 2 x 40 = 80 on day 18, less 5 on hand = 75, released day 15.
     assert orders_of(result, 2) == [(2, 75, day(15), day(18))]
-    assert pegs_of(result, 2) == [(75, "SO-1", 1, day(18))]
+    assert pegs_of(result, 2) == [(75, None, 1, day(18))]
     # RAW: 3 x 75 x 1.10 = 247.5 on day 15, less 20 = 227.5, released day 10.
     assert orders_of(result, 3) == [(3, D("227.5"), day(10), day(15))]
-    assert pegs_of(result, 3) == [(D("227.5"), "SO-1", 2, day(15))]
+    assert pegs_of(result, 3) == [(D("227.5"), None, 2, day(15))]
     assert [o.bom_id for o in result.planned_orders] == [11, 12, None]
     assert [o.procurement for o in result.planned_orders] == [MAKE, MAKE, BUY]
     assert result.low_level_codes == {1: 0, 2: 1, 3: 2}
@@ -259,10 +259,12 @@ def test_three_levels_with_scrap_lead_times_and_stock() -> None:
     assert result.exceptions == ()
 
 
-def test_explosion_splits_the_parent_pegs_and_puts_the_rest_apart() -> None:
+def test_a_component_requirement_is_pegged_whole_to_its_parent_order() -> None:
     # FG(1) lot FIXED 100, lead 1; line: 2 x C(2) + 5 fixed, rounded up to 10.
     # SO-1 30 and SO-2 10 on day 5 -> one FG order of 100 (pegs 30, 10; surplus 60).
-    # C needs 2 x 100 + 5 = 205 -> 210 on day 4: SO-1 60, SO-2 20, the rest 130.
+    # C needs 2 x 100 + 5 = 205 -> 210 on day 4, pegged whole to FG order 1 (its
+    # demands are found through that order: single-level pegging keeps a run's pegs
+    # proportional to its orders, not to orders x demands).
     result = run(
         [item(1, MAKE, 1, lot=LotSizing(LotSizingPolicy.FIXED, fixed_quantity=D(100))), item(2)],
         [bom(11, 1, line(1, 2, "2", fixed="5", rounding="10"))],
@@ -271,11 +273,7 @@ def test_explosion_splits_the_parent_pegs_and_puts_the_rest_apart() -> None:
     assert orders_of(result, 1) == [(1, 100, day(4), day(5))]
     assert pegs_of(result, 1) == [(30, "SO-1", None, day(5)), (10, "SO-2", None, day(5))]
     assert orders_of(result, 2) == [(2, 210, day(4), day(4))]
-    assert pegs_of(result, 2) == [
-        (60, "SO-1", 1, day(4)),
-        (20, "SO-2", 1, day(4)),
-        (130, None, 1, day(4)),
-    ]
+    assert pegs_of(result, 2) == [(210, None, 1, day(4))]
 
 
 def test_shared_component_on_two_levels_is_planned_once_after_both_parents() -> None:
@@ -293,8 +291,8 @@ def test_shared_component_on_two_levels_is_planned_once_after_both_parents() -> 
     assert orders_of(result, 1) == [(1, 10, day(9), day(10))]
     assert orders_of(result, 2) == [(2, 10, day(7), day(9))]
     assert orders_of(result, 4) == [(3, 30, day(4), day(7)), (4, 20, day(6), day(9))]
-    assert pegs_of(result, 3) == [(30, "SO-1", 2, day(7))]
-    assert pegs_of(result, 4) == [(20, "SO-1", 1, day(9))]
+    assert pegs_of(result, 3) == [(30, None, 2, day(7))]
+    assert pegs_of(result, 4) == [(20, None, 1, day(9))]
 
 
 def test_minimum_and_multiple_reel_surplus_covers_later_requirements() -> None:
@@ -356,8 +354,8 @@ def test_phantom_is_passed_through() -> None:
     assert orders_of(result, 3) == [(3, 80, day(9), day(9))]
     assert orders_of(result, 4) == [(4, 21, day(9), day(9))]
     assert orders_of(result, 5) == [(2, 10, day(9), day(9))]
-    assert pegs_of(result, 3) == [(80, "SO-1", 1, day(9))]
-    assert pegs_of(result, 4) == [(21, "SO-1", 1, day(9))]
+    assert pegs_of(result, 3) == [(80, None, 1, day(9))]
+    assert pegs_of(result, 4) == [(21, None, 1, day(9))]
 
 
 def test_phantom_of_phantom_and_phantom_without_bom() -> None:
@@ -404,7 +402,7 @@ def test_late_parent_makes_its_components_due_today() -> None:
         [demand("SO-1", 1, "1", day(2))],
     )
     assert orders_of(result, 2) == [(2, 1, day(-2), TODAY)]
-    assert pegs_of(result, 2) == [(1, "SO-1", 1, TODAY)]
+    assert pegs_of(result, 2) == [(1, None, 1, TODAY)]
     assert [e.ref for e in result.exceptions] == ["planned:1", "planned:2"]
 
 
@@ -574,9 +572,9 @@ def test_substitute_with_free_stock_covers_the_primary() -> None:
     # PRI, same level, lower id) is netted again: 20 on hand go to the substitution on
     # day 5, D-S takes 6 of PO-S on day 10 (9 days after its due: postpone), 4 excess.
     result = _substitute_case("20")
-    assert result.substitutions == (Substitution(3, 2, D(10), D(20), day(5), "SO-1", 1),)
+    assert result.substitutions == (Substitution(3, 2, D(10), D(20), day(5), None, 1),)
     assert orders_of(result, 3) == [(2, 6, day(5), day(5))]
-    assert pegs_of(result, 2) == [(6, "SO-1", 1, day(5))]
+    assert pegs_of(result, 2) == [(6, None, 1, day(5))]
     assert orders_of(result, 2) == []
     assert exceptions(result) == [
         (2, EXC.EXCESS, "PO-S", 4, day(1), None),
@@ -589,7 +587,7 @@ def test_substitute_with_free_stock_covers_the_primary() -> None:
 def test_substitute_covering_everything_and_not_used_when_off() -> None:
     # SUB on hand 40: free 40 >= 32, so PRI's 16 come wholly from SUB.
     result = _substitute_case("40")
-    assert result.substitutions == (Substitution(3, 2, D(16), D(32), day(5), "SO-1", 1),)
+    assert result.substitutions == (Substitution(3, 2, D(16), D(32), day(5), None, 1),)
     assert orders_of(result, 3) == []
     assert [s.item_id for s in result.shortages] == [1]
     off = _substitute_case("40", use_substitutes=False)

@@ -214,6 +214,36 @@ def upgrade() -> None:
         op.f("ix_mrp_substitutions_run_id"), "mrp_substitutions", ["run_id"], unique=False
     )
     op.create_table(
+        "planned_order_pegs",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("run_id", ID, nullable=False),
+        sa.Column("order_number", sa.Integer(), nullable=False),
+        sa.Column("quantity", ExactDecimal(), nullable=False),
+        sa.Column("demand_ref", sa.String(length=200), nullable=True),
+        sa.Column("parent_number", sa.Integer(), nullable=True),
+        sa.Column("required_on", sa.Date(), nullable=False),
+        sa.Column("safety_stock", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["mrp_runs.id"], name=op.f("fk_planned_order_pegs_run_id_mrp_runs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_order_pegs")),
+    )
+    op.create_index(
+        "ix_planned_order_pegs_demand", "planned_order_pegs", ["run_id", "demand_ref"], unique=False
+    )
+    op.create_index(
+        "ix_planned_order_pegs_order",
+        "planned_order_pegs",
+        ["run_id", "order_number"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_planned_order_pegs_parent",
+        "planned_order_pegs",
+        ["run_id", "parent_number"],
+        unique=False,
+    )
+    op.create_table(
         "planned_orders",
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("run_id", ID, nullable=False),
@@ -334,39 +364,14 @@ def upgrade() -> None:
         ["work_order_id"],
         unique=False,
     )
-    op.create_table(
-        "planned_order_pegs",
-        sa.Column("id", ID, autoincrement=True, nullable=False),
-        sa.Column("planned_order_id", ID, nullable=False),
-        sa.Column("quantity", ExactDecimal(), nullable=False),
-        sa.Column("demand_ref", sa.String(length=200), nullable=True),
-        sa.Column("parent_number", sa.Integer(), nullable=True),
-        sa.Column("required_on", sa.Date(), nullable=False),
-        sa.Column("safety_stock", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["planned_order_id"],
-            ["planned_orders.id"],
-            name=op.f("fk_planned_order_pegs_planned_order_id_planned_orders"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_order_pegs")),
-    )
-    op.create_index(
-        op.f("ix_planned_order_pegs_demand_ref"), "planned_order_pegs", ["demand_ref"], unique=False
-    )
-    op.create_index(
-        op.f("ix_planned_order_pegs_planned_order_id"),
-        "planned_order_pegs",
-        ["planned_order_id"],
-        unique=False,
-    )
 
 
 def downgrade() -> None:
-    op.drop_table("planned_order_pegs")
     op.drop_table("work_order_components")
     op.drop_table("sales_order_lines")
     op.drop_table("purchase_order_lines")
     op.drop_table("planned_orders")
+    op.drop_table("planned_order_pegs")
     op.drop_table("mrp_substitutions")
     op.drop_table("mrp_shortages")
     op.drop_table("mrp_exceptions")

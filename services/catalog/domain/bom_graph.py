@@ -390,6 +390,7 @@ class BomGraph:
         self._uses: dict[int, list[Use]] | None = None
         self._llc: LowLevelCodes | None = None
         self._compiled: dict[int, tuple[_Compiled, ...]] = {}
+        self._ids: dict[str, int] | None = None
 
     @property
     def line_count(self) -> int:
@@ -397,6 +398,12 @@ class BomGraph:
 
     def item(self, item_id: int) -> ItemNode:
         return self.items[item_id]
+
+    def ids_by_code(self) -> dict[str, int]:
+        """Item ids by code (built on first use)."""
+        if self._ids is None:
+            self._ids = {item.code: item_id for item_id, item in self.items.items()}
+        return self._ids
 
     def unknown_items(self, version: Version) -> set[int]:
         """Items `version` names that this graph does not know (created after it was built)."""

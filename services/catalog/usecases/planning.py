@@ -38,7 +38,7 @@ from decimal import Decimal, localcontext
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.db.models import Item
@@ -81,12 +81,13 @@ async def _from_cache(db: Database, cache: GraphCache, roots: Sequence[str]) -> 
         body = None if roots else snapshot.recall(RESPONSE_KEY)
         if body is not None:
             return body
-        rows = await _item_rows(session)
+        only = below(snapshot.graph, roots)
+        rows = await _item_rows(session, only)
         if await read_stamp(session) != snapshot.stamp:
             return None
-    if not _same_items(snapshot.graph, rows):
+    if not _same_items(snapshot.graph, rows, only):
         return None  # cannot happen when the stamps agree; never answer a mix
-    body = _render(snapshot.stamp, snapshot.graph, rows, below(snapshot.graph, rows, roots))
+    body = _render(snapshot.stamp, snapshot.graph, rows, only)
     if not roots:
         snapshot.remember(RESPONSE_KEY, body)
     return body
@@ -100,18 +101,19 @@ async def _in_one_snapshot(db: Database, roots: Sequence[str]) -> bytes:
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         stamp = await read_stamp(session)
         graph = await load_graph(session)
-        rows = await _item_rows(session)
-    if not _same_items(graph, rows):
+        only = below(graph, roots)
+        rows = await _item_rows(session, only)
+    if not _same_items(graph, rows, only):
         raise RuntimeError("items and BOM graph differ inside one snapshot")
-    return _render(stamp, graph, rows, below(graph, rows, roots))
+    return _render(stamp, graph, rows, only)
 
 
-def below(graph: BomGraph, rows: Sequence[Any], roots: Sequence[str]) -> set[int] | None:
+def below(graph: BomGraph, roots: Sequence[str]) -> set[int] | None:
     """Ids of the `roots` items and of every item under them in any released version
     (components and substitutes); None without roots (everything). Unknown codes are 422."""
     if not roots:
         return None
-    ids = {row[1]: row[0] for row in rows}
+    ids = graph.ids_by_code()
     unknown = [
         FieldError(f"query.root.{index}", f"no item {code!r}", "not_found")
         for index, code in enumerate(roots)
@@ -133,8 +135,8 @@ def below(graph: BomGraph, rows: Sequence[Any], roots: Sequence[str]) -> set[int
     return found
 
 
-async def _item_rows(session: AsyncSession) -> Sequence[Any]:
-    """Every item with its planning fields, by id (plain rows, no ORM objects)."""
+async def _item_rows(session: AsyncSession, only: set[int] | None = None) -> Sequence[Any]:
+    """Every item (or those of `only`) with its planning fields, by id (plain rows)."""
     c = _ITEMS.c
     conn = await session.connection()
     result = await conn.execute(
@@ -152,14 +154,17 @@ async def _item_rows(session: AsyncSession) -> Sequence[Any]:
             c.lot_minimum_quantity,
             c.lot_multiple,
             c.lifecycle,
-        ).order_by(c.id)
+        )
+        .where(c.id.in_(sorted(only)) if only is not None else true())
+        .order_by(c.id)
     )
     return result.all()
 
 
-def _same_items(graph: BomGraph, rows: Sequence[Any]) -> bool:
+def _same_items(graph: BomGraph, rows: Sequence[Any], only: set[int] | None = None) -> bool:
     known = graph.items
-    return len(rows) == len(known) and all(row[0] in known for row in rows)
+    expected = len(known) if only is None else len(only)
+    return len(rows) == expected and all(row[0] in known for row in rows)
 
 
 def _render(
@@ -169,8 +174,6 @@ def _render(
     with _gc_paused(), localcontext(ARITHMETIC):
         numbers = _Numbers()
         codes = graph.low_level_codes().codes
-        if only is not None:
-            rows = [row for row in rows if row[0] in only]
         items = ",".join([_item(row, codes.get(row[0], 0), numbers) for row in rows])
         versions = sorted(
             (v for v in graph.versions.values() if only is None or v.item_id in only),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -224,12 +225,21 @@ class PlannedOrderRow(Base):
 
 
 class PegRow(Base):
+    """Single-level pegging: what a planned order's quantity serves, an independent demand
+    or a component requirement of a parent planned order of the same run (by number)."""
+
     __tablename__ = "planned_order_pegs"
+    __table_args__ = (
+        Index("ix_planned_order_pegs_order", "run_id", "order_number"),
+        Index("ix_planned_order_pegs_parent", "run_id", "parent_number"),
+        Index("ix_planned_order_pegs_demand", "run_id", "demand_ref"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    planned_order_id: Mapped[int] = mapped_column(ForeignKey("planned_orders.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"))
+    order_number: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
-    demand_ref: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    demand_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
     parent_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     required_on: Mapped[date] = mapped_column(Date)
     safety_stock: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -196,11 +196,12 @@ class PlanInput:
 
 @dataclass(frozen=True, slots=True)
 class Peg:
-    """`quantity` of a planned order serves this requirement."""
+    """`quantity` of a planned order serves this requirement (single-level pegging)."""
 
     quantity: Decimal
-    #: The independent demand at the top of the chain (sales order, forecast, work order
-    #: component); None for safety stock or for a parent's lot-size excess.
+    #: The independent demand (sales order line, forecast, work order component) whose
+    #: requirement this is; None for a component requirement of a parent planned order
+    #: (see `parent_order`: its demands are found by walking up) or for safety stock.
     demand_ref: str | None
     #: The planned order whose component requirement this is (None: independent demand).
     parent_order: int | None

@@ -46,13 +46,13 @@ How a run goes:
    are final) through the BOM version effective on its release date (latest
    `effective_from`, then highest id; none: `NO_BOM`, kept unexploded). A line needs
    `quantity_per x qty x (1 + scrap%) + fixed_quantity`, rounded up to
-   `rounding_multiple`, on the parent's release date: one piece per top-level demand
-   ref pegged to the parent (`quantity_per x q x (1 + scrap%)`) and the rest (the
-   parent's surplus and safety-stock share, the fixed quantity, the rounding) as one
-   piece without demand ref. A phantom line (with a BOM effective on that date, and not
+   `rounding_multiple`, on the parent's release date, as one piece pegged to the parent
+   order (single-level pegging, as SAP stores it: the independent demands a component
+   order serves are found by walking its pegs up to the top, see the service's
+   `usecases.pegging`). A phantom line (with a BOM effective on that date, and not
    already in the phantom chain) is not planned: its BOM is exploded in its place with
-   the line's quantity as the parent quantity, keeping the parent order and demand refs
-   (the phantom line's own substitutes are then not used).
+   the line's quantity as the parent quantity, pegged to the same parent order (the
+   phantom line's own substitutes are then not used).
 6. **Scheduled receipts**: one `EXPEDITE` per receipt used before its due date
    (`quantity`: the part needed earlier; suggested: the first day it serves); a receipt
    due on or after `today` whose first use is `reschedule_out_days` (> 0) or more days
@@ -80,9 +80,8 @@ taken quantities, which by construction brings no planned order. Pass 2 is the a
 Substitutions are listed in the order they were made (primary by low-level code and id,
 then requirement order).
 
-Cost: about linear in the requirement pieces, i.e. in the sum over planned make orders of
-(BOM lines x distinct demand refs pegged to the order); every uncovered piece becomes
-a peg of the result.
+Cost: about linear in the requirement pieces: the independent demands plus, per planned
+make order, its BOM lines; a component order has one peg per parent order it serves.
 """
 
 from __future__ import annotations
@@ -161,10 +160,9 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 def clean(quantity: Decimal) -> Decimal:
     """`quantity` without trailing zeros and without exponent for whole numbers."""
-    normal = quantity.normalize(CONTEXT)
-    if "E+" in str(normal):  # a whole number such as 5E+3
-        return normal.quantize(ONE, context=CONTEXT)
-    return normal
+    if quantity == quantity.to_integral_value():  # whole: 5000, never 5E+3
+        return quantity.quantize(ONE, context=CONTEXT)
+    return quantity.normalize(CONTEXT)
 
 
 def ceil_div(numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -758,15 +756,10 @@ class _Pass:
                 )
                 continue
             order.bom_id = bom.id
-            groups: dict[str, Decimal] = {}
-            for (demand_ref, _, _, _), pegged in order.pegs.items():
-                if demand_ref is not None:
-                    groups[demand_ref] = groups.get(demand_ref, ZERO) + pegged
             self._explode(
                 order.number,
                 bom,
                 order.quantity,
-                list(groups.items()),
                 order.release,
                 max(order.release, today),
                 (item_id,),
@@ -777,7 +770,6 @@ class _Pass:
         number: int,
         bom: PlanBom,
         quantity: Decimal,
-        groups: list[tuple[str, Decimal]],
         on: date,
         day: date,
         chain: tuple[int, ...],
@@ -791,45 +783,17 @@ class _Pass:
                 need = rounding * ceil_div(need, rounding)
             if need <= 0:
                 continue
-            parts: list[tuple[str, Decimal]] = []
-            pegged = ZERO
-            for demand_ref, share in groups:
-                part = per * share
-                if part > 0:
-                    parts.append((demand_ref, part))
-                    pegged += part
             if phantom and component not in chain:
                 inner = prep.bom_on(component, on)
                 if inner is not None:
-                    self._explode(number, inner, need, parts, on, day, (*chain, component))
+                    self._explode(number, inner, need, on, day, (*chain, component))
                     continue
             if component not in planned or component in processed:
                 continue
-            target = self.pieces[component]
-            seq = self.seq
-            for demand_ref, part in parts:
-                seq += 1
-                target.append(
-                    (
-                        day,
-                        _RANK_DEPENDENT,
-                        "",
-                        number,
-                        seq,
-                        part,
-                        demand_ref,
-                        number,
-                        substitutes,
-                        False,
-                    )
-                )
-            rest = need - pegged
-            if rest > 0:
-                seq += 1
-                target.append(
-                    (day, _RANK_DEPENDENT, "", number, seq, rest, None, number, substitutes, False)
-                )
-            self.seq = seq
+            self.seq += 1
+            self.pieces[component].append(
+                (day, _RANK_DEPENDENT, "", number, self.seq, need, None, number, substitutes, False)
+            )
 
     # --- result -----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from services.mrp.clients import CatalogItem, PlanningData
 from services.mrp.db.models import MrpRun, PlannedOrderRow
 from services.mrp.run_schemas import FirmOut, FirmRequest
 from services.mrp.usecases.orders import insert_purchase_order
-from services.mrp.usecases.runs import pegs_of, planned_order_out
+from services.mrp.usecases.runs import planned_order_outs
 from services.mrp.usecases.work_orders import insert_work_order
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -86,7 +86,7 @@ async def firm_planned_order(
         row.status = "firmed"
         row.firmed_as = number
         await uow.session.flush()
-        planned = planned_order_out(row, (await pegs_of(uow.session, [row.id]))[row.id])
+        (planned,) = await planned_order_outs(uow.session, [row])
         await uow.audit("firm", "planned_order", str(row.id), after=planned)
         uow.emit(
             "PlannedOrderFirmed",

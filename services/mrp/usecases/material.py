@@ -68,7 +68,7 @@ async def check_work_order(
     codes = sorted(planning.ids)
     availability = await availability_of(stock, codes)
     async with db.read() as session:
-        _, receipts = await read_orders(session, planning.ids)
+        _, receipts = await read_orders(session, planning.ids, receipts_only=True)
     issued = {
         planning.ids[part.item_code]: max(part.issued_quantity, part.consumed_quantity)
         for part in parts

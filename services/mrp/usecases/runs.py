@@ -55,6 +55,7 @@ from services.mrp.domain.model import (
 )
 from services.mrp.domain.planning import plan
 from services.mrp.run_schemas import (
+    DemandShareOut,
     ExceptionOut,
     PegOut,
     PlannedOrderOut,
@@ -66,6 +67,7 @@ from services.mrp.run_schemas import (
     SubstitutionOut,
 )
 from services.mrp.schemas import ForecastStatus, OrderStatus
+from services.mrp.usecases.pegging import demands_served, orders_serving
 from services.mrp.usecases.work_orders import OPEN_STATUSES, component_held, component_open
 from shared.db.database import Database
 from shared.db.paging import page_by_id, where_equal
@@ -93,11 +95,57 @@ def _today() -> date:
 
 
 async def read_orders(
-    session: AsyncSession, ids: Mapping[str, int]
+    session: AsyncSession, ids: Mapping[str, int], *, receipts_only: bool = False
 ) -> tuple[list[Demand], list[ScheduledReceipt]]:
-    """MRP's open demands and scheduled receipts (items unknown to the catalog skipped)."""
+    """MRP's open demands and scheduled receipts of the items in `ids` (by code); with
+    `receipts_only`, only the receipts, read for those items alone."""
     demands: list[Demand] = []
     receipts: list[ScheduledReceipt] = []
+    if not receipts_only:
+        await _read_demands(session, ids, demands)
+    codes = sorted(ids) if receipts_only else None
+    purchase_query = (
+        select(PurchaseOrderLine, PurchaseOrder.number)
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
+        .where(PurchaseOrder.status == OrderStatus.OPEN.value)
+        .where(PurchaseOrderLine.quantity > PurchaseOrderLine.received_quantity)
+    )
+    work_query = select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATUSES))
+    if codes is not None:
+        purchase_query = purchase_query.where(PurchaseOrderLine.item_code.in_(codes))
+        work_query = work_query.where(WorkOrder.item_code.in_(codes))
+    for pline, number in await session.execute(purchase_query):
+        if pline.item_code in ids:
+            receipts.append(
+                ScheduledReceipt(
+                    ref=f"{number}/{pline.line_no}",
+                    kind=SupplyKind.PURCHASE_ORDER,
+                    item_id=ids[pline.item_code],
+                    quantity=pline.quantity - pline.received_quantity,
+                    due=pline.due_date,
+                )
+            )
+    orders = list(await session.scalars(work_query))
+    for order in orders:
+        still = order.quantity - order.produced_quantity
+        if still > 0 and order.item_code in ids:
+            receipts.append(
+                ScheduledReceipt(
+                    ref=order.number,
+                    kind=SupplyKind.WORK_ORDER,
+                    item_id=ids[order.item_code],
+                    quantity=still,
+                    due=order.due_date,
+                )
+            )
+    if not receipts_only:
+        await _work_order_demands(session, ids, demands)
+    return demands, receipts
+
+
+async def _read_demands(
+    session: AsyncSession, ids: Mapping[str, int], demands: list[Demand]
+) -> None:
     sales = await session.execute(
         select(SalesOrderLine, SalesOrder.number)
         .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
@@ -129,57 +177,29 @@ async def read_orders(
                     due=forecast.due_date,
                 )
             )
-    purchases = await session.execute(
-        select(PurchaseOrderLine, PurchaseOrder.number)
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
-        .where(PurchaseOrder.status == OrderStatus.OPEN.value)
-        .where(PurchaseOrderLine.quantity > PurchaseOrderLine.received_quantity)
+
+
+async def _work_order_demands(
+    session: AsyncSession, ids: Mapping[str, int], demands: list[Demand]
+) -> None:
+    """Components still to go to open work orders, less what their reservations hold."""
+    parts = await session.execute(
+        select(WorkOrderComponent, WorkOrder.number, WorkOrder.start_date)
+        .join(WorkOrder, WorkOrder.id == WorkOrderComponent.work_order_id)
+        .where(WorkOrder.status.in_(OPEN_STATUSES))
     )
-    for pline, number in purchases:
-        if pline.item_code in ids:
-            receipts.append(
-                ScheduledReceipt(
-                    ref=f"{number}/{pline.line_no}",
-                    kind=SupplyKind.PURCHASE_ORDER,
-                    item_id=ids[pline.item_code],
-                    quantity=pline.quantity - pline.received_quantity,
-                    due=pline.due_date,
+    for part, number, start in parts:
+        need = component_open(part) - component_held(part)
+        if need > 0 and part.item_code in ids:
+            demands.append(
+                Demand(
+                    ref=f"{number}/{part.item_code}",
+                    kind=DemandKind.WORK_ORDER,
+                    item_id=ids[part.item_code],
+                    quantity=need,
+                    due=start,
                 )
             )
-    orders = list(
-        await session.scalars(select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATUSES)))
-    )
-    by_id = {order.id: order for order in orders}
-    for order in orders:
-        still = order.quantity - order.produced_quantity
-        if still > 0 and order.item_code in ids:
-            receipts.append(
-                ScheduledReceipt(
-                    ref=order.number,
-                    kind=SupplyKind.WORK_ORDER,
-                    item_id=ids[order.item_code],
-                    quantity=still,
-                    due=order.due_date,
-                )
-            )
-    if by_id:
-        parts = await session.scalars(
-            select(WorkOrderComponent).where(WorkOrderComponent.work_order_id.in_(list(by_id)))
-        )
-        for part in parts:
-            need = component_open(part) - component_held(part)
-            if need > 0 and part.item_code in ids:
-                order = by_id[part.work_order_id]
-                demands.append(
-                    Demand(
-                        ref=f"{order.number}/{part.item_code}",
-                        kind=DemandKind.WORK_ORDER,
-                        item_id=ids[part.item_code],
-                        quantity=need,
-                        due=order.start_date,
-                    )
-                )
-    return demands, receipts
 
 
 def plan_input(
@@ -320,6 +340,20 @@ def _summary(
 
 
 async def _insert(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk insert: COPY on PostgreSQL (a run stores hundreds of thousands of rows),
+    executemany in chunks on SQLite."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        columns = list(rows[0])
+        connection = await session.connection()
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            model.__tablename__,
+            records=[tuple(row[column] for column in columns) for row in rows],
+            columns=columns,
+        )
+        return
     for start in range(0, len(rows), INSERT_CHUNK):
         await session.execute(insert(model), list(rows[start : start + INSERT_CHUNK]))
 
@@ -349,17 +383,14 @@ async def _store(
             for order in result.planned_orders
         ],
     )
-    found = await session.execute(
-        select(PlannedOrderRow.number, PlannedOrderRow.id).where(PlannedOrderRow.run_id == run_id)
-    )
-    ids: dict[int, int] = {number: row_id for number, row_id in found}
     await _insert(
         session,
         PegRow,
         [
             {
-                "planned_order_id": ids[order.number],
-                "quantity": _near(peg.quantity),
+                "run_id": run_id,
+                "order_number": order.number,
+                "quantity": quantity,
                 "demand_ref": peg.demand_ref,
                 "parent_number": peg.parent_order,
                 "required_on": peg.required_on,
@@ -367,7 +398,7 @@ async def _store(
             }
             for order in result.planned_orders
             for peg in order.pegs
-            if _near(peg.quantity) > 0
+            if (quantity := _near(peg.quantity)) > 0
         ],
     )
     await _insert(
@@ -378,7 +409,7 @@ async def _store(
                 "run_id": run_id,
                 "kind": exc.kind.value,
                 "item_code": codes.get(exc.item_id, str(exc.item_id)),
-                "ref": exc.ref,
+                "ref": exc.ref[:200],
                 "message": exc.message[:500],
                 "quantity": _near(exc.quantity),
                 "current_date": exc.current_date,
@@ -451,7 +482,9 @@ async def list_runs(session: AsyncSession, page: PageParams) -> tuple[list[RunOu
     return [run_out(row) for row in rows], cursor
 
 
-def planned_order_out(row: PlannedOrderRow, pegs: Iterable[PegRow]) -> PlannedOrderOut:
+def planned_order_out(
+    row: PlannedOrderRow, pegs: Iterable[PegRow], served: Mapping[str | None, Decimal]
+) -> PlannedOrderOut:
     return PlannedOrderOut(
         id=row.id,
         run_id=row.run_id,
@@ -475,15 +508,28 @@ def planned_order_out(row: PlannedOrderRow, pegs: Iterable[PegRow]) -> PlannedOr
             )
             for peg in sorted(pegs, key=lambda peg: peg.id)
         ],
+        demands=[
+            DemandShareOut(demand_ref=ref, quantity=quantity)
+            for ref, quantity in sorted(served.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+        ],
     )
 
 
-async def pegs_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[PegRow]]:
-    found: dict[int, list[PegRow]] = {i: [] for i in ids}
-    if ids:
-        for peg in await session.scalars(select(PegRow).where(PegRow.planned_order_id.in_(ids))):
-            found[peg.planned_order_id].append(peg)
-    return found
+async def planned_order_outs(
+    session: AsyncSession, rows: Sequence[PlannedOrderRow]
+) -> list[PlannedOrderOut]:
+    """Answers for planned orders of one run, their pegs and the demands they serve."""
+    if not rows:
+        return []
+    run_id = rows[0].run_id
+    numbers = [row.number for row in rows]
+    pegs: dict[int, list[PegRow]] = {number: [] for number in numbers}
+    for peg in await session.scalars(
+        select(PegRow).where(PegRow.run_id == run_id, PegRow.order_number.in_(numbers))
+    ):
+        pegs[peg.order_number].append(peg)
+    served = await demands_served(session, run_id, numbers)
+    return [planned_order_out(row, pegs[row.number], served[row.number]) for row in rows]
 
 
 async def _require_run(session: AsyncSession, run_id: int) -> None:
@@ -511,21 +557,17 @@ async def list_planned_orders(
         },
     )
     if demand_ref:
-        query = query.where(
-            PlannedOrderRow.id.in_(
-                select(PegRow.planned_order_id).where(PegRow.demand_ref == demand_ref)
-            )
-        )
+        serving = await orders_serving(session, run_id, demand_ref)
+        query = query.where(PlannedOrderRow.number.in_(sorted(serving)))
     rows, cursor = await page_by_id(session, query, PlannedOrderRow.id, page)
-    pegs = await pegs_of(session, [row.id for row in rows])
-    return [planned_order_out(row, pegs[row.id]) for row in rows], cursor
+    return await planned_order_outs(session, rows), cursor
 
 
 async def get_planned_order(session: AsyncSession, order_id: int) -> PlannedOrderOut:
     row = await session.get(PlannedOrderRow, order_id)
     if row is None:
         raise NotFound(f"no planned order {order_id}")
-    return planned_order_out(row, (await pegs_of(session, [row.id]))[row.id])
+    return (await planned_order_outs(session, [row]))[0]
 
 
 async def list_exceptions(
