@@ -25,7 +25,7 @@ help:
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"
-	@echo "make bench    gateway overhead, catalog and stock benchmarks (results in bench/results/)"
+	@echo "make bench    gateway overhead, catalog, stock and mrp benchmarks (results in bench/results/)"
 	@echo "make clean    caches and build files; make distclean also removes .venv and var/"
 
 $(BIN)/python:
@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/gateway_overhead.py $(BENCH_ARGS)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/stock.py
+	$(BIN)/python bench/mrp.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build \
