@@ -562,12 +562,6 @@ async def run_section(
         wall = time.perf_counter() - started
         run = expect(response, 201, "MRP run")
         numbers = run["summary"]
-        pegs = await _fetch(
-            mrp_dsn,
-            "SELECT count(*) AS pegs FROM planned_order_pegs p JOIN planned_orders o"
-            " ON o.id = p.planned_order_id WHERE o.run_id = $1",
-            run["id"],
-        )
         record = {
             "run": run["number"],
             "wall_s": round(wall, 2),
@@ -580,7 +574,7 @@ async def run_section(
             "planned_orders": numbers["planned_orders"],
             "planned_buy": numbers["planned_buy"],
             "planned_make": numbers["planned_make"],
-            "pegs": pegs[0]["pegs"],
+            "pegs": numbers["pegs"],
             "exceptions": numbers["exceptions"],
             "shortages": numbers["shortages"],
             "late_planned_orders": numbers["late_planned_orders"],

@@ -79,6 +79,7 @@ class RunSummary(BaseModel):
     planned_orders: int
     planned_buy: int
     planned_make: int
+    pegs: int = Field(0, description="Single-level pegs of the planned orders")
     exceptions: int
     shortages: int
     late_planned_orders: int = Field(description="Planned orders whose release date is past")

@@ -325,6 +325,7 @@ def _summary(
         planned_orders=len(result.planned_orders),
         planned_buy=kinds.get("buy", 0),
         planned_make=kinds.get("make", 0),
+        pegs=sum(len(order.pegs) for order in result.planned_orders),
         exceptions=len(result.exceptions),
         shortages=len(result.shortages),
         late_planned_orders=sum(1 for o in result.planned_orders if o.release_date < today),
