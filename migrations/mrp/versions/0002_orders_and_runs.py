@@ -215,9 +215,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "planned_order_pegs",
-        sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("run_id", ID, nullable=False),
         sa.Column("order_number", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("quantity", ExactDecimal(), nullable=False),
         sa.Column("demand_ref", sa.String(length=200), nullable=True),
         sa.Column("parent_number", sa.Integer(), nullable=True),
@@ -226,16 +226,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["run_id"], ["mrp_runs.id"], name=op.f("fk_planned_order_pegs_run_id_mrp_runs")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_order_pegs")),
+        sa.PrimaryKeyConstraint(
+            "run_id", "order_number", "position", name=op.f("pk_planned_order_pegs")
+        ),
     )
     op.create_index(
-        "ix_planned_order_pegs_demand", "planned_order_pegs", ["run_id", "demand_ref"], unique=False
-    )
-    op.create_index(
-        "ix_planned_order_pegs_order",
+        "ix_planned_order_pegs_demand",
         "planned_order_pegs",
-        ["run_id", "order_number"],
+        ["run_id", "demand_ref"],
         unique=False,
+        postgresql_where=sa.text("demand_ref IS NOT NULL"),
+        sqlite_where=sa.text("demand_ref IS NOT NULL"),
     )
     op.create_index(
         "ix_planned_order_pegs_parent",
@@ -265,9 +266,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("run_id", "number", name=op.f("uq_planned_orders_run_id")),
     )
     op.create_index(
-        op.f("ix_planned_orders_item_code"), "planned_orders", ["item_code"], unique=False
+        "ix_planned_orders_run_item", "planned_orders", ["run_id", "item_code"], unique=False
     )
-    op.create_index(op.f("ix_planned_orders_run_id"), "planned_orders", ["run_id"], unique=False)
     op.create_table(
         "purchase_order_lines",
         sa.Column("id", ID, autoincrement=True, nullable=False),

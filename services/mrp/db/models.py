@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -206,13 +207,16 @@ class MrpRun(Base):
 
 class PlannedOrderRow(Base):
     __tablename__ = "planned_orders"
-    __table_args__ = (UniqueConstraint("run_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "number"),
+        Index("ix_planned_orders_run_item", "run_id", "item_code"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"))
     number: Mapped[int] = mapped_column(Integer)
     item_id: Mapped[int] = mapped_column(BigInteger)
-    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
     procurement: Mapped[str] = mapped_column(String(4))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     release_date: Mapped[date] = mapped_column(Date)
@@ -226,18 +230,27 @@ class PlannedOrderRow(Base):
 
 class PegRow(Base):
     """Single-level pegging: what a planned order's quantity serves, an independent demand
-    or a component requirement of a parent planned order of the same run (by number)."""
+    or a component requirement of a parent planned order of the same run (by number).
+
+    Keyed by (run, order number, position): a run writes hundreds of thousands at once,
+    so the table keeps only the indexes its walks need (down from a demand, then from
+    parent orders to their components)."""
 
     __tablename__ = "planned_order_pegs"
     __table_args__ = (
-        Index("ix_planned_order_pegs_order", "run_id", "order_number"),
         Index("ix_planned_order_pegs_parent", "run_id", "parent_number"),
-        Index("ix_planned_order_pegs_demand", "run_id", "demand_ref"),
+        Index(
+            "ix_planned_order_pegs_demand",
+            "run_id",
+            "demand_ref",
+            postgresql_where=text("demand_ref IS NOT NULL"),
+            sqlite_where=text("demand_ref IS NOT NULL"),
+        ),
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"))
-    order_number: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"), primary_key=True)
+    order_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     demand_ref: Mapped[str | None] = mapped_column(String(200), nullable=True)
     parent_number: Mapped[int | None] = mapped_column(Integer, nullable=True)

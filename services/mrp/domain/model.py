@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -194,9 +195,10 @@ class PlanInput:
 # --- results -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Peg:
-    """`quantity` of a planned order serves this requirement (single-level pegging)."""
+class Peg(NamedTuple):
+    """`quantity` of a planned order serves this requirement (single-level pegging).
+
+    A named tuple rather than a dataclass: a large run makes about a million of them."""
 
     quantity: Decimal
     #: The independent demand (sales order line, forecast, work order component) whose

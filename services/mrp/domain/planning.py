@@ -802,7 +802,6 @@ class _Pass:
         orders: list[PlannedOrder] = []
         exceptions: list[PlanException] = []
         shortages: list[Shortage] = []
-        tidy = clean
         for item_id in prep.order:
             outcome = self.outcomes[item_id]
             procurement = prep.items[item_id].procurement
@@ -817,7 +816,7 @@ class _Pass:
                         due_date=order.due,
                         bom_id=order.bom_id,
                         pegs=tuple(
-                            Peg(tidy(pegged), demand_ref, parent_order, required_on, safety)
+                            Peg(pegged, demand_ref, parent_order, required_on, safety)
                             for (demand_ref, parent_order, required_on, safety), pegged in (
                                 order.pegs.items()
                             )

@@ -340,113 +340,168 @@ def _summary(
     )
 
 
-async def _insert(session: AsyncSession, model: Any, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk insert: COPY on PostgreSQL (a run stores hundreds of thousands of rows),
-    executemany in chunks on SQLite."""
+async def _insert(
+    session: AsyncSession, model: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Bulk insert of plain tuples: COPY on PostgreSQL (a run stores hundreds of thousands
+    of rows), executemany in chunks on SQLite."""
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
-        columns = list(rows[0])
         connection = await session.connection()
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            model.__tablename__,
-            records=[tuple(row[column] for column in columns) for row in rows],
-            columns=columns,
+            model.__tablename__, records=rows, columns=list(columns)
         )
         return
+    table = model.__table__
     for start in range(0, len(rows), INSERT_CHUNK):
-        await session.execute(insert(model), list(rows[start : start + INSERT_CHUNK]))
+        chunk = rows[start : start + INSERT_CHUNK]
+        await session.execute(
+            insert(table), [dict(zip(columns, row, strict=True)) for row in chunk]
+        )
+
+
+ORDER_COLUMNS = (
+    "run_id",
+    "number",
+    "item_id",
+    "item_code",
+    "procurement",
+    "quantity",
+    "release_date",
+    "due_date",
+    "bom_id",
+    "low_level_code",
+    "status",
+    "firmed_as",
+)
+PEG_COLUMNS = (
+    "run_id",
+    "order_number",
+    "position",
+    "quantity",
+    "demand_ref",
+    "parent_number",
+    "required_on",
+    "safety_stock",
+)
 
 
 async def _store(
     session: AsyncSession, run_id: int, result: PlanResult, codes: Mapping[int, str]
 ) -> None:
     llc = result.low_level_codes
+    orders = result.planned_orders
     await _insert(
         session,
         PlannedOrderRow,
+        ORDER_COLUMNS,
         [
-            {
-                "run_id": run_id,
-                "number": order.number,
-                "item_id": order.item_id,
-                "item_code": codes[order.item_id],
-                "procurement": order.procurement.value,
-                "quantity": _up(order.quantity),
-                "release_date": order.release_date,
-                "due_date": order.due_date,
-                "bom_id": order.bom_id,
-                "low_level_code": llc.get(order.item_id, 0),
-                "status": "planned",
-                "firmed_as": "",
-            }
-            for order in result.planned_orders
+            (
+                run_id,
+                order.number,
+                order.item_id,
+                codes[order.item_id],
+                order.procurement.value,
+                _up(order.quantity),
+                order.release_date,
+                order.due_date,
+                order.bom_id,
+                llc.get(order.item_id, 0),
+                "planned",
+                "",
+            )
+            for order in orders
         ],
     )
+    near = _near
     await _insert(
         session,
         PegRow,
+        PEG_COLUMNS,
         [
-            {
-                "run_id": run_id,
-                "order_number": order.number,
-                "quantity": quantity,
-                "demand_ref": peg.demand_ref,
-                "parent_number": peg.parent_order,
-                "required_on": peg.required_on,
-                "safety_stock": peg.safety_stock,
-            }
-            for order in result.planned_orders
-            for peg in order.pegs
-            if (quantity := _near(peg.quantity)) > 0
+            (
+                run_id,
+                order.number,
+                position,
+                quantity,
+                peg.demand_ref,
+                peg.parent_order,
+                peg.required_on,
+                peg.safety_stock,
+            )
+            for order in orders
+            for position, peg in enumerate(order.pegs, start=1)
+            if (quantity := near(peg.quantity)) > 0
         ],
     )
     await _insert(
         session,
         RunException,
+        (
+            "run_id",
+            "kind",
+            "item_code",
+            "ref",
+            "message",
+            "quantity",
+            "current_date",
+            "suggested_date",
+        ),
         [
-            {
-                "run_id": run_id,
-                "kind": exc.kind.value,
-                "item_code": codes.get(exc.item_id, str(exc.item_id)),
-                "ref": exc.ref[:200],
-                "message": exc.message[:500],
-                "quantity": _near(exc.quantity),
-                "current_date": exc.current_date,
-                "suggested_date": exc.suggested_date,
-            }
+            (
+                run_id,
+                exc.kind.value,
+                codes.get(exc.item_id, str(exc.item_id)),
+                exc.ref[:200],
+                exc.message[:500],
+                _near(exc.quantity),
+                exc.current_date,
+                exc.suggested_date,
+            )
             for exc in result.exceptions
         ],
     )
     await _insert(
         session,
         RunShortage,
+        ("run_id", "item_code", "first_short_on", "quantity", "late_quantity"),
         [
-            {
-                "run_id": run_id,
-                "item_code": codes[short.item_id],
-                "first_short_on": short.first_short_on,
-                "quantity": _up(short.quantity),
-                "late_quantity": _up(short.late_quantity),
-            }
+            (
+                run_id,
+                codes[short.item_id],
+                short.first_short_on,
+                _up(short.quantity),
+                _up(short.late_quantity),
+            )
             for short in result.shortages
         ],
     )
     await _insert(
         session,
         RunSubstitution,
+        (
+            "run_id",
+            "primary_code",
+            "substitute_code",
+            "primary_quantity",
+            "substitute_quantity",
+            "required_on",
+            "demand_ref",
+            "parent_number",
+        ),
         [
-            {
-                "run_id": run_id,
-                "primary_code": codes[sub.primary_id],
-                "substitute_code": codes[sub.substitute_id],
-                "primary_quantity": _near(sub.primary_quantity),
-                "substitute_quantity": _up(sub.substitute_quantity),
-                "required_on": sub.required_on,
-                "demand_ref": sub.demand_ref,
-                "parent_number": sub.parent_order,
-            }
+            (
+                run_id,
+                codes[sub.primary_id],
+                codes[sub.substitute_id],
+                _near(sub.primary_quantity),
+                _up(sub.substitute_quantity),
+                sub.required_on,
+                sub.demand_ref,
+                sub.parent_order,
+            )
             for sub in result.substitutions
         ],
     )
@@ -507,7 +562,7 @@ def planned_order_out(
                 required_on=peg.required_on,
                 safety_stock=peg.safety_stock,
             )
-            for peg in sorted(pegs, key=lambda peg: peg.id)
+            for peg in sorted(pegs, key=lambda peg: peg.position)
         ],
         demands=[
             DemandShareOut(demand_ref=ref, quantity=quantity)
