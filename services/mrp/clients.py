@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from services.mrp.domain.model import (
     LotSizing,
     LotSizingPolicy,
@@ -109,7 +111,8 @@ class CatalogClient:
             )
         if response.status_code != 200:
             raise UpstreamError(f"catalog answered {response.status_code} for planning data")
-        return parse_planning_data(response.json())
+        # orjson: the whole catalog's planning data runs to tens of megabytes
+        return parse_planning_data(orjson.loads(response.content))
 
 
 def _decimal(value: str | None) -> Decimal | None:

@@ -68,6 +68,55 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_mrp_runs_status"), "mrp_runs", ["status"], unique=False)
     op.create_table(
+        "planned_order_pegs",
+        sa.Column("run_id", sa.BigInteger(), nullable=False),
+        sa.Column("order_number", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("quantity", ExactDecimal(), nullable=False),
+        sa.Column("demand_ref", sa.String(length=200), nullable=True),
+        sa.Column("parent_number", sa.Integer(), nullable=True),
+        sa.Column("required_on", sa.Date(), nullable=False),
+        sa.Column("safety_stock", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "run_id", "order_number", "position", name=op.f("pk_planned_order_pegs")
+        ),
+    )
+    op.create_index(
+        "ix_planned_order_pegs_demand",
+        "planned_order_pegs",
+        ["run_id", "demand_ref"],
+        unique=False,
+        postgresql_where=sa.text("demand_ref IS NOT NULL"),
+        sqlite_where=sa.text("demand_ref IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_planned_order_pegs_parent",
+        "planned_order_pegs",
+        ["run_id", "parent_number"],
+        unique=False,
+    )
+    op.create_table(
+        "planned_orders",
+        sa.Column("id", ID, autoincrement=True, nullable=False),
+        sa.Column("run_id", sa.BigInteger(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.BigInteger(), nullable=False),
+        sa.Column("item_code", sa.String(length=64), nullable=False),
+        sa.Column("procurement", sa.String(length=4), nullable=False),
+        sa.Column("quantity", ExactDecimal(), nullable=False),
+        sa.Column("release_date", sa.Date(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("bom_id", sa.BigInteger(), nullable=True),
+        sa.Column("low_level_code", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("firmed_as", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_orders")),
+        sa.UniqueConstraint("run_id", "number", name=op.f("uq_planned_orders_run_id")),
+    )
+    op.create_index(
+        "ix_planned_orders_run_item", "planned_orders", ["run_id", "item_code"], unique=False
+    )
+    op.create_table(
         "purchase_orders",
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("number", sa.String(length=100), nullable=False),
@@ -214,61 +263,6 @@ def upgrade() -> None:
         op.f("ix_mrp_substitutions_run_id"), "mrp_substitutions", ["run_id"], unique=False
     )
     op.create_table(
-        "planned_order_pegs",
-        sa.Column("run_id", ID, nullable=False),
-        sa.Column("order_number", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("quantity", ExactDecimal(), nullable=False),
-        sa.Column("demand_ref", sa.String(length=200), nullable=True),
-        sa.Column("parent_number", sa.Integer(), nullable=True),
-        sa.Column("required_on", sa.Date(), nullable=False),
-        sa.Column("safety_stock", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["mrp_runs.id"], name=op.f("fk_planned_order_pegs_run_id_mrp_runs")
-        ),
-        sa.PrimaryKeyConstraint(
-            "run_id", "order_number", "position", name=op.f("pk_planned_order_pegs")
-        ),
-    )
-    op.create_index(
-        "ix_planned_order_pegs_demand",
-        "planned_order_pegs",
-        ["run_id", "demand_ref"],
-        unique=False,
-        postgresql_where=sa.text("demand_ref IS NOT NULL"),
-        sqlite_where=sa.text("demand_ref IS NOT NULL"),
-    )
-    op.create_index(
-        "ix_planned_order_pegs_parent",
-        "planned_order_pegs",
-        ["run_id", "parent_number"],
-        unique=False,
-    )
-    op.create_table(
-        "planned_orders",
-        sa.Column("id", ID, autoincrement=True, nullable=False),
-        sa.Column("run_id", ID, nullable=False),
-        sa.Column("number", sa.Integer(), nullable=False),
-        sa.Column("item_id", sa.BigInteger(), nullable=False),
-        sa.Column("item_code", sa.String(length=64), nullable=False),
-        sa.Column("procurement", sa.String(length=4), nullable=False),
-        sa.Column("quantity", ExactDecimal(), nullable=False),
-        sa.Column("release_date", sa.Date(), nullable=False),
-        sa.Column("due_date", sa.Date(), nullable=False),
-        sa.Column("bom_id", sa.BigInteger(), nullable=True),
-        sa.Column("low_level_code", sa.Integer(), nullable=False),
-        sa.Column("status", sa.String(length=10), nullable=False),
-        sa.Column("firmed_as", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["mrp_runs.id"], name=op.f("fk_planned_orders_run_id_mrp_runs")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_planned_orders")),
-        sa.UniqueConstraint("run_id", "number", name=op.f("uq_planned_orders_run_id")),
-    )
-    op.create_index(
-        "ix_planned_orders_run_item", "planned_orders", ["run_id", "item_code"], unique=False
-    )
-    op.create_table(
         "purchase_order_lines",
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("order_id", ID, nullable=False),
@@ -370,8 +364,6 @@ def downgrade() -> None:
     op.drop_table("work_order_components")
     op.drop_table("sales_order_lines")
     op.drop_table("purchase_order_lines")
-    op.drop_table("planned_orders")
-    op.drop_table("planned_order_pegs")
     op.drop_table("mrp_substitutions")
     op.drop_table("mrp_shortages")
     op.drop_table("mrp_exceptions")
@@ -379,6 +371,8 @@ def downgrade() -> None:
     op.drop_table("work_orders")
     op.drop_table("sales_orders")
     op.drop_table("purchase_orders")
+    op.drop_table("planned_orders")
+    op.drop_table("planned_order_pegs")
     op.drop_table("mrp_runs")
     op.drop_table("forecasts")
     op.drop_table("applied_movements")

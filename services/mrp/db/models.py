@@ -213,7 +213,8 @@ class PlannedOrderRow(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"))
+    #: No foreign key, as for pegs: written in bulk with the run.
+    run_id: Mapped[int] = mapped_column(BigInteger)
     number: Mapped[int] = mapped_column(Integer)
     item_id: Mapped[int] = mapped_column(BigInteger)
     item_code: Mapped[str] = mapped_column(String(64))
@@ -248,7 +249,9 @@ class PegRow(Base):
         ),
     )
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id"), primary_key=True)
+    #: No foreign key: a run copies its pegs in bulk in the run's own transaction, and a
+    #: per-row key check would cost a third of the copy.
+    run_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     order_number: Mapped[int] = mapped_column(Integer, primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())

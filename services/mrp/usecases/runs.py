@@ -265,10 +265,10 @@ async def start_run(
     """Read the snapshot, plan, store. Nothing is stored when any step fails."""
     started = utcnow()
     clock = time.perf_counter()
-    planning = await catalog.planning_data()
+    # the catalog and stock answer at the same time (two services, two processes)
+    planning, availability = await asyncio.gather(catalog.planning_data(), stock.availability())
     run_date = body.run_date or _today()
     options = _options(body, planning.ids, run_date)
-    availability = await stock.availability()
     async with db.read() as session:
         demands, receipts = await read_orders(session, planning.ids)
     data = plan_input(planning, availability, demands, receipts, options)
