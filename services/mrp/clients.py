@@ -217,8 +217,9 @@ class StockClient:
         """Availability of `codes` (all items with stock or reservations when empty), read
         page by page."""
         found: dict[str, Availability] = {}
+        size = AVAILABILITY_PAGE
         chunks: list[list[str]] = (
-            [list(codes[i : i + BATCH]) for i in range(0, len(codes), BATCH)] if codes else [[]]
+            [list(codes[i : i + size]) for i in range(0, len(codes), size)] if codes else [[]]
         )
         for chunk in chunks:
             cursor: str | None = None

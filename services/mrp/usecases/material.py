@@ -11,13 +11,14 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.mrp.clients import BATCH, Availability, CatalogClient, PlanningData, StockClient
+from services.mrp.clients import Availability, CatalogClient, PlanningData, StockClient
 from services.mrp.db.models import WorkOrder
 from services.mrp.domain.material import buildable_quantity, check_material
-from services.mrp.domain.model import PlanBom
+from services.mrp.domain.model import PlanBom, ScheduledReceipt
 from services.mrp.domain.work_orders import NoBomVersion, pin_version
 from services.mrp.run_schemas import (
     BuildableOut,
@@ -31,6 +32,9 @@ from shared.db.database import Database
 from shared.errors import Conflict, FieldError, InvalidInput, NotFound
 
 ZERO = Decimal(0)
+#: Item codes per availability call, and the characters they may take in its URL.
+AVAILABILITY_BATCH = 500
+URL_BUDGET = 10_000
 
 
 class NoBomToCheck(Conflict):
@@ -39,9 +43,19 @@ class NoBomToCheck(Conflict):
 
 
 async def availability_of(stock: StockClient, codes: Sequence[str]) -> dict[str, Availability]:
-    batches = [codes[i : i + BATCH] for i in range(0, len(codes), BATCH)]
+    """Availability of `codes`, asked in parallel batches as large as a URL comfortably
+    holds (stock takes up to 500 codes a call; servers refuse request lines over 16 KB)."""
+    batches: list[list[str]] = [[]]
+    length = 0
+    for code in codes:
+        cost = len(quote(code, safe="")) + len("&item_code=")
+        if batches[-1] and (len(batches[-1]) >= AVAILABILITY_BATCH or length + cost > URL_BUDGET):
+            batches.append([])
+            length = 0
+        batches[-1].append(code)
+        length += cost
     found: dict[str, Availability] = {}
-    for part in await asyncio.gather(*(stock.availability(batch) for batch in batches)):
+    for part in await asyncio.gather(*(stock.availability(batch) for batch in batches if batch)):
         found.update(part)
     return found
 
@@ -65,10 +79,9 @@ async def check_work_order(
     on = max(order.start_date, today)
     versions = planning.boms.get(order.item_id, ())
     bom = _bom(order, versions)
-    codes = sorted(planning.ids)
-    availability = await availability_of(stock, codes)
-    async with db.read() as session:
-        _, receipts = await read_orders(session, planning.ids, receipts_only=True)
+    availability, receipts = await asyncio.gather(
+        availability_of(stock, sorted(planning.ids)), _receipts(db, planning)
+    )
     issued = {
         planning.ids[part.item_code]: max(part.issued_quantity, part.consumed_quantity)
         for part in parts
@@ -121,6 +134,13 @@ async def check_work_order(
             for total in result.totals
         ],
     )
+
+
+async def _receipts(db: Database, planning: PlanningData) -> list[ScheduledReceipt]:
+    """Open purchase and work orders of the items in `planning`."""
+    async with db.read() as session:
+        _, receipts = await read_orders(session, planning.ids, receipts_only=True)
+    return receipts
 
 
 async def _order(session: AsyncSession, order_id: int) -> WorkOrder:
