@@ -432,3 +432,12 @@ async def test_roots_give_the_items_below_them_and_nothing_else(
     assert unknown.json()["errors"][0]["field"] == "query.root.0"
     whole = await planning(catalog)
     assert len(whole["items"]) > len(body["items"])
+    # a rooted answer is remembered until the stamp moves: an item change moves it
+    changed = await catalog.patch(
+        f"/v1/items/{part['id']}",
+        json={"lead_time_days": 42},
+        headers={"If-Match": f'W/"{part["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    again = await catalog.get(PATH, params={"root": top["code"]}, headers=auth("planner"))
+    assert items_by_code(again.json())[part["code"]]["lead_time_days"] == 42

@@ -23,7 +23,8 @@ Otherwise it is tried again in a new transaction (the cache then reloads). If wr
 keep committing through `ATTEMPTS` tries, the answer is read in one snapshot instead:
 stamp, graph (loaded anew, not cached) and items in one REPEATABLE READ transaction on
 PostgreSQL (SQLite's read transaction already is one). A kept answer is remembered with
-the cached graph (`Snapshot.remember`) and served again until the stamp moves.
+the cached graph (`Snapshot.remember`, keyed by the roots asked for) and served again
+until the stamp moves.
 
 The answer is written as JSON directly (f-strings, as the explosion is), not through
 Pydantic models: 100,000 lines must take a fraction of a second;
@@ -78,7 +79,8 @@ async def _from_cache(db: Database, cache: GraphCache, roots: Sequence[str]) -> 
     """The answer over the cached graph, or None when a writer committed meanwhile."""
     async with db.read() as session:
         snapshot = await cache.current(session)
-        body = None if roots else snapshot.recall(RESPONSE_KEY)
+        key = (*RESPONSE_KEY, *sorted(roots))
+        body = snapshot.recall(key)
         if body is not None:
             return body
         only = below(snapshot.graph, roots)
@@ -88,8 +90,7 @@ async def _from_cache(db: Database, cache: GraphCache, roots: Sequence[str]) -> 
     if not _same_items(snapshot.graph, rows, only):
         return None  # cannot happen when the stamps agree; never answer a mix
     body = _render(snapshot.stamp, snapshot.graph, rows, only)
-    if not roots:
-        snapshot.remember(RESPONSE_KEY, body)
+    snapshot.remember(key, body)  # item changes bump the stamp too: valid until it moves
     return body
 
 
