@@ -202,3 +202,6 @@ async def test_postings_that_wait_for_each_other_are_never_back_dated(wired: Sli
     assert len(times) == 8 and times == sorted(times)
     feed = (await wired.stock.get("/v1/events", params={"limit": 500})).json()["events"]
     assert not [event for event in feed if event["type"] == "ItemRevalued"]
+    for answer in answers:  # each document is dated with its movement
+        document = answer.json()
+        assert {move["posted_at"] for move in document["movements"]} == {document["posted_at"]}

@@ -6,10 +6,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
-from services.stock.db.models import Location, MovementRow
+from services.stock.db.models import (
+    Inspection,
+    Location,
+    MovementRow,
+    OpeningBalance,
+    ProductionReceipt,
+    Receipt,
+    Requisition,
+    ScrapReturn,
+    Shipment,
+    StockCount,
+    Transfer,
+)
 from services.stock.db.queries import (
     balances_for_update,
     locations_by_ids,
@@ -96,7 +109,7 @@ async def post_movements(
     await check_posting_time(uow.session, ctx.posted_at)
     rows = await balances_for_update(uow.session, list(deltas), ctx.locations, ctx.lot_ids, stages)
     if isinstance(ctx.posted_at, Now):  # "now" is when the locks are ours
-        ctx = replace(ctx, posted_at=Now.now(UTC))
+        ctx = await _restamp(uow, ctx)
     try:
         new = apply_deltas({k: r.quantity for k, r in rows.items()}, deltas)
     except InsufficientStock as exc:
@@ -118,6 +131,39 @@ async def post_movements(
     uow.session.add_all(ledger)
     await uow.session.flush()
     return ledger
+
+
+#: The header of each kind of document, by the `document_type` its movements carry.
+_HEADERS: dict[str, Any] = {
+    "purchase_receipt": Receipt,
+    "inspection": Inspection,
+    "transfer": Transfer,
+    "requisition": Requisition,
+    "scrap": ScrapReturn,
+    "supplier_return": ScrapReturn,
+    "customer_return": ScrapReturn,
+    "production_receipt": ProductionReceipt,
+    "shipment": Shipment,
+    "stock_count": StockCount,
+    "opening_balance": OpeningBalance,
+}
+
+
+async def _restamp(uow: UnitOfWork, ctx: PostingContext) -> PostingContext:
+    """Date a "now" posting when its locks are held, and its document with it (unless the
+    document was dated by another posting: a reversal keeps its original's date)."""
+    fresh = Now.now(UTC)
+    model = _HEADERS.get(ctx.document_type)
+    if model is not None:
+        header = await uow.session.get(model, ctx.document_id)
+        # dated by this posting (at or after its start): a reversal's original is older
+        if (
+            header is not None
+            and header.posted_at is not None
+            and header.posted_at >= ctx.posted_at
+        ):
+            header.posted_at = fresh
+    return replace(ctx, posted_at=fresh)
 
 
 def _shortage(exc: InsufficientStock, prefix: str = "") -> InsufficientStockProblem:
