@@ -44,29 +44,13 @@ from openpyxl import Workbook
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.common import pg_execute  # noqa: E402
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 TARGETS_MS = {"import_20k_items": 10_000.0, "explosion": 300.0, "where_used": 200.0}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_dsn(url: str, database: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/") + f"/{database}"
-
-
-async def _pg(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_pg_dsn(url, "postgres"))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
 
 
 # --------------------------------------------------------------------------- data
@@ -371,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
     database = f"bench_catalog_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg(pg_url, f'CREATE DATABASE "{database}"'))
+    asyncio.run(pg_execute(pg_url, f'CREATE DATABASE "{database}"'))
     info = machine()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
     print(f"starting the stack in {var_dir} (catalog on PostgreSQL {database}) ...", flush=True)
@@ -388,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stack.stop()
     finally:
-        asyncio.run(_pg(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(pg_execute(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     report = {
         "benchmark": "catalog",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -92,6 +92,7 @@ from openpyxl import Workbook
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.common import api_key, pg_execute, rank  # noqa: E402
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
@@ -103,40 +104,7 @@ ON_POSTGRES = ("catalog", "stock", "mrp")
 SECTIONS = ("run", "material", "completions")
 
 
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_dsn(url: str, database: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/") + f"/{database}"
-
-
-async def _pg(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_pg_dsn(url, "postgres"))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-async def _fetch(dsn: str, sql: str, *params: Any) -> list[Any]:
-    import asyncpg
-
-    connection = await asyncpg.connect(dsn)
-    try:
-        return list(await connection.fetch(sql, *params))
-    finally:
-        await connection.close()
-
-
 # --------------------------------------------------------------------------- figures
-
-
-def rank(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile of sorted `samples`."""
-    index = max(0, min(len(samples) - 1, int(len(samples) * q / 100 + 0.999999) - 1))
-    return samples[index]
 
 
 def summary(samples_ms: list[float]) -> dict[str, float]:
@@ -152,26 +120,6 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- HTTP
-
-
-async def api_key(stack: Stack) -> str:
-    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as client:
-        login = await client.post(
-            "/v1/auth/token",
-            data={
-                "username": stack.secrets.admin_username,
-                "password": stack.secrets.admin_password,
-            },
-        )
-        login.raise_for_status()
-        # An API key, not an access token: the run outlives a token's 15 minutes.
-        key = await client.post(
-            "/v1/api-keys",
-            json={"name": "bench-mrp", "roles": ["admin"]},
-            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
-        )
-        key.raise_for_status()
-        return str(key.json()["secret"])
 
 
 def expect(response: httpx.Response, status: int, what: str) -> Any:
@@ -549,7 +497,7 @@ async def set_up_run(
 
 
 async def run_section(
-    client: httpx.AsyncClient, args: argparse.Namespace, tag: str, mrp_dsn: str
+    client: httpx.AsyncClient, args: argparse.Namespace, tag: str
 ) -> dict[str, Any]:
     run_date = datetime.now(UTC).date()
     setup = await set_up_run(client, args, tag, run_date)
@@ -982,9 +930,9 @@ def line_of(load: Load, label: str) -> str:
 # --------------------------------------------------------------------------- the run
 
 
-async def run(stack: Stack, args: argparse.Namespace, mrp_dsn: str) -> dict[str, Any]:
+async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    token = await api_key(stack)
+    token = await api_key(stack, "bench-mrp")
     client = httpx.AsyncClient(
         base_url=stack.gateway_url,
         headers={"Authorization": f"Bearer {token}"},
@@ -994,7 +942,7 @@ async def run(stack: Stack, args: argparse.Namespace, mrp_dsn: str) -> dict[str,
     tag = uuid.uuid4().hex[:4].upper()
     try:
         if "run" in args.only:
-            results["mrp_run"] = await run_section(client, args, tag, mrp_dsn)
+            results["mrp_run"] = await run_section(client, args, tag)
         if "material" in args.only:
             results["material_check"] = await material_section(client, args, tag)
         if "completions" in args.only:
@@ -1092,7 +1040,7 @@ def main(argv: list[str] | None = None) -> int:
     suffix = uuid.uuid4().hex[:8]
     databases = {service: f"bench_mrp_{service}_{suffix}" for service in ON_POSTGRES}
     for database in databases.values():
-        asyncio.run(_pg(pg_url, f'CREATE DATABASE "{database}"'))
+        asyncio.run(pg_execute(pg_url, f'CREATE DATABASE "{database}"'))
     info = machine()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-mrp-"))
     print(
@@ -1118,12 +1066,12 @@ def main(argv: list[str] | None = None) -> int:
             },
         )
         try:
-            results = asyncio.run(run(stack, args, _pg_dsn(pg_url, databases["mrp"])))
+            results = asyncio.run(run(stack, args))
         finally:
             stack.stop()
     finally:
         for database in databases.values():
-            asyncio.run(_pg(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(pg_execute(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     report = {
         "benchmark": "mrp",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

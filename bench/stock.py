@@ -66,6 +66,7 @@ from openpyxl import Workbook
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench.common import api_key, pg_dsn, pg_execute, rank  # noqa: E402
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
@@ -84,30 +85,7 @@ SCALE = Decimal("0.000001")
 ZERO = Decimal(0)
 
 
-# --------------------------------------------------------------------------- PostgreSQL
-
-
-def _pg_dsn(url: str, database: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://").rstrip("/") + f"/{database}"
-
-
-async def _pg(url: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_pg_dsn(url, "postgres"))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 # --------------------------------------------------------------------------- figures
-
-
-def rank(samples: list[float], q: float) -> float:
-    """Nearest-rank percentile of sorted `samples`."""
-    index = max(0, min(len(samples) - 1, int(len(samples) * q / 100 + 0.999999) - 1))
-    return samples[index]
 
 
 def summary(samples_ms: list[float]) -> dict[str, float]:
@@ -123,26 +101,6 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- HTTP
-
-
-async def api_key(stack: Stack) -> str:
-    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=60) as client:
-        login = await client.post(
-            "/v1/auth/token",
-            data={
-                "username": stack.secrets.admin_username,
-                "password": stack.secrets.admin_password,
-            },
-        )
-        login.raise_for_status()
-        # An API key, not an access token: the run outlives a token's 15 minutes.
-        key = await client.post(
-            "/v1/api-keys",
-            json={"name": "bench-stock", "roles": ["admin"]},
-            headers={"Authorization": f"Bearer {login.json()['access_token']}"},
-        )
-        key.raise_for_status()
-        return str(key.json()["secret"])
 
 
 def items_workbook(codes: list[str]) -> bytes:
@@ -554,7 +512,7 @@ def line_of(load: Load, label: str) -> str:
 
 async def run(stack: Stack, args: argparse.Namespace, stock_dsn: str) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    token = await api_key(stack)
+    token = await api_key(stack, "bench-stock")
     client = httpx.AsyncClient(
         base_url=stack.gateway_url,
         headers={"Authorization": f"Bearer {token}"},
@@ -918,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
     database = f"bench_stock_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg(pg_url, f'CREATE DATABASE "{database}"'))
+    asyncio.run(pg_execute(pg_url, f'CREATE DATABASE "{database}"'))
     info = machine()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-stock-"))
     print(f"starting the stack in {var_dir} (stock on PostgreSQL {database}) ...", flush=True)
@@ -932,11 +890,11 @@ def main(argv: list[str] | None = None) -> int:
             database_overrides={"stock": f"{pg_url.rstrip('/')}/{database}"},
         )
         try:
-            results = asyncio.run(run(stack, args, _pg_dsn(pg_url, database)))
+            results = asyncio.run(run(stack, args, pg_dsn(pg_url, database)))
         finally:
             stack.stop()
     finally:
-        asyncio.run(_pg(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        asyncio.run(pg_execute(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     report = {
         "benchmark": "stock",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
