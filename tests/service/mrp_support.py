@@ -134,6 +134,21 @@ async def receive(plant: Plant, item: str, location: str, quantity: str, **extra
     return response.json()  # type: ignore[no-any-return]
 
 
+async def qualified(plant: Plant, item: str, location: str, quantity: str) -> None:
+    """Receive `quantity` and pass it all through QC: qualified stock at `location`."""
+    await receive(plant, item, location, quantity)
+    qc = {
+        "item_code": item,
+        "location_code": location,
+        "accepted_quantity": quantity,
+        "rejected_quantity": "0",
+        "sample_size": 1,
+        "inspector": "QC Li",
+    }
+    inspected = await plant.stock.post("/v1/inspections", json=qc)
+    assert inspected.status_code == 201, inspected.text
+
+
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, seconds: float = 3.0, what: str = "condition"
 ) -> None:

@@ -12,26 +12,13 @@ from tests.service.mrp_support import (
     make_item,
     make_location,
     plant_fixture,
-    receive,
+    qualified,
     released_bom,
 )
 
 __all__ = ["plant_fixture"]
 
 RUN_DATE = "2027-01-04"
-
-
-async def qualified(plant: Plant, item: str, location: str, quantity: str) -> None:
-    await receive(plant, item, location, quantity)
-    qc = {
-        "item_code": item,
-        "location_code": location,
-        "accepted_quantity": quantity,
-        "rejected_quantity": "0",
-        "sample_size": 1,
-        "inspector": "QC Li",
-    }
-    assert (await plant.stock.post("/v1/inspections", json=qc)).status_code == 201
 
 
 async def pages(plant: Plant, path: str, **params: Any) -> list[dict]:

@@ -16,7 +16,7 @@ from tests.service.mrp_support import (
     make_item,
     make_location,
     plant_fixture,
-    receive,
+    qualified,
     released_bom,
 )
 
@@ -31,20 +31,6 @@ class Shop:
     raw: str
     wip: str
     finished: str
-
-
-async def qualified(plant: Plant, item: str, location: str, quantity: str) -> None:
-    await receive(plant, item, location, quantity)
-    qc = {
-        "item_code": item,
-        "location_code": location,
-        "accepted_quantity": quantity,
-        "rejected_quantity": "0",
-        "sample_size": 1,
-        "inspector": "QC Li",
-    }
-    inspected = await plant.stock.post("/v1/inspections", json=qc)
-    assert inspected.status_code == 201, inspected.text
 
 
 async def shop(plant: Plant) -> Shop:

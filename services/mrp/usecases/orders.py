@@ -45,7 +45,7 @@ from services.mrp.schemas import (
     SalesOrderLineOut,
     SalesOrderOut,
 )
-from services.mrp.usecases.common import OrderStatusConflict, number_free
+from services.mrp.usecases.common import OrderStatusConflict, number_free, stamp_new, touch
 from services.mrp.usecases.work_orders import OPEN_STATUSES, component_held, component_open
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
@@ -70,18 +70,6 @@ def check_items(lines: Iterable[tuple[str, str]], items: Mapping[str, CatalogIte
 
 def order_line_codes(prefix: str, lines: Sequence[OrderLineIn]) -> list[tuple[str, str]]:
     return [(f"{prefix}.{index}.item_code", line.item_code) for index, line in enumerate(lines)]
-
-
-def _stamp_new(row: Any, actor: str) -> None:
-    now = utcnow()
-    row.created_at = row.updated_at = now
-    row.created_by = row.updated_by = actor
-
-
-def _touch(row: Any, actor: str) -> None:
-    row.updated_at = utcnow()
-    row.updated_by = actor
-    row.version += 1
 
 
 # --- sales orders ----------------------------------------------------------------------
@@ -132,7 +120,7 @@ async def create_sales_order(
             note=body.note,
             version=1,
         )
-        _stamp_new(order, uow.actor)
+        stamp_new(order, uow.actor)
         uow.session.add(order)
         await uow.session.flush()
         if body.number is None:
@@ -219,7 +207,7 @@ async def create_forecasts(
                 note=entry.note,
                 version=1,
             )
-            _stamp_new(row, uow.actor)
+            stamp_new(row, uow.actor)
             uow.session.add(row)
             rows.append(row)
         await uow.session.flush()
@@ -271,7 +259,7 @@ async def cancel_forecast(uow: UnitOfWork, forecast_id: int) -> ForecastOut:
         if row.status != ForecastStatus.ACTIVE:
             raise OrderStatusConflict(f"forecast {row.number} is {row.status}")
         row.status = ForecastStatus.CANCELLED.value
-        _touch(row, uow.actor)
+        touch(row, uow.actor)
         out = forecast_out(row)
         await uow.audit("cancel", "forecast", str(row.id), after=out)
         uow.emit("ForecastCancelled", "forecast", str(row.id), out.model_dump(mode="json"))
@@ -330,7 +318,7 @@ async def insert_purchase_order(
         planned_order=planned_order,
         version=1,
     )
-    _stamp_new(order, uow.actor)
+    stamp_new(order, uow.actor)
     uow.session.add(order)
     await uow.session.flush()
     if number is None:
@@ -622,7 +610,7 @@ async def set_order_status(
                 f"order {order.number} has deliveries against it: close it instead of cancelling"
             )
         order.status = target.value
-        _touch(order, uow.actor)
+        touch(order, uow.actor)
         out = kind.out(order, lines)
         await uow.audit(target.value, kind.entity, str(order.id), after=out)
         event = "Closed" if target is OrderStatus.CLOSED else "Cancelled"
@@ -648,7 +636,7 @@ async def change_order(
         _apply_line_changes(lines, body, kind.done)
         if body.note is not None:
             order.note = body.note
-        _touch(order, uow.actor)
+        touch(order, uow.actor)
         await uow.session.flush()
         out = kind.out(order, lines)
         await uow.audit("change", kind.entity, str(order.id), before=before, after=out)

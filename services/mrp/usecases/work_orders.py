@@ -34,7 +34,7 @@ from services.mrp.schemas import (
     WorkOrderOut,
     WorkOrderStatus,
 )
-from services.mrp.usecases.common import OrderStatusConflict, number_free
+from services.mrp.usecases.common import OrderStatusConflict, number_free, stamp_new, touch
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -189,11 +189,8 @@ async def insert_work_order(
         planned_order=planned_order,
         note=note,
         version=1,
-        created_at=now,
-        created_by=uow.actor,
-        updated_at=now,
-        updated_by=uow.actor,
     )
+    stamp_new(order, uow.actor)
     uow.session.add(order)
     await uow.session.flush()
     if number is None:
@@ -293,12 +290,6 @@ async def list_work_orders(
     return [work_order_out(order, parts[order.id]) for order in orders], cursor
 
 
-def _touch(order: WorkOrder, actor: str) -> None:
-    order.updated_at = utcnow()
-    order.updated_by = actor
-    order.version += 1
-
-
 async def release_work_order(
     uow: UnitOfWork, order_id: int, planning: PlanningData, revision: str | None
 ) -> WorkOrderOut:
@@ -312,7 +303,7 @@ async def release_work_order(
         uow.session.add_all(parts)
         order.status = WorkOrderStatus.RELEASED.value
         order.released_at = utcnow()
-        _touch(order, uow.actor)
+        touch(order, uow.actor)
         await uow.session.flush()
         out = work_order_out(order, parts)
         await uow.audit("release", "work_order", str(order.id), after=out)
@@ -332,7 +323,7 @@ async def close_work_order(uow: UnitOfWork, order_id: int) -> WorkOrderOut:
         ):
             raise OrderStatusConflict(f"work order {order.number} is {order.status}")
         order.status = WorkOrderStatus.CLOSED.value
-        _touch(order, uow.actor)
+        touch(order, uow.actor)
         parts = (await components_of(uow.session, [order.id]))[order.id]
         out = work_order_out(order, parts)
         await uow.audit("close", "work_order", str(order.id), after=out)
@@ -356,7 +347,7 @@ async def cancel_work_order(uow: UnitOfWork, order_id: int) -> WorkOrderOut:
                 f"work order {order.number} has issues or output: close it instead"
             )
         order.status = WorkOrderStatus.CANCELLED.value
-        _touch(order, uow.actor)
+        touch(order, uow.actor)
         out = work_order_out(order, parts)
         await uow.audit("cancel", "work_order", str(order.id), after=out)
         uow.emit("WorkOrderCancelled", "work_order", str(order.id), out.model_dump(mode="json"))
@@ -404,7 +395,7 @@ async def change_work_order(
             value = getattr(body, name)
             if value is not None:
                 setattr(order, name, value)
-        _touch(order, uow.actor)
+        touch(order, uow.actor)
         await uow.session.flush()
         out = work_order_out(order, parts)
         await uow.audit("change", "work_order", str(order.id), before=before, after=out)
