@@ -151,9 +151,13 @@ def database_factory(
     return farm.fresh  # type: ignore[no-any-return]
 
 
+# Modules build their headers once, at collection; the suite runs longer than ten minutes.
+TEST_TOKEN_TTL_SECONDS = 24 * 3600
+
+
 def token_for(*roles: str, subject: str = "user:tester") -> str:
     principal = Principal(subject=subject, roles=frozenset(roles), name=subject)
-    return mint_internal_token(TEST_SECRET, principal, 600)
+    return mint_internal_token(TEST_SECRET, principal, TEST_TOKEN_TTL_SECONDS)
 
 
 def auth(*roles: str, subject: str = "user:tester") -> dict[str, str]:
