@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
 import httpx
 
 from tools.run import Stack
@@ -47,3 +52,83 @@ async def api_key(stack: Stack, name: str) -> str:
         )
         key.raise_for_status()
         return str(key.json()["secret"])
+
+
+# --------------------------------------------------------------------------- CPU accounting
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (Linux /proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy (every core; /proc/stat)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(value) for value in fields[:8]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / _TICK
+
+
+@dataclass
+class CpuMeter:
+    """Where the CPU went between `start()` and `stop()`: per service process of the stack,
+    PostgreSQL (every server process), this load generator, and the machine as a whole.
+
+    Read from Linux's /proc; elsewhere every figure stays 0. A PostgreSQL backend that
+    ends inside the window takes its CPU with it, so the pools' long-lived connections
+    are what is counted there; a machine running nothing else shows it in "machine".
+    """
+
+    services: dict[str, int]
+    _before: dict[str, float] = field(default_factory=dict)
+    spent_s: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, stack: Stack) -> CpuMeter:
+        return cls({name: proc.process.pid for name, proc in stack.processes.items()})
+
+    def _read(self) -> dict[str, float]:
+        if not Path("/proc/stat").exists():
+            return {}
+        figures = {name: _process_cpu_s(pid) for name, pid in self.services.items()}
+        self._pg = {pid: _process_cpu_s(pid) for pid in _postgres_pids()}
+        figures["postgresql"] = sum(self._pg.values())
+        figures["load generator"] = sum(os.times()[:2])
+        figures["machine"] = _machine_busy_s()
+        return figures
+
+    def start(self) -> None:
+        self._before = self._read()
+        self._pg_before = dict(self._pg) if self._before else {}
+
+    def stop(self) -> dict[str, float]:
+        after = self._read()
+        if after:
+            # a backend born inside the window spent all its CPU there
+            after["postgresql"] = sum(
+                spent - self._pg_before.get(pid, 0.0) for pid, spent in self._pg.items()
+            )
+            self._before["postgresql"] = 0.0
+        self.spent_s = {name: after[name] - self._before.get(name, 0.0) for name in after}
+        return self.spent_s
+
+    def per_unit_ms(self, units: int) -> dict[str, float]:
+        """CPU milliseconds per unit of work (a request, an event), by process group."""
+        return {name: round(1000 * s / max(units, 1), 2) for name, s in self.spent_s.items()}

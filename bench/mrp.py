@@ -92,7 +92,7 @@ from openpyxl import Workbook
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import api_key, pg_execute, rank  # noqa: E402
+from bench.common import CpuMeter, api_key, pg_execute, rank  # noqa: E402
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
@@ -555,7 +555,7 @@ async def run_section(
 
 
 async def material_section(
-    client: httpx.AsyncClient, args: argparse.Namespace, tag: str
+    client: httpx.AsyncClient, args: argparse.Namespace, tag: str, cpu: CpuMeter
 ) -> dict[str, Any]:
     """A product with `--components` distinct items below it over 3 levels: 20
     sub-assemblies under the product, 4 under each of those, raw materials under all."""
@@ -644,6 +644,8 @@ async def material_section(
     samples: list[float] = []
     body: Any = None
     for n in range(args.check_warmup + args.checks):
+        if n == args.check_warmup:
+            cpu.start()
         started = time.perf_counter()
         response = await client.get(path, timeout=120)
         elapsed = (time.perf_counter() - started) * 1000
@@ -651,7 +653,13 @@ async def material_section(
         if n >= args.check_warmup:
             samples.append(elapsed)
         size = len(response.content)
+    cpu.stop()
     figures = summary(samples)
+    cpu_ms = cpu.per_unit_ms(len(samples))
+    print(
+        "  CPU ms per check: " + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items()),
+        flush=True,
+    )
     short = sum(1 for total in body["totals"] if Decimal(total["short"]) > 0)
     print(
         f"material check ({len(body['rows'])} rows, {len(body['totals'])} items, {short} short,"
@@ -671,6 +679,7 @@ async def material_section(
         "response_bytes": size,
         "warmup": args.check_warmup,
         **figures,
+        "cpu_ms_per_check": cpu_ms,
         "target_ms": TARGETS["material_check_ms"],
         "met": figures["p95_ms"] < TARGETS["material_check_ms"],
     }
@@ -680,7 +689,7 @@ async def material_section(
 
 
 async def completions_section(
-    client: httpx.AsyncClient, args: argparse.Namespace, tag: str
+    client: httpx.AsyncClient, args: argparse.Namespace, tag: str, cpu: CpuMeter
 ) -> dict[str, Any]:
     product = f"ME-{tag}-FG"
     parts = [f"ME-{tag}-C{n}" for n in range(3)]
@@ -789,8 +798,18 @@ async def completions_section(
 
     warm = await hammer(args.warmup, args.workers, lambda n: send(events[n]), 201)
     print(line_of(warm, "completions warm-up"), flush=True)
+    cpu.start()
     load = await hammer(args.events, args.workers, lambda n: send(events[args.warmup + n]), 201)
+    cpu.stop()
     print(line_of(load, f"completions x{args.workers}"), flush=True)
+    cpu_ms = cpu.per_unit_ms(len(load.latencies_ms))
+    print(
+        "  CPU ms per completion: "
+        + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items())
+        + f" (machine busy {cpu.spent_s.get('machine', 0) / max(load.wall_s, 1e-9):.2f}"
+        " cores on average)",
+        flush=True,
+    )
     if load.failures or warm.failures:
         print(f"  first failure: {(warm.failures + load.failures)[0]}", flush=True)
     figures = summary(load.latencies_ms)
@@ -841,6 +860,7 @@ async def completions_section(
         "wall_s": round(load.wall_s, 2),
         "events_per_s": round(rate, 1),
         **figures,
+        "cpu_ms_per_event": cpu_ms,
         "replays": {
             "sent": len(replayed),
             "p50_ms": summary(replay.latencies_ms)["p50_ms"] if replay.latencies_ms else None,
@@ -944,9 +964,13 @@ async def run(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         if "run" in args.only:
             results["mrp_run"] = await run_section(client, args, tag)
         if "material" in args.only:
-            results["material_check"] = await material_section(client, args, tag)
+            results["material_check"] = await material_section(
+                client, args, tag, CpuMeter.of(stack)
+            )
         if "completions" in args.only:
-            results["completions"] = await completions_section(client, args, tag)
+            results["completions"] = await completions_section(
+                client, args, tag, CpuMeter.of(stack)
+            )
     finally:
         await client.aclose()
     return results
