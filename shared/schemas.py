@@ -9,8 +9,17 @@ from pydantic import Field, PlainSerializer
 
 
 def plain(value: Decimal) -> str:
-    """Decimal as a plain string without exponent or trailing zeros: 5000, 0.25."""
-    text = format(value.normalize(), "f")
+    """Decimal as a plain string without exponent or trailing zeros: 5000, 0.25.
+
+    Every decimal of every response passes here (a large page has tens of thousands), so
+    the usual case is string work on `str(value)`; only exponent forms (`0E-6`, `1E+3`)
+    take the slower `normalize()`.
+    """
+    text = str(value)
+    if "E" in text:
+        text = format(value.normalize(), "f")
+    elif "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 

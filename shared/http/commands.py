@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from fastapi.responses import JSONResponse, Response
+import orjson
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from shared.db.uow import UnitOfWork
@@ -28,8 +29,25 @@ def render(
     if result is None:
         return Response(status_code=204 if status_code == 200 else status_code, headers=headers)
     payload = filter_readable(result.model_dump(mode="json"), type(result), ctx.principal)
-    return JSONResponse(payload, status_code=status_code, headers=dict(headers or {}))
+    # orjson: a few times faster than the standard library on large pages, same JSON
+    return Response(
+        orjson.dumps(payload),
+        status_code=status_code,
+        headers=dict(headers or {}),
+        media_type="application/json",
+    )
 
+
+def render_payload(
+    ctx: RequestContext, payload: dict[str, Any], model: type[BaseModel], *, status_code: int = 200
+) -> Response:
+    """Like `render`, for a large answer a use-case built as JSON types itself (the shape
+    of `model`, whose field policy still applies)."""
+    return Response(
+        orjson.dumps(filter_readable(payload, model, ctx.principal)),
+        status_code=status_code,
+        media_type="application/json",
+    )
 
 
 async def run_command(
@@ -51,8 +69,12 @@ async def run_command(
     if key is None:
         uow = ctx.uow()
         result = await command(uow)
-        return render(ctx, result, status_code=status_code,
-                      headers=headers(result) if headers and result is not None else None)
+        return render(
+            ctx,
+            result,
+            status_code=status_code,
+            headers=headers(result) if headers and result is not None else None,
+        )
     store: IdempotencyStore = ctx.request.app.state.idempotency
     claimed = await store.claim(ctx.principal.subject, key, ctx.request)
     if isinstance(claimed, StoredResponse):
@@ -71,8 +93,12 @@ async def _run_claimed(
     uow = ctx.uow(hold_commit=True)
     try:
         result = await command(uow)
-        response = render(ctx, result, status_code=status_code,
-                          headers=headers(result) if headers and result is not None else None)
+        response = render(
+            ctx,
+            result,
+            status_code=status_code,
+            headers=headers(result) if headers and result is not None else None,
+        )
         if not uow.commit_requested:
             await uow.close()
             await store.release(claim)

@@ -50,7 +50,7 @@ class PageParams(BaseModel):
     cursor: list[Any] | None
 
 
-def page_params(
+async def page_params(  # async: a plain def would run in the thread pool, per request
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> PageParams:

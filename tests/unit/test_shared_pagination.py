@@ -106,8 +106,8 @@ def test_walking_the_cursors_visits_every_row_once(total: int, limit: int) -> No
     assert seen == list(range(1, total + 1))
 
 
-def test_page_params_decode_the_cursor() -> None:
-    params = page_params(limit=MAX_LIMIT, cursor=encode_cursor([5]))
+async def test_page_params_decode_the_cursor() -> None:
+    params = await page_params(limit=MAX_LIMIT, cursor=encode_cursor([5]))
     assert params.limit == MAX_LIMIT and params.cursor == [5]
     with pytest.raises(InvalidInput):
-        page_params(limit=10, cursor="***")
+        await page_params(limit=10, cursor="***")

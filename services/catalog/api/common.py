@@ -13,7 +13,7 @@ from shared.http.etags import IfMatch, etag_header, expected_version
 #: Master data is kept by planners (and admins).
 Editor = Annotated[RequestContext, Depends(request_context((ADMIN, PLANNER)))]
 
-def stock_client(request: Request) -> StockClient:
+async def stock_client(request: Request) -> StockClient:
     return StockClient(request.app.state.client)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.mrp.clients import CatalogClient, StockClient
+from services.mrp.clients import CatalogClient, PlanningCache, StockClient
 from shared.auth.principal import PLANNER
 from shared.http.context import RequestContext, request_context
 
@@ -12,11 +12,14 @@ from shared.http.context import RequestContext, request_context
 Planner = Annotated[RequestContext, Depends(request_context((PLANNER,)))]
 
 
-def catalog_client(request: Request) -> CatalogClient:
-    return CatalogClient(request.app.state.client)
+async def catalog_client(request: Request) -> CatalogClient:
+    state = request.app.state
+    if getattr(state, "planning_cache", None) is None:
+        state.planning_cache = PlanningCache()
+    return CatalogClient(state.client, state.planning_cache)
 
 
-def stock_client(request: Request) -> StockClient:
+async def stock_client(request: Request) -> StockClient:
     return StockClient(request.app.state.client)
 
 

@@ -11,7 +11,7 @@ from shared.http.context import RequestContext, request_context
 Warehouse = Annotated[RequestContext, Depends(request_context((WAREHOUSE,)))]
 
 
-def catalog_client(request: Request) -> CatalogClient:
+async def catalog_client(request: Request) -> CatalogClient:
     return CatalogClient(request.app.state.client)
 
 
