@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
     )
     event_poll_seconds: float = 2.0
     run_background_tasks: bool = True
+    freeze_heap_at_startup: bool = Field(
+        True,
+        description="Once started, hide what start-up left alive from the garbage collector "
+        "(shared.runtime.freeze_heap); the test suite, which starts apps by the thousand, "
+        "turns it off.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> ServiceSettings:

@@ -28,6 +28,12 @@ from sqlalchemy.engine import make_url
 from shared.auth.principal import ADMIN, Principal
 from shared.auth.tokens import mint_internal_token
 from shared.db.migrate import upgrade
+from shared.settings import SERVICE_NAMES
+
+# Apps start by the thousand here: no heap freezing (a full collection each, and frozen
+# test objects would never be collected). Processes the tests start inherit this.
+for _name in SERVICE_NAMES:
+    os.environ.setdefault(f"{_name.upper()}_FREEZE_HEAP_AT_STARTUP", "false")
 
 TEST_SECRET = "test-internal-secret-0123456789abcdef0123"
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -27,6 +27,7 @@ from shared.http.idempotency import IdempotencyStore
 from shared.http.middleware import HttpMetrics, RequestContextMiddleware
 from shared.http.problems import install_problem_handlers, install_problem_openapi
 from shared.logging import configure_logging, get_logger
+from shared.runtime import freeze_heap
 
 log = get_logger(__name__)
 SERVICE = "gateway"
@@ -70,6 +71,8 @@ def _lifespan(
         _wire(app, settings, db, http)
         try:
             await bootstrap_admin(settings, db)
+            if settings.freeze_heap_at_startup:
+                freeze_heap()
             yield
         finally:
             await http.aclose()

@@ -28,6 +28,7 @@ from shared.http.problems import (
     problem_responses,
 )
 from shared.logging import configure_logging, get_logger
+from shared.runtime import freeze_heap
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -119,6 +120,8 @@ def create_service_app(
             for consumer in app.state.consumers.values():
                 consumer.start()
             background.append(asyncio.create_task(_purge_idempotency_keys(app.state.idempotency)))
+        if settings.freeze_heap_at_startup:
+            freeze_heap()
         try:
             yield
         finally:

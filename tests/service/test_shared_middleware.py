@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -127,3 +128,20 @@ async def test_readyz_on_migrated_databases(database_factory) -> None:
             await conn.execute(text("UPDATE alembic_version SET version_num = 'older'"))
         stale = await client.get("/readyz")
         assert stale.status_code == 503 and stale.json()["code"] == "not_ready"
+
+
+async def test_a_started_service_hides_its_start_up_heap_from_the_collector(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    app = create_service_app(settings_for(url, freeze_heap_at_startup=True), title="t",
+                             description="d", routers=[])
+    gc.unfreeze()
+    try:
+        async with running(app) as client:
+            assert gc.get_freeze_count() > 10_000  # modules, classes, the app itself
+            assert (await client.get("/healthz")).status_code == 200
+    finally:
+        gc.unfreeze()  # the rest of the suite collects as usual
+    async with running(_app(url)) as client:  # the suite's settings: nothing frozen
+        assert gc.get_freeze_count() == 0
