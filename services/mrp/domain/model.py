@@ -164,6 +164,19 @@ class WorkingCalendar:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsumptionWindow:
+    """How far from its due date a sales order line looks for forecast to consume
+    (`domain.forecasts`)."""
+
+    backward_days: int = 30
+    forward_days: int = 0
+
+    def __post_init__(self) -> None:
+        if self.backward_days < 0 or self.forward_days < 0:
+            raise ValueError("consumption windows cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
 class PlanOptions:
     today: date
     #: None: lead times are calendar days.
@@ -176,6 +189,8 @@ class PlanOptions:
     reschedule_out_days: int = 3
     #: Net-change: plan only these items and everything below them (None: all items).
     items: frozenset[int] | None = None
+    #: Sales orders consume forecasts within this window (None: both are planned in full).
+    forecast_consumption: ConsumptionWindow | None = None
 
 
 @dataclass(frozen=True, slots=True)

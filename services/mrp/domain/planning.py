@@ -16,11 +16,14 @@ How a run goes:
 2. **Items planned** (`planned_items`): all of `data.items`, or with `options.items`
    (net-change) the chosen items and everything below them through BOM lines and
    substitutes of any version. Demands and receipts of other items are ignored.
-3. Items are processed by low-level code, then id, so an item's gross requirements
+3. **Forecasts** are first consumed by the sales order lines of their item within
+   `options.forecast_consumption` (`forecasts.consume_forecasts`: backward, then
+   forward); only what is left of them is planned.
+4. Items are processed by low-level code, then id, so an item's gross requirements
    (its demands and the exploded requirements of already planned parent orders) are
    all known when it is netted. A requirement that reaches an item already netted can
    only come from a BOM cycle and is dropped.
-4. **Netting**, per item, in day buckets. Every requirement is a *piece* (quantity, day,
+5. **Netting**, per item, in day buckets. Every requirement is a *piece* (quantity, day,
    top-level demand ref, immediate parent planned order). A date before `today` counts
    on `today` (a demand due earlier also gives `PAST_DUE_DEMAND`); planned orders are
    therefore never due before `today`, and a peg's `required_on` is that effective day.
@@ -37,7 +40,7 @@ How a run goes:
    lot-size surplus of this item's earlier planned orders, then (pass 2 only, see below)
    substitutes' free stock, then the day's new planned order. Receipts are consumed
    strictly in due order, so a planned order exists only once every receipt is used up.
-5. **Planned orders**: one per item and day with an uncovered quantity (the day's net
+6. **Planned orders**: one per item and day with an uncovered quantity (the day's net
    requirement), sized by the item's lot sizing (`lot_size`), due that day, released
    `lead_time_days` before (`release_date`: calendar days, or working days of
    `options.calendar`); a release before `today` gives `RELEASE_PAST` (the order is
@@ -53,12 +56,12 @@ How a run goes:
    already in the phantom chain) is not planned: its BOM is exploded in its place with
    the line's quantity as the parent quantity, pegged to the same parent order (the
    phantom line's own substitutes are then not used).
-6. **Scheduled receipts**: one `EXPEDITE` per receipt used before its due date
+7. **Scheduled receipts**: one `EXPEDITE` per receipt used before its due date
    (`quantity`: the part needed earlier; suggested: the first day it serves); a receipt
    due on or after `today` whose first use is `reschedule_out_days` (> 0) or more days
    after its due date: `POSTPONE` (whole quantity, suggested: that first use); any
    unused quantity: `EXCESS`.
-7. **Shortages**, per item with planned orders: `quantity` is what its planned orders
+8. **Shortages**, per item with planned orders: `quantity` is what its planned orders
    must bring (the sum of their pegs, lot-size surplus excluded), `late_quantity` the
    part pegged to orders released before today, `first_short_on` the first day the
    projection without planned orders (on hand, inspection, receipts and substitutions
@@ -95,6 +98,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import NamedTuple
 
+from services.mrp.domain.forecasts import consume_forecasts
 from services.mrp.domain.model import (
     ONE,
     ZERO,
@@ -366,8 +370,11 @@ class _Prepared:
         today = self.today
         self.demands: dict[int, list[Demand]] = {}
         self.past_due: dict[int, list[PlanException]] = {}
+        demands = data.demands
+        if options.forecast_consumption is not None:
+            demands, _ = consume_forecasts(demands, options.forecast_consumption)
         for demand in sorted(
-            data.demands, key=lambda d: (d.item_id, d.due, d.ref, d.quantity, d.kind.value)
+            demands, key=lambda d: (d.item_id, d.due, d.ref, d.quantity, d.kind.value)
         ):
             if demand.item_id not in self.planned or demand.quantity <= 0:
                 continue
