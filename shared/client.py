@@ -7,6 +7,7 @@ PUT, DELETE, and POST with an Idempotency-Key) are retried.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -77,6 +78,7 @@ class ServiceClient:
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         principal: Principal | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send a request to `service`; connection failures become 503/504 problems."""
         method = method.upper()
@@ -95,7 +97,7 @@ class ServiceClient:
                 with attempt:
                     response = await self.http.request(
                         method, url, json=json, params=params,
-                        headers=self._headers(principal, idempotency_key),
+                        headers={**self._headers(principal, idempotency_key), **(headers or {})},
                     )
                     if response.status_code in _RETRY_STATUSES and attempts > 1:
                         raise _RetryableStatus(response)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +26,7 @@ from shared.errors import FieldError, InvalidInput, UpstreamError
 
 #: Codes per catalog call: the catalog's list takes up to 500; 200 keeps URLs short.
 BATCH = 200
-#: Items per stock availability page.
+#: Item codes per stock availability call (stock's limit).
 AVAILABILITY_PAGE = 500
 
 
@@ -66,9 +67,37 @@ class PlanningData:
     problems: list[LineProblem]
 
 
+class PlanningCache:
+    """The planning data of recent rooted requests, parsed, with the ETag each came with.
+
+    Never answered from on trust: every use asks the catalog with `If-None-Match`, and
+    only its 304 (the stamp has not moved) lets the copy be used again. What it saves is
+    rendering, sending and parsing the answer (a 2,000-component product's is about a
+    megabyte). The copies are shared between requests: nothing may change them.
+    Whole-catalog answers (MRP runs) are not kept: they run to tens of megabytes.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._copies: OrderedDict[tuple[str, ...], tuple[str, PlanningData]] = OrderedDict()
+
+    def get(self, roots: tuple[str, ...]) -> tuple[str, PlanningData] | None:
+        copy = self._copies.get(roots)
+        if copy is not None:
+            self._copies.move_to_end(roots)
+        return copy
+
+    def put(self, roots: tuple[str, ...], tag: str, data: PlanningData) -> None:
+        self._copies[roots] = (tag, data)
+        self._copies.move_to_end(roots)
+        while len(self._copies) > self.size:
+            self._copies.popitem(last=False)
+
+
 class CatalogClient:
-    def __init__(self, client: ServiceClient) -> None:
+    def __init__(self, client: ServiceClient, cache: PlanningCache | None = None) -> None:
         self.client = client
+        self.cache = cache
 
     async def items_by_codes(self, codes: Sequence[str]) -> dict[str, CatalogItem]:
         """The catalog's items among `codes`; codes it has no item for are absent."""
@@ -102,7 +131,17 @@ class CatalogClient:
         """Items and released BOM versions in one snapshot; with `roots`, only those items
         and everything below them (a root the catalog does not have is 422 on `field`)."""
         params: dict[str, Any] = {"root": list(roots)} if roots else {}
-        response = await self.client.request("catalog", "GET", "/v1/planning-data", params=params)
+        key = tuple(roots)
+        held = self.cache.get(key) if self.cache is not None and roots else None
+        response = await self.client.request(
+            "catalog",
+            "GET",
+            "/v1/planning-data",
+            params=params,
+            headers={"If-None-Match": held[0]} if held else None,
+        )
+        if response.status_code == 304 and held is not None:
+            return held[1]
         if response.status_code == 422 and roots:
             missing = ", ".join(repr(code) for code in roots)
             raise InvalidInput(
@@ -112,7 +151,11 @@ class CatalogClient:
         if response.status_code != 200:
             raise UpstreamError(f"catalog answered {response.status_code} for planning data")
         # orjson: the whole catalog's planning data runs to tens of megabytes
-        return parse_planning_data(orjson.loads(response.content))
+        data = parse_planning_data(orjson.loads(response.content))
+        tag = response.headers.get("etag")
+        if self.cache is not None and roots and tag:
+            self.cache.put(key, tag, data)
+        return data
 
 
 def _decimal(value: str | None) -> Decimal | None:
@@ -213,37 +256,43 @@ class StockClient:
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
-    async def availability(self, codes: Sequence[str] = ()) -> dict[str, Availability]:
-        """Availability of `codes` (all items with stock or reservations when empty), read
-        page by page."""
+    async def availability_snapshot(self) -> tuple[dict[str, Availability], int]:
+        """Every item with stock or reservations, read by stock at one moment; and the
+        ledger sequence number it holds every movement up to."""
+        response = await self.client.request("stock", "GET", "/v1/availability/snapshot")
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"stock answered {response.status_code} when asked for availability"
+            )
+        body = orjson.loads(response.content)
+        return _availabilities(body["items"]), int(body["ledger_sequence"])
+
+    async def availability(self, codes: Sequence[str]) -> dict[str, Availability]:
+        """Availability of `codes` (stock answers up to `AVAILABILITY_PAGE` a call; the
+        callers batch them, in parallel: `usecases.material.availability_of`)."""
         found: dict[str, Availability] = {}
-        size = AVAILABILITY_PAGE
-        chunks: list[list[str]] = (
-            [list(codes[i : i + size]) for i in range(0, len(codes), size)] if codes else [[]]
-        )
-        for chunk in chunks:
-            cursor: str | None = None
-            while True:
-                params: dict[str, Any] = {"limit": AVAILABILITY_PAGE}
-                if chunk:
-                    params["item_code"] = chunk
-                if cursor:
-                    params["cursor"] = cursor
-                response = await self.client.request(
-                    "stock", "GET", "/v1/availability", params=params
+        for start in range(0, len(codes), AVAILABILITY_PAGE):
+            chunk = list(codes[start : start + AVAILABILITY_PAGE])
+            response = await self.client.request(
+                "stock",
+                "GET",
+                "/v1/availability",
+                params={"limit": AVAILABILITY_PAGE, "item_code": chunk},
+            )
+            if response.status_code != 200:
+                raise UpstreamError(
+                    f"stock answered {response.status_code} when asked for availability"
                 )
-                if response.status_code != 200:
-                    raise UpstreamError(
-                        f"stock answered {response.status_code} when asked for availability"
-                    )
-                page = response.json()
-                for row in page["items"]:
-                    found[row["item_code"]] = Availability(
-                        available=Decimal(row["available"]),
-                        pending_inspection=Decimal(row["pending_inspection"]),
-                        reserved=Decimal(row["reserved"]),
-                    )
-                cursor = page.get("next_cursor")
-                if not cursor:
-                    break
+            found.update(_availabilities(orjson.loads(response.content)["items"]))
         return found
+
+
+def _availabilities(rows: list[dict[str, Any]]) -> dict[str, Availability]:
+    return {
+        row["item_code"]: Availability(
+            available=Decimal(row["available"]),
+            pending_inspection=Decimal(row["pending_inspection"]),
+            reserved=Decimal(row["reserved"]),
+        )
+        for row in rows
+    }

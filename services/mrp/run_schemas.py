@@ -37,6 +37,16 @@ class CalendarIn(BaseModel):
         return self
 
 
+class ForecastConsumptionIn(BaseModel):
+    """Sales order lines consume open forecast of their item dated up to `backward_days`
+    before their due date (nearest first), then up to `forward_days` after it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backward_days: int = Field(30, ge=0, le=366)
+    forward_days: int = Field(0, ge=0, le=366)
+
+
 class RunCreate(BaseModel):
     """Plan: net every item's requirements against stock and open orders, day by day,
     level by level, and propose what to buy or make."""
@@ -61,6 +71,11 @@ class RunCreate(BaseModel):
     )
     calendar: CalendarIn | None = Field(
         None, description="Working calendar for lead times; default: calendar days"
+    )
+    forecast_consumption: ForecastConsumptionIn | None = Field(
+        default_factory=ForecastConsumptionIn,
+        description="How sales orders consume forecasts (default 30 days back, none "
+        "forward); null plans forecasts and sales orders in full, one on top of the other",
     )
 
     @model_validator(mode="after")
@@ -90,6 +105,11 @@ class RunSummary(BaseModel):
     seconds_reading: float = Field(description="Snapshot reading (catalog, stock, orders)")
     seconds_planning: float = Field(description="The planning core alone")
     seconds_storing: float
+    stock_ledger_sequence: int | None = Field(
+        None,
+        description="Stock's availability was read at one moment holding every movement up "
+        "to this ledger sequence number (runs before it was recorded: null)",
+    )
 
 
 class RunOut(BaseModel):

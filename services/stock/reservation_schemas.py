@@ -103,3 +103,14 @@ class AvailabilityOut(BaseModel):
 
 class AvailabilityPage(Page[AvailabilityOut]):
     location_code: str | None = None
+
+
+class AvailabilitySnapshot(BaseModel):
+    """Every item with stock or an open reservation, all read at one moment."""
+
+    items: list[AvailabilityOut] = Field(description="By item code")
+    location_code: str | None = None
+    ledger_sequence: int = Field(
+        description="The ledger's last sequence number at the snapshot: it holds every "
+        "movement up to this one and none after"
+    )

@@ -41,6 +41,18 @@ class Database:
         async with self.read_sessionmaker() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session whose every query sees the same moment.
+
+        PostgreSQL: REPEATABLE READ (read only, so it never fails to serialize), set before
+        the first statement. SQLite: a read transaction already reads one snapshot (WAL).
+        """
+        async with self.read() as session:
+            if self.engine.dialect.name == "postgresql":
+                await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            yield session
+
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))

@@ -281,6 +281,41 @@ async def test_stamp_moves_with_releases_and_item_changes(catalog: httpx.AsyncCl
     assert items_by_code(latest)[part["code"]]["lead_time_days"] == 21
 
 
+async def test_a_current_copy_is_not_sent_again(catalog: httpx.AsyncClient) -> None:
+    parent, part = await make_item(catalog, made=True), await make_item(catalog)
+    await released_bom(catalog, parent, [line(part, "2")])
+    first = await catalog.get(PATH, params={"root": parent["code"]}, headers=auth("planner"))
+    tag = first.headers["etag"]
+    assert tag == f'W/"{first.json()["graph_stamp"]}"'
+
+    for sent in (tag, tag.removeprefix("W/"), f'W/"0", {tag}'):
+        same = await catalog.get(
+            PATH,
+            params={"root": parent["code"]},
+            headers={**auth("planner"), "If-None-Match": sent},
+        )
+        assert same.status_code == 304, sent
+        assert same.content == b""
+        assert same.headers["etag"] == tag
+
+    stale = await catalog.get(PATH, headers={**auth("planner"), "If-None-Match": 'W/"0"'})
+    assert stale.status_code == 200
+    changed = await catalog.patch(
+        f"/v1/items/{part['id']}",
+        json={"lead_time_days": 9},
+        headers={"If-Match": f'W/"{part["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    fresh = await catalog.get(
+        PATH, params={"root": parent["code"]}, headers={**auth("planner"), "If-None-Match": tag}
+    )
+    assert fresh.status_code == 200
+    assert fresh.headers["etag"] != tag
+    assert items_by_code(fresh.json())[part["code"]]["lead_time_days"] == 9
+    refused = await catalog.get(PATH, headers={**auth("warehouse"), "If-None-Match": tag})
+    assert refused.status_code == 403
+
+
 async def test_planners_services_and_admins_read_it_others_do_not(
     catalog: httpx.AsyncClient,
 ) -> None:
@@ -397,9 +432,11 @@ async def test_the_one_snapshot_read_answers_the_same(
     await make_bom(catalog, b.sub, [line(b.r, "1")], revision="B")
     cached = await catalog.get(PATH, headers=auth("service"))
     assert cached.status_code == 200
-    direct = await planning_data(app.state.db, GraphCache(), attempts=0)
+    stamp, direct = await planning_data(app.state.db, GraphCache(), attempts=0)
     assert json.loads(direct) == cached.json()
     assert direct == cached.content
+    assert cached.headers["etag"] == f'W/"{stamp}"'
+    assert stamp == cached.json()["graph_stamp"]
 
 
 async def test_roots_give_the_items_below_them_and_nothing_else(

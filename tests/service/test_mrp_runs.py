@@ -70,6 +70,8 @@ async def test_order_in_shortage_out_firm_and_replan(plant: Plant) -> None:
     summary = first["summary"]
     assert summary["planned_orders"] == 4 and summary["planned_make"] == 2
     assert summary["late_planned_orders"] == 0 and summary["bom_line_problems"] == []
+    movements = (await plant.stock.get("/v1/movements", params={"limit": 500})).json()["items"]
+    assert summary["stock_ledger_sequence"] == max(m["sequence"] for m in movements)
     planned = {
         o["item_code"]: o for o in await pages(plant, f"/v1/mrp-runs/{first['id']}/planned-orders")
     }
@@ -230,3 +232,49 @@ async def test_demands_are_shared_out_through_the_levels(plant: Plant) -> None:
     for ref, items in ((orders[1], {board, part}), (orders[2], {other, part})):
         serving = await pages(plant, f"/v1/mrp-runs/{done['id']}/planned-orders", demand_ref=ref)
         assert {o["item_code"] for o in serving} == items
+
+
+async def test_sales_orders_consume_the_forecast_they_fall_in(plant: Plant) -> None:
+    speaker = await make_item(plant, lead_time_days=1)
+    forecast = await plant.mrp.post(
+        "/v1/forecasts",
+        json={"forecasts": [{"item_code": speaker, "quantity": "100", "due_date": "2027-02-10"}]},
+    )
+    assert forecast.status_code == 201, forecast.text
+    fc_ref = forecast.json()["forecasts"][0]["number"]
+    order = await plant.mrp.post(
+        "/v1/sales-orders",
+        json={
+            "customer": "ACME Audio",
+            "lines": [{"item_code": speaker, "quantity": "30", "due_date": "2027-02-20"}],
+        },
+    )
+    assert order.status_code == 201, order.text
+
+    async def planned(**body: Any) -> dict[str, str]:
+        done = await run(plant, **body)
+        orders = await pages(plant, f"/v1/mrp-runs/{done['id']}/planned-orders")
+        return {o["due_date"]: o["quantity"] for o in orders if o["item_code"] == speaker}
+
+    # 30 days back by default: the order is part of the forecast, 100 in all
+    assert await planned() == {"2027-02-10": "70", "2027-02-20": "30"}
+    assert await planned(forecast_consumption={"backward_days": 5}) == {
+        "2027-02-10": "100",
+        "2027-02-20": "30",
+    }
+    assert await planned(forecast_consumption=None) == {"2027-02-10": "100", "2027-02-20": "30"}
+    done = await run(plant)
+    pegs = await pages(plant, f"/v1/mrp-runs/{done['id']}/planned-orders", item_code=speaker)
+    assert {p["demand_ref"]: p["quantity"] for o in pegs for p in o["pegs"]} == {
+        fc_ref: "70",
+        f"{order.json()['number']}/1": "30",
+    }
+
+    bad = await plant.mrp.post(
+        "/v1/mrp-runs", json={"forecast_consumption": {"backward_days": -1, "forward": 2}}
+    )
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json()["errors"]} == {
+        "body.forecast_consumption.backward_days",
+        "body.forecast_consumption.forward",
+    }

@@ -189,6 +189,38 @@ async def test_availability_by_scope_and_pages(wired: Slice) -> None:
     assert {item, other} <= set(pages) and pages == sorted(pages)
 
 
+async def test_a_snapshot_lists_every_held_item_as_the_pages_do(wired: Slice) -> None:
+    item, other, reserved_only = (
+        await make_item(wired),
+        await make_item(wired, tracking="none"),
+        await make_item(wired, tracking="none"),
+    )
+    store = await make_location(wired)
+    await _qualified(wired, item, store, "30", code("L"))
+    await _qualified(wired, other, store, "5")
+    assert (await reserve(wired, code("WO"), (item, "12"))).status_code == 201
+    assert (await reserve(wired, code("WO"), (reserved_only, "2"))).status_code == 409
+
+    snapshot = await wired.stock.get("/v1/availability/snapshot")
+    assert snapshot.status_code == 200, snapshot.text
+    body = snapshot.json()
+    codes = [row["item_code"] for row in body["items"]]
+    assert codes == sorted(codes) and {item, other} <= set(codes)
+    assert reserved_only not in codes  # nothing in stock, nothing reserved
+    rows = {row["item_code"]: row for row in body["items"]}
+    assert {k: D(v) for k, v in rows[item].items() if k != "item_code"} == await available(
+        wired, item
+    )
+    assert D(rows[item]["available"]) == 18 and D(rows[item]["reserved"]) == 12
+    movements = (await wired.stock.get("/v1/movements", params={"limit": 500})).json()["items"]
+    assert body["ledger_sequence"] == max(m["sequence"] for m in movements)
+    scoped = await wired.stock.get("/v1/availability/snapshot", params={"location_code": store})
+    assert {row["item_code"] for row in scoped.json()["items"]} >= {item, other}
+    unknown = await wired.stock.get("/v1/availability/snapshot", params={"location_code": "NOPE"})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "query.location_code"
+
+
 async def test_concurrent_reservations_never_promise_the_same_stock(wired: Slice) -> None:
     item, store = await make_item(wired), await make_location(wired)
     await _qualified(wired, item, store, "100", code("L"))

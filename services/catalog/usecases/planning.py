@@ -53,7 +53,7 @@ from services.catalog.usecases.bom_queries import (
 from shared.db.database import Database
 from shared.errors import FieldError, InvalidInput
 
-__all__ = ["ATTEMPTS", "planning_data"]
+__all__ = ["ATTEMPTS", "current_stamp", "planning_data"]
 
 #: Tries over the cached graph before the answer is read in one snapshot instead.
 ATTEMPTS = 3
@@ -63,26 +63,35 @@ RESPONSE_KEY = ("planning_data",)
 _ITEMS = Item.__table__
 
 
+async def current_stamp(db: Database) -> int:
+    """The graph stamp now: an answer labelled with it is still the answer (a client's
+    copy tagged with it needs no new one)."""
+    async with db.read() as session:
+        return await read_stamp(session)
+
+
 async def planning_data(
     db: Database, cache: GraphCache, *, roots: Sequence[str] = (), attempts: int = ATTEMPTS
-) -> bytes:
+) -> tuple[int, bytes]:
     """Every item and released BOM version as `PlanningDataOut` JSON, at one graph stamp;
-    with `roots` (item codes), only those items and everything below them."""
+    with `roots` (item codes), only those items and everything below them. With the stamp."""
     for _ in range(attempts):
-        body = await _from_cache(db, cache, roots)
-        if body is not None:
-            return body
+        answer = await _from_cache(db, cache, roots)
+        if answer is not None:
+            return answer
     return await _in_one_snapshot(db, roots)
 
 
-async def _from_cache(db: Database, cache: GraphCache, roots: Sequence[str]) -> bytes | None:
+async def _from_cache(
+    db: Database, cache: GraphCache, roots: Sequence[str]
+) -> tuple[int, bytes] | None:
     """The answer over the cached graph, or None when a writer committed meanwhile."""
     async with db.read() as session:
         snapshot = await cache.current(session)
         key = (*RESPONSE_KEY, *sorted(roots))
         body = snapshot.recall(key)
         if body is not None:
-            return body
+            return snapshot.stamp, body
         only = below(snapshot.graph, roots)
         rows = await _item_rows(session, only)
         if await read_stamp(session) != snapshot.stamp:
@@ -91,22 +100,19 @@ async def _from_cache(db: Database, cache: GraphCache, roots: Sequence[str]) -> 
         return None  # cannot happen when the stamps agree; never answer a mix
     body = _render(snapshot.stamp, snapshot.graph, rows, only)
     snapshot.remember(key, body)  # item changes bump the stamp too: valid until it moves
-    return body
+    return snapshot.stamp, body
 
 
-async def _in_one_snapshot(db: Database, roots: Sequence[str]) -> bytes:
+async def _in_one_snapshot(db: Database, roots: Sequence[str]) -> tuple[int, bytes]:
     """The answer with stamp, graph and items all read in one snapshot transaction."""
-    async with db.read() as session:
-        if db.engine.dialect.name == "postgresql":
-            # read only, so it never fails to serialize; set before the first statement
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    async with db.snapshot() as session:
         stamp = await read_stamp(session)
         graph = await load_graph(session)
         only = below(graph, roots)
         rows = await _item_rows(session, only)
     if not _same_items(graph, rows, only):
         raise RuntimeError("items and BOM graph differ inside one snapshot")
-    return _render(stamp, graph, rows, only)
+    return stamp, _render(stamp, graph, rows, only)
 
 
 def below(graph: BomGraph, roots: Sequence[str]) -> set[int] | None:

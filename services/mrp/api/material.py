@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from services.mrp.api.deps import Catalog, Stock
 from services.mrp.run_schemas import BuildableOut, MaterialCheckOut
 from services.mrp.usecases import material as usecases
-from shared.http.commands import render
+from shared.http.commands import render, render_payload
 from shared.http.context import Reader
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -28,7 +28,8 @@ async def check_work_order_material(
 ) -> Response:
     """For each component through all levels: required, available, short, and the earliest
     date open orders cover the shortage."""
-    return render(ctx, await usecases.check_work_order(ctx.db, catalog, stock, order_id))
+    result = await usecases.check_work_order(ctx.db, catalog, stock, order_id)
+    return render_payload(ctx, result, MaterialCheckOut)
 
 
 @router.get(

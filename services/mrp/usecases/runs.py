@@ -1,13 +1,14 @@
 """MRP runs: read one snapshot, plan, store what the planning core answers.
 
 Reading: the catalog's planning data in one call (items and every released BOM version at
-one graph stamp), stock's availability page by page (qualified in stores minus what
-reservations hold, and stock pending inspection), and MRP's own open orders in one read
-transaction. Planning runs in a worker thread (`domain.planning.plan`, pure). Storing:
-the run, its planned orders with their pegging, exceptions, shortages and substitutions,
-in one transaction with bulk inserts.
+one graph stamp), stock's availability snapshot (qualified in stores minus what
+reservations hold, and stock pending inspection, all read at one moment) and MRP's own
+open orders in one read transaction. Planning runs in a worker thread
+(`domain.planning.plan`, pure). Storing: the run, its planned orders with their pegging,
+exceptions, shortages and substitutions, in one transaction with bulk inserts.
 
-What MRP plans for: open sales order lines (quantity - shipped), active forecasts, and
+What MRP plans for: open sales order lines (quantity - shipped), active forecasts (less
+what sales order lines consume of them, `domain.forecasts`), and
 the components still to go to open work orders (required - issued or consumed - what
 their stock reservation still holds, dated on the order's start date). What it counts as
 coming: open purchase order lines (quantity - received, on their due dates) and open
@@ -44,6 +45,7 @@ from services.mrp.db.models import (
     WorkOrderComponent,
 )
 from services.mrp.domain.model import (
+    ConsumptionWindow,
     Demand,
     DemandKind,
     PlanInput,
@@ -70,6 +72,7 @@ from services.mrp.schemas import ForecastStatus, OrderStatus
 from services.mrp.usecases.pegging import demands_served, orders_serving
 from services.mrp.usecases.work_orders import OPEN_STATUSES, component_held, component_open
 from shared.db.database import Database
+from shared.db.filters import one_of
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -103,39 +106,50 @@ async def read_orders(
     receipts: list[ScheduledReceipt] = []
     if not receipts_only:
         await _read_demands(session, ids, demands)
-    codes = sorted(ids) if receipts_only else None
     purchase_query = (
-        select(PurchaseOrderLine, PurchaseOrder.number)
+        select(
+            PurchaseOrder.number,
+            PurchaseOrderLine.line_no,
+            PurchaseOrderLine.item_code,
+            PurchaseOrderLine.quantity,
+            PurchaseOrderLine.received_quantity,
+            PurchaseOrderLine.due_date,
+        )
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.order_id)
         .where(PurchaseOrder.status == OrderStatus.OPEN.value)
         .where(PurchaseOrderLine.quantity > PurchaseOrderLine.received_quantity)
     )
-    work_query = select(WorkOrder).where(WorkOrder.status.in_(OPEN_STATUSES))
-    if codes is not None:
-        purchase_query = purchase_query.where(PurchaseOrderLine.item_code.in_(codes))
-        work_query = work_query.where(WorkOrder.item_code.in_(codes))
-    for pline, number in await session.execute(purchase_query):
-        if pline.item_code in ids:
+    work_query = select(
+        WorkOrder.number,
+        WorkOrder.item_code,
+        WorkOrder.quantity,
+        WorkOrder.produced_quantity,
+        WorkOrder.due_date,
+    ).where(WorkOrder.status.in_(OPEN_STATUSES))
+    if receipts_only:  # for those items alone; a run reads every open order anyway
+        purchase_query = purchase_query.where(one_of(session, PurchaseOrderLine.item_code, ids))
+        work_query = work_query.where(one_of(session, WorkOrder.item_code, ids))
+    for number, line_no, item_code, ordered, received, due in await session.execute(purchase_query):
+        if item_code in ids:
             receipts.append(
                 ScheduledReceipt(
-                    ref=f"{number}/{pline.line_no}",
+                    ref=f"{number}/{line_no}",
                     kind=SupplyKind.PURCHASE_ORDER,
-                    item_id=ids[pline.item_code],
-                    quantity=pline.quantity - pline.received_quantity,
-                    due=pline.due_date,
+                    item_id=ids[item_code],
+                    quantity=ordered - received,
+                    due=due,
                 )
             )
-    orders = list(await session.scalars(work_query))
-    for order in orders:
-        still = order.quantity - order.produced_quantity
-        if still > 0 and order.item_code in ids:
+    for number, item_code, ordered, produced, due in await session.execute(work_query):
+        still = ordered - produced
+        if still > 0 and item_code in ids:
             receipts.append(
                 ScheduledReceipt(
-                    ref=order.number,
+                    ref=number,
                     kind=SupplyKind.WORK_ORDER,
-                    item_id=ids[order.item_code],
+                    item_id=ids[item_code],
                     quantity=still,
-                    due=order.due_date,
+                    due=due,
                 )
             )
     if not receipts_only:
@@ -245,6 +259,7 @@ def _options(body: RunCreate, ids: Mapping[str, int], run_date: date) -> PlanOpt
         calendar = WorkingCalendar(
             weekend=frozenset(body.calendar.weekend), holidays=frozenset(body.calendar.holidays)
         )
+    consumption = body.forecast_consumption
     return PlanOptions(
         today=run_date,
         calendar=calendar,
@@ -252,6 +267,9 @@ def _options(body: RunCreate, ids: Mapping[str, int], run_date: date) -> PlanOpt
         use_substitutes=body.use_substitutes,
         reschedule_out_days=body.reschedule_out_days,
         items=chosen,
+        forecast_consumption=None
+        if consumption is None
+        else ConsumptionWindow(consumption.backward_days, consumption.forward_days),
     )
 
 
@@ -265,8 +283,11 @@ async def start_run(
     """Read the snapshot, plan, store. Nothing is stored when any step fails."""
     started = utcnow()
     clock = time.perf_counter()
-    # the catalog and stock answer at the same time (two services, two processes)
-    planning, availability = await asyncio.gather(catalog.planning_data(), stock.availability())
+    # the catalog and stock answer at the same time (two services, two processes), each
+    # from one snapshot of its own
+    planning, (availability, ledger_sequence) = await asyncio.gather(
+        catalog.planning_data(), stock.availability_snapshot()
+    )
     run_date = body.run_date or _today()
     options = _options(body, planning.ids, run_date)
     async with db.read() as session:
@@ -296,6 +317,7 @@ async def start_run(
         await _store(uow.session, run.id, result, planning.codes)
         storing = time.perf_counter() - clock
         summary = _summary(result, data, planning, reading, planning_seconds, storing)
+        summary.stock_ledger_sequence = ledger_sequence
         run.summary = summary.model_dump(mode="json")
         run.finished_at = utcnow()
         await uow.session.flush()

@@ -9,6 +9,7 @@ from pydantic import Field
 from services.stock.api.deps import Catalog
 from services.stock.reservation_schemas import (
     AvailabilityPage,
+    AvailabilitySnapshot,
     ReservationBatchOut,
     ReservationChange,
     ReservationCreate,
@@ -20,7 +21,7 @@ from services.stock.usecases import reservations as usecases
 from services.stock.usecases.document_lines import catalog_items
 from shared.auth.principal import PLANNER, WAREHOUSE
 from shared.db.uow import UnitOfWork
-from shared.http.commands import render, run_command
+from shared.http.commands import render, render_payload, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
@@ -133,6 +134,29 @@ async def cancel_reservation(ctx: Planner, reservation_id: IdPath) -> Response:
 
 
 @router.get(
+    "/v1/availability/snapshot",
+    response_model=AvailabilitySnapshot,
+    operation_id="get_availability_snapshot",
+    responses=problem_responses(401, 422),
+)
+async def get_availability_snapshot(
+    ctx: Reader,
+    location_code: Annotated[
+        str | None, Query(max_length=100, description="This location and all below it")
+    ] = None,
+) -> Response:
+    """Every item with stock or open reservations in one answer, read at one moment (what
+    an MRP run nets against); the pages of `GET /v1/availability` are each read anew."""
+    items, sequence = await usecases.availability_snapshot(ctx.db, location_code)
+    payload = {
+        "items": [row.as_json() for row in items],
+        "location_code": location_code,
+        "ledger_sequence": sequence,
+    }
+    return render_payload(ctx, payload, AvailabilitySnapshot)
+
+
+@router.get(
     "/v1/availability",
     response_model=AvailabilityPage,
     operation_id="list_availability",
@@ -159,6 +183,9 @@ async def list_availability(
         items, cursor = await usecases.list_availability(
             session, page, item_codes=codes, location_code=location_code
         )
-    return render(
-        ctx, AvailabilityPage(items=items, next_cursor=cursor, location_code=location_code)
-    )
+    payload = {
+        "items": [row.as_json() for row in items],
+        "next_cursor": cursor,
+        "location_code": location_code,
+    }
+    return render_payload(ctx, payload, AvailabilityPage)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,7 +37,6 @@ from services.stock.db.queries import (
 )
 from services.stock.domain.model import LocationType, QualityState
 from services.stock.reservation_schemas import (
-    AvailabilityOut,
     ReservationBatchOut,
     ReservationChange,
     ReservationCreate,
@@ -45,6 +45,8 @@ from services.stock.reservation_schemas import (
 )
 from services.stock.usecases.requisitions import DOCUMENT_TYPE as REQUISITION
 from services.stock.usecases.requisitions import ISSUABLE_TYPES, DocumentStatusConflict
+from shared.db.database import Database
+from shared.db.filters import one_of
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -118,24 +120,58 @@ def _remaining(row: Reservation, done: Mapping[tuple[str, str], Decimal]) -> Dec
 
 
 async def _open_reservations(
-    session: AsyncSession, item_codes: Iterable[str], scope: Any
+    session: AsyncSession, item_codes: Iterable[str] | None, scope: Any
 ) -> list[Reservation]:
-    query = select(Reservation).where(
-        Reservation.status == ReservationStatus.OPEN.value,
-        Reservation.item_code.in_(set(item_codes)),
-    )
+    """Open reservations of `item_codes` (None: of every item) within `scope`."""
+    query = select(Reservation).where(Reservation.status == ReservationStatus.OPEN.value)
+    if item_codes is not None:
+        query = query.where(one_of(session, Reservation.item_code, set(item_codes)))
     if scope is not None:
         query = query.where(Reservation.location_id.in_(scope))
     return list(await session.scalars(query))
 
 
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """One item's availability (`AvailabilityOut`'s fields): a plain record, because MRP
+    asks for thousands at a time and models cost more to build and dump than the query."""
+
+    item_code: str
+    qualified: Decimal
+    pending_inspection: Decimal
+    defective: Decimal
+    wip: Decimal
+    reserved: Decimal
+    available: Decimal
+
+    def as_json(self) -> dict[str, str]:
+        """`AvailabilityOut` as JSON types."""
+        return {
+            "item_code": self.item_code,
+            "qualified": plain(self.qualified),
+            "pending_inspection": plain(self.pending_inspection),
+            "defective": plain(self.defective),
+            "wip": plain(self.wip),
+            "reserved": plain(self.reserved),
+            "available": plain(self.available),
+        }
+
+
 async def availability(
     session: AsyncSession, item_codes: Iterable[str], root: Location | None
-) -> dict[str, AvailabilityOut]:
+) -> dict[str, Availability]:
     """Availability of `item_codes` in `root`'s subtree (None: everywhere)."""
     codes = sorted(set(item_codes))
     if not codes:
         return {}
+    return await _availability(session, codes, root)
+
+
+async def _availability(
+    session: AsyncSession, codes: list[str] | None, root: Location | None
+) -> dict[str, Availability]:
+    """Availability of `codes`; with None, of every item that has stock or an open
+    reservation in `root`'s subtree (None: everywhere), by code."""
     scope = location_subtree_ids(root.id) if root is not None else None
     query = (
         select(
@@ -145,12 +181,13 @@ async def availability(
             func.sum(Balance.quantity),
         )
         .join(Location, Location.id == Balance.location_id)
-        .where(Balance.item_code.in_(codes))
         .group_by(Balance.item_code, Balance.quality_state, Location.location_type)
     )
+    if codes is not None:
+        query = query.where(one_of(session, Balance.item_code, codes))
     if scope is not None:
         query = query.where(Balance.location_id.in_(scope))
-    sums: dict[str, dict[str, Decimal]] = {code: defaultdict(Decimal) for code in codes}
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for item_code, state, location_type, quantity in await session.execute(query):
         cell = sums[item_code]
         if location_type == LocationType.PRODUCTION_LINE.value:
@@ -165,8 +202,11 @@ async def availability(
     reserved: dict[str, Decimal] = defaultdict(Decimal)
     for row in reservations:
         reserved[row.item_code] += _remaining(row, done)
+    if codes is None:  # balances never go negative: a held item has a sum above zero
+        held = {code for code, cell in sums.items() if any(cell.values())}
+        codes = sorted(held | {row.item_code for row in reservations})
     return {
-        code: AvailabilityOut(
+        code: Availability(
             item_code=code,
             qualified=sums[code]["qualified"],
             pending_inspection=sums[code][QualityState.PENDING_INSPECTION.value],
@@ -177,6 +217,23 @@ async def availability(
         )
         for code in codes
     }
+
+
+async def availability_snapshot(
+    db: Database, location_code: str | None
+) -> tuple[list[Availability], int]:
+    """Every item with stock or an open reservation, all read at one moment, by code; and
+    the ledger's last sequence number then (the snapshot holds every movement up to it).
+
+    One snapshot transaction (`Database.snapshot`), not pages: MRP nets against it, and
+    pages read one after another could see a transfer leave one item's page and not
+    yet arrive on another's.
+    """
+    async with db.snapshot() as session:
+        root = await _scope(session, location_code, "query.location_code")
+        found = await _availability(session, None, root)
+        sequence = await session.scalar(select(func.max(MovementRow.sequence)))
+    return list(found.values()), int(sequence or 0)
 
 
 async def _available(
@@ -469,7 +526,7 @@ async def list_availability(
     *,
     item_codes: list[str],
     location_code: str | None,
-) -> tuple[list[AvailabilityOut], str | None]:
+) -> tuple[list[Availability], str | None]:
     """Availability of the named items, or page by item code through every item that has
     stock or open reservations."""
     root = await _scope(session, location_code, "query.location_code")
