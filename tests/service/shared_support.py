@@ -58,9 +58,13 @@ async def create_test_tables(url: str, *tables: Table) -> None:
 
 
 @asynccontextmanager
-async def engine_for(url: str) -> AsyncIterator[AsyncEngine]:
+async def engine_for(url: str, metadata: MetaData | None = None) -> AsyncIterator[AsyncEngine]:
+    """An engine on `url`, with the tables of `metadata` created first when given."""
     engine = create_engine(url)
     try:
+        if metadata is not None:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
         yield engine
     finally:
         await engine.dispose()

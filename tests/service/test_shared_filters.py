@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from shared.db.engine import create_engine
 from shared.db.filters import one_of
+from tests.service.shared_support import engine_for
 
 metadata = MetaData()
 parts = Table(
@@ -22,15 +22,11 @@ parts = Table(
 
 @pytest.fixture
 async def engine(database_factory) -> AsyncIterator[AsyncEngine]:
-    url = await database_factory("catalog")
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        await conn.execute(insert(parts), [{"id": n, "code": f"P-{n:05d}"} for n in range(3000)])
-    try:
+    async with engine_for(await database_factory("catalog"), metadata) as engine:
+        async with engine.begin() as conn:
+            rows = [{"id": n, "code": f"P-{n:05d}"} for n in range(3000)]
+            await conn.execute(insert(parts), rows)
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.parametrize("count", [0, 1, 7, 2500])

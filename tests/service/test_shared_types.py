@@ -11,8 +11,8 @@ from sqlalchemy import Column, Integer, MetaData, Table, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.engine import create_engine
 from shared.db.types import ExactDecimal, UTCDateTime
+from tests.service.shared_support import engine_for
 
 metadata = MetaData()
 amounts = Table(
@@ -30,14 +30,8 @@ LARGEST = Decimal("9223372036854.775807")
 
 @pytest.fixture
 async def engine(database_factory) -> AsyncIterator[AsyncEngine]:
-    url = await database_factory("catalog")
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-    try:
+    async with engine_for(await database_factory("catalog"), metadata) as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 async def _insert(engine: AsyncEngine, *rows: dict) -> None:
