@@ -1,11 +1,17 @@
-"""What the benchmarks share: PostgreSQL scratch databases, percentiles, an API key."""
+"""What the benchmarks share: PostgreSQL scratch databases, percentiles, an API key, a
+concurrent load generator and CPU accounting."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import os
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -52,6 +58,46 @@ async def api_key(stack: Stack, name: str) -> str:
         )
         key.raise_for_status()
         return str(key.json()["secret"])
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass
+class Load:
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+async def hammer(
+    total: int, workers: int, send: Callable[[int], Awaitable[httpx.Response]], expect: int
+) -> Load:
+    """`total` requests from `workers` concurrent workers; each request n is `send(n)`."""
+    load = Load()
+    counter = itertools.count()
+
+    async def worker() -> None:
+        while (n := next(counter)) < total:
+            started = time.perf_counter()
+            try:
+                response = await send(n)
+            except httpx.HTTPError as exc:
+                load.failures.append(repr(exc))
+                continue
+            load.latencies_ms.append((time.perf_counter() - started) * 1000)
+            if response.status_code != expect:
+                load.failures.append(f"{response.status_code} {response.text[:300]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(workers)))
+    load.wall_s = time.perf_counter() - started
+    return load
+
+
+def fmt_load(load: Any) -> str:
+    """A load-average triple as printed with the results."""
+    return "/".join(f"{x:.2f}" for x in load) if load else "unknown"
 
 
 # --------------------------------------------------------------------------- CPU accounting

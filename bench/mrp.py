@@ -79,7 +79,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -92,7 +92,15 @@ from openpyxl import Workbook
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import CpuMeter, api_key, pg_execute, rank  # noqa: E402
+from bench.common import (  # noqa: E402
+    CpuMeter,
+    Load,
+    api_key,
+    fmt_load,
+    hammer,
+    pg_execute,
+    rank,
+)
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
@@ -301,38 +309,6 @@ async def pages(client: httpx.AsyncClient, path: str, params: dict[str, Any]) ->
         cursor = page.get("next_cursor")
         if not cursor:
             return found
-
-
-@dataclass
-class Load:
-    latencies_ms: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
-
-
-async def hammer(
-    total: int, workers: int, send: Callable[[int], Awaitable[httpx.Response]], expect: int
-) -> Load:
-    """`total` requests from `workers` concurrent workers; each request n is `send(n)`."""
-    load = Load()
-    counter = itertools.count()
-
-    async def worker() -> None:
-        while (n := next(counter)) < total:
-            started = time.perf_counter()
-            try:
-                response = await send(n)
-            except httpx.HTTPError as exc:
-                load.failures.append(repr(exc))
-                continue
-            load.latencies_ms.append((time.perf_counter() - started) * 1000)
-            if response.status_code != expect:
-                load.failures.append(f"{response.status_code} {response.text[:300]}")
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    load.wall_s = time.perf_counter() - started
-    return load
 
 
 # --------------------------------------------------------------------------- 1. the run
@@ -1015,8 +991,7 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return lines
 
 
-def fmt_load(load: Any) -> str:
-    return "/".join(f"{x:.2f}" for x in load) if load else "unknown"
+
 
 
 def main(argv: list[str] | None = None) -> int:

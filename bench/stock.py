@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import itertools
 import json
 import os
 import statistics
@@ -53,7 +52,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -66,7 +65,15 @@ from openpyxl import Workbook
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import api_key, pg_dsn, pg_execute, rank  # noqa: E402
+from bench.common import (  # noqa: E402
+    Load,
+    api_key,
+    fmt_load,
+    hammer,
+    pg_dsn,
+    pg_execute,
+    rank,
+)
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
 
@@ -150,38 +157,6 @@ def receipt_body(
         "purchase_order": "PO-BENCH",
         **extra,
     }
-
-
-@dataclass
-class Load:
-    latencies_ms: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
-
-
-async def hammer(
-    total: int, workers: int, send: Callable[[int], Awaitable[httpx.Response]], expect: int
-) -> Load:
-    """`total` requests from `workers` concurrent workers; each request n is `send(n)`."""
-    load = Load()
-    counter = itertools.count()
-
-    async def worker() -> None:
-        while (n := next(counter)) < total:
-            started = time.perf_counter()
-            try:
-                response = await send(n)
-            except httpx.HTTPError as exc:
-                load.failures.append(repr(exc))
-                continue
-            load.latencies_ms.append((time.perf_counter() - started) * 1000)
-            if response.status_code != expect:
-                load.failures.append(f"{response.status_code} {response.text[:300]}")
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    load.wall_s = time.perf_counter() - started
-    return load
 
 
 async def timed_get(
@@ -842,8 +817,7 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return lines
 
 
-def fmt_load(load: Any) -> str:
-    return "/".join(f"{x:.2f}" for x in load) if load else "unknown"
+
 
 
 def main(argv: list[str] | None = None) -> int:
