@@ -316,8 +316,9 @@ async def start_run(
         run.number = f"MRP-{run.id:08d}"
         await _store(uow.session, run.id, result, planning.codes)
         storing = time.perf_counter() - clock
-        summary = _summary(result, data, planning, reading, planning_seconds, storing)
-        summary.stock_ledger_sequence = ledger_sequence
+        summary = _summary(
+            result, data, planning, reading, planning_seconds, storing, ledger_sequence
+        )
         run.summary = summary.model_dump(mode="json")
         run.finished_at = utcnow()
         await uow.session.flush()
@@ -335,6 +336,7 @@ def _summary(
     reading: float,
     planning_seconds: float,
     storing: float,
+    ledger_sequence: int,
 ) -> RunSummary:
     kinds = Counter(order.procurement.value for order in result.planned_orders)
     today = data.options.today
@@ -359,6 +361,7 @@ def _summary(
         seconds_reading=round(reading, 3),
         seconds_planning=round(planning_seconds, 3),
         seconds_storing=round(storing, 3),
+        stock_ledger_sequence=ledger_sequence,
     )
 
 

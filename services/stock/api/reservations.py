@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from services.stock.api.deps import Catalog
+from services.stock.api.deps import Catalog, SubtreeCode
 from services.stock.reservation_schemas import (
     AvailabilityPage,
     AvailabilitySnapshot,
@@ -141,9 +141,7 @@ async def cancel_reservation(ctx: Planner, reservation_id: IdPath) -> Response:
 )
 async def get_availability_snapshot(
     ctx: Reader,
-    location_code: Annotated[
-        str | None, Query(max_length=100, description="This location and all below it")
-    ] = None,
+    location_code: SubtreeCode = None,
 ) -> Response:
     """Every item with stock or open reservations in one answer, read at one moment (what
     an MRP run nets against); the pages of `GET /v1/availability` are each read anew."""
@@ -173,9 +171,7 @@ async def list_availability(
             "every item with stock or open reservations, by code, paged",
         ),
     ] = None,
-    location_code: Annotated[
-        str | None, Query(max_length=100, description="This location and all below it")
-    ] = None,
+    location_code: SubtreeCode = None,
 ) -> Response:
     """Qualified in stores, reserved and available per item (what MRP nets against)."""
     codes = list(dict.fromkeys(item_code or []))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
+from services.stock.api.deps import SubtreeCode
 from services.stock.domain.model import QualityState
 from services.stock.schemas import OverviewOut, StockCardOut, ValuationOut
 from services.stock.usecases import overview, valuation
@@ -62,9 +63,7 @@ async def get_stock_overview(
     ] = None,
     group_by: GroupBy = GroupBy.TOTAL,
     item_code: Annotated[str | None, Query(max_length=64)] = None,
-    location_code: Annotated[
-        str | None, Query(max_length=100, description="This location and all below it")
-    ] = None,
+    location_code: SubtreeCode = None,
 ) -> Response:
     """Quantity by stage x quality state, in total or per item, warehouse, location or lot."""
     async with ctx.db.read() as session:
