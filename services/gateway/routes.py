@@ -28,7 +28,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",
         "/v1/purchase-orders", "/v1/mrp-runs", "/v1/planned-orders", "/v1/buildable",
     ),
-    "trace": ("/v1/genealogy",),
+    "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
     "workflow": ("/v1/approvals", "/v1/flows", "/v1/tasks", "/v1/rules"),
 }
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from services.trace.api.lots import router as lots_router
+from services.trace.api.genealogy import router as genealogy_router
+from services.trace.api.operations import router as operations_router
+from services.trace.api.recalls import router as recalls_router
 from services.trace.settings import Settings
-from services.trace.usecases.stock_feed import SOURCE, apply_stock_event
+from services.trace.usecases import mrp_feed, stock_feed
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
@@ -19,7 +21,15 @@ def create_app(
         settings or Settings(),
         title="Trace",
         description="Lot and serial genealogy, backward and forward traces, recall reports.",
-        routers=[lots_router],
-        subscriptions=[Subscription(SOURCE, apply_stock_event)],
+        routers=[genealogy_router, recalls_router, operations_router],
+        subscriptions=[
+            Subscription(
+                stock_feed.SOURCE,
+                stock_feed.apply_stock_event,
+                batch_handler=stock_feed.apply_stock_events,
+                page_size=500,
+            ),
+            Subscription(mrp_feed.SOURCE, mrp_feed.apply_mrp_event),
+        ],
         http_transport=http_transport,
     )

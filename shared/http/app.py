@@ -60,7 +60,10 @@ def health_router(service: str) -> APIRouter:
             ready = False
         if not ready:
             return problem_response(
-                request, status=503, code="not_ready", title="Not ready",
+                request,
+                status=503,
+                code="not_ready",
+                title="Not ready",
                 detail="the database is unreachable or not migrated to the newest revision",
             )
         return JSONResponse(Health(status="ready", service=service).model_dump())
@@ -112,7 +115,13 @@ def create_service_app(
             lock_seconds=settings.idempotency_lock_seconds,
         )
         app.state.consumers = {
-            sub.source: FeedConsumer(db, client, sub, poll_seconds=settings.event_poll_seconds)
+            sub.source: FeedConsumer(
+                db,
+                client,
+                sub,
+                poll_seconds=settings.event_poll_seconds,
+                batch_size=sub.page_size,
+            )
             for sub in subscriptions
         }
         background: list[asyncio.Task[None]] = []

@@ -230,7 +230,7 @@ async def test_a_read_timeout_is_504_and_a_broken_connection_502(database_factor
               host_of("mrp"): RaisingTransport(httpx.RemoteProtocolError)}
     async with gateway_stack(database_factory, with_catalog=False, extra_routes=routes) as gw:
         admin = await gw.bearer()
-        slow = await gw.client.get("/v1/genealogy/lots/1", headers=admin)
+        slow = await gw.client.get("/v1/genealogy/nodes", headers=admin)
         assert assert_problem(slow, 504, "service_timeout")["service"] == "trace"
         broken = await gw.client.post("/v1/demands", json={}, headers=admin)
         assert_problem(broken, 502, "upstream_error")

@@ -34,16 +34,15 @@ async def trace_history(w: Slice, item: str, lot: str) -> list[tuple[str, str]]:
     """The lot's history in trace, once it has arrived there (within 2 s)."""
     history: list[dict] = []
     for _ in range(100):
-        page = await w.trace.get(
-            "/v1/genealogy/lots", params={"item_code": item, "lot_number": lot}
+        detail = await w.trace.get(
+            "/v1/genealogy/node", params={"item_code": item, "lot_number": lot}
         )
-        if page.json()["items"]:
-            detail = await w.trace.get(f"/v1/genealogy/lots/{page.json()['items'][0]['id']}")
+        if detail.status_code == 200:
             history = detail.json()["history"]
         if history:
             break
         await asyncio.sleep(0.02)
-    return [(h["event_type"], h["quantity"]) for h in history]
+    return [(h["action"], h["quantity"]) for h in history]
 
 
 def receipt(location: str, *lines: dict[str, Any], **header: Any) -> dict[str, Any]:
@@ -109,9 +108,9 @@ async def test_one_receipt_of_many_lines_receives_every_lot_and_unit(wired: Slic
     assert sorted(e["payload"]["lot_number"] for e in created) == sorted([lot, other_lot])
     (posted,) = await events_of(wired, "ReceiptPosted")
     assert len(posted["payload"]["lines"]) == 5
-    # trace hears of each lot and of what the receipt brought into it (two lines: one sum)
-    assert await trace_history(wired, lotted, lot) == [("ReceiptPosted", "5000")]
-    assert await trace_history(wired, other, other_lot) == [("ReceiptPosted", "7")]
+    # trace hears of each lot and of every movement into it (two lines: two movements)
+    assert await trace_history(wired, lotted, lot) == [("received", "4000"), ("received", "1000")]
+    assert await trace_history(wired, other, other_lot) == [("received", "7")]
     # the list finds it by an item on any line
     assert [r["id"] for r in await listed(wired, item_code=plain)] == [doc["id"]]
     assert [r["id"] for r in await listed(wired, item_code=serial)] == [doc["id"]]

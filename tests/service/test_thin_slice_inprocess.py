@@ -136,17 +136,24 @@ async def test_receipt_reaches_balance_ledger_and_trace(wired: Slice) -> None:
     found, history = [], []
     while time.monotonic() - posted_at < 1.0 and not history:
         page = await wired.trace.get(
-            "/v1/genealogy/lots", params={"item_code": item, "lot_number": lot}
+            "/v1/genealogy/nodes", params={"item_code": item, "lot_number": lot}
         )
         found = page.json()["items"]
-        if found:  # the lot comes first (LotCreated), its receipt right after
-            detail = (await wired.trace.get(f"/v1/genealogy/lots/{found[0]['id']}")).json()
-            history = detail["history"]
+        if found:  # the lot comes first (LotCreated), its movement right after
+            detail = await wired.trace.get(
+                "/v1/genealogy/node", params={"item_code": item, "lot_number": lot}
+            )
+            history = detail.json()["history"]
         if not history:
             await asyncio.sleep(0.02)
     assert found, "the lot did not reach trace within a second"
-    assert found[0]["supplier"] == "Yageo"
-    assert [(h["event_type"], h["quantity"]) for h in history] == [("ReceiptPosted", "5000")]
+    assert found[0]["supplier"] == "Yageo" and found[0]["receipt_number"] == doc["number"]
+    assert [(h["action"], h["document_number"], h["quantity"]) for h in history] == [
+        ("received", doc["number"], "5000")
+    ]
+    assert detail.json()["in_stock"] == [
+        {"location_code": location, "quality_state": "pending_inspection", "quantity": "5000"}
+    ]
 
 
 async def test_retry_with_same_key_posts_once(wired: Slice) -> None:

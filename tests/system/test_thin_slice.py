@@ -129,7 +129,7 @@ def wait_for_lot(gateway: httpx.Client, item_code: str, lot_number: str, *, sinc
     params = {"item_code": item_code, "lot_number": lot_number}
     deadline = since + TRACE_DEADLINE_SECONDS + 4.0  # wait longer, to report how late it was
     while True:
-        response = gateway.get("/v1/genealogy/lots", params=params)
+        response = gateway.get("/v1/genealogy/nodes", params=params)
         assert response.status_code == 200, response.text
         lots = response.json()["items"]
         if any(lot["lot_number"] == lot_number for lot in lots):

@@ -1,0 +1,682 @@
+"""Asking the genealogy: backward and forward traces, where a unit is, its history.
+
+The graph is node -> work order -> node (`trace_links`). Both traces walk it breadth
+first, one level per round of queries (a handful of queries per level whatever the
+fan-out), never visiting a node twice:
+
+* backward, from a unit or lot: the work order that produced it, then that order's
+  inputs, down to purchased lots. MES's per-unit assignments (`trace_assignments`)
+  replace the order's inputs of the same item for the unit they name: if MES says which
+  reel went into serial S, the other reels issued to the order are not inside S.
+* forward, from a lot or unit: the work orders it went into, then their outputs, up to
+  what nothing was made from; the same assignments keep a unit out when MES named
+  another lot of the item for it. A lot's own serial-tracked units are reached from it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.trace.db.models import (
+    TraceAssignment,
+    TraceDocument,
+    TraceHistory,
+    TraceLink,
+    TraceNode,
+    TraceNodeStock,
+    TraceOperation,
+    TraceQcRecord,
+    TraceWorkOrder,
+)
+from services.trace.domain.lots import LOT, SERIAL
+from services.trace.schemas import (
+    BackwardTraceOut,
+    ForwardNodeOut,
+    ForwardTraceOut,
+    HistoryOut,
+    NodeDetail,
+    NodeOut,
+    PlaceOut,
+    QcRecordOut,
+    ShipmentOut,
+    StepOut,
+    TraceNodeOut,
+)
+from shared.db.filters import one_of
+from shared.errors import FieldError, InvalidInput, NotFound
+
+#: A node's identity as the API names it.
+NodeRef = tuple[str, str, str]  # (item_code, kind, code)
+
+
+def node_ref(item_code: str | None, lot_number: str | None, serial_number: str | None) -> NodeRef:
+    """The node a request names: a serial (with its item), else a lot (with its item)."""
+    errors: list[FieldError] = []
+    if not item_code:
+        errors.append(
+            FieldError("query.item_code", "name the item of the lot or serial", "missing")
+        )
+    if bool(lot_number) == bool(serial_number):
+        errors.append(
+            FieldError("query.lot_number", "give exactly one of lot_number and serial_number")
+        )
+    if errors:
+        raise InvalidInput("name one lot or one serial of an item", errors=errors)
+    assert item_code is not None
+    if serial_number:
+        return (item_code, SERIAL, serial_number)
+    assert lot_number is not None
+    return (item_code, LOT, lot_number)
+
+
+async def find_node(session: AsyncSession, ref: NodeRef) -> TraceNode:
+    item_code, kind, code = ref
+    node = await session.scalar(
+        select(TraceNode).where(
+            TraceNode.item_code == item_code, TraceNode.kind == kind, TraceNode.code == code
+        )
+    )
+    if node is None:
+        raise NotFound(f"trace knows no {kind} {code!r} of item {item_code!r}")
+    return node
+
+
+# --- node details in bulk -----------------------------------------------------------------
+
+
+async def _nodes(session: AsyncSession, ids: Iterable[int]) -> dict[int, TraceNode]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(TraceNode).where(one_of(session, TraceNode.id, wanted)))
+    return {row.id: row for row in rows}
+
+
+async def _revisions(session: AsyncSession, work_orders: Iterable[str]) -> dict[str, str]:
+    wanted = sorted({wo for wo in work_orders if wo})
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(TraceWorkOrder.number, TraceWorkOrder.bom_revision).where(
+            one_of(session, TraceWorkOrder.number, wanted)
+        )
+    )
+    return {number: revision for number, revision in rows}
+
+
+async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[PlaceOut]]:
+    found: dict[int, list[PlaceOut]] = defaultdict(list)
+    if not ids:
+        return found
+    rows = await session.execute(
+        select(
+            TraceNodeStock.node_id,
+            TraceNodeStock.location_code,
+            TraceNodeStock.quality_state,
+            TraceNodeStock.quantity,
+        )
+        .where(one_of(session, TraceNodeStock.node_id, list(ids)), TraceNodeStock.quantity != 0)
+        .order_by(TraceNodeStock.location_code, TraceNodeStock.quality_state)
+    )
+    for node_id, location, state, quantity in rows:
+        found[node_id].append(
+            PlaceOut(location_code=location, quality_state=state, quantity=quantity)
+        )
+    return found
+
+
+@dataclass(slots=True)
+class NodeBook:
+    """Nodes loaded once per request, each rendered as the API shows it."""
+
+    nodes: dict[int, TraceNode] = field(default_factory=dict)
+    revisions: dict[str, str] = field(default_factory=dict)
+    places: dict[int, list[PlaceOut]] = field(default_factory=dict)
+
+    async def load(self, session: AsyncSession, ids: Iterable[int]) -> None:
+        wanted = [i for i in set(ids) if i not in self.nodes]
+        if not wanted:
+            return
+        fresh = await _nodes(session, wanted)
+        self.nodes.update(fresh)
+        self.revisions.update(await _revisions(session, (n.work_order for n in fresh.values())))
+        lots = [i for i, n in fresh.items() if n.kind == LOT]
+        self.places.update(await _places(session, lots))
+        for i, node in fresh.items():
+            if node.kind == SERIAL and node.status == "in_stock" and node.location_code:
+                self.places[i] = [
+                    PlaceOut(
+                        location_code=node.location_code,
+                        quality_state=node.quality_state,
+                        quantity=Decimal(1),
+                    )
+                ]
+
+    def status(self, node_id: int) -> str:
+        """Stored by the feed; a node only MES has named so far is `unknown`."""
+        return self.nodes[node_id].status or "unknown"
+
+    def fields(self, node_id: int) -> dict[str, Any]:
+        node = self.nodes[node_id]
+        serial = node.kind == SERIAL
+        return {
+            "id": node.id,
+            "kind": node.kind,
+            "item_code": node.item_code,
+            "lot_number": node.lot_number or (None if serial else node.code),
+            "serial_number": node.code if serial else None,
+            "work_order": node.work_order or None,
+            "bom_revision": self.revisions.get(node.work_order) or None,
+            "supplier": node.supplier,
+            "supplier_lot": node.supplier_lot,
+            "date_code": node.date_code,
+            "purchase_order": node.purchase_order,
+            "receipt_number": node.receipt_number,
+            "receipt_date": node.receipt_date,
+            "expiry_date": node.expiry_date,
+            "status": self.status(node_id),
+            "in_stock": self.places.get(node_id, []),
+            "sales_order": node.sales_order,
+            "customer": node.customer,
+        }
+
+    def out(self, node_id: int) -> NodeOut:
+        return NodeOut(**self.fields(node_id))
+
+
+# --- edges ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    parent: int  # the produced node
+    child: int  # what went into it
+    work_order: str
+    how: str
+    quantity: Decimal
+
+
+async def _producing_orders(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(TraceLink.node_id, TraceLink.work_order).where(
+            one_of(session, TraceLink.node_id, list(ids)),
+            TraceLink.role == "output",
+            TraceLink.quantity > 0,
+        )
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for node_id, work_order in rows:
+        found[node_id].append(work_order)
+    return found
+
+
+async def _order_inputs(
+    session: AsyncSession, work_orders: Sequence[str]
+) -> dict[str, list[tuple[int, str, str, Decimal]]]:
+    """Per work order: (node, item, how, quantity) of what went in."""
+    found: dict[str, list[tuple[int, str, str, Decimal]]] = defaultdict(list)
+    if not work_orders:
+        return found
+    rows = await session.execute(
+        select(
+            TraceLink.work_order,
+            TraceLink.node_id,
+            TraceNode.item_code,
+            TraceLink.how,
+            TraceLink.quantity,
+        )
+        .join(TraceNode, TraceNode.id == TraceLink.node_id)
+        .where(
+            one_of(session, TraceLink.work_order, list(work_orders)),
+            TraceLink.role == "input",
+            TraceLink.quantity > 0,
+        )
+        .order_by(TraceLink.work_order, TraceNode.item_code, TraceLink.node_id, TraceLink.how)
+    )
+    for work_order, node_id, item_code, how, quantity in rows:
+        found[work_order].append((node_id, item_code, how, quantity))
+    return found
+
+
+async def _assigned_to(
+    session: AsyncSession, parents: Sequence[int]
+) -> dict[int, list[tuple[int, str, str, Decimal]]]:
+    """Per produced unit: (component node, item, work order, quantity) MES assigned."""
+    found: dict[int, list[tuple[int, str, str, Decimal]]] = defaultdict(list)
+    if not parents:
+        return found
+    rows = await session.execute(
+        select(
+            TraceAssignment.parent_id,
+            TraceAssignment.child_id,
+            TraceAssignment.child_item_code,
+            TraceAssignment.work_order,
+            TraceAssignment.quantity,
+        )
+        .where(one_of(session, TraceAssignment.parent_id, list(parents)))
+        .order_by(TraceAssignment.parent_id, TraceAssignment.child_id)
+    )
+    for parent, child, item_code, work_order, quantity in rows:
+        found[parent].append((child, item_code, work_order, quantity))
+    return found
+
+
+async def edges_below(session: AsyncSession, parents: Sequence[int]) -> list[Edge]:
+    """What went into each of `parents` (one level down)."""
+    producing = await _producing_orders(session, parents)
+    inputs = await _order_inputs(session, sorted({wo for wos in producing.values() for wo in wos}))
+    assigned = await _assigned_to(session, parents)
+    edges: list[Edge] = []
+    for parent in parents:
+        named = assigned.get(parent, [])
+        named_items = {item for _, item, _, _ in named}
+        seen: set[int] = set()
+        for child, _, work_order, quantity in named:
+            edges.append(Edge(parent, child, work_order, "assigned", quantity))
+            seen.add(child)
+        for work_order in producing.get(parent, []):
+            for child, item_code, how, quantity in inputs.get(work_order, []):
+                if item_code in named_items or child in seen or child == parent:
+                    continue
+                seen.add(child)
+                edges.append(Edge(parent, child, work_order, how, quantity))
+    return edges
+
+
+async def edges_above(session: AsyncSession, children: Sequence[int]) -> list[Edge]:
+    """What each of `children` went into (one level up)."""
+    if not children:
+        return []
+    consumed = await session.execute(
+        select(TraceLink.node_id, TraceLink.work_order, TraceLink.how, TraceLink.quantity).where(
+            one_of(session, TraceLink.node_id, list(children)),
+            TraceLink.role == "input",
+            TraceLink.quantity > 0,
+        )
+    )
+    into: dict[str, list[tuple[int, str, Decimal]]] = defaultdict(list)
+    for child, work_order, how, quantity in consumed:
+        into[work_order].append((child, how, quantity))
+    edges: list[Edge] = []
+    outputs: dict[str, list[int]] = defaultdict(list)
+    if into:
+        rows = await session.execute(
+            select(TraceLink.work_order, TraceLink.node_id)
+            .where(
+                one_of(session, TraceLink.work_order, sorted(into)),
+                TraceLink.role == "output",
+                TraceLink.quantity > 0,
+            )
+            .order_by(TraceLink.work_order, TraceLink.node_id)
+        )
+        for work_order, node_id in rows:
+            outputs[work_order].append(node_id)
+    produced = sorted({p for ps in outputs.values() for p in ps})
+    assigned = await _assigned_to(session, produced)
+    child_items = {
+        node_id: item
+        for node_id, item in await session.execute(
+            select(TraceNode.id, TraceNode.item_code).where(
+                one_of(session, TraceNode.id, list(children))
+            )
+        )
+    }
+    for work_order, went_in in into.items():
+        for parent in outputs.get(work_order, []):
+            named = assigned.get(parent, [])
+            for child, how, quantity in went_in:
+                item = child_items.get(child)
+                if named and any(i == item for _, i, _, _ in named):
+                    if not any(c == child for c, _, _, _ in named):
+                        continue  # MES named another lot of this item for this unit
+                    how = "assigned"
+                if parent != child:
+                    edges.append(Edge(parent, child, work_order, how, quantity))
+    # assignments that are not also order links (a unit MES built from a given lot)
+    assigned_rows = await session.execute(
+        select(
+            TraceAssignment.parent_id,
+            TraceAssignment.child_id,
+            TraceAssignment.work_order,
+            TraceAssignment.quantity,
+        ).where(one_of(session, TraceAssignment.child_id, list(children)))
+    )
+    known = {(e.parent, e.child) for e in edges}
+    for parent, child, work_order, quantity in assigned_rows:
+        if (parent, child) not in known:
+            edges.append(Edge(parent, child, work_order, "assigned", quantity))
+    # a lot's serial-tracked units
+    lots = {
+        (item, code): node_id
+        for node_id, item, code in await session.execute(
+            select(TraceNode.id, TraceNode.item_code, TraceNode.code).where(
+                one_of(session, TraceNode.id, list(children)), TraceNode.kind == LOT
+            )
+        )
+    }
+    if lots:
+        units = await session.execute(
+            select(TraceNode.id, TraceNode.item_code, TraceNode.lot_number)
+            .where(
+                one_of(session, TraceNode.lot_number, sorted({code for _, code in lots})),
+                TraceNode.kind == SERIAL,
+            )
+            .order_by(TraceNode.id)
+        )
+        for unit, item, lot_number in units:
+            lot = lots.get((item, lot_number))
+            if lot is not None:
+                edges.append(Edge(unit, lot, "", "unit_of_lot", Decimal(1)))
+    return edges
+
+
+# --- step and QC records -------------------------------------------------------------------
+
+
+async def steps_of(
+    session: AsyncSession, book: NodeBook, ids: Sequence[int]
+) -> dict[int, list[StepOut]]:
+    """Operations of each node's work order that name no unit, plus those naming it."""
+    orders = sorted({book.nodes[i].work_order for i in ids if book.nodes[i].work_order})
+    found: dict[int, list[StepOut]] = defaultdict(list)
+    if not ids:
+        return found
+    conditions = [one_of(session, TraceOperation.node_id, list(ids))]
+    if orders:
+        conditions.append(one_of(session, TraceOperation.work_order, orders))
+    rows = await session.scalars(
+        select(TraceOperation)
+        .where(or_(*conditions))
+        .order_by(TraceOperation.started_at, TraceOperation.id)
+    )
+    by_order: dict[str, list[TraceOperation]] = defaultdict(list)
+    by_node: dict[int, list[TraceOperation]] = defaultdict(list)
+    for row in rows:
+        if row.node_id is None:
+            by_order[row.work_order].append(row)
+        else:
+            by_node[row.node_id].append(row)
+    for i in ids:
+        mine = by_order.get(book.nodes[i].work_order, []) + by_node.get(i, [])
+        mine.sort(key=lambda r: (r.started_at or r.recorded_at, r.id))
+        found[i] = [
+            StepOut(
+                record_id=r.record_id,
+                source=r.source,
+                operation=r.operation,
+                station=r.station,
+                operator=r.operator,
+                result=r.result,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+            )
+            for r in mine
+            if r.kind == "operation" or r.node_id == i
+        ]
+    return found
+
+
+async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[QcRecordOut]]:
+    found: dict[int, list[QcRecordOut]] = defaultdict(list)
+    if not ids:
+        return found
+    rows = await session.scalars(
+        select(TraceQcRecord)
+        .where(one_of(session, TraceQcRecord.node_id, list(ids)))
+        .order_by(TraceQcRecord.occurred_at, TraceQcRecord.id)
+    )
+    for row in rows:
+        found[row.node_id].append(
+            QcRecordOut(
+                kind=row.kind,
+                document_number=row.document_number,
+                result=row.result,
+                inspector=row.inspector,
+                accepted_quantity=row.accepted_quantity,
+                rejected_quantity=row.rejected_quantity,
+                occurred_at=row.occurred_at,
+            )
+        )
+    return found
+
+
+# --- the traces ---------------------------------------------------------------------------
+
+
+async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> BackwardTraceOut:
+    root = await find_node(session, ref)
+    levels: list[list[int]] = [[root.id]]
+    below: dict[int, list[Edge]] = {}
+    visited = {root.id}
+    cut = False
+    while levels[-1]:
+        if depth is not None and len(levels) > depth:
+            cut = bool(await edges_below(session, levels[-1]))
+            break
+        edges = await edges_below(session, levels[-1])
+        nxt: list[int] = []
+        for edge in edges:
+            below.setdefault(edge.parent, []).append(edge)
+            if edge.child not in visited:
+                visited.add(edge.child)
+                nxt.append(edge.child)
+        levels.append(nxt)
+    book = NodeBook()
+    await book.load(session, visited)
+    ids = sorted(visited)
+    steps = await steps_of(session, book, ids)
+    qc = await qc_of(session, ids)
+    shown: set[int] = set()
+
+    def build(node_id: int, level: int, via: Edge | None) -> TraceNodeOut:
+        repeated = node_id in shown
+        shown.add(node_id)
+        children = (
+            [] if repeated else [build(e.child, level + 1, e) for e in below.get(node_id, [])]
+        )
+        return TraceNodeOut(
+            **book.fields(node_id),
+            depth=level,
+            via_work_order=(via.work_order or None) if via else None,
+            link=via.how if via else None,
+            quantity=via.quantity if via else None,
+            steps=steps.get(node_id, []),
+            qc_records=qc.get(node_id, []),
+            repeated=repeated,
+            children=children,
+        )
+
+    tree = build(root.id, 0, None)
+    leaves = [i for i in ids if i not in below and not book.nodes[i].work_order and i != root.id]
+    return BackwardTraceOut(
+        root=tree,
+        depth_limit=depth,
+        complete=not cut,
+        node_count=len(visited),
+        supplier_lots=[
+            book.out(i)
+            for i in sorted(leaves, key=lambda i: (book.nodes[i].item_code, book.nodes[i].code))
+        ],
+    )
+
+
+@dataclass(slots=True)
+class Reach:
+    """The result of walking forward: each reached node's depth and the order that
+    made it."""
+
+    start: int
+    depth: dict[int, int]
+    via: dict[int, str]
+    cut: bool
+    makes: set[int]  # reached nodes something downstream was made from
+
+
+async def reach_forward(session: AsyncSession, start: int, depth: int | None) -> Reach:
+    reach = Reach(start=start, depth={start: 0}, via={}, cut=False, makes=set())
+    frontier = [start]
+    level = 0
+    while frontier:
+        edges = await edges_above(session, frontier)
+        if depth is not None and level >= depth:
+            reach.cut = any(e.parent not in reach.depth for e in edges)
+            break
+        level += 1
+        nxt: list[int] = []
+        for edge in edges:
+            if edge.how != "unit_of_lot":
+                reach.makes.add(edge.child)
+            if edge.parent not in reach.depth:
+                reach.depth[edge.parent] = level
+                reach.via[edge.parent] = edge.work_order
+                nxt.append(edge.parent)
+        frontier = nxt
+    return reach
+
+
+async def shipments_of(
+    session: AsyncSession, book: NodeBook, ids: Sequence[int]
+) -> list[ShipmentOut]:
+    """Net shipments of the nodes (a reversed shipment cancels out), oldest first."""
+    if not ids:
+        return []
+    # a shipment's movements count in, its reversal's out
+    sign = func.sum(
+        case(
+            (TraceHistory.action == "shipped", TraceHistory.quantity),
+            else_=-TraceHistory.quantity,
+        )
+    )
+    rows = await session.execute(
+        select(
+            TraceHistory.node_id,
+            TraceHistory.document_type,
+            TraceHistory.document_id,
+            TraceHistory.sales_order,
+            TraceHistory.customer,
+            sign.label("quantity"),
+            func.min(TraceHistory.occurred_at).label("shipped_at"),
+        )
+        .where(
+            one_of(session, TraceHistory.node_id, list(ids)),
+            TraceHistory.action.in_(("shipped", "unshipped")),
+        )
+        .group_by(
+            TraceHistory.node_id,
+            TraceHistory.document_type,
+            TraceHistory.document_id,
+            TraceHistory.sales_order,
+            TraceHistory.customer,
+        )
+    )
+    found = [row for row in rows if row.quantity and row.quantity > 0]
+    numbers = await _document_numbers(session, {(r.document_type, r.document_id) for r in found})
+    out = [
+        ShipmentOut(
+            node_id=r.node_id,
+            item_code=book.nodes[r.node_id].item_code,
+            lot_number=book.fields(r.node_id)["lot_number"],
+            serial_number=book.fields(r.node_id)["serial_number"],
+            quantity=r.quantity,
+            sales_order=r.sales_order,
+            customer=r.customer,
+            document_number=numbers.get((r.document_type, r.document_id), ""),
+            shipped_at=r.shipped_at,
+        )
+        for r in found
+    ]
+    out.sort(
+        key=lambda s: (
+            s.shipped_at,
+            s.customer,
+            s.item_code,
+            s.serial_number or "",
+            s.lot_number or "",
+        )
+    )
+    return out
+
+
+async def _document_numbers(
+    session: AsyncSession, documents: set[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    if not documents:
+        return {}
+    ids = sorted({key for _, key in documents})
+    rows = await session.execute(
+        select(TraceDocument.document_type, TraceDocument.document_id, TraceDocument.number).where(
+            one_of(session, TraceDocument.document_id, ids)
+        )
+    )
+    return {(kind, key): number for kind, key, number in rows if (kind, key) in documents}
+
+
+async def forward(session: AsyncSession, ref: NodeRef, depth: int | None) -> ForwardTraceOut:
+    start = await find_node(session, ref)
+    reach = await reach_forward(session, start.id, depth)
+    book = NodeBook()
+    await book.load(session, reach.depth)
+    reached = [i for i in reach.depth if i != start.id]
+    reached.sort(key=lambda i: (reach.depth[i], book.nodes[i].item_code, book.nodes[i].code))
+    return ForwardTraceOut(
+        start=book.out(start.id),
+        depth_limit=depth,
+        complete=not reach.cut,
+        nodes=[forward_node(book, reach, i) for i in reached],
+        shipments=await shipments_of(session, book, sorted(reach.depth)),
+    )
+
+
+def forward_node(book: NodeBook, reach: Reach, node_id: int) -> ForwardNodeOut:
+    return ForwardNodeOut(
+        **book.fields(node_id),
+        depth=reach.depth[node_id],
+        via_work_order=reach.via.get(node_id) or None,
+    )
+
+
+async def node_detail(session: AsyncSession, ref: NodeRef) -> NodeDetail:
+    """Where a lot or unit is now, and everything that happened to it."""
+    node = await find_node(session, ref)
+    book = NodeBook()
+    await book.load(session, [node.id])
+    rows = list(
+        await session.scalars(
+            select(TraceHistory)
+            .where(TraceHistory.node_id == node.id)
+            .order_by(TraceHistory.source_seq)
+        )
+    )
+    numbers = await _document_numbers(session, {(r.document_type, r.document_id) for r in rows})
+    steps = await steps_of(session, book, [node.id])
+    qc = await qc_of(session, [node.id])
+    return NodeDetail(
+        **book.fields(node.id),
+        history=[
+            HistoryOut(
+                seq=r.source_seq,
+                action=r.action,
+                document_type=r.document_type,
+                document_number=numbers.get((r.document_type, r.document_id), ""),
+                from_location=r.from_location,
+                to_location=r.to_location,
+                from_state=r.from_state,
+                to_state=r.to_state,
+                quantity=r.quantity,
+                work_order=r.work_order,
+                sales_order=r.sales_order,
+                customer=r.customer,
+                occurred_at=r.occurred_at,
+            )
+            for r in rows
+        ],
+        steps=steps.get(node.id, []),
+        qc_records=qc.get(node.id, []),
+    )

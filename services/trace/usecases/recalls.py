@@ -1,0 +1,274 @@
+"""Recall reports for a bad lot (or unit): what it reached, who has it, what to quarantine.
+
+The report is the complete forward trace summarised: counts of the reached lots and
+units by where they are now, the finished ones (nothing was made from them), customers
+with their sales orders, every shipment, and everything still in our stock (the start
+included) that should go to quarantine. The quarantine action posts one stock transfer
+per location holding such stock, each with an Idempotency-Key derived from what it
+moves, so a retry never moves twice, and what is already in the quarantine location is
+left alone: running it again after a failure moves what is still outside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.trace.domain.lots import SERIAL
+from services.trace.schemas import (
+    CustomerImpact,
+    ForwardNodeOut,
+    NodeOut,
+    QuarantineIn,
+    QuarantineOut,
+    QuarantineTransfer,
+    RecallReportOut,
+    ShipmentOut,
+    StateCount,
+)
+from services.trace.usecases.genealogy import (
+    NodeBook,
+    NodeRef,
+    find_node,
+    forward_node,
+    reach_forward,
+    shipments_of,
+)
+from shared.client import ServiceClient
+from shared.errors import FieldError, ProblemError
+from shared.spreadsheet_files import SheetSpec, write_workbook
+
+
+async def recall_report(session: AsyncSession, ref: NodeRef) -> RecallReportOut:
+    start = await find_node(session, ref)
+    reach = await reach_forward(session, start.id, None)
+    book = NodeBook()
+    await book.load(session, reach.depth)
+    reached = sorted(
+        (i for i in reach.depth if i != start.id),
+        key=lambda i: (reach.depth[i], book.nodes[i].item_code, book.nodes[i].code),
+    )
+    counts: dict[str, int] = defaultdict(int)
+    for i in reached:
+        counts[book.status(i)] += 1
+    shipments = await shipments_of(session, book, sorted(reach.depth))
+    return RecallReportOut(
+        start=book.out(start.id),
+        counts=[StateCount(status=s, nodes=n) for s, n in sorted(counts.items())],
+        finished=[forward_node(book, reach, i) for i in reached if i not in reach.makes],
+        customers=_customers(shipments),
+        shipments=shipments,
+        to_quarantine=[
+            forward_node(book, reach, i) for i in [start.id, *reached] if book.places.get(i)
+        ],
+    )
+
+
+def _customers(shipments: Sequence[ShipmentOut]) -> list[CustomerImpact]:
+    orders: dict[str, set[str]] = defaultdict(set)
+    units: dict[str, set[int]] = defaultdict(set)
+    quantity: dict[str, Decimal] = defaultdict(Decimal)
+    for s in shipments:
+        orders[s.customer].add(s.sales_order)
+        units[s.customer].add(s.node_id)
+        quantity[s.customer] += s.quantity
+    return [
+        CustomerImpact(
+            customer=customer,
+            sales_orders=sorted(orders[customer]),
+            units=len(units[customer]),
+            quantity=quantity[customer],
+        )
+        for customer in sorted(orders)
+    ]
+
+
+def recall_workbook(report: RecallReportOut) -> bytes:
+    """The report as .xlsx: a summary, the shipments by customer, what to quarantine and
+    the finished goods reached."""
+    start = report.start
+    summary: list[list[object]] = [
+        ["Item", start.item_code],
+        ["Lot", start.lot_number or ""],
+        ["Serial", start.serial_number or ""],
+        ["Supplier", start.supplier],
+        ["Supplier lot", start.supplier_lot],
+        ["Receipt", start.receipt_number],
+    ]
+    summary += [[f"Reached: {c.status}", c.nodes] for c in report.counts]
+    summary += [[f"Customer: {c.customer}", ", ".join(c.sales_orders)] for c in report.customers]
+
+    def node_row(n: ForwardNodeOut | NodeOut) -> list[object]:
+        return [
+            n.item_code,
+            n.lot_number or "",
+            n.serial_number or "",
+            n.work_order or "",
+            n.bom_revision or "",
+            n.status,
+            "; ".join(f"{p.location_code} {p.quality_state} {p.quantity}" for p in n.in_stock),
+            n.customer,
+            n.sales_order,
+        ]
+
+    node_header = [
+        "Item",
+        "Lot",
+        "Serial",
+        "Work order",
+        "BOM revision",
+        "Status",
+        "In stock",
+        "Customer",
+        "Sales order",
+    ]
+    return write_workbook(
+        [
+            SheetSpec("Summary", ["What", "Value"], summary, widths=(24, 40)),
+            SheetSpec(
+                "Shipments",
+                [
+                    "Customer",
+                    "Sales order",
+                    "Shipment",
+                    "Shipped at",
+                    "Item",
+                    "Lot",
+                    "Serial",
+                    "Quantity",
+                ],
+                [
+                    [
+                        s.customer,
+                        s.sales_order,
+                        s.document_number,
+                        s.shipped_at.isoformat(),
+                        s.item_code,
+                        s.lot_number or "",
+                        s.serial_number or "",
+                        s.quantity,
+                    ]
+                    for s in report.shipments
+                ],
+            ),
+            SheetSpec("To quarantine", node_header, [node_row(n) for n in report.to_quarantine]),
+            SheetSpec("Finished", node_header, [node_row(n) for n in report.finished]),
+        ]
+    )
+
+
+class StockRefused(ProblemError):
+    """Stock's own problem with a transfer, passed on with its status and code."""
+
+    def __init__(self, status: int, body: dict[str, Any], location: str) -> None:
+        super().__init__(
+            detail=f"stock refused the transfer from {location}: "
+            + str(body.get("detail") or body.get("title")),
+            errors=[
+                FieldError(str(e.get("field", "")), str(e.get("message", "")))
+                for e in body.get("errors") or []
+                if isinstance(e, dict)
+            ],
+            extra={"stock_code": body.get("code", "")},
+        )
+        self.status = status  # type: ignore[misc]
+        self.code = str(body.get("code") or "stock_refused")  # type: ignore[misc]
+
+
+def transfer_requests(
+    report: RecallReportOut, to_location: str, note: str
+) -> tuple[list[dict[str, Any]], int]:
+    """One transfer body per location holding recalled stock outside `to_location`."""
+    lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    units: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    already = 0
+    for node in report.to_quarantine:
+        for place in node.in_stock:
+            if place.location_code == to_location:
+                already += 1
+                continue
+            if node.kind == SERIAL:
+                assert node.serial_number is not None
+                units[(place.location_code, node.item_code, place.quality_state)].append(
+                    node.serial_number
+                )
+            else:
+                lines[place.location_code].append(
+                    {
+                        "item_code": node.item_code,
+                        "lot_number": node.lot_number,
+                        "quantity": format(place.quantity, "f"),
+                        "quality_state": place.quality_state,
+                    }
+                )
+    for (location, item_code, state), serials in sorted(units.items()):
+        lines[location].append(
+            {
+                "item_code": item_code,
+                "quantity": str(len(serials)),
+                "serial_numbers": sorted(serials),
+                "quality_state": state,
+            }
+        )
+    start = report.start
+    label = start.serial_number or start.lot_number
+    bodies = [
+        {
+            "from_location_code": location,
+            "to_location_code": to_location,
+            "note": f"Recall of {start.item_code} {label}: {note}"[:500],
+            "lines": location_lines,
+        }
+        for location, location_lines in sorted(lines.items())
+    ]
+    return bodies, already
+
+
+async def quarantine(
+    session: AsyncSession, client: ServiceClient, actor: str, body: QuarantineIn
+) -> QuarantineOut:
+    """Trace posts the transfers as itself (the route already checked the caller may
+    quarantine); each transfer's note names the caller, and the request id links both
+    services' audit rows."""
+    ref: NodeRef = (
+        (body.item_code, "serial", body.serial_number)
+        if body.serial_number
+        else (body.item_code, "lot", str(body.lot_number))
+    )
+    report = await recall_report(session, ref)
+    requests, already = transfer_requests(
+        report, body.to_location_code, body.note or f"Recall quarantine by {actor}"
+    )
+    done: list[QuarantineTransfer] = []
+    for request in requests:
+        key = (
+            "recall-"
+            + hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()[:40]
+        )
+        response = await client.request(
+            "stock", "POST", "/v1/transfers", json=request, idempotency_key=key
+        )
+        if response.status_code >= 400:
+            problem = response.json() if response.content else {}
+            raise StockRefused(response.status_code, problem, request["from_location_code"])
+        posted = response.json()
+        done.append(
+            QuarantineTransfer(
+                from_location_code=request["from_location_code"],
+                transfer_number=str(posted.get("number", "")),
+                lines=len(request["lines"]),
+                quantity=sum((Decimal(line["quantity"]) for line in request["lines"]), Decimal(0)),
+            )
+        )
+    return QuarantineOut(
+        start=report.start,
+        to_location_code=body.to_location_code,
+        transfers=done,
+        already_there=already,
+    )
