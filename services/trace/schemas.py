@@ -244,7 +244,8 @@ class RecallReportOut(BaseModel):
     customers: list[CustomerImpact]
     shipments: list[ShipmentOut]
     to_quarantine: list[ForwardNodeOut] = Field(
-        description="Reached lots and units still in our stock, outside quarantine"
+        description="The start and the reached lots and units still in our stock (quarantine "
+        "included: trace does not know location types; the quarantine action skips its target)"
     )
 
 

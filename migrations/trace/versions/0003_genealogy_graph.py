@@ -58,7 +58,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("item_code", "kind", "code", name="uq_trace_nodes_item_kind_code"),
     )
     op.create_index("ix_trace_nodes_kind_code", "trace_nodes", ["kind", "code"])
-    op.create_index("ix_trace_nodes_item_lot", "trace_nodes", ["item_code", "lot_number"])
+    op.create_index("ix_trace_nodes_lot_item", "trace_nodes", ["lot_number", "item_code"])
     op.create_index("ix_trace_nodes_work_order", "trace_nodes", ["work_order"])
     op.create_table(
         "trace_work_orders",

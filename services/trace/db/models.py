@@ -39,7 +39,7 @@ class TraceNode(Base):
     __table_args__ = (
         UniqueConstraint("item_code", "kind", "code", name="uq_trace_nodes_item_kind_code"),
         Index("ix_trace_nodes_kind_code", "kind", "code"),
-        Index("ix_trace_nodes_item_lot", "item_code", "lot_number"),
+        Index("ix_trace_nodes_lot_item", "lot_number", "item_code"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.trace.db.models import (
     TraceAssignment,
@@ -203,48 +204,6 @@ class Edge:
     quantity: Decimal
 
 
-async def _producing_orders(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[str]]:
-    rows = await session.execute(
-        select(TraceLink.node_id, TraceLink.work_order).where(
-            one_of(session, TraceLink.node_id, list(ids)),
-            TraceLink.role == "output",
-            TraceLink.quantity > 0,
-        )
-    )
-    found: dict[int, list[str]] = defaultdict(list)
-    for node_id, work_order in rows:
-        found[node_id].append(work_order)
-    return found
-
-
-async def _order_inputs(
-    session: AsyncSession, work_orders: Sequence[str]
-) -> dict[str, list[tuple[int, str, str, Decimal]]]:
-    """Per work order: (node, item, how, quantity) of what went in."""
-    found: dict[str, list[tuple[int, str, str, Decimal]]] = defaultdict(list)
-    if not work_orders:
-        return found
-    rows = await session.execute(
-        select(
-            TraceLink.work_order,
-            TraceLink.node_id,
-            TraceNode.item_code,
-            TraceLink.how,
-            TraceLink.quantity,
-        )
-        .join(TraceNode, TraceNode.id == TraceLink.node_id)
-        .where(
-            one_of(session, TraceLink.work_order, list(work_orders)),
-            TraceLink.role == "input",
-            TraceLink.quantity > 0,
-        )
-        .order_by(TraceLink.work_order, TraceNode.item_code, TraceLink.node_id, TraceLink.how)
-    )
-    for work_order, node_id, item_code, how, quantity in rows:
-        found[work_order].append((node_id, item_code, how, quantity))
-    return found
-
-
 async def _assigned_to(
     session: AsyncSession, parents: Sequence[int]
 ) -> dict[int, list[tuple[int, str, str, Decimal]]]:
@@ -268,11 +227,60 @@ async def _assigned_to(
     return found
 
 
-async def edges_below(session: AsyncSession, parents: Sequence[int]) -> list[Edge]:
+async def _inputs_of_producers(
+    session: AsyncSession, parents: Sequence[int]
+) -> dict[int, list[tuple[str, int, str, str, Decimal]]]:
+    """Per parent: (work order, child, item, how, quantity) of what went into the work
+    orders that produced it, in one query (output link joined to the order's inputs)."""
+    produced = aliased(TraceLink)
+    rows = await session.execute(
+        select(
+            produced.node_id,
+            TraceLink.work_order,
+            TraceLink.node_id,
+            TraceNode.item_code,
+            TraceLink.how,
+            TraceLink.quantity,
+        )
+        .join(
+            TraceLink,
+            and_(
+                TraceLink.work_order == produced.work_order,
+                TraceLink.role == "input",
+                TraceLink.quantity > 0,
+            ),
+        )
+        .join(TraceNode, TraceNode.id == TraceLink.node_id)
+        .where(
+            one_of(session, produced.node_id, list(parents)),
+            produced.role == "output",
+            produced.quantity > 0,
+        )
+        .order_by(
+            produced.node_id,
+            TraceLink.work_order,
+            TraceNode.item_code,
+            TraceLink.node_id,
+            TraceLink.how,
+        )
+    )
+    found: dict[int, list[tuple[str, int, str, str, Decimal]]] = defaultdict(list)
+    for parent, work_order, child, item_code, how, quantity in rows:
+        found[parent].append((work_order, child, item_code, how, quantity))
+    return found
+
+
+async def any_assignments(session: AsyncSession) -> bool:
+    """Whether MES ever assigned components to units (most plants never do)."""
+    return await session.scalar(select(TraceAssignment.id).limit(1)) is not None
+
+
+async def edges_below(
+    session: AsyncSession, parents: Sequence[int], *, assignments: bool = True
+) -> list[Edge]:
     """What went into each of `parents` (one level down)."""
-    producing = await _producing_orders(session, parents)
-    inputs = await _order_inputs(session, sorted({wo for wos in producing.values() for wo in wos}))
-    assigned = await _assigned_to(session, parents)
+    inputs = await _inputs_of_producers(session, parents)
+    assigned = await _assigned_to(session, parents) if assignments else {}
     edges: list[Edge] = []
     for parent in parents:
         named = assigned.get(parent, [])
@@ -281,86 +289,82 @@ async def edges_below(session: AsyncSession, parents: Sequence[int]) -> list[Edg
         for child, _, work_order, quantity in named:
             edges.append(Edge(parent, child, work_order, "assigned", quantity))
             seen.add(child)
-        for work_order in producing.get(parent, []):
-            for child, item_code, how, quantity in inputs.get(work_order, []):
-                if item_code in named_items or child in seen or child == parent:
-                    continue
-                seen.add(child)
-                edges.append(Edge(parent, child, work_order, how, quantity))
+        for work_order, child, item_code, how, quantity in inputs.get(parent, []):
+            if item_code in named_items or child in seen or child == parent:
+                continue
+            seen.add(child)
+            edges.append(Edge(parent, child, work_order, how, quantity))
     return edges
 
 
-async def edges_above(session: AsyncSession, children: Sequence[int]) -> list[Edge]:
-    """What each of `children` went into (one level up)."""
+async def edges_above(
+    session: AsyncSession, children: Sequence[int], *, assignments: bool = True
+) -> list[Edge]:
+    """What each of `children` went into (one level up): the outputs of the work orders
+    they went into, the units MES built from them, and a lot's own serial-tracked units."""
     if not children:
         return []
-    consumed = await session.execute(
-        select(TraceLink.node_id, TraceLink.work_order, TraceLink.how, TraceLink.quantity).where(
-            one_of(session, TraceLink.node_id, list(children)),
-            TraceLink.role == "input",
-            TraceLink.quantity > 0,
-        )
-    )
-    into: dict[str, list[tuple[int, str, Decimal]]] = defaultdict(list)
-    for child, work_order, how, quantity in consumed:
-        into[work_order].append((child, how, quantity))
-    edges: list[Edge] = []
-    outputs: dict[str, list[int]] = defaultdict(list)
-    if into:
-        rows = await session.execute(
-            select(TraceLink.work_order, TraceLink.node_id)
-            .where(
-                one_of(session, TraceLink.work_order, sorted(into)),
-                TraceLink.role == "output",
-                TraceLink.quantity > 0,
-            )
-            .order_by(TraceLink.work_order, TraceLink.node_id)
-        )
-        for work_order, node_id in rows:
-            outputs[work_order].append(node_id)
-    produced = sorted({p for ps in outputs.values() for p in ps})
-    assigned = await _assigned_to(session, produced)
-    child_items = {
-        node_id: item
-        for node_id, item in await session.execute(
-            select(TraceNode.id, TraceNode.item_code).where(
+    known = {
+        node_id: (item, kind, code)
+        for node_id, item, kind, code in await session.execute(
+            select(TraceNode.id, TraceNode.item_code, TraceNode.kind, TraceNode.code).where(
                 one_of(session, TraceNode.id, list(children))
             )
         )
     }
-    for work_order, went_in in into.items():
-        for parent in outputs.get(work_order, []):
-            named = assigned.get(parent, [])
-            for child, how, quantity in went_in:
-                item = child_items.get(child)
-                if named and any(i == item for _, i, _, _ in named):
-                    if not any(c == child for c, _, _, _ in named):
-                        continue  # MES named another lot of this item for this unit
-                    how = "assigned"
-                if parent != child:
-                    edges.append(Edge(parent, child, work_order, how, quantity))
-    # assignments that are not also order links (a unit MES built from a given lot)
-    assigned_rows = await session.execute(
-        select(
-            TraceAssignment.parent_id,
-            TraceAssignment.child_id,
-            TraceAssignment.work_order,
-            TraceAssignment.quantity,
-        ).where(one_of(session, TraceAssignment.child_id, list(children)))
-    )
-    known = {(e.parent, e.child) for e in edges}
-    for parent, child, work_order, quantity in assigned_rows:
-        if (parent, child) not in known:
-            edges.append(Edge(parent, child, work_order, "assigned", quantity))
-    # a lot's serial-tracked units
-    lots = {
-        (item, code): node_id
-        for node_id, item, code in await session.execute(
-            select(TraceNode.id, TraceNode.item_code, TraceNode.code).where(
-                one_of(session, TraceNode.id, list(children)), TraceNode.kind == LOT
+    output = aliased(TraceLink)
+    rows = list(
+        await session.execute(
+            select(
+                TraceLink.node_id,
+                TraceLink.work_order,
+                TraceLink.how,
+                TraceLink.quantity,
+                output.node_id,
             )
+            .join(
+                output,
+                and_(
+                    output.work_order == TraceLink.work_order,
+                    output.role == "output",
+                    output.quantity > 0,
+                ),
+            )
+            .where(
+                one_of(session, TraceLink.node_id, list(children)),
+                TraceLink.role == "input",
+                TraceLink.quantity > 0,
+            )
+            .order_by(TraceLink.work_order, output.node_id, TraceLink.node_id, TraceLink.how)
         )
-    }
+    )
+    assigned = (
+        await _assigned_to(session, sorted({parent for *_, parent in rows})) if assignments else {}
+    )
+    edges: list[Edge] = []
+    for child, work_order, how, quantity, parent in rows:
+        named = assigned.get(parent, [])
+        item = known[child][0] if child in known else None
+        if named and any(i == item for _, i, _, _ in named):
+            if not any(c == child for c, _, _, _ in named):
+                continue  # MES named another lot of this item for this unit
+            how = "assigned"
+        if parent != child:
+            edges.append(Edge(parent, child, work_order, how, quantity))
+    if assignments:
+        # units MES built from a child without an order link between them
+        linked = {(e.parent, e.child) for e in edges}
+        for parent, child, work_order, quantity in await session.execute(
+            select(
+                TraceAssignment.parent_id,
+                TraceAssignment.child_id,
+                TraceAssignment.work_order,
+                TraceAssignment.quantity,
+            ).where(one_of(session, TraceAssignment.child_id, list(children)))
+        ):
+            if (parent, child) not in linked:
+                edges.append(Edge(parent, child, work_order, "assigned", quantity))
+    lots = {(item, code): node_id for node_id, (item, kind, code) in known.items() if kind == LOT}
     if lots:
         units = await session.execute(
             select(TraceNode.id, TraceNode.item_code, TraceNode.lot_number)
@@ -456,11 +460,12 @@ async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> Ba
     below: dict[int, list[Edge]] = {}
     visited = {root.id}
     cut = False
+    assignments = await any_assignments(session)
     while levels[-1]:
         if depth is not None and len(levels) > depth:
-            cut = bool(await edges_below(session, levels[-1]))
+            cut = bool(await edges_below(session, levels[-1], assignments=assignments))
             break
-        edges = await edges_below(session, levels[-1])
+        edges = await edges_below(session, levels[-1], assignments=assignments)
         nxt: list[int] = []
         for edge in edges:
             below.setdefault(edge.parent, []).append(edge)
@@ -523,8 +528,9 @@ async def reach_forward(session: AsyncSession, start: int, depth: int | None) ->
     reach = Reach(start=start, depth={start: 0}, via={}, cut=False, makes=set())
     frontier = [start]
     level = 0
+    assignments = await any_assignments(session)
     while frontier:
-        edges = await edges_above(session, frontier)
+        edges = await edges_above(session, frontier, assignments=assignments)
         if depth is not None and level >= depth:
             reach.cut = any(e.parent not in reach.depth for e in edges)
             break
