@@ -62,6 +62,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/stock.py
 	$(BIN)/python bench/mrp.py
+	$(BIN)/python bench/trace.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build \

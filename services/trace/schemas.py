@@ -186,10 +186,23 @@ class TraceNodeOut(NodeOut):
     quantity: SignedQuantity | None = Field(description="Quantity along that link")
     steps: list[StepOut] = Field(description="Operations of its work order (and of it)")
     qc_records: list[QcRecordOut]
-    repeated: bool = Field(
-        False, description="Already shown elsewhere in the tree: its subtree is not repeated"
-    )
-    children: list[TraceNodeOut] = Field(default_factory=list)
+    repeated: Literal[False] = False
+    children: list[TraceNodeOut | TraceRefOut] = Field(default_factory=list)
+
+
+class TraceRefOut(BaseModel):
+    """A node met again in the tree: shown in full where the walk first met it."""
+
+    id: int
+    kind: NodeKind
+    item_code: str
+    lot_number: str | None
+    serial_number: str | None
+    depth: int
+    via_work_order: str | None
+    link: str | None
+    quantity: SignedQuantity | None
+    repeated: Literal[True] = True
 
 
 class BackwardTraceOut(BaseModel):

@@ -12,7 +12,7 @@ from services.trace.usecases import genealogy
 from services.trace.usecases.nodes import list_nodes
 from services.trace.usecases.rebuild import RebuildOut, rebuild
 from shared.auth.principal import ADMIN
-from shared.http.commands import render
+from shared.http.commands import render, render_payload
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
@@ -122,7 +122,7 @@ async def trace_backward(
     and receipt."""
     ref = genealogy.node_ref(item_code, lot_number, serial_number)
     async with ctx.db.snapshot() as session:
-        return render(ctx, await genealogy.backward(session, ref, depth))
+        return render_payload(ctx, await genealogy.backward(session, ref, depth), BackwardTraceOut)
 
 
 @router.get(
@@ -142,7 +142,7 @@ async def trace_forward(
     the shipments with sales orders and customers."""
     ref = genealogy.node_ref(item_code, lot_number, serial_number)
     async with ctx.db.snapshot() as session:
-        return render(ctx, await genealogy.forward(session, ref, depth))
+        return render_payload(ctx, await genealogy.forward(session, ref, depth), ForwardTraceOut)
 
 
 @router.post(

@@ -12,7 +12,7 @@ from services.trace.schemas import QuarantineIn, QuarantineOut, RecallReportOut
 from services.trace.usecases import genealogy
 from services.trace.usecases.recalls import quarantine, recall_report, recall_workbook
 from shared.auth.principal import QC, WAREHOUSE
-from shared.http.commands import render
+from shared.http.commands import render, render_payload
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.problems import problem_responses
 from shared.spreadsheet_files import XLSX_MEDIA_TYPE
@@ -47,16 +47,17 @@ async def get_recall_report(
     async with ctx.db.snapshot() as session:
         report = await recall_report(session, ref)
     if format == "xlsx":
-        label = report.start.serial_number or report.start.lot_number or ""
+        start = report["start"]
+        label = start["serial_number"] or start["lot_number"] or ""
         return Response(
             recall_workbook(report),
             media_type=XLSX_MEDIA_TYPE,
             headers={
-                "Content-Disposition": f'attachment; filename="recall-{report.start.item_code}'
+                "Content-Disposition": f'attachment; filename="recall-{start["item_code"]}'
                 f'-{label}.xlsx"'
             },
         )
-    return render(ctx, report)
+    return render_payload(ctx, report, RecallReportOut)
 
 
 @router.post(

@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -38,20 +40,12 @@ from services.trace.db.models import (
 )
 from services.trace.domain.lots import LOT, SERIAL
 from services.trace.schemas import (
-    BackwardTraceOut,
-    ForwardNodeOut,
-    ForwardTraceOut,
-    HistoryOut,
     NodeDetail,
     NodeOut,
-    PlaceOut,
-    QcRecordOut,
-    ShipmentOut,
-    StepOut,
-    TraceNodeOut,
 )
 from shared.db.filters import one_of
 from shared.errors import FieldError, InvalidInput, NotFound
+from shared.schemas import plain
 
 #: A node's identity as the API names it.
 NodeRef = tuple[str, str, str]  # (item_code, kind, code)
@@ -92,11 +86,20 @@ async def find_node(session: AsyncSession, ref: NodeRef) -> TraceNode:
 # --- node details in bulk -----------------------------------------------------------------
 
 
-async def _nodes(session: AsyncSession, ids: Iterable[int]) -> dict[int, TraceNode]:
+def iso(value: datetime | None) -> str | None:
+    """A UTC timestamp as the API writes it everywhere (pydantic's form: ...Z)."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+#: The node columns the API shows (plain rows: a trace may load ten thousand nodes).
+NODE_TABLE = TraceNode.__table__
+
+
+async def _nodes(session: AsyncSession, ids: Iterable[int]) -> dict[int, Row[Any]]:
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await session.scalars(select(TraceNode).where(one_of(session, TraceNode.id, wanted)))
+    rows = await session.execute(select(NODE_TABLE).where(one_of(session, TraceNode.id, wanted)))
     return {row.id: row for row in rows}
 
 
@@ -112,8 +115,8 @@ async def _revisions(session: AsyncSession, work_orders: Iterable[str]) -> dict[
     return {number: revision for number, revision in rows}
 
 
-async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[PlaceOut]]:
-    found: dict[int, list[PlaceOut]] = defaultdict(list)
+async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dict[str, str]]]:
+    found: dict[int, list[dict[str, str]]] = defaultdict(list)
     if not ids:
         return found
     rows = await session.execute(
@@ -128,18 +131,20 @@ async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[P
     )
     for node_id, location, state, quantity in rows:
         found[node_id].append(
-            PlaceOut(location_code=location, quality_state=state, quantity=quantity)
+            {"location_code": location, "quality_state": state, "quantity": plain(quantity)}
         )
     return found
 
 
 @dataclass(slots=True)
 class NodeBook:
-    """Nodes loaded once per request, each rendered as the API shows it."""
+    """Nodes loaded once per request, each rendered as the API shows it (JSON types, the
+    shape of `NodeOut`)."""
 
-    nodes: dict[int, TraceNode] = field(default_factory=dict)
+    nodes: dict[int, Row[Any]] = field(default_factory=dict)
     revisions: dict[str, str] = field(default_factory=dict)
-    places: dict[int, list[PlaceOut]] = field(default_factory=dict)
+    places: dict[int, list[dict[str, str]]] = field(default_factory=dict)
+    _fields: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     async def load(self, session: AsyncSession, ids: Iterable[int]) -> None:
         wanted = [i for i in set(ids) if i not in self.nodes]
@@ -153,43 +158,48 @@ class NodeBook:
         for i, node in fresh.items():
             if node.kind == SERIAL and node.status == "in_stock" and node.location_code:
                 self.places[i] = [
-                    PlaceOut(
-                        location_code=node.location_code,
-                        quality_state=node.quality_state,
-                        quantity=Decimal(1),
-                    )
+                    {
+                        "location_code": node.location_code,
+                        "quality_state": node.quality_state,
+                        "quantity": "1",
+                    }
                 ]
 
     def status(self, node_id: int) -> str:
         """Stored by the feed; a node only MES has named so far is `unknown`."""
-        return self.nodes[node_id].status or "unknown"
+        return str(self.nodes[node_id].status or "unknown")
 
     def fields(self, node_id: int) -> dict[str, Any]:
-        node = self.nodes[node_id]
-        serial = node.kind == SERIAL
-        return {
-            "id": node.id,
-            "kind": node.kind,
-            "item_code": node.item_code,
-            "lot_number": node.lot_number or (None if serial else node.code),
-            "serial_number": node.code if serial else None,
-            "work_order": node.work_order or None,
-            "bom_revision": self.revisions.get(node.work_order) or None,
-            "supplier": node.supplier,
-            "supplier_lot": node.supplier_lot,
-            "date_code": node.date_code,
-            "purchase_order": node.purchase_order,
-            "receipt_number": node.receipt_number,
-            "receipt_date": node.receipt_date,
-            "expiry_date": node.expiry_date,
-            "status": self.status(node_id),
-            "in_stock": self.places.get(node_id, []),
-            "sales_order": node.sales_order,
-            "customer": node.customer,
-        }
+        """The node as `NodeOut` shows it (a fresh dict each time: callers add keys)."""
+        cached = self._fields.get(node_id)
+        if cached is None:
+            node = self.nodes[node_id]
+            serial = node.kind == SERIAL
+            cached = {
+                "id": node.id,
+                "kind": node.kind,
+                "item_code": node.item_code,
+                "lot_number": node.lot_number or (None if serial else node.code),
+                "serial_number": node.code if serial else None,
+                "work_order": node.work_order or None,
+                "bom_revision": self.revisions.get(node.work_order) or None,
+                "supplier": node.supplier,
+                "supplier_lot": node.supplier_lot,
+                "date_code": node.date_code,
+                "purchase_order": node.purchase_order,
+                "receipt_number": node.receipt_number,
+                "receipt_date": node.receipt_date.isoformat() if node.receipt_date else None,
+                "expiry_date": node.expiry_date.isoformat() if node.expiry_date else None,
+                "status": self.status(node_id),
+                "in_stock": self.places.get(node_id, []),
+                "sales_order": node.sales_order,
+                "customer": node.customer,
+            }
+            self._fields[node_id] = cached
+        return dict(cached)
 
     def out(self, node_id: int) -> NodeOut:
-        return NodeOut(**self.fields(node_id))
+        return NodeOut.model_validate(self.fields(node_id))
 
 
 # --- edges ------------------------------------------------------------------------------
@@ -312,45 +322,55 @@ async def edges_above(
             )
         )
     }
-    output = aliased(TraceLink)
-    rows = list(
-        await session.execute(
-            select(
-                TraceLink.node_id,
-                TraceLink.work_order,
-                TraceLink.how,
-                TraceLink.quantity,
-                output.node_id,
-            )
-            .join(
-                output,
-                and_(
-                    output.work_order == TraceLink.work_order,
-                    output.role == "output",
-                    output.quantity > 0,
-                ),
-            )
+    into: dict[str, list[tuple[int, str, Decimal]]] = defaultdict(list)
+    for child, work_order, how, quantity in await session.execute(
+        select(TraceLink.node_id, TraceLink.work_order, TraceLink.how, TraceLink.quantity)
+        .where(
+            one_of(session, TraceLink.node_id, list(children)),
+            TraceLink.role == "input",
+            TraceLink.quantity > 0,
+        )
+        .order_by(TraceLink.work_order, TraceLink.node_id, TraceLink.how)
+    ):
+        into[work_order].append((child, how, quantity))
+    # a work order's inputs times its outputs can be 100,000 pairs: pair them here, not
+    # in SQL
+    outputs: dict[str, list[int]] = defaultdict(list)
+    if into:
+        for work_order, node_id in await session.execute(
+            select(TraceLink.work_order, TraceLink.node_id)
             .where(
-                one_of(session, TraceLink.node_id, list(children)),
-                TraceLink.role == "input",
+                one_of(session, TraceLink.work_order, sorted(into)),
+                TraceLink.role == "output",
                 TraceLink.quantity > 0,
             )
-            .order_by(TraceLink.work_order, output.node_id, TraceLink.node_id, TraceLink.how)
-        )
-    )
+            .order_by(TraceLink.work_order, TraceLink.node_id)
+        ):
+            outputs[work_order].append(node_id)
     assigned = (
-        await _assigned_to(session, sorted({parent for *_, parent in rows})) if assignments else {}
+        await _assigned_to(session, sorted({p for ps in outputs.values() for p in ps}))
+        if assignments
+        else {}
     )
     edges: list[Edge] = []
-    for child, work_order, how, quantity, parent in rows:
-        named = assigned.get(parent, [])
-        item = known[child][0] if child in known else None
-        if named and any(i == item for _, i, _, _ in named):
-            if not any(c == child for c, _, _, _ in named):
-                continue  # MES named another lot of this item for this unit
-            how = "assigned"
-        if parent != child:
-            edges.append(Edge(parent, child, work_order, how, quantity))
+    for work_order, went_in in into.items():
+        for parent in outputs.get(work_order, []):
+            named = assigned.get(parent, [])
+            if not named:
+                edges.extend(
+                    Edge(parent, child, work_order, how, quantity)
+                    for child, how, quantity in went_in
+                    if child != parent
+                )
+                continue
+            for child, how, quantity in went_in:
+                item = known[child][0] if child in known else None
+                if any(i == item for _, i, _, _ in named):
+                    if not any(c == child for c, _, _, _ in named):
+                        continue  # MES named another lot of this item for this unit
+                    how = "assigned"
+                if parent != child:
+                    edges.append(Edge(parent, child, work_order, how, quantity))
     if assignments:
         # units MES built from a child without an order link between them
         linked = {(e.parent, e.child) for e in edges}
@@ -386,75 +406,117 @@ async def edges_above(
 
 async def steps_of(
     session: AsyncSession, book: NodeBook, ids: Sequence[int]
-) -> dict[int, list[StepOut]]:
+) -> dict[int, list[dict[str, Any]]]:
     """Operations of each node's work order that name no unit, plus those naming it."""
-    orders = sorted({book.nodes[i].work_order for i in ids if book.nodes[i].work_order})
-    found: dict[int, list[StepOut]] = defaultdict(list)
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not ids:
         return found
-    conditions = [one_of(session, TraceOperation.node_id, list(ids))]
-    if orders:
-        conditions.append(one_of(session, TraceOperation.work_order, orders))
-    rows = await session.scalars(
-        select(TraceOperation)
-        .where(or_(*conditions))
-        .order_by(TraceOperation.started_at, TraceOperation.id)
+    orders = sorted({book.nodes[i].work_order for i in ids if book.nodes[i].work_order})
+    columns = (
+        TraceOperation.id,
+        TraceOperation.record_id,
+        TraceOperation.source,
+        TraceOperation.kind,
+        TraceOperation.work_order,
+        TraceOperation.node_id,
+        TraceOperation.operation,
+        TraceOperation.station,
+        TraceOperation.operator,
+        TraceOperation.result,
+        TraceOperation.started_at,
+        TraceOperation.finished_at,
+        TraceOperation.recorded_at,
     )
-    by_order: dict[str, list[TraceOperation]] = defaultdict(list)
-    by_node: dict[int, list[TraceOperation]] = defaultdict(list)
+    # two indexed reads, not one `node_id IN .. OR work_order IN ..` (a full scan)
+    rows = list(
+        await session.execute(
+            select(*columns).where(one_of(session, TraceOperation.node_id, list(ids)))
+        )
+    )
+    if orders:
+        rows += list(
+            await session.execute(
+                select(*columns).where(
+                    one_of(session, TraceOperation.work_order, orders),
+                    TraceOperation.node_id.is_(None),
+                )
+            )
+        )
+    by_order: dict[str, list[Any]] = defaultdict(list)
+    by_node: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         if row.node_id is None:
             by_order[row.work_order].append(row)
         else:
             by_node[row.node_id].append(row)
+    rendered: dict[int, dict[str, Any]] = {}
+
+    def step(r: Row[Any]) -> dict[str, Any]:
+        if r.id not in rendered:
+            rendered[r.id] = {
+                "record_id": r.record_id,
+                "source": r.source,
+                "operation": r.operation,
+                "station": r.station,
+                "operator": r.operator,
+                "result": r.result,
+                "started_at": iso(r.started_at),
+                "finished_at": iso(r.finished_at),
+            }
+        return rendered[r.id]
+
     for i in ids:
         mine = by_order.get(book.nodes[i].work_order, []) + by_node.get(i, [])
+        if not mine:
+            continue
         mine.sort(key=lambda r: (r.started_at or r.recorded_at, r.id))
-        found[i] = [
-            StepOut(
-                record_id=r.record_id,
-                source=r.source,
-                operation=r.operation,
-                station=r.station,
-                operator=r.operator,
-                result=r.result,
-                started_at=r.started_at,
-                finished_at=r.finished_at,
-            )
-            for r in mine
-            if r.kind == "operation" or r.node_id == i
-        ]
+        found[i] = [step(r) for r in mine if r.kind == "operation" or r.node_id == i]
     return found
 
 
-async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[QcRecordOut]]:
-    found: dict[int, list[QcRecordOut]] = defaultdict(list)
+async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not ids:
         return found
-    rows = await session.scalars(
-        select(TraceQcRecord)
+    rows = await session.execute(
+        select(
+            TraceQcRecord.node_id,
+            TraceQcRecord.kind,
+            TraceQcRecord.document_number,
+            TraceQcRecord.result,
+            TraceQcRecord.inspector,
+            TraceQcRecord.accepted_quantity,
+            TraceQcRecord.rejected_quantity,
+            TraceQcRecord.occurred_at,
+        )
         .where(one_of(session, TraceQcRecord.node_id, list(ids)))
         .order_by(TraceQcRecord.occurred_at, TraceQcRecord.id)
     )
     for row in rows:
         found[row.node_id].append(
-            QcRecordOut(
-                kind=row.kind,
-                document_number=row.document_number,
-                result=row.result,
-                inspector=row.inspector,
-                accepted_quantity=row.accepted_quantity,
-                rejected_quantity=row.rejected_quantity,
-                occurred_at=row.occurred_at,
-            )
+            {
+                "kind": row.kind,
+                "document_number": row.document_number,
+                "result": row.result,
+                "inspector": row.inspector,
+                "accepted_quantity": _plain(row.accepted_quantity),
+                "rejected_quantity": _plain(row.rejected_quantity),
+                "occurred_at": iso(row.occurred_at),
+            }
         )
     return found
+
+
+def _plain(value: Decimal | None) -> str | None:
+    return plain(value) if value is not None else None
 
 
 # --- the traces ---------------------------------------------------------------------------
 
 
-async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> BackwardTraceOut:
+async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> dict[str, Any]:
+    """The backward trace as `BackwardTraceOut` shows it: each node in full where the
+    walk first meets it, later meetings as references (`repeated: true`)."""
     root = await find_node(session, ref)
     levels: list[list[int]] = [[root.id]]
     below: dict[int, list[Edge]] = {}
@@ -480,36 +542,45 @@ async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> Ba
     qc = await qc_of(session, ids)
     shown: set[int] = set()
 
-    def build(node_id: int, level: int, via: Edge | None) -> TraceNodeOut:
-        repeated = node_id in shown
+    def build(node_id: int, level: int, via: Edge | None) -> dict[str, Any]:
+        link = {
+            "depth": level,
+            "via_work_order": (via.work_order or None) if via else None,
+            "link": via.how if via else None,
+            "quantity": plain(via.quantity) if via else None,
+        }
+        if node_id in shown:
+            node = book.nodes[node_id]
+            serial = node.kind == SERIAL
+            return {
+                "id": node_id,
+                "kind": node.kind,
+                "item_code": node.item_code,
+                "lot_number": node.lot_number or (None if serial else node.code),
+                "serial_number": node.code if serial else None,
+                **link,
+                "repeated": True,
+            }
         shown.add(node_id)
-        children = (
-            [] if repeated else [build(e.child, level + 1, e) for e in below.get(node_id, [])]
-        )
-        return TraceNodeOut(
+        return {
             **book.fields(node_id),
-            depth=level,
-            via_work_order=(via.work_order or None) if via else None,
-            link=via.how if via else None,
-            quantity=via.quantity if via else None,
-            steps=steps.get(node_id, []),
-            qc_records=qc.get(node_id, []),
-            repeated=repeated,
-            children=children,
-        )
+            **link,
+            "steps": steps.get(node_id, []),
+            "qc_records": qc.get(node_id, []),
+            "repeated": False,
+            "children": [build(e.child, level + 1, e) for e in below.get(node_id, [])],
+        }
 
     tree = build(root.id, 0, None)
     leaves = [i for i in ids if i not in below and not book.nodes[i].work_order and i != root.id]
-    return BackwardTraceOut(
-        root=tree,
-        depth_limit=depth,
-        complete=not cut,
-        node_count=len(visited),
-        supplier_lots=[
-            book.out(i)
-            for i in sorted(leaves, key=lambda i: (book.nodes[i].item_code, book.nodes[i].code))
-        ],
-    )
+    leaves.sort(key=lambda i: (book.nodes[i].item_code, book.nodes[i].code))
+    return {
+        "root": tree,
+        "depth_limit": depth,
+        "complete": not cut,
+        "node_count": len(visited),
+        "supplier_lots": [book.fields(i) for i in leaves],
+    }
 
 
 @dataclass(slots=True)
@@ -549,12 +620,13 @@ async def reach_forward(session: AsyncSession, start: int, depth: int | None) ->
 
 async def shipments_of(
     session: AsyncSession, book: NodeBook, ids: Sequence[int]
-) -> list[ShipmentOut]:
-    """Net shipments of the nodes (a reversed shipment cancels out), oldest first."""
+) -> list[dict[str, Any]]:
+    """Net shipments of the nodes (a reversed shipment cancels out), oldest first, as
+    `ShipmentOut` shows them."""
     if not ids:
         return []
     # a shipment's movements count in, its reversal's out
-    sign = func.sum(
+    net = func.sum(
         case(
             (TraceHistory.action == "shipped", TraceHistory.quantity),
             else_=-TraceHistory.quantity,
@@ -567,7 +639,7 @@ async def shipments_of(
             TraceHistory.document_id,
             TraceHistory.sales_order,
             TraceHistory.customer,
-            sign.label("quantity"),
+            net.label("quantity"),
             func.min(TraceHistory.occurred_at).label("shipped_at"),
         )
         .where(
@@ -584,27 +656,30 @@ async def shipments_of(
     )
     found = [row for row in rows if row.quantity and row.quantity > 0]
     numbers = await _document_numbers(session, {(r.document_type, r.document_id) for r in found})
-    out = [
-        ShipmentOut(
-            node_id=r.node_id,
-            item_code=book.nodes[r.node_id].item_code,
-            lot_number=book.fields(r.node_id)["lot_number"],
-            serial_number=book.fields(r.node_id)["serial_number"],
-            quantity=r.quantity,
-            sales_order=r.sales_order,
-            customer=r.customer,
-            document_number=numbers.get((r.document_type, r.document_id), ""),
-            shipped_at=r.shipped_at,
+    out = []
+    for r in found:
+        node = book.nodes[r.node_id]
+        serial = node.kind == SERIAL
+        out.append(
+            {
+                "node_id": r.node_id,
+                "item_code": node.item_code,
+                "lot_number": node.lot_number or (None if serial else node.code),
+                "serial_number": node.code if serial else None,
+                "quantity": plain(r.quantity),
+                "sales_order": r.sales_order,
+                "customer": r.customer,
+                "document_number": numbers.get((r.document_type, r.document_id), ""),
+                "shipped_at": iso(r.shipped_at),
+            }
         )
-        for r in found
-    ]
     out.sort(
         key=lambda s: (
-            s.shipped_at,
-            s.customer,
-            s.item_code,
-            s.serial_number or "",
-            s.lot_number or "",
+            s["shipped_at"],
+            s["customer"],
+            s["item_code"],
+            s["serial_number"] or "",
+            s["lot_number"] or "",
         )
     )
     return out
@@ -624,28 +699,33 @@ async def _document_numbers(
     return {(kind, key): number for kind, key, number in rows if (kind, key) in documents}
 
 
-async def forward(session: AsyncSession, ref: NodeRef, depth: int | None) -> ForwardTraceOut:
+async def forward(session: AsyncSession, ref: NodeRef, depth: int | None) -> dict[str, Any]:
+    """The forward trace as `ForwardTraceOut` shows it."""
     start = await find_node(session, ref)
     reach = await reach_forward(session, start.id, depth)
     book = NodeBook()
     await book.load(session, reach.depth)
-    reached = [i for i in reach.depth if i != start.id]
+    return {
+        "start": book.fields(start.id),
+        "depth_limit": depth,
+        "complete": not reach.cut,
+        "nodes": [forward_node(book, reach, i) for i in reached_in_order(book, reach)],
+        "shipments": await shipments_of(session, book, sorted(reach.depth)),
+    }
+
+
+def reached_in_order(book: NodeBook, reach: Reach) -> list[int]:
+    """Reached nodes but the start, by depth, item and lot or serial."""
+    reached = [i for i in reach.depth if i != reach.start]
     reached.sort(key=lambda i: (reach.depth[i], book.nodes[i].item_code, book.nodes[i].code))
-    return ForwardTraceOut(
-        start=book.out(start.id),
-        depth_limit=depth,
-        complete=not reach.cut,
-        nodes=[forward_node(book, reach, i) for i in reached],
-        shipments=await shipments_of(session, book, sorted(reach.depth)),
-    )
+    return reached
 
 
-def forward_node(book: NodeBook, reach: Reach, node_id: int) -> ForwardNodeOut:
-    return ForwardNodeOut(
-        **book.fields(node_id),
-        depth=reach.depth[node_id],
-        via_work_order=reach.via.get(node_id) or None,
-    )
+def forward_node(book: NodeBook, reach: Reach, node_id: int) -> dict[str, Any]:
+    fields = book.fields(node_id)
+    fields["depth"] = reach.depth[node_id]
+    fields["via_work_order"] = reach.via.get(node_id) or None
+    return fields
 
 
 async def node_detail(session: AsyncSession, ref: NodeRef) -> NodeDetail:
@@ -663,26 +743,28 @@ async def node_detail(session: AsyncSession, ref: NodeRef) -> NodeDetail:
     numbers = await _document_numbers(session, {(r.document_type, r.document_id) for r in rows})
     steps = await steps_of(session, book, [node.id])
     qc = await qc_of(session, [node.id])
-    return NodeDetail(
-        **book.fields(node.id),
-        history=[
-            HistoryOut(
-                seq=r.source_seq,
-                action=r.action,
-                document_type=r.document_type,
-                document_number=numbers.get((r.document_type, r.document_id), ""),
-                from_location=r.from_location,
-                to_location=r.to_location,
-                from_state=r.from_state,
-                to_state=r.to_state,
-                quantity=r.quantity,
-                work_order=r.work_order,
-                sales_order=r.sales_order,
-                customer=r.customer,
-                occurred_at=r.occurred_at,
-            )
-            for r in rows
-        ],
-        steps=steps.get(node.id, []),
-        qc_records=qc.get(node.id, []),
+    return NodeDetail.model_validate(
+        {
+            **book.fields(node.id),
+            "history": [
+                {
+                    "seq": r.source_seq,
+                    "action": r.action,
+                    "document_type": r.document_type,
+                    "document_number": numbers.get((r.document_type, r.document_id), ""),
+                    "from_location": r.from_location,
+                    "to_location": r.to_location,
+                    "from_state": r.from_state,
+                    "to_state": r.to_state,
+                    "quantity": r.quantity,
+                    "work_order": r.work_order,
+                    "sales_order": r.sales_order,
+                    "customer": r.customer,
+                    "occurred_at": r.occurred_at,
+                }
+                for r in rows
+            ],
+            "steps": steps.get(node.id, []),
+            "qc_records": qc.get(node.id, []),
+        }
     )

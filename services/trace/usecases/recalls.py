@@ -21,100 +21,94 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.trace.domain.lots import SERIAL
-from services.trace.schemas import (
-    CustomerImpact,
-    ForwardNodeOut,
-    NodeOut,
-    QuarantineIn,
-    QuarantineOut,
-    QuarantineTransfer,
-    RecallReportOut,
-    ShipmentOut,
-    StateCount,
-)
+from services.trace.schemas import NodeOut, QuarantineIn, QuarantineOut, QuarantineTransfer
 from services.trace.usecases.genealogy import (
     NodeBook,
     NodeRef,
     find_node,
     forward_node,
     reach_forward,
+    reached_in_order,
     shipments_of,
 )
 from shared.client import ServiceClient
 from shared.errors import FieldError, ProblemError
+from shared.schemas import plain
 from shared.spreadsheet_files import SheetSpec, write_workbook
 
 
-async def recall_report(session: AsyncSession, ref: NodeRef) -> RecallReportOut:
+async def recall_report(session: AsyncSession, ref: NodeRef) -> dict[str, Any]:
+    """The report as `RecallReportOut` shows it (JSON types: it may hold 10,000 units)."""
     start = await find_node(session, ref)
     reach = await reach_forward(session, start.id, None)
     book = NodeBook()
     await book.load(session, reach.depth)
-    reached = sorted(
-        (i for i in reach.depth if i != start.id),
-        key=lambda i: (reach.depth[i], book.nodes[i].item_code, book.nodes[i].code),
-    )
+    reached = reached_in_order(book, reach)
     counts: dict[str, int] = defaultdict(int)
     for i in reached:
         counts[book.status(i)] += 1
     shipments = await shipments_of(session, book, sorted(reach.depth))
-    return RecallReportOut(
-        start=book.out(start.id),
-        counts=[StateCount(status=s, nodes=n) for s, n in sorted(counts.items())],
-        finished=[forward_node(book, reach, i) for i in reached if i not in reach.makes],
-        customers=_customers(shipments),
-        shipments=shipments,
-        to_quarantine=[
+    return {
+        "start": book.fields(start.id),
+        "counts": [{"status": s, "nodes": n} for s, n in sorted(counts.items())],
+        "finished": [forward_node(book, reach, i) for i in reached if i not in reach.makes],
+        "customers": _customers(shipments),
+        "shipments": shipments,
+        "to_quarantine": [
             forward_node(book, reach, i) for i in [start.id, *reached] if book.places.get(i)
         ],
-    )
+    }
 
 
-def _customers(shipments: Sequence[ShipmentOut]) -> list[CustomerImpact]:
+def _customers(shipments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     orders: dict[str, set[str]] = defaultdict(set)
     units: dict[str, set[int]] = defaultdict(set)
     quantity: dict[str, Decimal] = defaultdict(Decimal)
     for s in shipments:
-        orders[s.customer].add(s.sales_order)
-        units[s.customer].add(s.node_id)
-        quantity[s.customer] += s.quantity
+        orders[s["customer"]].add(s["sales_order"])
+        units[s["customer"]].add(s["node_id"])
+        quantity[s["customer"]] += Decimal(s["quantity"])
     return [
-        CustomerImpact(
-            customer=customer,
-            sales_orders=sorted(orders[customer]),
-            units=len(units[customer]),
-            quantity=quantity[customer],
-        )
+        {
+            "customer": customer,
+            "sales_orders": sorted(orders[customer]),
+            "units": len(units[customer]),
+            "quantity": plain(quantity[customer]),
+        }
         for customer in sorted(orders)
     ]
 
 
-def recall_workbook(report: RecallReportOut) -> bytes:
+def recall_workbook(report: dict[str, Any]) -> bytes:
     """The report as .xlsx: a summary, the shipments by customer, what to quarantine and
     the finished goods reached."""
-    start = report.start
+    start = report["start"]
     summary: list[list[object]] = [
-        ["Item", start.item_code],
-        ["Lot", start.lot_number or ""],
-        ["Serial", start.serial_number or ""],
-        ["Supplier", start.supplier],
-        ["Supplier lot", start.supplier_lot],
-        ["Receipt", start.receipt_number],
+        ["Item", start["item_code"]],
+        ["Lot", start["lot_number"] or ""],
+        ["Serial", start["serial_number"] or ""],
+        ["Supplier", start["supplier"]],
+        ["Supplier lot", start["supplier_lot"]],
+        ["Receipt", start["receipt_number"]],
     ]
-    summary += [[f"Reached: {c.status}", c.nodes] for c in report.counts]
-    summary += [[f"Customer: {c.customer}", ", ".join(c.sales_orders)] for c in report.customers]
+    summary += [[f"Reached: {c['status']}", c["nodes"]] for c in report["counts"]]
+    summary += [
+        [f"Customer: {c['customer']}", ", ".join(c["sales_orders"])] for c in report["customers"]
+    ]
 
-    def node_row(n: ForwardNodeOut | NodeOut) -> list[object]:
+    def node_row(n: dict[str, Any]) -> list[object]:
         return [
-            n.item_code,
-            n.lot_number or "",
-            n.serial_number or "",
-            n.work_order or "",
-            n.bom_revision or "",
-            n.status,
-            "; ".join(f"{p.location_code} {p.quality_state} {p.quantity}" for p in n.in_stock),
-            n.customer,
-            n.sales_order,
+            n["item_code"],
+            n["lot_number"] or "",
+            n["serial_number"] or "",
+            n["work_order"] or "",
+            n["bom_revision"] or "",
+            n["status"],
+            "; ".join(
+                f"{p['location_code']} {p['quality_state']} {p['quantity']}" for p in n["in_stock"]
+            ),
+            n["customer"],
+            n["sales_order"],
         ]
 
     node_header = [
@@ -145,20 +139,20 @@ def recall_workbook(report: RecallReportOut) -> bytes:
                 ],
                 [
                     [
-                        s.customer,
-                        s.sales_order,
-                        s.document_number,
-                        s.shipped_at.isoformat(),
-                        s.item_code,
-                        s.lot_number or "",
-                        s.serial_number or "",
-                        s.quantity,
+                        s["customer"],
+                        s["sales_order"],
+                        s["document_number"],
+                        s["shipped_at"],
+                        s["item_code"],
+                        s["lot_number"] or "",
+                        s["serial_number"] or "",
+                        Decimal(s["quantity"]),
                     ]
-                    for s in report.shipments
+                    for s in report["shipments"]
                 ],
             ),
-            SheetSpec("To quarantine", node_header, [node_row(n) for n in report.to_quarantine]),
-            SheetSpec("Finished", node_header, [node_row(n) for n in report.finished]),
+            SheetSpec("To quarantine", node_header, [node_row(n) for n in report["to_quarantine"]]),
+            SheetSpec("Finished", node_header, [node_row(n) for n in report["finished"]]),
         ]
     )
 
@@ -182,29 +176,29 @@ class StockRefused(ProblemError):
 
 
 def transfer_requests(
-    report: RecallReportOut, to_location: str, note: str
+    report: dict[str, Any], to_location: str, note: str
 ) -> tuple[list[dict[str, Any]], int]:
     """One transfer body per location holding recalled stock outside `to_location`."""
     lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
     units: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     already = 0
-    for node in report.to_quarantine:
-        for place in node.in_stock:
-            if place.location_code == to_location:
+    for node in report["to_quarantine"]:
+        for place in node["in_stock"]:
+            location = place["location_code"]
+            if location == to_location:
                 already += 1
                 continue
-            if node.kind == SERIAL:
-                assert node.serial_number is not None
-                units[(place.location_code, node.item_code, place.quality_state)].append(
-                    node.serial_number
+            if node["kind"] == SERIAL:
+                units[(location, node["item_code"], place["quality_state"])].append(
+                    node["serial_number"]
                 )
             else:
-                lines[place.location_code].append(
+                lines[location].append(
                     {
-                        "item_code": node.item_code,
-                        "lot_number": node.lot_number,
-                        "quantity": format(place.quantity, "f"),
-                        "quality_state": place.quality_state,
+                        "item_code": node["item_code"],
+                        "lot_number": node["lot_number"],
+                        "quantity": place["quantity"],
+                        "quality_state": place["quality_state"],
                     }
                 )
     for (location, item_code, state), serials in sorted(units.items()):
@@ -216,13 +210,13 @@ def transfer_requests(
                 "quality_state": state,
             }
         )
-    start = report.start
-    label = start.serial_number or start.lot_number
+    start = report["start"]
+    label = start["serial_number"] or start["lot_number"]
     bodies = [
         {
             "from_location_code": location,
             "to_location_code": to_location,
-            "note": f"Recall of {start.item_code} {label}: {note}"[:500],
+            "note": f"Recall of {start['item_code']} {label}: {note}"[:500],
             "lines": location_lines,
         }
         for location, location_lines in sorted(lines.items())
@@ -267,7 +261,7 @@ async def quarantine(
             )
         )
     return QuarantineOut(
-        start=report.start,
+        start=NodeOut.model_validate(report["start"]),
         to_location_code=body.to_location_code,
         transfers=done,
         already_there=already,
