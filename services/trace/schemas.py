@@ -213,6 +213,32 @@ class BackwardTraceOut(BaseModel):
     supplier_lots: list[NodeOut] = Field(description="Purchased lots and units at the leaves")
 
 
+class GraphNodeOut(NodeOut):
+    depth: int = Field(description="Shortest number of links from the start node")
+    steps: list[StepOut]
+    qc_records: list[QcRecordOut]
+
+
+class GraphEdgeOut(BaseModel):
+    parent_id: int = Field(description="The node made")
+    child_id: int = Field(description="What went into it")
+    work_order: str | None
+    link: str = Field(description="consumed, issued, or assigned (MES, per unit)")
+    quantity: SignedQuantity
+
+
+class BackwardGraphOut(BaseModel):
+    """`shape=graph`: every node once and every edge once."""
+
+    root_id: int
+    depth_limit: int | None
+    complete: bool
+    node_count: int
+    nodes: list[GraphNodeOut] = Field(description="By depth")
+    edges: list[GraphEdgeOut]
+    supplier_lots: list[NodeOut]
+
+
 class ShipmentOut(BaseModel):
     node_id: int
     item_code: str

@@ -689,3 +689,99 @@ async def test_mes_assignments_narrow_the_genealogy_and_survive_a_rebuild(
     assert await reached(m1) == {sa} and await reached(m2) == {sb}
     planner = await f.trace.post("/v1/genealogy/rebuild", headers=auth("planner"))
     assert planner.status_code == 403
+
+
+async def test_a_lot_met_twice_is_shown_once_in_full_tree_and_graph(factory: Factory) -> None:
+    """The resistor lot goes into the board and, directly, into the speaker too."""
+    f = factory
+    res = await item(f, "RES", "raw_material", "lot")
+    ic = await item(f, "IC", "raw_material", "lot")
+    pcba = await item(f, "PCBA", "semi_finished", "lot")
+    spk = await item(f, "SPK", "finished_good", "serial")
+    await bom(f, pcba, [(res, "2"), (ic, "1")], "A")
+    await bom(f, spk, [(pcba, "1"), (res, "1")], "A")
+    raw = await location(f, "WH1/RAW", "storage")
+    line = await location(f, "WH1/LINE", "production_line")
+    fg = await location(f, "WH1/FG", "finished_goods")
+    rl, il, pl = code("RL"), code("IL"), code("PL")
+    await receive_lot(f, res, rl, raw, "100", "Yageo")
+    await receive_lot(f, ic, il, raw, "100", "TI")
+    boards = await work_order(f, pcba, "2", line, fg)
+    board_parts = [
+        {"item_code": res, "quantity": "4", "lot_number": rl},
+        {"item_code": ic, "quantity": "2", "lot_number": il},
+    ]
+    await issue(f, boards["number"], line, board_parts)
+    await complete(
+        f, boards, "EV-B", produced=[{"quantity": "2", "lot_number": pl}], consumed=board_parts
+    )
+    speakers = await work_order(f, spk, "2", line, fg)
+    speaker_parts = [
+        {"item_code": pcba, "quantity": "2", "lot_number": pl},
+        {"item_code": res, "quantity": "2", "lot_number": rl},
+    ]
+    await issue(f, speakers["number"], line, speaker_parts)
+    s1, s2 = code("S1"), code("S2")
+    await complete(
+        f,
+        speakers,
+        "EV-S",
+        produced=[{"quantity": "2", "serial_numbers": [s1, s2]}],
+        consumed=speaker_parts,
+    )
+    await f.sync()
+    params = {"item_code": spk, "serial_number": s1}
+    tree = await ok(await f.trace.get("/v1/genealogy/backward", params=params), 200)
+    entries = flat_all(tree["root"])
+    lots = [(e["lot_number"], e["repeated"], e["depth"]) for e in entries if e["depth"] > 0]
+    # depth first, children by work order and item: the board (PCBA-...) before the
+    # resistor (RES-...), so the resistor lot is shown in full under the board
+    assert lots == [(pl, False, 1), (il, False, 2), (rl, False, 2), (rl, True, 1)]
+    (again,) = [e for e in entries if e["repeated"]]
+    assert set(again) == {
+        "id",
+        "kind",
+        "item_code",
+        "lot_number",
+        "serial_number",
+        "depth",
+        "via_work_order",
+        "link",
+        "quantity",
+        "repeated",
+    }
+    assert tree["node_count"] == 4
+    graph = await ok(
+        await f.trace.get("/v1/genealogy/backward", params={**params, "shape": "graph"}), 200
+    )
+    ids = {n["lot_number"] or n["serial_number"]: n["id"] for n in graph["nodes"]}
+    assert {n["lot_number"] or n["serial_number"]: n["depth"] for n in graph["nodes"]} == {
+        s1: 0,
+        pl: 1,
+        rl: 1,
+        il: 2,
+    }
+    assert graph["root_id"] == ids[s1] and graph["complete"] is True
+    assert sorted(
+        (e["parent_id"], e["child_id"], e["work_order"], e["quantity"]) for e in graph["edges"]
+    ) == sorted(
+        [
+            (ids[s1], ids[pl], speakers["number"], "2"),
+            (ids[s1], ids[rl], speakers["number"], "2"),
+            (ids[pl], ids[rl], boards["number"], "4"),
+            (ids[pl], ids[il], boards["number"], "2"),
+        ]
+    )
+    assert sorted(n["lot_number"] for n in graph["supplier_lots"]) == sorted([rl, il])
+    # forward from the resistor lot: the board lot and both speakers, each once
+    forward = await ok(
+        await f.trace.get("/v1/genealogy/forward", params={"item_code": res, "lot_number": rl}),
+        200,
+    )
+    assert sorted(
+        (n["lot_number"] or n["serial_number"], n["depth"]) for n in forward["nodes"]
+    ) == sorted([(pl, 1), (s1, 1), (s2, 1)])
+
+
+def flat_all(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node] + [n for child in node.get("children", []) for n in flat_all(child)]

@@ -7,7 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.trace.schemas import BackwardTraceOut, ForwardTraceOut, NodeDetail, NodePage
+from services.trace.schemas import (
+    BackwardGraphOut,
+    BackwardTraceOut,
+    ForwardTraceOut,
+    NodeDetail,
+    NodePage,
+)
 from services.trace.usecases import genealogy
 from services.trace.usecases.nodes import list_nodes
 from services.trace.usecases.rebuild import RebuildOut, rebuild
@@ -106,7 +112,7 @@ async def get_genealogy_node(
 
 @router.get(
     "/backward",
-    response_model=BackwardTraceOut,
+    response_model=BackwardTraceOut | BackwardGraphOut,
     operation_id="trace_backward",
     responses=problem_responses(401, 404, 422),
 )
@@ -116,12 +122,20 @@ async def trace_backward(
     lot_number: LotNumber = None,
     serial_number: SerialNumber = None,
     depth: Depth = None,
+    shape: Annotated[
+        Literal["tree", "graph"],
+        Query(description="tree (default): nested; graph: nodes once, edges once"),
+    ] = "tree",
 ) -> Response:
-    """Everything inside a unit or lot: a tree down to the supplier lots, each node with
-    its work order, as-built revision, steps (operator, station), QC records, supplier
-    and receipt."""
+    """Everything inside a unit or lot down to the supplier lots, each node with its
+    work order, as-built revision, steps (operator, station), QC records, supplier and
+    receipt: as a tree (`BackwardTraceOut`), or as a graph (`BackwardGraphOut`)."""
     ref = genealogy.node_ref(item_code, lot_number, serial_number)
     async with ctx.db.snapshot() as session:
+        if shape == "graph":
+            return render_payload(
+                ctx, await genealogy.backward_graph(session, ref, depth), BackwardGraphOut
+            )
         return render_payload(ctx, await genealogy.backward(session, ref, depth), BackwardTraceOut)
 
 

@@ -15,6 +15,7 @@ fan-out), never visiting a node twice:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Numeric, and_, case, func, select, type_coerce
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -83,6 +84,28 @@ async def find_node(session: AsyncSession, ref: NodeRef) -> TraceNode:
     return node
 
 
+#: `plain` of the few distinct quantities a trace repeats thousands of times (equal
+#: decimals have the same plain form, so caching by value is exact).
+plain_of = functools.lru_cache(maxsize=4096)(plain)
+
+
+def raw_quantity(session: AsyncSession, column: Any) -> Any:
+    """A quantity column as the driver returns it: PostgreSQL's NUMERIC arrives as a
+    Decimal already, and skipping the type's per-row quantize matters at 4,000 rows;
+    SQLite stores scaled integers, which the column type must convert."""
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, Numeric()).label(column.key)
+    return column
+
+
+async def fetch(session: AsyncSession, statement: Any) -> list[Any]:
+    """Rows of a column select, run on the session's connection: the ORM's per-statement
+    work doubles the cost of a trace's dozens of small reads (it is in the same
+    transaction, so it reads the same snapshot)."""
+    connection = await session.connection()
+    return list((await connection.execute(statement)).all())
+
+
 # --- node details in bulk -----------------------------------------------------------------
 
 
@@ -99,7 +122,7 @@ async def _nodes(session: AsyncSession, ids: Iterable[int]) -> dict[int, Row[Any
     wanted = list(set(ids))
     if not wanted:
         return {}
-    rows = await session.execute(select(NODE_TABLE).where(one_of(session, TraceNode.id, wanted)))
+    rows = await fetch(session, select(NODE_TABLE).where(one_of(session, TraceNode.id, wanted)))
     return {row.id: row for row in rows}
 
 
@@ -107,10 +130,11 @@ async def _revisions(session: AsyncSession, work_orders: Iterable[str]) -> dict[
     wanted = sorted({wo for wo in work_orders if wo})
     if not wanted:
         return {}
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(TraceWorkOrder.number, TraceWorkOrder.bom_revision).where(
             one_of(session, TraceWorkOrder.number, wanted)
-        )
+        ),
     )
     return {number: revision for number, revision in rows}
 
@@ -119,7 +143,8 @@ async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[d
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
     if not ids:
         return found
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(
             TraceNodeStock.node_id,
             TraceNodeStock.location_code,
@@ -127,11 +152,11 @@ async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[d
             TraceNodeStock.quantity,
         )
         .where(one_of(session, TraceNodeStock.node_id, list(ids)), TraceNodeStock.quantity != 0)
-        .order_by(TraceNodeStock.location_code, TraceNodeStock.quality_state)
+        .order_by(TraceNodeStock.location_code, TraceNodeStock.quality_state),
     )
     for node_id, location, state, quantity in rows:
         found[node_id].append(
-            {"location_code": location, "quality_state": state, "quantity": plain(quantity)}
+            {"location_code": location, "quality_state": state, "quantity": plain_of(quantity)}
         )
     return found
 
@@ -221,7 +246,8 @@ async def _assigned_to(
     found: dict[int, list[tuple[int, str, str, Decimal]]] = defaultdict(list)
     if not parents:
         return found
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(
             TraceAssignment.parent_id,
             TraceAssignment.child_id,
@@ -230,7 +256,7 @@ async def _assigned_to(
             TraceAssignment.quantity,
         )
         .where(one_of(session, TraceAssignment.parent_id, list(parents)))
-        .order_by(TraceAssignment.parent_id, TraceAssignment.child_id)
+        .order_by(TraceAssignment.parent_id, TraceAssignment.child_id),
     )
     for parent, child, item_code, work_order, quantity in rows:
         found[parent].append((child, item_code, work_order, quantity))
@@ -243,14 +269,15 @@ async def _inputs_of_producers(
     """Per parent: (work order, child, item, how, quantity) of what went into the work
     orders that produced it, in one query (output link joined to the order's inputs)."""
     produced = aliased(TraceLink)
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(
             produced.node_id,
             TraceLink.work_order,
             TraceLink.node_id,
             TraceNode.item_code,
             TraceLink.how,
-            TraceLink.quantity,
+            raw_quantity(session, TraceLink.quantity),
         )
         .join(
             TraceLink,
@@ -272,7 +299,7 @@ async def _inputs_of_producers(
             TraceNode.item_code,
             TraceLink.node_id,
             TraceLink.how,
-        )
+        ),
     )
     found: dict[int, list[tuple[str, int, str, str, Decimal]]] = defaultdict(list)
     for parent, work_order, child, item_code, how, quantity in rows:
@@ -316,35 +343,43 @@ async def edges_above(
         return []
     known = {
         node_id: (item, kind, code)
-        for node_id, item, kind, code in await session.execute(
+        for node_id, item, kind, code in await fetch(
+            session,
             select(TraceNode.id, TraceNode.item_code, TraceNode.kind, TraceNode.code).where(
                 one_of(session, TraceNode.id, list(children))
-            )
+            ),
         )
     }
     into: dict[str, list[tuple[int, str, Decimal]]] = defaultdict(list)
-    for child, work_order, how, quantity in await session.execute(
-        select(TraceLink.node_id, TraceLink.work_order, TraceLink.how, TraceLink.quantity)
+    for child, work_order, how, quantity in await fetch(
+        session,
+        select(
+            TraceLink.node_id,
+            TraceLink.work_order,
+            TraceLink.how,
+            raw_quantity(session, TraceLink.quantity),
+        )
         .where(
             one_of(session, TraceLink.node_id, list(children)),
             TraceLink.role == "input",
             TraceLink.quantity > 0,
         )
-        .order_by(TraceLink.work_order, TraceLink.node_id, TraceLink.how)
+        .order_by(TraceLink.work_order, TraceLink.node_id, TraceLink.how),
     ):
         into[work_order].append((child, how, quantity))
     # a work order's inputs times its outputs can be 100,000 pairs: pair them here, not
     # in SQL
     outputs: dict[str, list[int]] = defaultdict(list)
     if into:
-        for work_order, node_id in await session.execute(
+        for work_order, node_id in await fetch(
+            session,
             select(TraceLink.work_order, TraceLink.node_id)
             .where(
                 one_of(session, TraceLink.work_order, sorted(into)),
                 TraceLink.role == "output",
                 TraceLink.quantity > 0,
             )
-            .order_by(TraceLink.work_order, TraceLink.node_id)
+            .order_by(TraceLink.work_order, TraceLink.node_id),
         ):
             outputs[work_order].append(node_id)
     assigned = (
@@ -374,25 +409,27 @@ async def edges_above(
     if assignments:
         # units MES built from a child without an order link between them
         linked = {(e.parent, e.child) for e in edges}
-        for parent, child, work_order, quantity in await session.execute(
+        for parent, child, work_order, quantity in await fetch(
+            session,
             select(
                 TraceAssignment.parent_id,
                 TraceAssignment.child_id,
                 TraceAssignment.work_order,
                 TraceAssignment.quantity,
-            ).where(one_of(session, TraceAssignment.child_id, list(children)))
+            ).where(one_of(session, TraceAssignment.child_id, list(children))),
         ):
             if (parent, child) not in linked:
                 edges.append(Edge(parent, child, work_order, "assigned", quantity))
     lots = {(item, code): node_id for node_id, (item, kind, code) in known.items() if kind == LOT}
     if lots:
-        units = await session.execute(
+        units = await fetch(
+            session,
             select(TraceNode.id, TraceNode.item_code, TraceNode.lot_number)
             .where(
                 one_of(session, TraceNode.lot_number, sorted({code for _, code in lots})),
                 TraceNode.kind == SERIAL,
             )
-            .order_by(TraceNode.id)
+            .order_by(TraceNode.id),
         )
         for unit, item, lot_number in units:
             lot = lots.get((item, lot_number))
@@ -429,17 +466,18 @@ async def steps_of(
     )
     # two indexed reads, not one `node_id IN .. OR work_order IN ..` (a full scan)
     rows = list(
-        await session.execute(
-            select(*columns).where(one_of(session, TraceOperation.node_id, list(ids)))
+        await fetch(
+            session, select(*columns).where(one_of(session, TraceOperation.node_id, list(ids)))
         )
     )
     if orders:
         rows += list(
-            await session.execute(
+            await fetch(
+                session,
                 select(*columns).where(
                     one_of(session, TraceOperation.work_order, orders),
                     TraceOperation.node_id.is_(None),
-                )
+                ),
             )
         )
     by_order: dict[str, list[Any]] = defaultdict(list)
@@ -478,7 +516,8 @@ async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dic
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not ids:
         return found
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(
             TraceQcRecord.node_id,
             TraceQcRecord.kind,
@@ -490,7 +529,7 @@ async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dic
             TraceQcRecord.occurred_at,
         )
         .where(one_of(session, TraceQcRecord.node_id, list(ids)))
-        .order_by(TraceQcRecord.occurred_at, TraceQcRecord.id)
+        .order_by(TraceQcRecord.occurred_at, TraceQcRecord.id),
     )
     for row in rows:
         found[row.node_id].append(
@@ -514,13 +553,35 @@ def _plain(value: Decimal | None) -> str | None:
 # --- the traces ---------------------------------------------------------------------------
 
 
-async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> dict[str, Any]:
-    """The backward trace as `BackwardTraceOut` shows it: each node in full where the
-    walk first meets it, later meetings as references (`repeated: true`)."""
+@dataclass(slots=True)
+class Walk:
+    """A backward walk: what went into what, every node met, loaded once."""
+
+    root: int
+    below: dict[int, list[Edge]]
+    visited: set[int]
+    levels: dict[int, int]
+    cut: bool
+    book: NodeBook
+    steps: dict[int, list[dict[str, Any]]]
+    qc: dict[int, list[dict[str, Any]]]
+
+    def supplier_lots(self) -> list[dict[str, Any]]:
+        nodes = self.book.nodes
+        leaves = [
+            i
+            for i in self.visited
+            if i not in self.below and not nodes[i].work_order and i != self.root
+        ]
+        leaves.sort(key=lambda i: (nodes[i].item_code, nodes[i].code))
+        return [self.book.fields(i) for i in leaves]
+
+
+async def walk_backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> Walk:
     root = await find_node(session, ref)
     levels: list[list[int]] = [[root.id]]
+    level_of = {root.id: 0}
     below: dict[int, list[Edge]] = {}
-    visited = {root.id}
     cut = False
     assignments = await any_assignments(session)
     while levels[-1]:
@@ -531,55 +592,109 @@ async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> di
         nxt: list[int] = []
         for edge in edges:
             below.setdefault(edge.parent, []).append(edge)
-            if edge.child not in visited:
-                visited.add(edge.child)
+            if edge.child not in level_of:
+                level_of[edge.child] = len(levels)
                 nxt.append(edge.child)
         levels.append(nxt)
     book = NodeBook()
+    visited = set(level_of)
     await book.load(session, visited)
     ids = sorted(visited)
-    steps = await steps_of(session, book, ids)
-    qc = await qc_of(session, ids)
-    shown: set[int] = set()
+    return Walk(
+        root=root.id,
+        below=below,
+        visited=visited,
+        levels=level_of,
+        cut=cut,
+        book=book,
+        steps=await steps_of(session, book, ids),
+        qc=await qc_of(session, ids),
+    )
 
-    def build(node_id: int, level: int, via: Edge | None) -> dict[str, Any]:
-        link = {
-            "depth": level,
-            "via_work_order": (via.work_order or None) if via else None,
-            "link": via.how if via else None,
-            "quantity": plain(via.quantity) if via else None,
-        }
-        if node_id in shown:
+
+async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> dict[str, Any]:
+    """The backward trace as `BackwardTraceOut` shows it: each node in full where the
+    walk first meets it, later meetings as references (`repeated: true`)."""
+    walk = await walk_backward(session, ref, depth)
+    book, below, steps, qc = walk.book, walk.below, walk.steps, walk.qc
+    shown: set[int] = set()
+    refs: dict[int, dict[str, Any]] = {}
+
+    def reference(node_id: int) -> dict[str, Any]:
+        base = refs.get(node_id)
+        if base is None:
             node = book.nodes[node_id]
             serial = node.kind == SERIAL
-            return {
+            base = refs[node_id] = {
                 "id": node_id,
                 "kind": node.kind,
                 "item_code": node.item_code,
                 "lot_number": node.lot_number or (None if serial else node.code),
                 "serial_number": node.code if serial else None,
-                **link,
                 "repeated": True,
             }
-        shown.add(node_id)
-        return {
-            **book.fields(node_id),
-            **link,
-            "steps": steps.get(node_id, []),
-            "qc_records": qc.get(node_id, []),
-            "repeated": False,
-            "children": [build(e.child, level + 1, e) for e in below.get(node_id, [])],
-        }
+        return base
 
-    tree = build(root.id, 0, None)
-    leaves = [i for i in ids if i not in below and not book.nodes[i].work_order and i != root.id]
-    leaves.sort(key=lambda i: (book.nodes[i].item_code, book.nodes[i].code))
+    def build(node_id: int, level: int, via: Edge | None) -> dict[str, Any]:
+        if node_id in shown:
+            assert via is not None  # the root is never met again
+            entry = dict(reference(node_id))
+        else:
+            shown.add(node_id)
+            entry = book.fields(node_id)
+            entry["steps"] = steps.get(node_id, [])
+            entry["qc_records"] = qc.get(node_id, [])
+            entry["repeated"] = False
+            entry["children"] = [build(e.child, level + 1, e) for e in below.get(node_id, [])]
+        entry["depth"] = level
+        if via is None:
+            entry["via_work_order"] = entry["link"] = entry["quantity"] = None
+        else:
+            entry["via_work_order"] = via.work_order or None
+            entry["link"] = via.how
+            entry["quantity"] = plain_of(via.quantity)
+        return entry
+
     return {
-        "root": tree,
+        "root": build(walk.root, 0, None),
         "depth_limit": depth,
-        "complete": not cut,
-        "node_count": len(visited),
-        "supplier_lots": [book.fields(i) for i in leaves],
+        "complete": not walk.cut,
+        "node_count": len(walk.visited),
+        "supplier_lots": walk.supplier_lots(),
+    }
+
+
+async def backward_graph(session: AsyncSession, ref: NodeRef, depth: int | None) -> dict[str, Any]:
+    """The same walk as `BackwardGraphOut` shows it: every node once, every edge once
+    (what a front-end drawing the genealogy as a graph wants, and a third of the tree's
+    size when lots are shared)."""
+    walk = await walk_backward(session, ref, depth)
+    book = walk.book
+    nodes = []
+    for node_id in sorted(walk.visited, key=lambda i: (walk.levels[i], i)):
+        entry = book.fields(node_id)
+        entry["depth"] = walk.levels[node_id]
+        entry["steps"] = walk.steps.get(node_id, [])
+        entry["qc_records"] = walk.qc.get(node_id, [])
+        nodes.append(entry)
+    return {
+        "root_id": walk.root,
+        "depth_limit": depth,
+        "complete": not walk.cut,
+        "node_count": len(walk.visited),
+        "nodes": nodes,
+        "edges": [
+            {
+                "parent_id": e.parent,
+                "child_id": e.child,
+                "work_order": e.work_order or None,
+                "link": e.how,
+                "quantity": plain_of(e.quantity),
+            }
+            for parent in sorted(walk.below, key=lambda i: (walk.levels[i], i))
+            for e in walk.below[parent]
+        ],
+        "supplier_lots": walk.supplier_lots(),
     }
 
 
@@ -632,7 +747,8 @@ async def shipments_of(
             else_=-TraceHistory.quantity,
         )
     )
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(
             TraceHistory.node_id,
             TraceHistory.document_type,
@@ -652,7 +768,7 @@ async def shipments_of(
             TraceHistory.document_id,
             TraceHistory.sales_order,
             TraceHistory.customer,
-        )
+        ),
     )
     found = [row for row in rows if row.quantity and row.quantity > 0]
     numbers = await _document_numbers(session, {(r.document_type, r.document_id) for r in found})
@@ -691,10 +807,11 @@ async def _document_numbers(
     if not documents:
         return {}
     ids = sorted({key for _, key in documents})
-    rows = await session.execute(
+    rows = await fetch(
+        session,
         select(TraceDocument.document_type, TraceDocument.document_id, TraceDocument.number).where(
             one_of(session, TraceDocument.document_id, ids)
-        )
+        ),
     )
     return {(kind, key): number for kind, key, number in rows if (kind, key) in documents}
 
