@@ -25,7 +25,7 @@ help:
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"
-	@echo "make bench    gateway overhead, catalog, stock and mrp benchmarks (results in bench/results/)"
+	@echo "make bench    gateway overhead, catalog, stock, mrp and trace benchmarks (results in bench/results/)"
 	@echo "make clean    caches and build files; make distclean also removes .venv and var/"
 
 $(BIN)/python:

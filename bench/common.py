@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -178,3 +179,29 @@ class CpuMeter:
     def per_unit_ms(self, units: int) -> dict[str, float]:
         """CPU milliseconds per unit of work (a request, an event), by process group."""
         return {name: round(1000 * s / max(units, 1), 2) for name, s in self.spent_s.items()}
+
+
+def report_verdicts(
+    name: str,
+    report: dict[str, Any],
+    info: dict[str, Any],
+    rows: list[tuple[str, str, bool]],
+    *,
+    strict: bool,
+    width: int,
+) -> int:
+    """Save `report` as bench/results/<name>-<UTC time>.json, print the machine line and
+    one verdict per target; the exit code is 1 only with `strict` and a missed target."""
+    results_dir = Path(__file__).resolve().parent / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    out = results_dir / f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(
+        f"\nmachine: {info['cpu_model']}, {info['cores']} cores, Python {info['python']}, "
+        f"load average before {fmt_load(info['load_average_before'])}, "
+        f"after {fmt_load(report['load_average_after'])}"
+    )
+    for label, text, met in rows:
+        print(f"  {label:<{width}} {text}: {'met' if met else 'MISSED'}")
+    print(f"results: {out} ({report['duration_s']} s)")
+    return 1 if strict and not all(met for _, _, met in rows) else 0

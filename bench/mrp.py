@@ -70,7 +70,6 @@ import argparse
 import asyncio
 import io
 import itertools
-import json
 import os
 import statistics
 import sys
@@ -96,10 +95,10 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     Load,
     api_key,
-    fmt_load,
     hammer,
     pg_execute,
     rank,
+    report_verdicts,
 )
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, start_stack  # noqa: E402
@@ -991,9 +990,6 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return lines
 
 
-
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="bench/mrp.py",
@@ -1082,19 +1078,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_after": os.getloadavg(),
         "results": results,
     }
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"mrp-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(
-        f"\nmachine: {info['cpu_model']}, {info['cores']} cores, Python {info['python']}, "
-        f"load average before {fmt_load(info['load_average_before'])}, "
-        f"after {fmt_load(report['load_average_after'])}"
-    )
-    rows = verdicts(results)
-    for name, text, met in rows:
-        print(f"  {name:<15} {text}: {'met' if met else 'MISSED'}")
-    print(f"results: {out} ({report['duration_s']} s)")
-    return 1 if args.strict and not all(met for _, _, met in rows) else 0
+    return report_verdicts("mrp", report, info, verdicts(results), strict=args.strict, width=15)
 
 
 if __name__ == "__main__":

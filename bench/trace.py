@@ -88,7 +88,7 @@ import orjson
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import CpuMeter, api_key, fmt_load, pg_dsn, pg_execute, rank  # noqa: E402
+from bench.common import CpuMeter, api_key, pg_dsn, pg_execute, rank, report_verdicts  # noqa: E402
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, ephemeral_port, start_stack  # noqa: E402
 
@@ -1791,19 +1791,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_after": os.getloadavg(),
         "results": results,
     }
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = RESULTS_DIR / f"trace-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
-    print(
-        f"\nmachine: {info['cpu_model']}, {info['cores']} cores, Python {info['python']}, "
-        f"load average before {fmt_load(info['load_average_before'])}, "
-        f"after {fmt_load(report['load_average_after'])}"
-    )
-    rows = verdicts(results)
-    for name, text, met in rows:
-        print(f"  {name:<9} {text}: {'met' if met else 'MISSED'}")
-    print(f"results: {out} ({report['duration_s']} s)")
-    return 1 if args.strict and not all(met for _, _, met in rows) else 0
+    return report_verdicts("trace", report, info, verdicts(results), strict=args.strict, width=9)
 
 
 if __name__ == "__main__":
