@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Numeric, and_, case, func, select, type_coerce
+from sqlalchemy import BigInteger, DateTime, Numeric, and_, case, func, literal, select, type_coerce
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -72,16 +72,18 @@ def node_ref(item_code: str | None, lot_number: str | None, serial_number: str |
     return (item_code, LOT, lot_number)
 
 
-async def find_node(session: AsyncSession, ref: NodeRef) -> TraceNode:
+async def find_node(session: AsyncSession, ref: NodeRef) -> Any:
+    """The node's row (`.id`), or 404."""
     item_code, kind, code = ref
-    node = await session.scalar(
-        select(TraceNode).where(
+    rows = await fetch(
+        session,
+        select(TraceNode.id).where(
             TraceNode.item_code == item_code, TraceNode.kind == kind, TraceNode.code == code
-        )
+        ),
     )
-    if node is None:
+    if not rows:
         raise NotFound(f"trace knows no {kind} {code!r} of item {item_code!r}")
-    return node
+    return rows[0]
 
 
 #: `plain` of the few distinct quantities a trace repeats thousands of times (equal
@@ -95,6 +97,14 @@ def raw_quantity(session: AsyncSession, column: Any) -> Any:
     SQLite stores scaled integers, which the column type must convert."""
     if session.get_bind().dialect.name == "postgresql":
         return type_coerce(column, Numeric()).label(column.key)
+    return column
+
+
+def raw_time(session: AsyncSession, column: Any) -> Any:
+    """A timestamp column as the driver returns it: asyncpg gives aware UTC datetimes
+    already; SQLite's naive ones need the column type."""
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, DateTime(timezone=True)).label(column.key)
     return column
 
 
@@ -313,7 +323,32 @@ async def _inputs_of_producers(
 
 async def any_assignments(session: AsyncSession) -> bool:
     """Whether MES ever assigned components to units (most plants never do)."""
-    return await session.scalar(select(TraceAssignment.id).limit(1)) is not None
+    return bool(await fetch(session, select(TraceAssignment.id).limit(1)))
+
+
+async def below_all(session: AsyncSession, root: int) -> list[int]:
+    """`root` and every node below it through work orders, in one recursive query (each
+    node is expanded once: the UNION keeps only ids not met before)."""
+    produced = aliased(TraceLink)
+    went_in = aliased(TraceLink)
+    walk = select(literal(root, BigInteger()).label("id")).cte("walk", recursive=True)
+    walk = walk.union(
+        select(went_in.node_id)
+        .select_from(walk)
+        .join(
+            produced,
+            and_(produced.node_id == walk.c.id, produced.role == "output", produced.quantity > 0),
+        )
+        .join(
+            went_in,
+            and_(
+                went_in.work_order == produced.work_order,
+                went_in.role == "input",
+                went_in.quantity > 0,
+            ),
+        )
+    )
+    return [row[0] for row in await fetch(session, select(walk.c.id))]
 
 
 async def edges_below(
@@ -478,9 +513,9 @@ async def steps_of(
         TraceOperation.station,
         TraceOperation.operator,
         TraceOperation.result,
-        TraceOperation.started_at,
-        TraceOperation.finished_at,
-        TraceOperation.recorded_at,
+        raw_time(session, TraceOperation.started_at),
+        raw_time(session, TraceOperation.finished_at),
+        raw_time(session, TraceOperation.recorded_at),
     )
     # two indexed reads, not one `node_id IN .. OR work_order IN ..` (a full scan)
     rows = list(
@@ -602,12 +637,31 @@ async def walk_backward(session: AsyncSession, ref: NodeRef, depth: int | None) 
     below: dict[int, list[Edge]] = {}
     cut = False
     assignments = await any_assignments(session)
-    while levels[-1]:
+    if depth is None and not assignments:
+        # the complete trace: every node below in one recursive query, their edges in a
+        # second, walked here (ten round trips fewer on an eight-level product)
+        edges = await edges_below(session, await below_all(session, root.id), assignments=False)
+        by_parent: dict[int, list[Edge]] = defaultdict(list)
+        for edge in edges:
+            by_parent[edge.parent].append(edge)
+        frontier = [root.id]
+        while frontier:
+            nxt: list[int] = []
+            for parent in frontier:
+                for edge in by_parent.get(parent, ()):
+                    below.setdefault(parent, []).append(edge)
+                    if edge.child not in level_of:
+                        level_of[edge.child] = level_of[parent] + 1
+                        nxt.append(edge.child)
+            frontier = nxt
+    while depth is not None or assignments:
+        if not levels[-1]:
+            break
         if depth is not None and len(levels) > depth:
             cut = bool(await edges_below(session, levels[-1], assignments=assignments))
             break
         edges = await edges_below(session, levels[-1], assignments=assignments)
-        nxt: list[int] = []
+        nxt = []
         for edge in edges:
             below.setdefault(edge.parent, []).append(edge)
             if edge.child not in level_of:
