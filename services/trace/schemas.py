@@ -282,9 +282,16 @@ class RecallReportOut(BaseModel):
     finished: list[ForwardNodeOut] = Field(description="Reached nodes nothing was made from")
     customers: list[CustomerImpact]
     shipments: list[ShipmentOut]
+    quarantine_locations: list[str] | None = Field(
+        description="Stock's quarantine locations (null: stock could not be asked, and "
+        "everything still in stock is listed as to quarantine)"
+    )
     to_quarantine: list[ForwardNodeOut] = Field(
-        description="The start and the reached lots and units still in our stock (quarantine "
-        "included: trace does not know location types; the quarantine action skips its target)"
+        description="The start and the reached lots and units in our stock outside "
+        "quarantine, with only those places"
+    )
+    quarantined: list[ForwardNodeOut] = Field(
+        description="The same, already in a quarantine location, with only those places"
     )
 
 
@@ -345,4 +352,7 @@ class QuarantineOut(BaseModel):
     start: NodeOut
     to_location_code: str
     transfers: list[QuarantineTransfer] = Field(description="Posted in stock, one per location")
-    already_there: int = Field(description="Lots and units found in the location already")
+    already_there: int = Field(
+        description="Places (lot or unit, location, quality state) already in quarantine or "
+        "in the target location"
+    )

@@ -442,6 +442,7 @@ async def test_recall_report_xlsx_and_quarantine(factory: Factory) -> None:
         ("BETA", ["SO-2"], 1),
     ]
     assert sorted(n["serial_number"] for n in report["finished"]) == sorted(b.serials)
+    assert b.quarantine in report["quarantine_locations"] and report["quarantined"] == []
     quarantine = {
         (n["item_code"], n["lot_number"] or n["serial_number"]) for n in report["to_quarantine"]
     }
@@ -450,7 +451,13 @@ async def test_recall_report_xlsx_and_quarantine(factory: Factory) -> None:
     assert xlsx.status_code == 200
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
-    assert book.sheetnames == ["Summary", "Shipments", "To quarantine", "Finished"]
+    assert book.sheetnames == [
+        "Summary",
+        "Shipments",
+        "To quarantine",
+        "Quarantined",
+        "Finished",
+    ]
     shipments = list(book["Shipments"].iter_rows(min_row=2, values_only=True))
     assert sorted((r[0], r[1], r[6]) for r in shipments) == sorted(
         [
@@ -475,6 +482,16 @@ async def test_recall_report_xlsx_and_quarantine(factory: Factory) -> None:
         [(b.res, "980"), (b.pcba, "6"), (b.spk, "1")]
     )
     await factory.sync()
+    after = await ok(await factory.trace.get("/v1/recalls/report", params=params), 200)
+    assert after["to_quarantine"] == []
+    assert {
+        (n["item_code"], n["lot_number"] or n["serial_number"], n["in_stock"][0]["location_code"])
+        for n in after["quarantined"]
+    } == {
+        (b.res, b.res_lot, b.quarantine),
+        (b.pcba, b.pcba_lot, b.quarantine),
+        (b.spk, b.serials[3], b.quarantine),
+    }
     again = await ok(
         await factory.trace.post("/v1/recalls/quarantine", json=body, headers=auth("qc")), 200
     )
@@ -483,6 +500,14 @@ async def test_recall_report_xlsx_and_quarantine(factory: Factory) -> None:
         "/v1/recalls/quarantine", json=body, headers=auth("planner")
     )
     assert forbidden.status_code == 403
+    # stock down: the report still answers, everything in stock listed as to quarantine
+    stock = factory.transport.apps.pop("stock")
+    try:
+        blind = await ok(await factory.trace.get("/v1/recalls/report", params=params), 200)
+    finally:
+        factory.transport.register("stock", stock)
+    assert blind["quarantine_locations"] is None and blind["quarantined"] == []
+    assert len(blind["to_quarantine"]) == 3
 
 
 async def _graph(app: Any) -> dict[str, Any]:

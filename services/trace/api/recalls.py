@@ -10,7 +10,12 @@ from fastapi.responses import Response
 from services.trace.api.genealogy import ItemCode, LotNumber, SerialNumber
 from services.trace.schemas import QuarantineIn, QuarantineOut, RecallReportOut
 from services.trace.usecases import genealogy
-from services.trace.usecases.recalls import quarantine, recall_report, recall_workbook
+from services.trace.usecases.recalls import (
+    quarantine,
+    quarantine_locations,
+    recall_report,
+    recall_workbook,
+)
 from shared.auth.principal import QC, WAREHOUSE
 from shared.http.commands import render, render_payload
 from shared.http.context import Reader, RequestContext, request_context
@@ -44,8 +49,9 @@ async def get_recall_report(
     """What a bad lot (or unit) reached: counts by where it is now, finished goods,
     customers and sales orders, shipments, and what is still in our stock."""
     ref = genealogy.node_ref(item_code, lot_number, serial_number)
+    quarantined = await quarantine_locations(ctx.request.app.state.client)
     async with ctx.db.snapshot() as session:
-        report = await recall_report(session, ref)
+        report = await recall_report(session, ref, quarantined)
     if format == "xlsx":
         start = report["start"]
         label = start["serial_number"] or start["lot_number"] or ""

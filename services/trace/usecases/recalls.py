@@ -37,8 +37,34 @@ from shared.schemas import plain
 from shared.spreadsheet_files import SheetSpec, write_workbook
 
 
-async def recall_report(session: AsyncSession, ref: NodeRef) -> dict[str, Any]:
-    """The report as `RecallReportOut` shows it (JSON types: it may hold 10,000 units)."""
+async def quarantine_locations(client: ServiceClient) -> list[str] | None:
+    """Stock's quarantine locations, or None when stock cannot say (the report then
+    lists everything still in stock as to quarantine)."""
+    codes: list[str] = []
+    cursor: str | None = None
+    try:
+        while True:
+            params: dict[str, Any] = {"location_type": "quarantine", "limit": 500}
+            if cursor:
+                params["cursor"] = cursor
+            response = await client.request("stock", "GET", "/v1/locations", params=params)
+            if response.status_code != 200:
+                return None
+            page = response.json()
+            codes += [str(row["code"]) for row in page["items"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return sorted(codes)
+    except ProblemError:
+        return None
+
+
+async def recall_report(
+    session: AsyncSession, ref: NodeRef, quarantined: list[str] | None
+) -> dict[str, Any]:
+    """The report as `RecallReportOut` shows it (JSON types: it may hold 10,000 units).
+    Stock in one of the `quarantined` locations is listed as already quarantined, the
+    rest as to quarantine."""
     start = await find_node(session, ref)
     reach = await reach_forward(session, start.id, None)
     book = NodeBook()
@@ -48,15 +74,28 @@ async def recall_report(session: AsyncSession, ref: NodeRef) -> dict[str, Any]:
     for i in reached:
         counts[book.status(i)] += 1
     shipments = await shipments_of(session, book, sorted(reach.depth))
+    inside = set(quarantined or ())
+    to_quarantine: list[dict[str, Any]] = []
+    already: list[dict[str, Any]] = []
+    for i in [start.id, *reached]:
+        places = book.places.get(i)
+        if not places:
+            continue
+        out = [p for p in places if p["location_code"] not in inside]
+        held = [p for p in places if p["location_code"] in inside]
+        if out:
+            to_quarantine.append({**forward_node(book, reach, i), "in_stock": out})
+        if held:
+            already.append({**forward_node(book, reach, i), "in_stock": held})
     return {
         "start": book.fields(start.id),
         "counts": [{"status": s, "nodes": n} for s, n in sorted(counts.items())],
         "finished": [forward_node(book, reach, i) for i in reached if i not in reach.makes],
         "customers": _customers(shipments),
         "shipments": shipments,
-        "to_quarantine": [
-            forward_node(book, reach, i) for i in [start.id, *reached] if book.places.get(i)
-        ],
+        "quarantine_locations": quarantined,
+        "to_quarantine": to_quarantine,
+        "quarantined": already,
     }
 
 
@@ -80,8 +119,8 @@ def _customers(shipments: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def recall_workbook(report: dict[str, Any]) -> bytes:
-    """The report as .xlsx: a summary, the shipments by customer, what to quarantine and
-    the finished goods reached."""
+    """The report as .xlsx: a summary, the shipments by customer, what to quarantine, what
+    is quarantined already and the finished goods reached."""
     start = report["start"]
     summary: list[list[object]] = [
         ["Item", start["item_code"]],
@@ -152,6 +191,7 @@ def recall_workbook(report: dict[str, Any]) -> bytes:
                 ],
             ),
             SheetSpec("To quarantine", node_header, [node_row(n) for n in report["to_quarantine"]]),
+            SheetSpec("Quarantined", node_header, [node_row(n) for n in report["quarantined"]]),
             SheetSpec("Finished", node_header, [node_row(n) for n in report["finished"]]),
         ]
     )
@@ -181,7 +221,7 @@ def transfer_requests(
     """One transfer body per location holding recalled stock outside `to_location`."""
     lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
     units: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-    already = 0
+    already = sum(len(node["in_stock"]) for node in report["quarantined"])
     for node in report["to_quarantine"]:
         for place in node["in_stock"]:
             location = place["location_code"]
@@ -235,7 +275,7 @@ async def quarantine(
         if body.serial_number
         else (body.item_code, "lot", str(body.lot_number))
     )
-    report = await recall_report(session, ref)
+    report = await recall_report(session, ref, await quarantine_locations(client))
     requests, already = transfer_requests(
         report, body.to_location_code, body.note or f"Recall quarantine by {actor}"
     )
