@@ -68,10 +68,13 @@ class Wiring:
     consumer_app: FastAPI | None = None
     producer_app: FastAPI | None = None
 
-    async def start_consumer(self, **overrides) -> FeedConsumer:
+    async def start_consumer(
+        self, subscription: Subscription | None = None, **overrides
+    ) -> FeedConsumer:
         """A (new) consumer app instance on the same consumer database."""
+        subscription = subscription or Subscription("producer", self.recorder.handle)
         app = widget_app(self.consumer_url, service_name="consumer", transport=self.transport,
-                         subscriptions=[Subscription("producer", self.recorder.handle)],
+                         subscriptions=[subscription],
                          service_urls={"producer": "http://producer"}, **overrides)
         self.transport.apps["consumer"] = app
         self.consumer_app = app
@@ -303,3 +306,48 @@ async def test_a_failing_page_is_applied_again_one_event_at_a_time(wiring: Wirin
     wiring.recorder.always_fail_on = set()
     assert await consumer.catch_up() == 2
     assert await wiring.applied_seqs() == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+
+
+async def test_a_batch_handler_gets_each_page_once_and_a_failing_page_falls_back(
+    wiring: Wiring,
+) -> None:
+    batches: list[list[int]] = []
+    fail_batch = {"once": True}
+
+    async def batch(uow: UnitOfWork, events: list[FeedEvent]) -> None:
+        batches.append([event.seq for event in events])
+        for event in events:
+            await wiring.recorder.handle(uow, event)
+        if fail_batch["once"] and 6 in [event.seq for event in events]:
+            fail_batch["once"] = False
+            raise RuntimeError("the batch failed")
+
+    consumer = await wiring.start_consumer(
+        Subscription("producer", wiring.recorder.handle, batch_handler=batch, page_size=4)
+    )
+    assert consumer.batch_size == 4
+    await wiring.produce(9)
+    assert await consumer.catch_up() == 9
+    # pages of four; the second failed once as a batch and was applied one event at a time;
+    # a page of one event goes to the per-event handler
+    assert batches == [[1, 2, 3, 4], [5, 6, 7, 8]]
+    assert await wiring.applied_seqs() == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    # a lost cursor: replayed pages hand the batch handler only what is new (page 9-10)
+    async with engine_for(wiring.consumer_url) as engine, engine.begin() as conn:
+        await conn.execute(delete(consumer_cursors))
+    await wiring.produce(1)
+    batches.clear()
+    assert await consumer.catch_up() == 1
+    assert batches == [[10]]
+    assert await wiring.applied_seqs() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+
+async def test_paused_holds_the_consumer_off(wiring: Wiring) -> None:
+    consumer = await wiring.start_consumer()
+    await wiring.produce(2)
+    async with consumer.paused():
+        pulling = asyncio.create_task(consumer.catch_up())
+        await asyncio.sleep(0.2)
+        assert not pulling.done() and await wiring.applied_seqs() == []
+    assert await pulling == 2
+    assert await wiring.applied_seqs() == [1, 2]
