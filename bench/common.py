@@ -181,6 +181,11 @@ class CpuMeter:
         return {name: round(1000 * s / max(units, 1), 2) for name, s in self.spent_s.items()}
 
 
+def fmt_cpu(unit: str, cpu_ms: dict[str, float]) -> str:
+    """The CPU line a benchmark prints under a figure: milliseconds per `unit`, by process."""
+    return f"  CPU ms per {unit}: " + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items())
+
+
 def report_verdicts(
     name: str,
     report: dict[str, Any],

@@ -95,6 +95,7 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     Load,
     api_key,
+    fmt_cpu,
     hammer,
     pg_execute,
     rank,
@@ -632,7 +633,7 @@ async def material_section(
     figures = summary(samples)
     cpu_ms = cpu.per_unit_ms(len(samples))
     print(
-        "  CPU ms per check: " + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items()),
+        fmt_cpu("check", cpu_ms),
         flush=True,
     )
     short = sum(1 for total in body["totals"] if Decimal(total["short"]) > 0)
@@ -779,8 +780,7 @@ async def completions_section(
     print(line_of(load, f"completions x{args.workers}"), flush=True)
     cpu_ms = cpu.per_unit_ms(len(load.latencies_ms))
     print(
-        "  CPU ms per completion: "
-        + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items())
+        fmt_cpu("completion", cpu_ms)
         + f" (machine busy {cpu.spent_s.get('machine', 0) / max(load.wall_s, 1e-9):.2f}"
         " cores on average)",
         flush=True,

@@ -88,7 +88,7 @@ import orjson
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import CpuMeter, api_key, pg_dsn, pg_execute, rank, report_verdicts  # noqa: E402
+from bench.common import CpuMeter, api_key, fmt_cpu, pg_dsn, pg_execute, rank, report_verdicts  # noqa: E402
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, ephemeral_port, start_stack  # noqa: E402
 
@@ -938,7 +938,7 @@ async def backward_section(
         flush=True,
     )
     print(
-        "  CPU ms per trace: " + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items()),
+        fmt_cpu("trace", cpu_ms),
         flush=True,
     )
     return {
@@ -1009,7 +1009,7 @@ async def forward_section(
         flush=True,
     )
     print(
-        "  CPU ms per trace: " + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items()),
+        fmt_cpu("trace", cpu_ms),
         flush=True,
     )
     return {
@@ -1607,8 +1607,7 @@ async def ingest_section(url: str, dsn: str, args: argparse.Namespace) -> dict[s
         flush=True,
     )
     print(
-        "  CPU ms per movement: "
-        + ", ".join(f"{name} {ms}" for name, ms in cpu_ms.items())
+        fmt_cpu("movement", cpu_ms)
         + " (trace and the fake feed both run in the load generator's process)",
         flush=True,
     )

@@ -127,3 +127,40 @@ class UpstreamError(ProblemError):
     status = 502
     code = "upstream_error"
     title = "Another service answered with an error"
+
+
+class PassedOn(ProblemError):
+    """Another service's own problem with a request made on the caller's behalf (stock
+    refusing a posting: 409 `insufficient_stock` ...), passed on with its status, code,
+    title and field errors, so the caller sees why, not a bare 502."""
+
+    def __init__(
+        self,
+        service: str,
+        status: int,
+        body: dict[str, Any],
+        *,
+        refused: str,
+        errors: list[FieldError],
+    ) -> None:
+        super().__init__(
+            detail=f"{service} refused {refused}: {body.get('detail') or body.get('title')}",
+            errors=errors,
+            extra={f"{service}_code": body.get("code", "")},
+        )
+        self.status = status  # type: ignore[misc]
+        self.code = str(body.get("code") or f"{service}_refused")  # type: ignore[misc]
+        self.title = str(  # type: ignore[misc]
+            body.get("title") or f"{service.capitalize()} refused the request"
+        )
+
+    @staticmethod
+    def field_errors(body: dict[str, Any]) -> list[FieldError]:
+        """The other service's field errors as they are."""
+        return [
+            FieldError(
+                str(e.get("field", "")), str(e.get("message", "")), str(e.get("type", "invalid"))
+            )
+            for e in body.get("errors") or []
+            if isinstance(e, dict)
+        ]

@@ -43,7 +43,14 @@ from shared.db.database import Database
 from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound, ProblemError, UpstreamError
+from shared.errors import (
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PassedOn,
+    UpstreamError,
+)
 from shared.http.pagination import PageParams
 
 ZERO = Decimal(0)
@@ -63,21 +70,6 @@ class CompletionEventReused(Conflict):
 class WorkOrderNotOpen(Conflict):
     code = "work_order_not_open"
     title = "The work order does not take completions"
-
-
-class StockRefused(ProblemError):
-    """Stock's own problem, passed on with its status and code."""
-
-    def __init__(self, status: int, body: dict[str, Any], errors: list[FieldError]) -> None:
-        super().__init__(
-            detail="stock refused the production receipt: "
-            + str(body.get("detail") or body.get("title")),
-            errors=errors,
-            extra={"stock_code": body.get("code", "")},
-        )
-        self.status = status  # type: ignore[misc]
-        self.code = str(body.get("code") or "stock_refused")  # type: ignore[misc]
-        self.title = str(body.get("title") or "Stock refused the posting")  # type: ignore[misc]
 
 
 def fingerprint(order_id: int, body: CompletionIn) -> str:
@@ -176,7 +168,13 @@ async def post_in_stock(
     except ValueError:
         body = {}
     if response.status_code in (409, 422) and isinstance(body, dict):
-        raise StockRefused(response.status_code, body, _stock_errors(body, backflushed))
+        raise PassedOn(
+            "stock",
+            response.status_code,
+            body,
+            refused="the production receipt",
+            errors=_stock_errors(body, backflushed),
+        )
     raise UpstreamError(f"stock answered {response.status_code} to a production receipt")
 
 

@@ -28,8 +28,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.mrp.db.models import (
     AppliedMovement,
@@ -41,6 +39,7 @@ from services.mrp.db.models import (
     WorkOrderComponent,
 )
 from services.mrp.schemas import WorkOrderStatus
+from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
@@ -74,8 +73,7 @@ async def apply_movements(uow: UnitOfWork, movements: Sequence[dict[str, Any]]) 
         return
     now = utcnow()
     by_id = {int(m["id"]): m for m in movements}
-    dialect = uow.session.get_bind().dialect.name
-    build = pg_insert if dialect == "postgresql" else sqlite_insert
+    build = dialect_insert(uow.session)
     statement = (
         build(AppliedMovement)
         .values([{"movement_id": key, "applied_at": now} for key in sorted(by_id)])

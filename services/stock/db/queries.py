@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Select, Table, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,6 +21,7 @@ from services.stock.db.models import (
     Serial,
 )
 from services.stock.domain.model import BalanceKey
+from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 
 
@@ -114,7 +113,7 @@ async def balances_for_update(
     SELECT .. ORDER BY .. FOR UPDATE per chunk of `LOCK_CHUNK` buckets.
     """
     postgres = _dialect(session) == "postgresql"
-    insert = pg_insert if postgres else sqlite_insert
+    insert = dialect_insert(session)
 
     def bucket(key: BalanceKey) -> tuple[str, int, str, str, str]:
         return (
@@ -187,7 +186,7 @@ async def lot_for_update_or_create(
 
     Returns the lot (locked) and whether this call created it.
     """
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     created_id = await session.scalar(
         insert(Lot)
         .values(**values)
@@ -215,7 +214,7 @@ async def valuations_for_update(
     codes = sorted(set(item_codes))
     if not codes:
         return {}
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     now = utcnow()
     await session.execute(
         insert(_table(ItemValuation)).on_conflict_do_nothing(index_elements=["item_code"]),
@@ -259,7 +258,7 @@ async def serials_for_update(
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    insert = pg_insert if _dialect(session) == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     await session.execute(
         insert(_table(Serial)).on_conflict_do_nothing(
             index_elements=["item_code", "serial_number"]

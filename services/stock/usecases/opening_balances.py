@@ -48,8 +48,6 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogItem
@@ -107,6 +105,7 @@ from services.stock.usecases.stock_count_sheets import (
     sheet_rejected,
     sheet_report,
 )
+from shared.db.dialects import dialect_insert
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -584,7 +583,7 @@ async def _create_lots(
     """Create the new lots race-free (INSERT .. ON CONFLICT DO NOTHING, a chunk at a time):
     every lot the rows name, and those this call created. A lot someone else created
     meanwhile with other details is a 409 `lot_conflict`."""
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    upsert = dialect_insert(session)
     keys = sorted(checked.new_lots)
     values = {key: _new_lot_values(checked, key, now) for key in keys}
     created: set[LotKey] = set()

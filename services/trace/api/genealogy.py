@@ -38,6 +38,17 @@ Depth = Annotated[
 Text = Annotated[str | None, Query(max_length=200)]
 
 
+async def named_node(
+    item_code: ItemCode = None, lot_number: LotNumber = None, serial_number: SerialNumber = None
+) -> genealogy.NodeRef:
+    """The lot or unit a request names: `item_code` with `lot_number` or `serial_number`
+    (422 naming the fields otherwise)."""
+    return genealogy.node_ref(item_code, lot_number, serial_number)
+
+
+Named = Annotated[genealogy.NodeRef, Depends(named_node)]
+
+
 @router.get(
     "/nodes",
     response_model=NodePage,
@@ -100,12 +111,9 @@ async def list_genealogy_nodes(
 )
 async def get_genealogy_node(
     ctx: Reader,
-    item_code: ItemCode = None,
-    lot_number: LotNumber = None,
-    serial_number: SerialNumber = None,
+    ref: Named,
 ) -> Response:
     """Where a lot or unit is now, with every movement, operation and QC record."""
-    ref = genealogy.node_ref(item_code, lot_number, serial_number)
     async with ctx.db.read() as session:
         return render(ctx, await genealogy.node_detail(session, ref))
 
@@ -118,9 +126,7 @@ async def get_genealogy_node(
 )
 async def trace_backward(
     ctx: Reader,
-    item_code: ItemCode = None,
-    lot_number: LotNumber = None,
-    serial_number: SerialNumber = None,
+    ref: Named,
     depth: Depth = None,
     shape: Annotated[
         Literal["tree", "graph"],
@@ -130,7 +136,6 @@ async def trace_backward(
     """Everything inside a unit or lot down to the supplier lots, each node with its
     work order, as-built revision, steps (operator, station), QC records, supplier and
     receipt: as a tree (`BackwardTraceOut`), or as a graph (`BackwardGraphOut`)."""
-    ref = genealogy.node_ref(item_code, lot_number, serial_number)
     async with ctx.db.snapshot() as session:
         if shape == "graph":
             return render_payload(
@@ -147,14 +152,11 @@ async def trace_backward(
 )
 async def trace_forward(
     ctx: Reader,
-    item_code: ItemCode = None,
-    lot_number: LotNumber = None,
-    serial_number: SerialNumber = None,
+    ref: Named,
     depth: Depth = None,
 ) -> Response:
     """Everything a lot or unit went into, up to finished goods: where each is now, and
     the shipments with sales orders and customers."""
-    ref = genealogy.node_ref(item_code, lot_number, serial_number)
     async with ctx.db.snapshot() as session:
         return render_payload(ctx, await genealogy.forward(session, ref, depth), ForwardTraceOut)
 

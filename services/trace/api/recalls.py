@@ -7,9 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.trace.api.genealogy import ItemCode, LotNumber, SerialNumber
+from services.trace.api.genealogy import Named
 from services.trace.schemas import QuarantineIn, QuarantineOut, RecallReportOut
-from services.trace.usecases import genealogy
 from services.trace.usecases.recalls import (
     quarantine,
     quarantine_locations,
@@ -41,14 +40,11 @@ _XLSX: dict[int | str, dict[str, Any]] = {
 )
 async def get_recall_report(
     ctx: Reader,
-    item_code: ItemCode = None,
-    lot_number: LotNumber = None,
-    serial_number: SerialNumber = None,
+    ref: Named,
     format: Annotated[Literal["json", "xlsx"], Query(description="json or xlsx")] = "json",
 ) -> Response:
     """What a bad lot (or unit) reached: counts by where it is now, finished goods,
     customers and sales orders, shipments, and what is still in our stock."""
-    ref = genealogy.node_ref(item_code, lot_number, serial_number)
     quarantined = await quarantine_locations(ctx.request.app.state.client)
     async with ctx.db.snapshot() as session:
         report = await recall_report(session, ref, quarantined)
@@ -77,6 +73,5 @@ async def quarantine_recall(ctx: Quarantiner, body: QuarantineIn) -> Response:
     a quarantine location, through stock: one transfer per location holding it. Safe to
     repeat: what is already there is left alone, and each transfer carries an
     Idempotency-Key derived from what it moves."""
-    async with ctx.db.snapshot() as session:
-        out = await quarantine(session, ctx.request.app.state.client, ctx.principal.subject, body)
+    out = await quarantine(ctx.db, ctx.request.app.state.client, ctx.principal.subject, body)
     return render(ctx, out)

@@ -14,18 +14,17 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, func, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.trace.db.models import Base, TraceLink, TraceNode, TraceNodeStock, TraceWorkOrder
 from services.trace.domain.lots import NodeKey
+from shared.db.dialects import dialect_insert
 from shared.db.filters import one_of
 
 
 def insert_for(session: AsyncSession, table: Table) -> Any:
-    build = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return build(table)
+    """`INSERT` into `table` that takes `ON CONFLICT` on either database."""
+    return dialect_insert(session)(table)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -1,8 +1,9 @@
 """Asking the genealogy: backward and forward traces, where a unit is, its history.
 
 The graph is node -> work order -> node (`trace_links`). Both traces walk it breadth
-first, one level per round of queries (a handful of queries per level whatever the
-fan-out), never visiting a node twice:
+first, never visiting a node twice, with a handful of set-based queries per level
+whatever the fan-out (a complete backward trace reads everything below in two queries
+and walks it in memory):
 
 * backward, from a unit or lot: the work order that produced it, then that order's
   inputs, down to purchased lots. MES's per-unit assignments (`trace_assignments`)
@@ -45,6 +46,7 @@ from services.trace.schemas import (
     NodeOut,
 )
 from shared.db.filters import one_of
+from shared.db.types import ExactDecimal
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.schemas import plain
 
@@ -91,21 +93,19 @@ async def find_node(session: AsyncSession, ref: NodeRef) -> Any:
 plain_of = functools.lru_cache(maxsize=4096)(plain)
 
 
-def raw_quantity(session: AsyncSession, column: Any) -> Any:
-    """A quantity column as the driver returns it: PostgreSQL's NUMERIC arrives as a
-    Decimal already, and skipping the type's per-row quantize matters at 4,000 rows;
-    SQLite stores scaled integers, which the column type must convert."""
-    if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(column, Numeric()).label(column.key)
-    return column
+def plain_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else plain_of(value)
 
 
-def raw_time(session: AsyncSession, column: Any) -> Any:
-    """A timestamp column as the driver returns it: asyncpg gives aware UTC datetimes
-    already; SQLite's naive ones need the column type."""
-    if session.get_bind().dialect.name == "postgresql":
-        return type_coerce(column, DateTime(timezone=True)).label(column.key)
-    return column
+def raw(session: AsyncSession, column: Any, name: str | None = None) -> Any:
+    """A quantity or timestamp column (or expression) as the driver returns it. On
+    PostgreSQL asyncpg already gives Decimals and aware UTC datetimes, and skipping the
+    column type's per-row work (a quantize, a timezone check) matters at thousands of
+    rows; SQLite stores scaled integers and naive times, which the column type converts."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.label(name) if name else column
+    plain_type = Numeric() if isinstance(column.type, ExactDecimal) else DateTime(timezone=True)
+    return type_coerce(column, plain_type).label(name or column.key)
 
 
 async def fetch(session: AsyncSession, statement: Any) -> list[Any]:
@@ -208,18 +208,25 @@ class NodeBook:
         """Stored by the feed; a node only MES has named so far is `unknown`."""
         return str(self.nodes[node_id].status or "unknown")
 
+    def identity(self, node_id: int) -> dict[str, Any]:
+        """What names the node: id, kind, item, lot (a unit's lot, if any) and serial."""
+        node = self.nodes[node_id]
+        serial = node.kind == SERIAL
+        return {
+            "id": node_id,
+            "kind": node.kind,
+            "item_code": node.item_code,
+            "lot_number": node.lot_number or (None if serial else node.code),
+            "serial_number": node.code if serial else None,
+        }
+
     def fields(self, node_id: int) -> dict[str, Any]:
         """The node as `NodeOut` shows it (a fresh dict each time: callers add keys)."""
         cached = self._fields.get(node_id)
         if cached is None:
             node = self.nodes[node_id]
-            serial = node.kind == SERIAL
             cached = {
-                "id": node.id,
-                "kind": node.kind,
-                "item_code": node.item_code,
-                "lot_number": node.lot_number or (None if serial else node.code),
-                "serial_number": node.code if serial else None,
+                **self.identity(node_id),
                 "work_order": node.work_order or None,
                 "bom_revision": self.revisions.get(node.work_order) or None,
                 "supplier": node.supplier,
@@ -291,7 +298,7 @@ async def _inputs_of_producers(
             TraceLink.node_id,
             TraceNode.item_code,
             TraceLink.how,
-            raw_quantity(session, TraceLink.quantity),
+            raw(session, TraceLink.quantity),
         )
         .join(
             TraceLink,
@@ -408,7 +415,7 @@ async def edges_above(
             TraceLink.node_id,
             TraceLink.work_order,
             TraceLink.how,
-            raw_quantity(session, TraceLink.quantity),
+            raw(session, TraceLink.quantity),
         )
         .where(
             one_of(session, TraceLink.node_id, list(children)),
@@ -513,9 +520,9 @@ async def steps_of(
         TraceOperation.station,
         TraceOperation.operator,
         TraceOperation.result,
-        raw_time(session, TraceOperation.started_at),
-        raw_time(session, TraceOperation.finished_at),
-        raw_time(session, TraceOperation.recorded_at),
+        raw(session, TraceOperation.started_at),
+        raw(session, TraceOperation.finished_at),
+        raw(session, TraceOperation.recorded_at),
     )
     # two indexed reads, not one `node_id IN .. OR work_order IN ..` (a full scan)
     rows = list(
@@ -591,16 +598,12 @@ async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dic
                 "document_number": row.document_number,
                 "result": row.result,
                 "inspector": row.inspector,
-                "accepted_quantity": _plain(row.accepted_quantity),
-                "rejected_quantity": _plain(row.rejected_quantity),
+                "accepted_quantity": plain_or_none(row.accepted_quantity),
+                "rejected_quantity": plain_or_none(row.rejected_quantity),
                 "occurred_at": iso(row.occurred_at),
             }
         )
     return found
-
-
-def _plain(value: Decimal | None) -> str | None:
-    return plain(value) if value is not None else None
 
 
 # --- the traces ---------------------------------------------------------------------------
@@ -632,42 +635,39 @@ class Walk:
 
 async def walk_backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> Walk:
     root = await find_node(session, ref)
-    levels: list[list[int]] = [[root.id]]
+    assignments = await any_assignments(session)
+    prefetched: dict[int, list[Edge]] | None = None
+    if depth is None and not assignments:
+        # the complete trace: every node below in one recursive query and their edges
+        # in a second, instead of a round of queries per level
+        prefetched = defaultdict(list)
+        for edge in await edges_below(
+            session, await below_all(session, root.id), assignments=False
+        ):
+            prefetched[edge.parent].append(edge)
+
+    async def edges_of(frontier: list[int]) -> list[Edge]:
+        if prefetched is not None:
+            return [edge for parent in frontier for edge in prefetched.get(parent, ())]
+        return await edges_below(session, frontier, assignments=assignments)
+
     level_of = {root.id: 0}
     below: dict[int, list[Edge]] = {}
     cut = False
-    assignments = await any_assignments(session)
-    if depth is None and not assignments:
-        # the complete trace: every node below in one recursive query, their edges in a
-        # second, walked here (ten round trips fewer on an eight-level product)
-        edges = await edges_below(session, await below_all(session, root.id), assignments=False)
-        by_parent: dict[int, list[Edge]] = defaultdict(list)
-        for edge in edges:
-            by_parent[edge.parent].append(edge)
-        frontier = [root.id]
-        while frontier:
-            nxt: list[int] = []
-            for parent in frontier:
-                for edge in by_parent.get(parent, ()):
-                    below.setdefault(parent, []).append(edge)
-                    if edge.child not in level_of:
-                        level_of[edge.child] = level_of[parent] + 1
-                        nxt.append(edge.child)
-            frontier = nxt
-    while depth is not None or assignments:
-        if not levels[-1]:
+    frontier, level = [root.id], 0
+    while frontier:
+        edges = await edges_of(frontier)
+        if depth is not None and level >= depth:
+            cut = bool(edges)
             break
-        if depth is not None and len(levels) > depth:
-            cut = bool(await edges_below(session, levels[-1], assignments=assignments))
-            break
-        edges = await edges_below(session, levels[-1], assignments=assignments)
-        nxt = []
+        level += 1
+        nxt: list[int] = []
         for edge in edges:
             below.setdefault(edge.parent, []).append(edge)
             if edge.child not in level_of:
-                level_of[edge.child] = len(levels)
+                level_of[edge.child] = level
                 nxt.append(edge.child)
-        levels.append(nxt)
+        frontier = nxt
     book = NodeBook()
     visited = set(level_of)
     await book.load(session, visited)
@@ -695,16 +695,7 @@ async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> di
     def reference(node_id: int) -> dict[str, Any]:
         base = refs.get(node_id)
         if base is None:
-            node = book.nodes[node_id]
-            serial = node.kind == SERIAL
-            base = refs[node_id] = {
-                "id": node_id,
-                "kind": node.kind,
-                "item_code": node.item_code,
-                "lot_number": node.lot_number or (None if serial else node.code),
-                "serial_number": node.code if serial else None,
-                "repeated": True,
-            }
+            base = refs[node_id] = {**book.identity(node_id), "repeated": True}
         return base
 
     def build(node_id: int, level: int, via: Edge | None) -> dict[str, Any]:
@@ -818,14 +809,12 @@ async def shipments_of(
     if not ids:
         return []
     # a shipment's movements count in, its reversal's out
-    net: Any = func.sum(
+    net = func.sum(
         case(
             (TraceHistory.action == "shipped", TraceHistory.quantity),
             else_=-TraceHistory.quantity,
         )
     )
-    if session.get_bind().dialect.name == "postgresql":
-        net = type_coerce(net, Numeric())  # as the driver returns it (see raw_quantity)
     rows = await fetch(
         session,
         select(
@@ -834,7 +823,7 @@ async def shipments_of(
             TraceHistory.document_id,
             TraceHistory.sales_order,
             TraceHistory.customer,
-            net.label("quantity"),
+            raw(session, net, "quantity"),
             func.min(TraceHistory.occurred_at).label("shipped_at"),
         )
         .where(
@@ -853,14 +842,13 @@ async def shipments_of(
     numbers = await _document_numbers(session, {(r.document_type, r.document_id) for r in found})
     out = []
     for r in found:
-        node = book.nodes[r.node_id]
-        serial = node.kind == SERIAL
+        named = book.identity(r.node_id)
         out.append(
             {
                 "node_id": r.node_id,
-                "item_code": node.item_code,
-                "lot_number": node.lot_number or (None if serial else node.code),
-                "serial_number": node.code if serial else None,
+                "item_code": named["item_code"],
+                "lot_number": named["lot_number"],
+                "serial_number": named["serial_number"],
                 "quantity": plain(r.quantity),
                 "sales_order": r.sales_order,
                 "customer": r.customer,

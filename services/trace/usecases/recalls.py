@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.trace.domain.lots import SERIAL
@@ -27,12 +28,14 @@ from services.trace.usecases.genealogy import (
     NodeRef,
     find_node,
     forward_node,
+    node_ref,
     reach_forward,
     reached_in_order,
     shipments_of,
 )
 from shared.client import ServiceClient
-from shared.errors import FieldError, ProblemError
+from shared.db.database import Database
+from shared.errors import PassedOn, ProblemError, UpstreamError
 from shared.schemas import plain
 from shared.spreadsheet_files import SheetSpec, write_workbook
 
@@ -197,22 +200,22 @@ def recall_workbook(report: dict[str, Any]) -> bytes:
     )
 
 
-class StockRefused(ProblemError):
-    """Stock's own problem with a transfer, passed on with its status and code."""
-
-    def __init__(self, status: int, body: dict[str, Any], location: str) -> None:
-        super().__init__(
-            detail=f"stock refused the transfer from {location}: "
-            + str(body.get("detail") or body.get("title")),
-            errors=[
-                FieldError(str(e.get("field", "")), str(e.get("message", "")))
-                for e in body.get("errors") or []
-                if isinstance(e, dict)
-            ],
-            extra={"stock_code": body.get("code", "")},
+def _refused(response: httpx.Response, location: str) -> ProblemError:
+    """Stock's own refusal (409 short stock, 422 a bad line) passed on; anything else is
+    stock failing, not the caller's request."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code in (409, 422) and isinstance(body, dict):
+        return PassedOn(
+            "stock",
+            response.status_code,
+            body,
+            refused=f"the transfer from {location}",
+            errors=PassedOn.field_errors(body),
         )
-        self.status = status  # type: ignore[misc]
-        self.code = str(body.get("code") or "stock_refused")  # type: ignore[misc]
+    return UpstreamError(f"stock answered {response.status_code} to the transfer from {location}")
 
 
 def transfer_requests(
@@ -265,17 +268,16 @@ def transfer_requests(
 
 
 async def quarantine(
-    session: AsyncSession, client: ServiceClient, actor: str, body: QuarantineIn
+    db: Database, client: ServiceClient, actor: str, body: QuarantineIn
 ) -> QuarantineOut:
     """Trace posts the transfers as itself (the route already checked the caller may
     quarantine); each transfer's note names the caller, and the request id links both
-    services' audit rows."""
-    ref: NodeRef = (
-        (body.item_code, "serial", body.serial_number)
-        if body.serial_number
-        else (body.item_code, "lot", str(body.lot_number))
-    )
-    report = await recall_report(session, ref, await quarantine_locations(client))
+    services' audit rows. The report is read first, in its own snapshot: no transaction
+    stays open while stock posts."""
+    ref = node_ref(body.item_code, body.lot_number, body.serial_number)
+    quarantined = await quarantine_locations(client)
+    async with db.snapshot() as session:
+        report = await recall_report(session, ref, quarantined)
     requests, already = transfer_requests(
         report, body.to_location_code, body.note or f"Recall quarantine by {actor}"
     )
@@ -288,9 +290,8 @@ async def quarantine(
         response = await client.request(
             "stock", "POST", "/v1/transfers", json=request, idempotency_key=key
         )
-        if response.status_code >= 400:
-            problem = response.json() if response.content else {}
-            raise StockRefused(response.status_code, problem, request["from_location_code"])
+        if response.status_code != 201:
+            raise _refused(response, request["from_location_code"])
         posted = response.json()
         done.append(
             QuarantineTransfer(
