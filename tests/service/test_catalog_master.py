@@ -314,3 +314,15 @@ async def test_unreadable_multipart_body_is_a_validation_problem(
     )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["type"] == "multipart_invalid"
+
+
+async def test_a_schema_with_an_integer_beyond_64_bits_is_answered(
+    catalog: httpx.AsyncClient,
+) -> None:
+    """Free-form JSON may hold any integer; the response must not fail to render."""
+    schema = {"type": "object", "properties": {"count": {"type": "integer", "maximum": 2**70}}}
+    created = await catalog.post(
+        "/v1/categories", json={"code": code("BIG"), "name": "Big", "attribute_schema": schema}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["attribute_schema"] == schema
