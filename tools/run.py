@@ -40,7 +40,10 @@ GATEWAY = "gateway"
 BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow")
 SERVICES = (GATEWAY, *BACKENDS)
 #: Which services each service's event feed nudges (`<NAME>_EVENT_SUBSCRIBERS`).
-EVENT_SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {"stock": ("trace", "mrp"), "mrp": ("trace",)}
+EVENT_SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
+    "stock": ("trace", "mrp", "workflow"),
+    "mrp": ("trace",),
+}
 ADMIN_USERNAME = "admin"
 SECRETS_FILE = "secrets.env"
 STARTUP_TIMEOUT_SECONDS = 60.0

@@ -22,14 +22,17 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/balances", "/v1/movements", "/v1/stock-card",
         "/v1/stock-overview", "/v1/production-receipts", "/v1/shipments", "/v1/stock-counts",
         "/v1/valuation", "/v1/reservations", "/v1/availability",
-        "/v1/posting-period", "/v1/serials", "/v1/opening-balances",
+        "/v1/posting-period", "/v1/serials", "/v1/opening-balances", "/v1/approval-gates",
     ),
     "mrp": (
         "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",
         "/v1/purchase-orders", "/v1/mrp-runs", "/v1/planned-orders", "/v1/buildable",
     ),
     "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
-    "workflow": ("/v1/approvals", "/v1/flows", "/v1/tasks", "/v1/rules"),
+    "workflow": (
+        "/v1/approvals", "/v1/flows", "/v1/inbox", "/v1/org", "/v1/calendars", "/v1/tasks",
+        "/v1/rules",
+    ),
 }
 
 #: Paths the gateway answers itself; no service may claim them.

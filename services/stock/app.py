@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from services.stock.api.approvals import router as approvals_router
 from services.stock.api.inspections import router as inspections_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
@@ -48,6 +49,7 @@ def create_app(
             shipments_router,
             stock_counts_router,
             opening_balances_router,
+            approvals_router,
         ],
         http_transport=http_transport,
     )

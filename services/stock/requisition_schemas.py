@@ -22,6 +22,15 @@ class RequisitionStatus(StrEnum):
     REVERSED = "reversed"
 
 
+class ApprovalState(StrEnum):
+    #: No approval gate held the requisition when it was submitted.
+    NOT_REQUIRED = "not_required"
+    #: Submitted under a gate: waits for workflow's decision; nobody else may post it.
+    PENDING = "pending"
+    #: Posted on workflow's approval (`approval_ref` names the instance).
+    APPROVED = "approved"
+
+
 class RequisitionLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -128,10 +137,35 @@ class RequisitionOut(BaseModel):
     cancelled_by: str | None
     reversed_at: datetime | None
     reversed_by: str | None
+    approval: ApprovalState = Field(
+        description="Whether an approval gate held it when it was submitted, and its outcome"
+    )
+    approval_ref: str = Field(description="The workflow instance that decided it, if any")
     movements: list[MovementOut] = Field(description="The issue and, if reversed, its reversal")
 
 
 RequisitionPage = Page[RequisitionOut]
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    RETURNED = "returned"
+
+
+class ApprovalDecision(BaseModel):
+    """Workflow's decision on a requisition that waits for approval: `approved` posts it
+    (as `POST .../post` would), anything else returns it to draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    reference: str = Field(
+        min_length=1, max_length=100, description="The workflow instance that decided"
+    )
+    reason: str = Field("", max_length=500)
+    posted_at: PostedAt = None
 
 
 class RequisitionPosting(BaseModel):

@@ -575,3 +575,28 @@ class SerialDetail(SerialOut):
 
 
 SerialPage = Page[SerialOut]
+
+
+class GatedDocument(StrEnum):
+    """Document types whose submission an approval flow can hold (workflow's names)."""
+
+    MATERIAL_REQUISITION = "material_requisition"
+
+
+class ApprovalGateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool = Field(description="Whether documents submitted from now on wait for approval")
+    flow: str = Field("", max_length=200, description="The flow that decides them (for people)")
+
+
+class ApprovalGateOut(BaseModel):
+    document_type: GatedDocument
+    required: bool
+    flow: str
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+class ApprovalGates(BaseModel):
+    items: list[ApprovalGateOut]

@@ -1,12 +1,35 @@
-"""Workflow service: approvals, rules and notifications (domain features arrive with issue #7)."""
+"""Workflow service: approval flows with conditions and time limits over the organisation,
+fed by the owning services' events (issue #7; rules and notifications come next)."""
 
 from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
 
+from services.workflow.api.approvals import inbox as inbox_router
+from services.workflow.api.approvals import router as approvals_router
+from services.workflow.api.flows import router as flows_router
+from services.workflow.api.org import calendars as calendars_router
+from services.workflow.api.org import router as org_router
 from services.workflow.settings import Settings
+from services.workflow.usecases import stock_feed
+from services.workflow.usecases.runner import Runner
+from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
+
+
+def runner_of(app: FastAPI) -> Runner:
+    """The app's runner (created on first use, for the app's current database)."""
+    runner: Runner | None = getattr(app.state, "runner", None)
+    if runner is None or runner.db is not app.state.db:
+        settings: Settings = app.state.settings
+        runner = Runner(app.state.db, app.state.client, poll_seconds=settings.runner_poll_seconds)
+        app.state.runner = runner
+    return runner
+
+
+async def run_runner(app: FastAPI) -> None:
+    await runner_of(app).run_forever()
 
 
 def create_app(
@@ -15,7 +38,10 @@ def create_app(
     return create_service_app(
         settings or Settings(),
         title="Workflow",
-        description="Approval flows with conditions and time limits, rules, tasks, notifications.",
-        routers=[],
+        description="Approval flows with conditions and time limits, the organisation they "
+        "route through, working calendars and each person's inbox.",
+        routers=[flows_router, approvals_router, inbox_router, org_router, calendars_router],
+        subscriptions=[Subscription(stock_feed.SOURCE, stock_feed.apply_stock_event)],
         http_transport=http_transport,
+        workers=[run_runner],
     )

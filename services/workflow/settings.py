@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -12,3 +13,6 @@ class Settings(ServiceSettings):
 
     service_name: str = "workflow"
     database_url: str = "sqlite+aiosqlite:///var/workflow.db"
+    runner_poll_seconds: float = Field(
+        1.0, gt=0, description="How often the runner looks for due timers, starts and syncs"
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -96,8 +97,12 @@ def create_service_app(
     subscriptions: Sequence[Subscription] = (),
     http_transport: httpx.AsyncBaseTransport | None = None,
     version: str = "0.1.0",
+    workers: Sequence[Callable[[FastAPI], Coroutine[Any, Any, None]]] = (),
 ) -> FastAPI:
-    """A service app: health, metrics, problem+json, audit, event feed and consumers."""
+    """A service app: health, metrics, problem+json, audit, event feed and consumers.
+
+    `workers` are the service's own background loops (started with the consumers when
+    `run_background_tasks` is on, cancelled at shutdown); each gets the app."""
     service = settings.service_name
 
     @asynccontextmanager
@@ -129,6 +134,7 @@ def create_service_app(
             for consumer in app.state.consumers.values():
                 consumer.start()
             background.append(asyncio.create_task(_purge_idempotency_keys(app.state.idempotency)))
+            background.extend(asyncio.create_task(worker(app)) for worker in workers)
         if settings.freeze_heap_at_startup:
             freeze_heap()
         try:

@@ -8,6 +8,8 @@ from fastapi.responses import Response
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.requisition_schemas import (
+    ApprovalDecision,
+    Decision,
     PickSuggestion,
     RequisitionCreate,
     RequisitionOut,
@@ -17,7 +19,7 @@ from services.stock.requisition_schemas import (
 )
 from services.stock.usecases import requisitions as usecases
 from services.stock.usecases.document_lines import catalog_items, lines_in_stock_units
-from shared.auth.principal import PLANNER, WAREHOUSE
+from shared.auth.principal import PLANNER, SERVICE, WAREHOUSE
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
@@ -28,6 +30,8 @@ from shared.http.problems import problem_responses
 router = APIRouter(prefix="/v1/requisitions", tags=["requisitions"])
 #: Planners and the line raise requisitions; the warehouse posts them.
 Requester = Annotated[RequestContext, Depends(request_context((WAREHOUSE, PLANNER)))]
+#: Only workflow (or an admin) decides a requisition that waits for approval.
+Workflow = Annotated[RequestContext, Depends(request_context((SERVICE,)))]
 
 
 @router.post(
@@ -158,4 +162,30 @@ async def reverse_requisition(ctx: Warehouse, catalog: Catalog, requisition_id: 
     items = await _items(ctx, catalog, requisition_id)
     return await run_command(
         ctx, lambda uow: usecases.reverse_requisition(uow, requisition_id, items)
+    )
+
+
+@router.post(
+    "/{requisition_id}/approval-decision",
+    response_model=RequisitionOut,
+    operation_id="decide_requisition_approval",
+    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+)
+async def decide_requisition_approval(
+    ctx: Workflow, catalog: Catalog, requisition_id: IdPath, body: ApprovalDecision
+) -> Response:
+    """Workflow's decision on a requisition that waits for approval: `approved` posts it,
+    all lines or none; rejected, withdrawn or returned sends it back to draft (workflow,
+    admin; accepts Idempotency-Key)."""
+    if body.decision is Decision.APPROVED:
+        items = await _items(ctx, catalog, requisition_id)
+        return await run_command(
+            ctx,
+            lambda uow: usecases.post_requisition(
+                uow, requisition_id, items, posted_at=body.posted_at, approved_by=body.reference
+            ),
+            body=body,
+        )
+    return await run_command(
+        ctx, lambda uow: usecases.return_requisition(uow, requisition_id, body), body=body
     )

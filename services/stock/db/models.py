@@ -326,8 +326,9 @@ class TransferLine(Base):
 class Requisition(Base):
     """A material requisition (生产领料): components issued to a work order's line.
 
-    draft -> submitted (what an approval flow will gate) -> posted; draft or submitted
-    may be cancelled; posted may be reversed as a whole.
+    draft -> submitted -> posted; draft or submitted may be cancelled; posted may be
+    reversed as a whole. Under an approval gate a submitted one waits for workflow's
+    decision: approved posts it, anything else returns it to draft.
     """
 
     __tablename__ = "requisitions"
@@ -349,6 +350,25 @@ class Requisition(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "not_required", "pending" (submitted under an approval gate: only workflow's
+    #: decision posts it) or "approved"; `approval_ref` names workflow's instance.
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
+
+
+class ApprovalGate(Base):
+    """A document type whose submitted documents wait for workflow's decision (set by
+    workflow when a flow for the type is activated or deactivated)."""
+
+    __tablename__ = "approval_gates"
+
+    document_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    required: Mapped[bool] = mapped_column(Boolean)
+    flow: Mapped[str] = mapped_column(String(200), server_default="", default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class RequisitionLine(Base):

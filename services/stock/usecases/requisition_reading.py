@@ -11,6 +11,7 @@ from services.stock.db.models import Location, Lot, MovementRow, Requisition
 from services.stock.db.models import RequisitionLine as LineRow
 from services.stock.db.queries import document_ledgers, locations_by_ids, lots_by_ids
 from services.stock.requisition_schemas import (
+    ApprovalState,
     RequisitionLineOut,
     RequisitionOut,
     RequisitionStatus,
@@ -76,6 +77,8 @@ def _out(
         cancelled_by=requisition.cancelled_by,
         reversed_at=requisition.reversed_at,
         reversed_by=requisition.reversed_by,
+        approval=ApprovalState(requisition.approval),
+        approval_ref=requisition.approval_ref,
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
     )
 

@@ -27,12 +27,16 @@ from services.stock.db.models import RequisitionLine as LineRow
 from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_numbers
 from services.stock.domain.model import LocationType, Movement, QualityState, References
 from services.stock.requisition_schemas import (
+    ApprovalDecision,
+    ApprovalState,
     PickSuggestion,
     RequisitionCreate,
     RequisitionLineIn,
     RequisitionOut,
     RequisitionStatus,
 )
+from services.stock.schemas import GatedDocument
+from services.stock.usecases.approvals import approval_required
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     Entered,
@@ -89,6 +93,11 @@ __all__ = [
 class DocumentStatusConflict(Conflict):
     code = "document_status_conflict"
     title = "The document is not in a status that allows this"
+
+
+class ApprovalPending(DocumentStatusConflict):
+    code = "approval_pending"
+    title = "The document waits for its approval flow"
 
 
 def _line_errors(index: int, line: RequisitionLineIn, item: CatalogItem | None) -> list[FieldError]:
@@ -225,6 +234,10 @@ async def submit_requisition(uow: UnitOfWork, requisition_id: int) -> Requisitio
         requisition.status = RequisitionStatus.SUBMITTED.value
         requisition.submitted_at = utcnow()
         requisition.submitted_by = uow.actor
+        gated = await approval_required(uow.session, GatedDocument.MATERIAL_REQUISITION)
+        state = ApprovalState.PENDING if gated else ApprovalState.NOT_REQUIRED
+        requisition.approval = state.value
+        requisition.approval_ref = ""
         await uow.session.flush()
         return await _finish(uow, requisition, "submit", "RequisitionSubmitted")
 
@@ -258,12 +271,24 @@ async def post_requisition(
     items: Mapping[str, CatalogItem | None],
     *,
     posted_at: datetime | None = None,
+    approved_by: str | None = None,
 ) -> RequisitionOut:
-    """Issue a submitted requisition: lock, pick, move to the line, all lines or none."""
+    """Issue a submitted requisition: lock, pick, move to the line, all lines or none.
+
+    One that waits for approval is posted only with `approved_by` (workflow's instance,
+    from `decide_requisition`)."""
     async with uow:
         session = uow.session
         requisition = await _locked(uow, requisition_id)
         _expect(requisition, RequisitionStatus.SUBMITTED, doing="posted")
+        if requisition.approval == ApprovalState.PENDING.value:
+            if approved_by is None:
+                raise ApprovalPending(
+                    f"requisition {requisition.number} waits for its approval flow; it is "
+                    "posted when the flow approves it"
+                )
+            requisition.approval = ApprovalState.APPROVED.value
+            requisition.approval_ref = approved_by
         lines = await lines_of(session, requisition.id)
         unknown = sorted({ln.item_code for ln in lines if items.get(ln.item_code) is None})
         if unknown:
@@ -310,6 +335,39 @@ async def post_requisition(
         return await _finish(uow, requisition, "post", "RequisitionPosted", movements=True)
 
 
+async def return_requisition(
+    uow: UnitOfWork, requisition_id: int, decision: ApprovalDecision
+) -> RequisitionOut:
+    """Workflow's decision other than approval (rejected, withdrawn, returned): a submitted
+    requisition waiting for it goes back to draft, with nothing posted. Repeating the same
+    decision answers the requisition as it is."""
+    async with uow:
+        requisition = await _locked(uow, requisition_id)
+        if (
+            requisition.status == RequisitionStatus.DRAFT.value
+            and requisition.approval_ref == decision.reference
+        ):
+            return (await load_many(uow.session, [requisition]))[0]
+        _expect(requisition, RequisitionStatus.SUBMITTED, doing=decision.decision.value)
+        if requisition.approval != ApprovalState.PENDING.value:
+            raise DocumentStatusConflict(
+                f"requisition {requisition.number} does not wait for an approval"
+            )
+        requisition.status = RequisitionStatus.DRAFT.value
+        requisition.approval = ApprovalState.NOT_REQUIRED.value
+        requisition.approval_ref = decision.reference
+        requisition.submitted_at = None
+        requisition.submitted_by = None
+        await uow.session.flush()
+        return await _finish(
+            uow,
+            requisition,
+            decision.decision.value,
+            "RequisitionReturned",
+            extra={"decision": decision.decision.value, "reason": decision.reason},
+        )
+
+
 async def reverse_requisition(
     uow: UnitOfWork, requisition_id: int, items: Mapping[str, CatalogItem | None]
 ) -> RequisitionOut:
@@ -335,10 +393,16 @@ async def reverse_requisition(
 
 
 async def _finish(
-    uow: UnitOfWork, requisition: Requisition, action: str, event: str, *, movements: bool = False
+    uow: UnitOfWork,
+    requisition: Requisition,
+    action: str,
+    event: str,
+    *,
+    movements: bool = False,
+    extra: Mapping[str, object] | None = None,
 ) -> RequisitionOut:
     out = (await load_many(uow.session, [requisition]))[0]
-    payload = out.model_dump(mode="json")
+    payload = {**out.model_dump(mode="json"), **(extra or {})}
     await uow.audit(action, "requisition", str(out.id), after=payload)
     if movements:  # a reversal publishes only its own, new movements
         emit_movements(

@@ -1,12 +1,240 @@
-"""Workflow tables."""
+"""Workflow tables.
+
+Organisation (who approves):
+* `wf_departments`: a department tree; `manager` heads it.
+* `wf_people`: a person by the gateway user name (`alice` for `user:alice`), with their
+  department, their own manager (else their department's head) and how to reach them.
+* `wf_role_holders`: who holds an approval role (`director`, `keeper`, `buyer`, ...),
+  globally (`scope=""`) or for one warehouse (`scope="WH1"`: the keeper of WH1).
+* `wf_calendars`: working hours per weekday, holidays and make-up working days; time
+  limits count working time only.
+
+Flows and their instances:
+* `wf_flows`: versioned flow definitions per document type; at most one version of a
+  type is active, and an instance keeps the version it started with.
+* `wf_instances`: one approval of one submitted document, with the document as it was
+  submitted (`context`, what conditions see) and the state of telling the owning service
+  the outcome (`sync_*`: post on approval, back to draft otherwise).
+* `wf_steps`: the steps of the stages an instance has entered; `due_at` is the time limit.
+* `wf_tasks`: one approver's part of a step (pending, approved, rejected, ...).
+* `wf_timers`: durable time limits; `fired_at` is set in the transaction that acts, so a
+  timer fires exactly once whatever restarts.
+* `wf_history`: who did what when, per instance.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db.tables import NAMING_CONVENTION
+from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Department(Base):
+    __tablename__ = "wf_departments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    manager: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Person(Base):
+    __tablename__ = "wf_people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    department_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    manager: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    mobile: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    dingtalk_user_id: Mapped[str] = mapped_column(String(100), default="")
+    wecom_user_id: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(10), default="zh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RoleHolder(Base):
+    __tablename__ = "wf_role_holders"
+    __table_args__ = (UniqueConstraint("role", "scope", "username"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    role: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(100), default="")
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Calendar(Base):
+    __tablename__ = "wf_calendars"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: ISO weekday ("1".."7") -> "09:00-12:00,13:00-18:00"
+    week: Mapped[dict[str, str]] = mapped_column(JSON)
+    holidays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    extra_workdays: Mapped[list[str]] = mapped_column(JSON, default=list)
+    extra_day_hours: Mapped[str] = mapped_column(String(200), default="09:00-12:00,13:00-18:00")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Flow(Base):
+    __tablename__ = "wf_flows"
+    __table_args__ = (UniqueConstraint("document_type", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    document_type: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    #: The flow as saved (`FlowIn` without the document type): stages, steps, approvers.
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Instance(Base):
+    __tablename__ = "wf_instances"
+    __table_args__ = (
+        UniqueConstraint("source", "source_seq"),
+        Index("ix_wf_instances_document", "document_type", "document_id"),
+        Index("ix_wf_instances_requester_status", "requester", "status"),
+        Index("ix_wf_instances_status_sync", "status", "sync_state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: The feed event that submitted the document: one instance per submission.
+    source: Mapped[str] = mapped_column(String(40))
+    source_seq: Mapped[int] = mapped_column(BigId)
+    document_type: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[int] = mapped_column(BigId)
+    document_number: Mapped[str] = mapped_column(String(50))
+    flow_id: Mapped[int | None] = mapped_column(ForeignKey("wf_flows.id"), nullable=True)
+    #: starting, pending, approved, rejected, returned, withdrawn, cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    requester: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6), nullable=True)
+    #: What conditions see: {"document": ..., "requester": ...}; the submitted document
+    #: first, enriched (items, costs, warehouse) when the instance starts.
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stage_index: Mapped[int] = mapped_column(Integer, default=-1)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    start_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    #: Telling the owning service: none, pending, done, failed (a refusal, e.g. short
+    #: stock: visible and retryable), with the problem it answered.
+    sync_state: Mapped[str] = mapped_column(String(10), default="none")
+    sync_problem: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    sync_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Step(Base):
+    __tablename__ = "wf_steps"
+    __table_args__ = (UniqueConstraint("instance_id", "stage_index", "key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instances.id"), index=True)
+    stage_index: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(10))
+    #: pending, approved, rejected, skipped, cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Task(Base):
+    __tablename__ = "wf_tasks"
+    __table_args__ = (
+        Index("ix_wf_tasks_assignee_status_id", "assignee", "status", "id"),
+        Index("ix_wf_tasks_step", "step_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instances.id"), index=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("wf_steps.id"))
+    assignee: Mapped[str] = mapped_column(String(100))
+    #: pending, approved, rejected, returned, delegated, cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    #: how the assignee came to it: flow, delegated, added, escalated
+    origin: Mapped[str] = mapped_column(String(20), default="flow")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Timer(Base):
+    __tablename__ = "wf_timers"
+    __table_args__ = (
+        UniqueConstraint("step_id", "kind"),
+        Index("ix_wf_timers_open_due", "fired_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("wf_steps.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instances.id"), index=True)
+    #: what runs out: "time_limit"
+    kind: Mapped[str] = mapped_column(String(20))
+    #: remind, escalate, approve, reject
+    action: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HistoryEntry(Base):
+    __tablename__ = "wf_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instances.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    step_key: Mapped[str] = mapped_column(String(64), default="")
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

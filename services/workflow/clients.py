@@ -1,0 +1,137 @@
+"""What workflow asks the other services: a submitted document's facts for its conditions
+(items from the catalog, costs and warehouses from stock), and the owning service's
+posting or return of a decided document."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from shared.client import ServiceClient
+from shared.errors import UpstreamError
+
+#: Item codes per catalog call (the catalog's limit is higher; short URLs).
+BATCH = 200
+#: Parallel calls for per-item costs.
+CONCURRENCY = 8
+#: Locations climbed at most to find a warehouse.
+MAX_DEPTH = 20
+
+
+def _number(value: Any) -> float:
+    return float(Decimal(str(value))) if value not in (None, "") else 0.0
+
+
+async def _json(response: httpx.Response, what: str) -> Any:
+    if response.status_code != 200:
+        raise UpstreamError(f"{what}: answered {response.status_code}")
+    return response.json()
+
+
+async def catalog_items(client: ServiceClient, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """The catalog's items by code (codes it does not know are absent)."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(codes), BATCH):
+        chunk = codes[start : start + BATCH]
+        response = await client.request(
+            "catalog", "GET", "/v1/items", params={"code": chunk, "limit": len(chunk)}
+        )
+        body = await _json(response, "catalog items")
+        found.update({row["code"]: row for row in body["items"]})
+    return found
+
+
+async def average_costs(client: ServiceClient, codes: list[str]) -> dict[str, Decimal]:
+    """Stock's moving-average cost per item (what issuing it is worth now)."""
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def one(code: str) -> tuple[str, Decimal]:
+        async with gate:
+            response = await client.request(
+                "stock",
+                "GET",
+                "/v1/valuation",
+                params={"item_code": code, "include_empty": "true", "limit": 1},
+            )
+        body = await _json(response, f"stock valuation of {code}")
+        rows = [row for row in body["items"] if row["item_code"] == code]
+        return code, Decimal(str(rows[0]["average_cost"])) if rows else Decimal(0)
+
+    return dict(await asyncio.gather(*(one(code) for code in codes)))
+
+
+async def warehouse_of(client: ServiceClient, location_code: str | None) -> str | None:
+    """The warehouse (top location of type warehouse) a location lies in."""
+    code = location_code
+    for _ in range(MAX_DEPTH):
+        if not code:
+            return None
+        response = await client.request(
+            "stock", "GET", f"/v1/locations/by-code/{quote(code, safe='')}"
+        )
+        if response.status_code == 404:
+            return None
+        row = await _json(response, f"stock location {code}")
+        if row["location_type"] == "warehouse":
+            return str(row["code"])
+        code = row.get("parent_code")
+    return None
+
+
+async def requisition_facts(client: ServiceClient, document: dict[str, Any]) -> dict[str, Any]:
+    """A submitted requisition as conditions see it: each line with its item (category,
+    type, name), unit cost and value, the total `amount`, and the issuing warehouse."""
+    lines = document.get("lines") or []
+    codes = sorted({str(line["item_code"]) for line in lines})
+    items, costs, warehouse = await asyncio.gather(
+        catalog_items(client, codes),
+        average_costs(client, codes),
+        warehouse_of(
+            client, document.get("from_location_code") or document.get("to_location_code")
+        ),
+    )
+    amount = Decimal(0)
+    out_lines = []
+    for line in lines:
+        code = str(line["item_code"])
+        quantity = Decimal(str(line["quantity"]))
+        cost = costs.get(code, Decimal(0))
+        value = quantity * cost
+        amount += value
+        item = items.get(code, {})
+        out_lines.append(
+            {
+                "line_no": line.get("line_no"),
+                "item_code": code,
+                "quantity": float(quantity),
+                "lot_number": line.get("lot_number"),
+                "unit_cost": float(cost),
+                "value": float(value),
+                "item": {
+                    "code": code,
+                    "name": item.get("name", ""),
+                    "category": item.get("category") or "",
+                    "item_type": item.get("item_type", ""),
+                    "uom": item.get("uom", ""),
+                },
+            }
+        )
+    return {
+        "type": "material_requisition",
+        "id": document.get("id"),
+        "number": document.get("number"),
+        "work_order": document.get("work_order"),
+        "from_location_code": document.get("from_location_code"),
+        "to_location_code": document.get("to_location_code"),
+        "warehouse_code": warehouse,
+        "note": document.get("note", ""),
+        "created_by": document.get("created_by"),
+        "submitted_by": document.get("submitted_by"),
+        "amount": _number(amount),
+        "exact_amount": str(amount.quantize(Decimal("0.000001"))),
+        "lines": out_lines,
+    }

@@ -1,0 +1,1 @@
+"""Fake external servers for tests."""

@@ -1,0 +1,114 @@
+"""Catalog, stock and workflow behind a real gateway, in one process, for the approval
+tests. People log in at the gateway (JWTs), so every call carries their own identity.
+
+Nothing runs in the background: `Approvals.settle()` lets workflow read stock's feed and
+runs its runner once (start, time limits, posting), so each test decides when time moves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.catalog.app import create_app as catalog_app
+from services.catalog.settings import Settings as CatalogSettings
+from services.stock.app import create_app as stock_app
+from services.stock.settings import Settings as StockSettings
+from services.workflow.app import create_app as workflow_app
+from services.workflow.app import runner_of
+from services.workflow.settings import Settings as WorkflowSettings
+from tests.conftest import TEST_SECRET
+from tests.service.test_gateway_support import (
+    GatewayStack,
+    HostDispatch,
+    gateway_stack,
+    host_of,
+    stub_service,
+)
+from tests.wiring import started
+
+REAL = ("catalog", "stock", "workflow")
+URLS = {name: f"http://{host_of(name)}" for name in REAL}
+
+
+def code(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6].upper()}"
+
+
+async def ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+@dataclass
+class Approvals:
+    gw: GatewayStack
+    apps: dict[str, FastAPI]
+    admin: dict[str, str] = field(default_factory=dict)
+    users: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.gw.client
+
+    async def settle(self, now: datetime | None = None) -> None:
+        """Workflow reads stock's feed and runs its runner until nothing is left to do
+        (with `now`, time limits due by then fire)."""
+        workflow = self.apps["workflow"]
+        for _ in range(10):
+            applied = await workflow.state.consumers["stock"].catch_up()
+            done = await runner_of(workflow).run_once(now)
+            if not applied and not done:
+                return
+        raise AssertionError("workflow did not settle")
+
+    async def user(self, username: str, *roles: str) -> dict[str, str]:
+        if username not in self.users:
+            self.users[username] = await self.gw.create_user(username, *(roles or ("planner",)))
+        return self.users[username]
+
+    async def as_admin(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
+        return await ok(await self.client.request(method, path, headers=self.admin, **kw), status)
+
+
+@pytest.fixture(name="approvals")
+async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
+    common: dict[str, Any] = {
+        "internal_token_secret": TEST_SECRET,
+        "service_urls": URLS,
+        "http_attempts": 1,
+        "run_background_tasks": False,
+    }
+    services = HostDispatch({})  # how the services reach each other
+    apps: dict[str, FastAPI] = {
+        "catalog": catalog_app(
+            CatalogSettings(database_url=await database_factory("catalog"), **common),
+            http_transport=services,
+        ),
+        "stock": stock_app(
+            StockSettings(database_url=await database_factory("stock"), **common),
+            http_transport=services,
+        ),
+        "workflow": workflow_app(
+            WorkflowSettings(database_url=await database_factory("workflow"), **common),
+            http_transport=services,
+        ),
+    }
+    routes = {host_of(name): httpx.ASGITransport(app=app) for name, app in apps.items()}
+    services.routes.update(routes)
+    stubs = {name: stub_service(name) for name in ("mrp", "trace")}
+    async with (
+        started(apps),
+        gateway_stack(database_factory, with_catalog=False, stubs=stubs, extra_routes=routes) as gw,
+    ):
+        stack = Approvals(gw, apps)
+        stack.admin = await gw.bearer()
+        yield stack
+    await services.aclose()

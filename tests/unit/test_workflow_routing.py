@@ -1,0 +1,151 @@
+"""Workflow's pure parts: CEL conditions (compiled once, refused with where), how tasks
+decide a step, and who a person's managers are."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.workflow.domain.conditions import (
+    ConditionError,
+    EvaluationError,
+    celify,
+    compile_condition,
+    evaluate,
+    is_true,
+)
+from services.workflow.domain.routing import (
+    OrgDepartment,
+    OrgPerson,
+    StepStatus,
+    TaskState,
+    TaskStatus,
+    direct_manager,
+    manager_at,
+    step_outcome,
+)
+
+VARS = ("document", "requester")
+DOC = celify(
+    {
+        "document": {
+            "amount": Decimal("12000.50"),
+            "lines": [{"item": {"category": "IC"}, "quantity": Decimal("5")}],
+        },
+        "requester": {"username": "ann"},
+    }
+)
+
+
+def test_conditions_over_the_document_and_its_lines() -> None:
+    compile_condition("document.amount > 10000", VARS)
+    assert is_true("document.amount > 10000", DOC)
+    assert not is_true("document.amount > 20000", DOC)
+    assert is_true('document.lines.exists(l, l.item.category == "IC")', DOC)
+    assert is_true("document.lines.all(x, x.quantity >= 5)", DOC)
+    assert evaluate("requester.username", DOC) == "ann"
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column", "words"),
+    [
+        ("document.amount >", 1, 18, "mismatched input"),
+        ("document.amount > 1 &&\n  supplier.rating > 3", 2, 3, "unknown name 'supplier'"),
+        ("lookup(document) > 1", 1, 1, "unknown function 'lookup'"),
+    ],
+)
+def test_bad_conditions_are_refused_with_their_position(
+    source: str, line: int, column: int, words: str
+) -> None:
+    with pytest.raises(ConditionError) as caught:
+        compile_condition(source, VARS)
+    assert (caught.value.line, caught.value.column) == (line, column)
+    assert words in caught.value.message
+    assert f"line {line}, column {column}" in str(caught.value)
+
+
+def test_macro_variables_are_not_unknown_names() -> None:
+    compile_condition("document.lines.map(q, q.quantity).exists(v, v > 1)", VARS)
+
+
+def test_evaluation_problems_are_evaluation_errors() -> None:
+    with pytest.raises(EvaluationError):
+        is_true("document.missing > 1", DOC)
+    with pytest.raises(EvaluationError):
+        is_true("document.amount", DOC)  # not a boolean
+    with pytest.raises(EvaluationError):
+        is_true('document.amount > "x"', DOC)
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, allow_nan=False, places=2))
+def test_amounts_compare_as_numbers(amount: Decimal) -> None:
+    facts = celify({"document": {"amount": amount}})
+    assert is_true("document.amount > 10000", facts) == (amount > 10000)
+
+
+def tasks(*pairs: tuple[TaskStatus, str]) -> list[TaskState]:
+    return [TaskState(status, origin) for status, origin in pairs]
+
+
+P, A, R, D, C = (
+    TaskStatus.PENDING,
+    TaskStatus.APPROVED,
+    TaskStatus.REJECTED,
+    TaskStatus.DELEGATED,
+    TaskStatus.CANCELLED,
+)
+
+
+@pytest.mark.parametrize(
+    ("mode", "states", "outcome"),
+    [
+        ("any", [(P, "flow"), (P, "flow")], StepStatus.PENDING),
+        ("any", [(A, "flow"), (P, "flow")], StepStatus.APPROVED),
+        ("all", [(A, "flow"), (P, "flow")], StepStatus.PENDING),
+        ("all", [(A, "flow"), (A, "added")], StepStatus.APPROVED),
+        ("all", [(A, "flow"), (R, "flow")], StepStatus.REJECTED),
+        ("any", [(A, "flow"), (R, "flow")], StepStatus.REJECTED),
+        ("all", [(D, "flow"), (A, "delegated"), (A, "flow")], StepStatus.APPROVED),
+        ("all", [(P, "flow"), (A, "escalated")], StepStatus.APPROVED),
+        ("all", [(C, "flow")], StepStatus.PENDING),
+        ("all", [], StepStatus.PENDING),
+        ("any", [(TaskStatus.RETURNED, "flow"), (P, "flow")], StepStatus.RETURNED),
+    ],
+)
+def test_how_tasks_decide_a_step(mode: str, states: list, outcome: StepStatus) -> None:
+    assert step_outcome(mode, tasks(*states)) is outcome
+
+
+ORG_PEOPLE = {
+    "worker": OrgPerson("worker", "LINE", None),
+    "lead": OrgPerson("lead", "LINE", None),
+    "plant": OrgPerson("plant", "PLANT", None),
+    "ceo": OrgPerson("ceo", "HQ", None),
+    "temp": OrgPerson("temp", "LINE", "plant"),
+    "loner": OrgPerson("loner", None, None),
+}
+ORG_DEPTS = {
+    "LINE": OrgDepartment("LINE", "PLANT", "lead"),
+    "PLANT": OrgDepartment("PLANT", "HQ", "plant"),
+    "HQ": OrgDepartment("HQ", None, "ceo"),
+}
+
+
+def test_managers_follow_people_then_departments_upwards() -> None:
+    assert direct_manager("worker", ORG_PEOPLE, ORG_DEPTS) == "lead"
+    assert direct_manager("lead", ORG_PEOPLE, ORG_DEPTS) == "plant"  # heads their own
+    assert direct_manager("temp", ORG_PEOPLE, ORG_DEPTS) == "plant"  # named manager wins
+    assert manager_at("worker", 2, ORG_PEOPLE, ORG_DEPTS) == "plant"
+    assert manager_at("worker", 3, ORG_PEOPLE, ORG_DEPTS) == "ceo"
+    assert manager_at("worker", 4, ORG_PEOPLE, ORG_DEPTS) is None
+    assert direct_manager("loner", ORG_PEOPLE, ORG_DEPTS) is None
+    assert direct_manager("stranger", ORG_PEOPLE, ORG_DEPTS) is None
+
+
+def test_a_manager_loop_ends_the_chain() -> None:
+    people = {"a": OrgPerson("a", None, "b"), "b": OrgPerson("b", None, "a")}
+    assert manager_at("a", 1, people, {}) == "b"
+    assert manager_at("a", 2, people, {}) is None
