@@ -42,7 +42,7 @@ SERVICES = (GATEWAY, *BACKENDS)
 #: Which services each service's event feed nudges (`<NAME>_EVENT_SUBSCRIBERS`).
 EVENT_SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
     "stock": ("trace", "mrp", "workflow"),
-    "mrp": ("trace",),
+    "mrp": ("trace", "workflow"),
 }
 ADMIN_USERNAME = "admin"
 SECRETS_FILE = "secrets.env"

@@ -30,8 +30,8 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
     ),
     "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
     "workflow": (
-        "/v1/approvals", "/v1/flows", "/v1/inbox", "/v1/org", "/v1/calendars", "/v1/tasks",
-        "/v1/rules",
+        "/v1/approvals", "/v1/flows", "/v1/inbox", "/v1/org", "/v1/calendars", "/v1/todos",
+        "/v1/rules", "/v1/notifications",
     ),
 }
 

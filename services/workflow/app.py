@@ -1,5 +1,5 @@
 """Workflow service: approval flows with conditions and time limits over the organisation,
-fed by the owning services' events (issue #7; rules and notifications come next)."""
+rules over stock, to-dos and notifications, fed by the other services' events."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from fastapi import FastAPI
 from services.workflow.api.approvals import inbox as inbox_router
 from services.workflow.api.approvals import router as approvals_router
 from services.workflow.api.flows import router as flows_router
+from services.workflow.api.notifications import router as notifications_router
 from services.workflow.api.org import calendars as calendars_router
 from services.workflow.api.org import router as org_router
+from services.workflow.api.rules import router as rules_router
+from services.workflow.api.rules import todo_router
 from services.workflow.settings import Settings
-from services.workflow.usecases import stock_feed
+from services.workflow.usecases import stock_feed, todos
 from services.workflow.usecases.runner import Runner
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
@@ -23,7 +26,12 @@ def runner_of(app: FastAPI) -> Runner:
     runner: Runner | None = getattr(app.state, "runner", None)
     if runner is None or runner.db is not app.state.db:
         settings: Settings = app.state.settings
-        runner = Runner(app.state.db, app.state.client, poll_seconds=settings.runner_poll_seconds)
+        runner = Runner(
+            app.state.db,
+            app.state.client,
+            poll_seconds=settings.runner_poll_seconds,
+            public_url=settings.public_url,
+        )
         app.state.runner = runner
     return runner
 
@@ -39,9 +47,22 @@ def create_app(
         settings or Settings(),
         title="Workflow",
         description="Approval flows with conditions and time limits, the organisation they "
-        "route through, working calendars and each person's inbox.",
-        routers=[flows_router, approvals_router, inbox_router, org_router, calendars_router],
-        subscriptions=[Subscription(stock_feed.SOURCE, stock_feed.apply_stock_event)],
+        "route through, working calendars, each person's inbox, rules that watch stock, "
+        "to-dos, and notifications by DingTalk, WeCom, SMS, e-mail and webhooks.",
+        routers=[
+            flows_router,
+            approvals_router,
+            inbox_router,
+            org_router,
+            calendars_router,
+            rules_router,
+            todo_router,
+            notifications_router,
+        ],
+        subscriptions=[
+            Subscription(stock_feed.SOURCE, stock_feed.apply_stock_event, page_size=500),
+            Subscription("mrp", todos.apply_mrp_event),
+        ],
         http_transport=http_transport,
         workers=[run_runner],
     )

@@ -229,6 +229,12 @@ class FlowIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     calendar_code: Code = "standard"
     stages: list[StageIn] = Field(min_length=1, max_length=30)
+    notify_channels: list[Code] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Channels told when a step waits, a time limit passes and the outcome "
+        "(group robots and webhooks once; SMS and e-mail to each person concerned)",
+    )
     activate: bool = Field(
         False, description="Make this version the active one (holds the documents from now on)"
     )
@@ -253,6 +259,7 @@ class FlowOut(BaseModel):
     name: str
     calendar_code: str
     stages: list[StageIn]
+    notify_channels: list[str]
     active: bool
     created_at: datetime
     created_by: str
@@ -405,3 +412,304 @@ class InboxCounts(BaseModel):
     overdue: int = Field(description="Of those, past their time limit")
     my_requests_pending: int = Field(description="My requests still in approval")
     my_requests_failed: int = Field(description="My approved requests whose posting failed")
+
+
+# --- notification channels and messages -----------------------------------------------
+
+
+class ChannelKind(StrEnum):
+    DINGTALK_ROBOT = "dingtalk_robot"
+    WECOM_ROBOT = "wecom_robot"
+    SMS = "sms"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+Url = Annotated[str, Field(min_length=8, max_length=1000, pattern=r"^https?://\S+$")]
+#: Fields of a channel's settings that are never answered back.
+SECRET_FIELDS = frozenset({"secret", "api_key", "password"})
+
+
+class ChannelConfig(BaseModel):
+    """A channel's settings; which ones apply depends on its kind:
+
+    * `dingtalk_robot`: `webhook_url` (with `access_token`), `secret` (加签, optional),
+      `message_kind` (text, markdown, action_card);
+    * `wecom_robot`: `webhook_url` (with `key`);
+    * `sms`: `url` of the provider, `api_key`, `header` (default Authorization), `sender`;
+    * `email`: `host`, `port`, `sender`, `username`, `password`, `starttls`, `use_tls`;
+    * `webhook`: `url` and `secret` (`whsec_<base64>`, Standard Webhooks).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhook_url: Url | None = None
+    url: Url | None = None
+    secret: str | None = Field(None, max_length=500)
+    message_kind: str = Field("markdown", pattern=r"^(text|markdown|action_card)$")
+    api_key: str | None = Field(None, max_length=500)
+    header: str = Field("Authorization", max_length=100)
+    sender: str = Field("", max_length=200)
+    host: str | None = Field(None, max_length=200)
+    port: int | None = Field(None, ge=1, le=65535)
+    username: str | None = Field(None, max_length=200)
+    password: str | None = Field(None, max_length=500)
+    starttls: bool = False
+    use_tls: bool = False
+
+
+#: What each kind needs in its settings.
+CHANNEL_NEEDS: dict[ChannelKind, tuple[str, ...]] = {
+    ChannelKind.DINGTALK_ROBOT: ("webhook_url",),
+    ChannelKind.WECOM_ROBOT: ("webhook_url",),
+    ChannelKind.SMS: ("url",),
+    ChannelKind.EMAIL: ("host", "port", "sender"),
+    ChannelKind.WEBHOOK: ("url", "secret"),
+}
+
+
+class ChannelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    kind: ChannelKind
+    config: ChannelConfig
+    per_minute: int | None = Field(
+        None, ge=1, le=100000, description="Messages a minute at most (robots: 20)"
+    )
+    language: str = Field("zh", pattern=r"^(zh|en)$")
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _complete(self) -> ChannelIn:
+        missing = [f for f in CHANNEL_NEEDS[self.kind] if getattr(self.config, f) in (None, "")]
+        if missing:
+            raise ValueError(
+                f"a {self.kind.value} channel needs config.{', config.'.join(missing)}"
+            )
+        if self.kind is ChannelKind.WEBHOOK and not str(self.config.secret).startswith("whsec_"):
+            raise ValueError("a webhook secret is written whsec_<base64>")
+        return self
+
+
+class ChannelOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: ChannelKind
+    config: dict[str, Any] = Field(description='Secrets show as "***"')
+    per_minute: int
+    language: str
+    active: bool
+    version: int
+    created_at: datetime
+
+
+ChannelPage = Page[ChannelOut]
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+    MERGED = "merged"
+
+
+class DeliveryOut(BaseModel):
+    attempt: int
+    at: datetime
+    ok: bool
+    status: int | None
+    detail: str
+
+
+class MessageOut(BaseModel):
+    id: int
+    channel_code: str
+    recipient: str
+    template: str
+    title: str
+    body: str
+    link: str
+    status: MessageStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str
+    merged_into: int | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class MessageDetail(MessageOut):
+    deliveries: list[DeliveryOut]
+
+
+MessagePage = Page[MessageOut]
+
+
+# --- rules and to-dos -----------------------------------------------------------------
+
+
+class TriggerKind(StrEnum):
+    #: An item's stock changed (stock's movements); many changes of one item are
+    #: evaluated once, on the facts as they are then.
+    BALANCE_CHANGED = "balance_changed"
+
+
+class Fact(StrEnum):
+    ITEM = "item"  # the catalog's item: name, category, safety_stock, lot_sizing ...
+    AVAILABILITY = "availability"  # stock: qualified, reserved, available, pending ...
+    OPEN_PURCHASE = "open_purchase"  # mrp: quantity still expected on open purchase orders
+
+
+class ActionKind(StrEnum):
+    NOTIFY = "notify"
+    TODO = "todo"
+    WEBHOOK = "webhook"
+
+
+class ActionIn(BaseModel):
+    """What a rule does when it fires:
+
+    * `notify`: a message from `template` (values from `values`, CEL expressions) on
+      `channel`; for SMS and e-mail channels, to each holder of `to_role`;
+    * `todo`: a to-do of `todo_type` for `assignee_role` (or `assignee`), titled from
+      `title` (a CEL expression giving text), for the subject's item and `quantity`;
+    * `webhook`: the rule, key and facts to the webhook `channel` as `event_type`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ActionKind
+    channel: Code | None = None
+    template: Code | None = None
+    values: dict[Annotated[str, Field(max_length=64)], Cel] = Field(default_factory=dict)
+    to_role: Code | None = None
+    todo_type: Code | None = None
+    assignee_role: Code | None = None
+    assignee: Username | None = None
+    title: Cel | None = None
+    quantity: Cel | None = None
+    event_type: str = Field("rule.fired", max_length=100)
+
+    @model_validator(mode="after")
+    def _complete(self) -> ActionIn:
+        needs = {
+            ActionKind.NOTIFY: ("channel", "template"),
+            ActionKind.TODO: ("todo_type", "title"),
+            ActionKind.WEBHOOK: ("channel",),
+        }[self.kind]
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind.value} action needs {', '.join(missing)}")
+        if self.kind is ActionKind.TODO and not (self.assignee_role or self.assignee):
+            raise ValueError("a todo action needs assignee_role or assignee")
+        return self
+
+
+class TriggerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: TriggerKind = TriggerKind.BALANCE_CHANGED
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Code
+    name: str = Field(min_length=1, max_length=200)
+    trigger: TriggerIn = Field(default_factory=TriggerIn)
+    facts: list[Fact] = Field(default_factory=list, max_length=3)
+    condition: Cel = Field(description="CEL over `subject` and `facts`")
+    key: Cel = Field(
+        "subject.item_code",
+        description="What an episode is per (the rule fires once while this key's condition holds)",
+    )
+    actions: list[ActionIn] = Field(min_length=1, max_length=10)
+    active: bool = False
+
+
+class RuleOut(RuleIn):
+    id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    open_episodes: int
+
+
+RulePage = Page[RuleOut]
+
+
+class DryRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: str = Field(min_length=1, max_length=64)
+    facts: dict[str, Any] | None = Field(
+        None, description="Use these facts instead of looking them up"
+    )
+
+
+class PlannedAction(BaseModel):
+    kind: ActionKind
+    detail: dict[str, Any]
+
+
+class DryRunOut(BaseModel):
+    rule: str
+    key: str
+    facts: dict[str, Any]
+    condition: bool
+    episode_open: bool = Field(description="Whether an episode for this key is open now")
+    would_fire: bool
+    actions: list[PlannedAction]
+    problem: str = ""
+
+
+class TodoStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class TodoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    todo_type: Code
+    title: str = Field(min_length=1, max_length=500)
+    item_code: str = Field("", max_length=64)
+    quantity: Annotated[Decimal, DecimalString] | None = Field(None, ge=0)
+    link: str = Field("", max_length=1000)
+    assignee: Username | None = None
+    assignee_role: Code | None = None
+    due_date: datetime | None = None
+    note: str = Field("", max_length=500)
+
+    @model_validator(mode="after")
+    def _someone(self) -> TodoIn:
+        if not (self.assignee or self.assignee_role):
+            raise ValueError("a to-do needs an assignee or an assignee_role")
+        return self
+
+
+class TodoOut(BaseModel):
+    id: int
+    todo_type: str
+    title: str
+    item_code: str
+    quantity: Annotated[Decimal, DecimalString] | None
+    link: str
+    assignee: str
+    assignee_role: str
+    due_date: datetime | None
+    status: TodoStatus
+    detail: dict[str, Any]
+    source: str
+    created_at: datetime
+    created_by: str
+    closed_at: datetime | None
+    closed_by: str
+    note: str
+
+
+TodoPage = Page[TodoOut]

@@ -1,4 +1,4 @@
-"""Catalog, stock and workflow behind a real gateway, in one process, for the approval
+"""Catalog, stock, mrp and workflow behind a real gateway, in one process, for the approval
 tests. People log in at the gateway (JWTs), so every call carries their own identity.
 
 Nothing runs in the background: `Approvals.settle()` lets workflow read stock's feed and
@@ -19,12 +19,15 @@ from fastapi import FastAPI
 
 from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import Settings as CatalogSettings
+from services.mrp.app import create_app as mrp_app
+from services.mrp.settings import Settings as MrpSettings
 from services.stock.app import create_app as stock_app
 from services.stock.settings import Settings as StockSettings
 from services.workflow.app import create_app as workflow_app
 from services.workflow.app import runner_of
 from services.workflow.settings import Settings as WorkflowSettings
 from tests.conftest import TEST_SECRET
+from tests.fakes.notify import FakeDingTalkRobot
 from tests.service.test_gateway_support import (
     GatewayStack,
     HostDispatch,
@@ -34,8 +37,10 @@ from tests.service.test_gateway_support import (
 )
 from tests.wiring import started
 
-REAL = ("catalog", "stock", "workflow")
+REAL = ("catalog", "stock", "mrp", "workflow")
 URLS = {name: f"http://{host_of(name)}" for name in REAL}
+#: Where the fake DingTalk robot answers (workflow's channels post there).
+ROBOT_HOST = "dingtalk.test"
 
 
 def code(prefix: str) -> str:
@@ -51,6 +56,7 @@ async def ok(response: httpx.Response, status: int = 200) -> Any:
 class Approvals:
     gw: GatewayStack
     apps: dict[str, FastAPI]
+    robot: FakeDingTalkRobot
     admin: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -59,11 +65,13 @@ class Approvals:
         return self.gw.client
 
     async def settle(self, now: datetime | None = None) -> None:
-        """Workflow reads stock's feed and runs its runner until nothing is left to do
-        (with `now`, time limits due by then fire)."""
+        """Workflow reads stock's and mrp's feeds and runs its runner until nothing is left
+        to do (with `now`, time limits due by then fire)."""
         workflow = self.apps["workflow"]
         for _ in range(10):
-            applied = await workflow.state.consumers["stock"].catch_up()
+            applied = 0
+            for consumer in workflow.state.consumers.values():
+                applied += await consumer.catch_up()
             done = await runner_of(workflow).run_once(now)
             if not applied and not done:
                 return
@@ -74,8 +82,11 @@ class Approvals:
             self.users[username] = await self.gw.create_user(username, *(roles or ("planner",)))
         return self.users[username]
 
-    async def as_admin(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
-        return await ok(await self.client.request(method, path, headers=self.admin, **kw), status)
+    async def as_admin(
+        self, method: str, path: str, status: int = 200, headers: dict | None = None, **kw: Any
+    ) -> Any:
+        sent = {**self.admin, **(headers or {})}
+        return await ok(await self.client.request(method, path, headers=sent, **kw), status)
 
 
 @pytest.fixture(name="approvals")
@@ -96,6 +107,10 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
             StockSettings(database_url=await database_factory("stock"), **common),
             http_transport=services,
         ),
+        "mrp": mrp_app(
+            MrpSettings(database_url=await database_factory("mrp"), **common),
+            http_transport=services,
+        ),
         "workflow": workflow_app(
             WorkflowSettings(database_url=await database_factory("workflow"), **common),
             http_transport=services,
@@ -103,12 +118,14 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
     }
     routes = {host_of(name): httpx.ASGITransport(app=app) for name, app in apps.items()}
     services.routes.update(routes)
-    stubs = {name: stub_service(name) for name in ("mrp", "trace")}
+    robot = FakeDingTalkRobot()
+    services.routes[ROBOT_HOST] = httpx.ASGITransport(app=robot.app)
+    stubs = {name: stub_service(name) for name in ("trace",)}
     async with (
         started(apps),
         gateway_stack(database_factory, with_catalog=False, stubs=stubs, extra_routes=routes) as gw,
     ):
-        stack = Approvals(gw, apps)
+        stack = Approvals(gw, apps, robot)
         stack.admin = await gw.bearer()
         yield stack
     await services.aclose()

@@ -27,6 +27,7 @@ from services.workflow.domain.routing import (
     manager_at,
     step_outcome,
 )
+from services.workflow.domain.rules import EpisodeStep, episode_step, suggested_quantity
 
 VARS = ("document", "requester")
 DOC = celify(
@@ -149,3 +150,48 @@ def test_a_manager_loop_ends_the_chain() -> None:
     people = {"a": OrgPerson("a", None, "b"), "b": OrgPerson("b", None, "a")}
     assert manager_at("a", 1, people, {}) == "b"
     assert manager_at("a", 2, people, {}) is None
+
+
+# --- rules ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("shortage", "sizing", "expected"),
+    [
+        ("0", {"policy": "fixed", "fixed_quantity": "500"}, "0"),
+        ("30", None, "30"),
+        ("30", {"policy": "lot_for_lot"}, "30"),
+        ("30", {"policy": "fixed", "fixed_quantity": "500"}, "500"),
+        ("501", {"policy": "fixed", "fixed_quantity": "500"}, "1000"),
+        ("30", {"policy": "minimum", "minimum_quantity": "100"}, "100"),
+        ("130", {"policy": "minimum", "minimum_quantity": "100", "multiple": "5000"}, "5000"),
+        ("5001", {"policy": "minimum", "minimum_quantity": "100", "multiple": "5000"}, "10000"),
+        ("2.5", {"policy": "lot_for_lot", "multiple": "0.5"}, "2.5"),
+    ],
+)
+def test_suggested_quantity_follows_lot_sizing(shortage: str, sizing: dict | None,
+                                               expected: str) -> None:
+    assert suggested_quantity(Decimal(shortage), sizing) == Decimal(expected)
+
+
+@given(
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal(10**6), places=3),
+    st.decimals(min_value=Decimal(1), max_value=Decimal(10**4), places=0),
+)
+def test_suggested_quantity_covers_the_shortage_in_whole_lots(
+    shortage: Decimal, lot: Decimal
+) -> None:
+    quantity = suggested_quantity(shortage, {"policy": "fixed", "fixed_quantity": str(lot)})
+    assert quantity >= shortage and quantity % lot == 0 and quantity - shortage < lot
+
+
+def test_a_rule_fires_once_per_episode() -> None:
+    seen = [True, True, False, False, True, True]
+    steps, open_now = [], False
+    for holds in seen:
+        step = episode_step(holds, open_now)
+        steps.append(step)
+        open_now = step in (EpisodeStep.FIRE, EpisodeStep.HOLD)
+    assert steps == [
+        EpisodeStep.FIRE, EpisodeStep.HOLD, EpisodeStep.CLOSE, EpisodeStep.IDLE,
+        EpisodeStep.FIRE, EpisodeStep.HOLD,
+    ]

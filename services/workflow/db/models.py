@@ -238,3 +238,151 @@ class HistoryEntry(Base):
     step_key: Mapped[str] = mapped_column(String(64), default="")
     comment: Mapped[str] = mapped_column(String(500), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- notifications --------------------------------------------------------------------
+
+
+class Channel(Base):
+    """A way out: a DingTalk or WeCom group robot, an SMS provider, an SMTP server or a
+    webhook receiver, with its settings (secrets are never answered back)."""
+
+    __tablename__ = "wf_channels"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+    per_minute: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(10), default="zh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Message(Base):
+    """The outbox: one message for one channel (and recipient: a mobile or e-mail address;
+    empty for group robots and webhooks). pending -> sent, or dead after its last try (or
+    a refusal that no retry can cure), or merged into a digest when a robot's limit would
+    keep it waiting. `dedupe_key` makes enqueueing the same notice twice a no-op."""
+
+    __tablename__ = "wf_messages"
+    __table_args__ = (
+        Index("ix_wf_messages_status_due", "status", "next_attempt_at"),
+        Index("ix_wf_messages_channel_sent", "channel_code", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    channel_code: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    template: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(1000), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(String(1000), default="")
+    merged_into: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Delivery(Base):
+    """Every attempt to send a message, with what the far side answered."""
+
+    __tablename__ = "wf_deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("wf_messages.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+
+
+# --- rules and to-dos -----------------------------------------------------------------
+
+
+class Rule(Base):
+    """A rule as data: trigger, facts to look up, a CEL condition, the episode key and the
+    actions (`definition` is `RuleIn` without code and name)."""
+
+    __tablename__ = "wf_rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Episode(Base):
+    """A rule's condition holding for one key (an item): opened when it becomes true (the
+    rule fires then, once), closed when it is seen false again."""
+
+    __tablename__ = "wf_episodes"
+    __table_args__ = (
+        UniqueConstraint("rule_id", "key"),
+        Index("ix_wf_episodes_open", "rule_id", "open"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("wf_rules.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    open: Mapped[bool] = mapped_column(Boolean)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Subject(Base):
+    """Work for the rules: an item whose balance changed (one row per item however many
+    movements), evaluated by the runner in batches with facts looked up once per item."""
+
+    __tablename__ = "wf_rule_subjects"
+
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source_seq: Mapped[int] = mapped_column(BigId)
+
+
+class Todo(Base):
+    """A to-do for a person or a role, from a rule or a person."""
+
+    __tablename__ = "wf_todos"
+    __table_args__ = (
+        Index("ix_wf_todos_status_type_item", "status", "todo_type", "item_code"),
+        Index("ix_wf_todos_assignee_status", "assignee", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    todo_type: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(500))
+    item_code: Mapped[str] = mapped_column(String(64), default="")
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6), nullable=True)
+    link: Mapped[str] = mapped_column(String(1000), default="")
+    assignee: Mapped[str] = mapped_column(String(100), default="")
+    assignee_role: Mapped[str] = mapped_column(String(64), default="")
+    due_date: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    #: open, done, cancelled
+    status: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_by: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")

@@ -279,6 +279,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Error: {error}",
         ),
     },
+    "rule_fired": {
+        "zh": ("规则触发：{rule}", "对象：{key}"),
+        "en": ("Rule fired: {rule}", "For: {key}"),
+    },
 }
 
 DEFAULT_LANGUAGE = "zh"

@@ -59,6 +59,7 @@ from services.workflow.schemas import (
     StepIn,
     SyncState,
 )
+from services.workflow.usecases.notify import enqueue
 from services.workflow.usecases.org import working_calendar
 
 #: Whoever a step falls back to when its approvers resolve to nobody.
@@ -94,6 +95,45 @@ def history(
             comment=comment,
             detail=detail,
         )
+    )
+
+
+DOCUMENT_NAMES = {"material_requisition": "领料单 material requisition"}
+
+
+def link_of(instance: Instance) -> str:
+    """Where people open the approval (relative: the sender puts the public URL first)."""
+    return f"/v1/approvals/{instance.id}"
+
+
+async def notify(
+    session: AsyncSession,
+    instance: Instance,
+    template: str,
+    people: list[str],
+    now: datetime,
+    *,
+    tag: str,
+    **values: object,
+) -> None:
+    """Tell the flow's channels (see `FlowIn.notify_channels`); nothing when it has none."""
+    flow = await session.get(Flow, instance.flow_id) if instance.flow_id is not None else None
+    channels = list(flow.definition.get("notify_channels", [])) if flow else []
+    if not channels:
+        return
+    base = {
+        "document_type": DOCUMENT_NAMES.get(instance.document_type, instance.document_type),
+        "document_number": instance.document_number,
+    }
+    await enqueue(
+        session,
+        channels,
+        template,
+        {**base, **values},
+        link=link_of(instance),
+        people=people,
+        dedupe=f"approval:{instance.id}:{tag}",
+        now=now,
     )
 
 
@@ -334,6 +374,18 @@ async def enter_next_stages(
             )
             if not names:
                 instance.problem = f"step {spec.key}: {note}"
+            else:
+                await notify(
+                    session,
+                    instance,
+                    "approval_pending",
+                    names,
+                    now,
+                    tag=f"step:{step.id}",
+                    requester=username_of(instance.requester),
+                    step=spec.name,
+                    due_at=due.isoformat(timespec="minutes") if due else "-",
+                )
             entered += 1
         if entered:
             await session.flush()
@@ -380,6 +432,18 @@ async def finish(
         instance.sync_problem = None
         instance.next_attempt_at = now
     history(session, instance, now, actor, status.value, comment=reason)
+    if status is not InstanceStatus.WITHDRAWN:
+        await notify(
+            session,
+            instance,
+            "approval_result",
+            [username_of(instance.requester)],
+            now,
+            tag="result",
+            result=status.value,
+            approver=username_of(actor),
+            reason=reason or "-",
+        )
 
 
 async def tasks_of(session: AsyncSession, step_id: int) -> list[Task]:

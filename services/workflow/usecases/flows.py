@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.db.models import Calendar, Flow
+from services.workflow.db.models import Calendar, Channel, Flow
 from services.workflow.domain.conditions import ConditionError, compile_condition
 from services.workflow.schemas import GATED_TYPES, DocumentType, FlowIn, FlowOut, StageIn
 from shared.client import ServiceClient
@@ -39,6 +39,7 @@ def flow_out(row: Flow) -> FlowOut:
         name=row.name,
         calendar_code=definition.get("calendar_code", "standard"),
         stages=[StageIn.model_validate(s) for s in definition["stages"]],
+        notify_channels=list(definition.get("notify_channels", [])),
         active=row.active,
         created_at=row.created_at,
         created_by=row.created_by,
@@ -80,7 +81,10 @@ async def set_gate(client: ServiceClient, document_type: str, required: bool, fl
     if response.status_code in (409, 422):
         body = response.json()
         raise PassedOn(
-            "stock", response.status_code, body, refused="the approval gate",
+            "stock",
+            response.status_code,
+            body,
+            refused="the approval gate",
             errors=PassedOn.field_errors(body),
         )
     raise UpstreamError(f"stock answered {response.status_code} when setting the approval gate")
@@ -101,6 +105,17 @@ async def save_flow(db: Database, uow: UnitOfWork, client: ServiceClient, body: 
             errors.append(
                 FieldError("body.calendar_code", f"calendar {body.calendar_code} does not exist")
             )
+        if body.notify_channels:
+            known = set(
+                await session.scalars(
+                    select(Channel.code).where(Channel.code.in_(body.notify_channels))
+                )
+            )
+            for index, channel in enumerate(body.notify_channels):
+                if channel not in known:
+                    errors.append(
+                        FieldError(f"body.notify_channels.{index}", f"no channel {channel}")
+                    )
     if errors:
         raise InvalidInput("the flow cannot be saved", errors=errors)
     label = f"{body.document_type.value} flow {body.name!r}"

@@ -12,6 +12,8 @@ database, so a restart simply picks up where it stopped.
   draft). 2xx: done. A refusal (409/422, e.g. stock moved meanwhile): `failed` with the
   problem, visible and retryable (`POST /v1/approvals/{id}/retry`). No answer: retried
   with back-off under the same key, so the document posts exactly once.
+* **Rules and notices.** Items whose stock changed are evaluated against the active
+  rules (`rules.evaluate_subjects`), and due messages are sent (`notify.deliver_due`).
 * **Time limits.** A due timer is claimed by setting `fired_at` in the transaction that
   acts on it (after locking its instance, the lock order every action uses), so each
   fires exactly once, however many processes or restarts.
@@ -40,10 +42,13 @@ from services.workflow.usecases.engine import (
     escalation_holders,
     finish,
     history,
+    notify,
     requester_facts,
     step_spec,
     username_of,
 )
+from services.workflow.usecases.notify import deliver_due
+from services.workflow.usecases.rules import evaluate_subjects
 from shared.client import ServiceClient
 from shared.db.database import Database
 from shared.db.types import utcnow
@@ -67,10 +72,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Runner:
-    def __init__(self, db: Database, client: ServiceClient, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        client: ServiceClient,
+        *,
+        poll_seconds: float = 1.0,
+        public_url: str = "",
+    ) -> None:
         self.db = db
         self.client = client
         self.poll_seconds = poll_seconds
+        self.public_url = public_url.rstrip("/")
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -78,10 +91,14 @@ class Runner:
 
     async def run_forever(self) -> None:
         while True:
+            done = 0
             try:
-                await self.run_once()
+                done = await self.run_once()
             except Exception:  # the loop must outlive any one failure
                 log.exception("workflow_runner_failed")
+            if done:  # more may be due right now (a backlog after a restart)
+                await asyncio.sleep(0)
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
             self._wake.clear()
@@ -91,6 +108,8 @@ class Runner:
         done = await self.start_instances()
         done += await self.fire_timers(now)
         done += await self.sync_owners()
+        done += await evaluate_subjects(self.db, self.client, now)
+        done += await deliver_due(self.db, self.client.http, now, public_url=self.public_url)
         return done
 
     # --- start ------------------------------------------------------------------------
@@ -254,6 +273,17 @@ class Runner:
                 comment="time limit passed",
                 waiting=waiting,
             )
+            await notify(
+                session,
+                instance,
+                "approval_overdue",
+                waiting,
+                now,
+                tag=f"overdue:{step.id}",
+                step=step.name,
+                approver=", ".join(waiting) or "-",
+                due_at=step.due_at.isoformat(timespec="minutes") if step.due_at else "-",
+            )
             return
         if action is TimeoutAction.ESCALATE:
             flow = await session.get(Flow, instance.flow_id)
@@ -408,6 +438,16 @@ class Runner:
                     "posting_failed" if decision == "approved" else "return_failed",
                     comment=str((problem or {}).get("detail", ""))[:500],
                 )
+                if decision == "approved":
+                    await notify(
+                        session,
+                        row,
+                        "posting_failed",
+                        [username_of(row.requester)],
+                        now,
+                        tag=f"posting_failed:{row.sync_attempts}",
+                        error=str((problem or {}).get("detail", ""))[:300] or "-",
+                    )
             else:
                 row.sync_problem = problem
                 row.next_attempt_at = now + backoff(row.sync_attempts)

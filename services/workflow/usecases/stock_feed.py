@@ -1,5 +1,6 @@
 """Stock's events that start, end or confirm approvals.
 
+* `MovementPosted` marks its item for the balance rules (`rules.evaluate_subjects`).
 * `RequisitionSubmitted` with `approval: pending` (stock's gate held it) records an
   instance `starting` with the submitted requisition and the flow it follows (the active
   version now); the runner routes it. One instance per submission: the event's feed
@@ -18,6 +19,7 @@ from services.workflow.db.models import Instance
 from services.workflow.schemas import DocumentType, InstanceStatus, SyncState
 from services.workflow.usecases.engine import SYSTEM, finish, history
 from services.workflow.usecases.flows import flow_for
+from services.workflow.usecases.rules import mark_items
 from shared.db.dialects import dialect_insert
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
@@ -50,6 +52,9 @@ def _ours(reference: object) -> int | None:
 
 async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
     payload = event.payload
+    if event.type == "MovementPosted":
+        await mark_items(uow.session, [str(payload["item_code"])], event.occurred_at, event.seq)
+        return
     if event.type == "RequisitionSubmitted":
         if payload.get("approval") != "pending":
             return

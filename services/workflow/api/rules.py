@@ -1,0 +1,185 @@
+"""Rule and to-do routes."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
+
+from services.workflow.schemas import (
+    DryRunIn,
+    DryRunOut,
+    RuleIn,
+    RuleOut,
+    RulePage,
+    TodoIn,
+    TodoOut,
+    TodoPage,
+    TodoStatus,
+)
+from services.workflow.usecases import rules as usecases
+from services.workflow.usecases import todos
+from shared.auth.principal import ADMIN
+from shared.http.commands import render, run_command
+from shared.http.context import Reader, RequestContext, request_context
+from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.pagination import PageParams, page_params
+from shared.http.params import IdPath
+from shared.http.problems import problem_responses
+
+router = APIRouter(prefix="/v1/rules", tags=["rules"])
+todo_router = APIRouter(prefix="/v1/todos", tags=["to-dos"])
+Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
+Paging = Annotated[PageParams, Depends(page_params)]
+CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=RuleOut,
+    operation_id="create_rule",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_rule(ctx: Admin, body: RuleIn) -> Response:
+    """Add a rule (admin): trigger, facts, a CEL condition over `subject` and `facts`
+    (compiled now: a bad one is refused with its line and column), the episode key and the
+    actions. It fires once per episode: again only after its condition cleared."""
+    return await run_command(
+        ctx,
+        lambda uow: usecases.save_rule(uow, body),
+        body=body,
+        status_code=201,
+        headers=etag_header,
+    )
+
+
+@router.get(
+    "",
+    response_model=RulePage,
+    operation_id="list_rules",
+    responses=problem_responses(401, 422),
+)
+async def list_rules(ctx: Reader, page: Paging) -> Response:
+    """Rules with how many episodes are open now."""
+    async with ctx.db.read() as session:
+        items, cursor = await usecases.list_rules(session, page)
+    return render(ctx, RulePage(items=items, next_cursor=cursor))
+
+
+@router.get(
+    "/{code}",
+    response_model=RuleOut,
+    operation_id="get_rule",
+    responses=problem_responses(401, 404),
+)
+async def get_rule(ctx: Reader, code: CodePath) -> Response:
+    """One rule."""
+    async with ctx.db.read() as session:
+        out = await usecases.get_rule(session, code)
+    return render(ctx, out, headers=etag_header(out))
+
+
+@router.put(
+    "/{code}",
+    response_model=RuleOut,
+    operation_id="update_rule",
+    responses=problem_responses(401, 403, 404, 412, 422, 428),
+)
+async def update_rule(
+    ctx: Admin, code: CodePath, body: RuleIn, if_match: IfMatch = None
+) -> Response:
+    """Replace a rule (admin; If-Match: its ETag), e.g. to switch it on or off."""
+    expected = expected_version(if_match, "rule")
+    return await run_command(
+        ctx,
+        lambda uow: usecases.save_rule(uow, body, code=code, expected=expected),
+        body=body,
+        headers=etag_header,
+    )
+
+
+@router.post(
+    "/{code}/dry-run",
+    response_model=DryRunOut,
+    operation_id="dry_run_rule",
+    responses=problem_responses(401, 404, 422, 502, 503),
+)
+async def dry_run_rule(ctx: Reader, code: CodePath, body: DryRunIn) -> Response:
+    """What the rule would do for an item now, with the facts looked up (or given):
+    condition, episode, the messages and to-dos it would make. Changes nothing."""
+    client = ctx.request.app.state.client
+    async with ctx.db.read() as session:
+        return render(ctx, await usecases.dry_run(session, client, code, body))
+
+
+@todo_router.post(
+    "",
+    status_code=201,
+    response_model=TodoOut,
+    operation_id="create_todo",
+    responses=problem_responses(401, 422),
+)
+async def create_todo(ctx: Reader, body: TodoIn) -> Response:
+    """Open a to-do for a person or a role."""
+    return await run_command(
+        ctx, lambda uow: todos.create_todo(uow, body), body=body, status_code=201
+    )
+
+
+@todo_router.get(
+    "",
+    response_model=TodoPage,
+    operation_id="list_todos",
+    responses=problem_responses(401, 422),
+)
+async def list_todos(
+    ctx: Reader,
+    page: Paging,
+    status: TodoStatus | None = None,
+    todo_type: Text = None,
+    item_code: Text = None,
+    assignee: Text = None,
+    assignee_role: Text = None,
+    mine: Annotated[bool, Query(description="Only mine and my roles'")] = False,
+) -> Response:
+    """To-dos by status, type, item, assignee or role; `mine=true`: mine and my roles'."""
+    async with ctx.db.read() as session:
+        items, cursor = await todos.list_todos(
+            session,
+            page,
+            status=status,
+            todo_type=todo_type,
+            item_code=item_code,
+            assignee=assignee,
+            assignee_role=assignee_role,
+            mine=ctx.principal if mine else None,
+        )
+    return render(ctx, TodoPage(items=items, next_cursor=cursor))
+
+
+@todo_router.post(
+    "/{todo_id}/done",
+    response_model=TodoOut,
+    operation_id="complete_todo",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def complete_todo(ctx: Reader, todo_id: IdPath) -> Response:
+    """Mark a to-do done (its assignee, a holder of its role, or an admin)."""
+    return await run_command(
+        ctx, lambda uow: todos.close_todo(uow, todo_id, ctx.principal, TodoStatus.DONE, "")
+    )
+
+
+@todo_router.post(
+    "/{todo_id}/cancel",
+    response_model=TodoOut,
+    operation_id="cancel_todo",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def cancel_todo(ctx: Reader, todo_id: IdPath) -> Response:
+    """Cancel a to-do (its assignee, a holder of its role, or an admin)."""
+    return await run_command(
+        ctx,
+        lambda uow: todos.close_todo(uow, todo_id, ctx.principal, TodoStatus.CANCELLED, ""),
+    )

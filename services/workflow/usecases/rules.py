@@ -1,0 +1,576 @@
+"""Rules: a trigger, facts looked up through the other services' APIs, a CEL condition,
+and actions, firing once per episode.
+
+* **Trigger.** `balance_changed`: every movement in stock's feed marks its item
+  (`wf_rule_subjects`, one row per item however many movements), and the runner evaluates
+  the marked items in batches, on the facts as they are then.
+* **Facts**, per batch, one call per service where the API allows: the catalog's items
+  (`item`: name, category, safety_stock, lot_sizing ...), stock's availability
+  (`availability`: qualified, reserved, available ...), mrp's open purchase quantity
+  (`open_purchase`); derived: `shortage` (safety stock - available, never below 0) and
+  `suggested_quantity` (the shortage under the item's lot sizing).
+* **Episodes.** The condition true for a key (default: the item) with no open episode
+  opens one and runs the actions, once; still true: nothing; false: the episode closes,
+  so the rule fires again only after the condition cleared and recurred.
+* **Actions** write messages to the outbox and to-dos in the same transaction as the
+  episode, so a crash between them is impossible and a replay fires nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.workflow.clients import catalog_items
+from services.workflow.db.models import Episode, Rule, Subject, Todo
+from services.workflow.domain.conditions import (
+    ConditionError,
+    EvaluationError,
+    celify,
+    compile_condition,
+    evaluate,
+    is_true,
+)
+from services.workflow.domain.messages import TEMPLATES, template_fields
+from services.workflow.domain.rules import EpisodeStep, episode_step, suggested_quantity
+from services.workflow.schemas import (
+    ActionIn,
+    ActionKind,
+    DryRunIn,
+    DryRunOut,
+    Fact,
+    PlannedAction,
+    RuleIn,
+    RuleOut,
+    TodoStatus,
+)
+from services.workflow.usecases.notify import enqueue, people_of_role
+from shared.client import ServiceClient
+from shared.db.database import Database
+from shared.db.dialects import dialect_insert
+from shared.db.paging import page_by_id
+from shared.db.types import utcnow
+from shared.db.uow import UnitOfWork
+from shared.errors import AlreadyExists, FieldError, InvalidInput, NotFound, PreconditionFailed
+from shared.http.pagination import PageParams
+
+log = structlog.get_logger(__name__)
+
+RULE_VARIABLES = ("subject", "facts")
+#: Items evaluated per pass.
+BATCH = 200
+#: Items per stock availability call (stock's limit is 500).
+AVAILABILITY_PAGE = 500
+
+
+# --- definitions ----------------------------------------------------------------------
+
+
+def _definition(body: RuleIn) -> dict[str, Any]:
+    return body.model_dump(mode="json", exclude={"code", "name", "active"})
+
+
+def rule_out(row: Rule, open_episodes: int = 0) -> RuleOut:
+    return RuleOut(
+        **row.definition,
+        code=row.code,
+        name=row.name,
+        active=row.active,
+        id=row.id,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        open_episodes=open_episodes,
+    )
+
+
+def expression_errors(body: RuleIn) -> list[FieldError]:
+    errors = []
+
+    def check(path: str, source: str | None) -> None:
+        if source is None:
+            return
+        try:
+            compile_condition(source, RULE_VARIABLES)
+        except ConditionError as exc:
+            errors.append(FieldError(path, str(exc), type="cel_error"))
+
+    for a, action in enumerate(body.actions):
+        if action.kind is not ActionKind.NOTIFY or action.template is None:
+            continue
+        if action.template not in TEMPLATES:
+            errors.append(
+                FieldError(
+                    f"body.actions.{a}.template",
+                    f"unknown template; one of {', '.join(sorted(TEMPLATES))}",
+                )
+            )
+            continue
+        missing = sorted(template_fields(action.template) - action.values.keys())
+        if missing:
+            errors.append(
+                FieldError(
+                    f"body.actions.{a}.values",
+                    f"template {action.template} needs values for {', '.join(missing)}",
+                )
+            )
+    check("body.condition", body.condition)
+    check("body.key", body.key)
+    for a, action in enumerate(body.actions):
+        for name, source in action.values.items():
+            check(f"body.actions.{a}.values.{name}", source)
+        check(f"body.actions.{a}.title", action.title)
+        check(f"body.actions.{a}.quantity", action.quantity)
+    return errors
+
+
+async def save_rule(
+    uow: UnitOfWork, body: RuleIn, *, code: str | None = None, expected: int | None = None
+) -> RuleOut:
+    """Create a rule, or replace one at version `expected` (its episodes stay)."""
+    errors = expression_errors(body)
+    if code is not None and body.code != code:
+        errors.append(FieldError("body.code", f"must be {code}"))
+    if errors:
+        raise InvalidInput("the rule cannot be saved", errors=errors)
+    async with uow:
+        session = uow.session
+        now = utcnow()
+        if code is None:
+            row = Rule(
+                code=body.code,
+                name=body.name,
+                definition=_definition(body),
+                active=body.active,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(row)
+            try:
+                await session.flush()
+            except IntegrityError:
+                raise AlreadyExists(f"rule {body.code} already exists") from None
+        else:
+            row = await _rule(session, code, lock=True)
+            if expected is not None and row.version != expected:
+                raise PreconditionFailed(f"rule {code} is at version {row.version}, not {expected}")
+            row.name = body.name
+            row.definition = _definition(body)
+            row.active = body.active
+            row.updated_at = now
+            await session.flush()
+        out = rule_out(row, await _open_episodes(session, row.id))
+        await uow.audit("save", "rule", out.code, after=out.model_dump(mode="json"))
+        await uow.commit()
+        return out
+
+
+async def _rule(session: AsyncSession, code: str, *, lock: bool = False) -> Rule:
+    query = select(Rule).where(Rule.code == code)
+    if lock:
+        query = query.with_for_update()
+    row = (await session.scalars(query)).first()
+    if row is None:
+        raise NotFound(f"rule {code} does not exist")
+    return row
+
+
+async def _open_episodes(session: AsyncSession, rule_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Episode)
+            .where(Episode.rule_id == rule_id, Episode.open.is_(True))
+        )
+        or 0
+    )
+
+
+async def get_rule(session: AsyncSession, code: str) -> RuleOut:
+    row = await _rule(session, code)
+    return rule_out(row, await _open_episodes(session, row.id))
+
+
+async def list_rules(session: AsyncSession, page: PageParams) -> tuple[list[RuleOut], str | None]:
+    rows, cursor = await page_by_id(session, select(Rule), Rule.id, page)
+    return [rule_out(r, await _open_episodes(session, r.id)) for r in rows], cursor
+
+
+# --- facts ----------------------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+
+
+async def _availability(client: ServiceClient, codes: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(codes), AVAILABILITY_PAGE):
+        chunk = codes[start : start + AVAILABILITY_PAGE]
+        response = await client.request(
+            "stock", "GET", "/v1/availability", params={"item_code": chunk, "limit": len(chunk)}
+        )
+        if response.status_code != 200:
+            raise httpx.HTTPError(f"stock availability answered {response.status_code}")
+        found.update({row["item_code"]: row for row in response.json()["items"]})
+    return found
+
+
+async def _open_purchase(client: ServiceClient, codes: list[str]) -> dict[str, Decimal]:
+    gate = asyncio.Semaphore(8)
+
+    async def one(code: str) -> tuple[str, Decimal]:
+        total = Decimal(0)
+        cursor: str | None = None
+        async with gate:
+            while True:
+                params: dict[str, Any] = {"item_code": code, "status": "open", "limit": 200}
+                if cursor:
+                    params["cursor"] = cursor
+                response = await client.request("mrp", "GET", "/v1/purchase-orders", params=params)
+                if response.status_code != 200:
+                    raise httpx.HTTPError(f"mrp purchase orders answered {response.status_code}")
+                body = response.json()
+                for order in body["items"]:
+                    total += sum(
+                        (
+                            _decimal(line["open_quantity"])
+                            for line in order["lines"]
+                            if line["item_code"] == code
+                        ),
+                        Decimal(0),
+                    )
+                cursor = body.get("next_cursor")
+                if not cursor:
+                    return code, total
+
+    return dict(await asyncio.gather(*(one(code) for code in codes)))
+
+
+ZERO_AVAILABILITY = {
+    "qualified": "0",
+    "pending_inspection": "0",
+    "defective": "0",
+    "wip": "0",
+    "reserved": "0",
+    "available": "0",
+}
+
+
+async def gather_facts(
+    client: ServiceClient, codes: Sequence[str], needed: set[Fact]
+) -> dict[str, dict[str, Any]]:
+    """Per item code: its facts, exact (decimals), for conditions (`celify`) and actions."""
+    wanted = sorted(set(codes))
+    items = await catalog_items(client, wanted) if Fact.ITEM in needed else {}
+    available = await _availability(client, wanted) if Fact.AVAILABILITY in needed else {}
+    open_purchase = await _open_purchase(client, wanted) if Fact.OPEN_PURCHASE in needed else {}
+    facts: dict[str, dict[str, Any]] = {}
+    for code in wanted:
+        entry: dict[str, Any] = {}
+        item = items.get(code)
+        if item is not None:
+            entry["item"] = {**item, "safety_stock": _decimal(item.get("safety_stock"))}
+        if Fact.AVAILABILITY in needed:
+            row = available.get(code, ZERO_AVAILABILITY)
+            entry["availability"] = {k: _decimal(row.get(k)) for k in ZERO_AVAILABILITY}
+        if Fact.OPEN_PURCHASE in needed:
+            entry["open_purchase"] = open_purchase.get(code, Decimal(0))
+        if item is not None and "availability" in entry:
+            shortage = max(
+                entry["item"]["safety_stock"] - entry["availability"]["available"], Decimal(0)
+            )
+            entry["shortage"] = shortage
+            entry["suggested_quantity"] = suggested_quantity(shortage, item.get("lot_sizing"))
+        facts[code] = entry
+    return facts
+
+
+# --- evaluating -----------------------------------------------------------------------
+
+
+def _needed(rules: Sequence[Rule]) -> set[Fact]:
+    return {Fact(f) for rule in rules for f in rule.definition.get("facts", [])}
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+async def plan_actions(
+    session: AsyncSession, rule: Rule, activation: Mapping[str, Any], item_code: str
+) -> list[PlannedAction]:
+    """What the rule's actions would do for this subject (messages and to-dos, rendered)."""
+    planned = []
+    for action in (ActionIn.model_validate(a) for a in rule.definition["actions"]):
+        try:
+            values = {name: _text(evaluate(src, activation)) for name, src in action.values.items()}
+        except EvaluationError as exc:
+            values = {"error": str(exc)}
+        if action.kind is ActionKind.NOTIFY:
+            people = await people_of_role(session, action.to_role) if action.to_role else []
+            planned.append(
+                PlannedAction(
+                    kind=action.kind,
+                    detail={
+                        "channel": action.channel,
+                        "template": action.template,
+                        "values": values,
+                        "people": people,
+                    },
+                )
+            )
+        elif action.kind is ActionKind.TODO:
+            assert action.title is not None
+            try:
+                title = _text(evaluate(action.title, activation))
+                quantity = (
+                    _number(evaluate(action.quantity, activation)) if action.quantity else None
+                )
+            except EvaluationError as exc:
+                title, quantity = f"{rule.name}: {item_code} ({exc})", None
+            planned.append(
+                PlannedAction(
+                    kind=action.kind,
+                    detail={
+                        "todo_type": action.todo_type,
+                        "title": title[:500],
+                        "item_code": item_code,
+                        "quantity": str(quantity) if quantity is not None else None,
+                        "assignee": action.assignee or "",
+                        "assignee_role": action.assignee_role or "",
+                    },
+                )
+            )
+        else:
+            planned.append(
+                PlannedAction(
+                    kind=action.kind,
+                    detail={
+                        "channel": action.channel,
+                        "event_type": action.event_type,
+                        "payload": {
+                            "rule": rule.code,
+                            "item_code": item_code,
+                            "facts": dict(activation["facts"]),
+                        },
+                    },
+                )
+            )
+    return planned
+
+
+async def _act(
+    session: AsyncSession,
+    rule: Rule,
+    episode: Episode,
+    planned: list[PlannedAction],
+    now: datetime,
+) -> None:
+    tag = f"rule:{rule.id}:{episode.id}:{episode.fired}"
+    for index, action in enumerate(planned):
+        detail = action.detail
+        if action.kind is ActionKind.NOTIFY:
+            await enqueue(
+                session,
+                [detail["channel"]],
+                detail["template"],
+                detail["values"],
+                people=detail["people"],
+                dedupe=f"{tag}:{index}",
+                now=now,
+            )
+        elif action.kind is ActionKind.TODO:
+            session.add(
+                Todo(
+                    todo_type=detail["todo_type"],
+                    title=detail["title"],
+                    item_code=detail["item_code"],
+                    quantity=Decimal(detail["quantity"]) if detail["quantity"] else None,
+                    link="",
+                    assignee=detail["assignee"],
+                    assignee_role=detail["assignee_role"],
+                    status=TodoStatus.OPEN.value,
+                    detail={"rule": rule.code, "key": episode.key},
+                    source=tag,
+                    created_at=now,
+                    created_by=f"rule:{rule.code}",
+                )
+            )
+        else:
+            payload = {**detail["payload"], "event_type": detail["event_type"]}
+            await enqueue(
+                session,
+                [detail["channel"]],
+                "rule_fired",
+                {"rule": rule.name, "key": episode.key},
+                payload=payload,
+                dedupe=f"{tag}:{index}",
+                now=now,
+            )
+    await session.flush()
+
+
+def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {"subject": {"item_code": item_code}, "facts": celify(facts)}
+
+
+async def apply_rule(
+    session: AsyncSession, rule: Rule, item_code: str, facts: Mapping[str, Any], now: datetime
+) -> EpisodeStep:
+    """Evaluate one rule on one item and carry the episode (and actions) through."""
+    activation = activation_of(item_code, facts)
+    definition = rule.definition
+    try:
+        holds = is_true(definition["condition"], activation)
+        key = _text(evaluate(definition.get("key", "subject.item_code"), activation))[:200]
+    except EvaluationError as exc:
+        log.warning("rule_not_evaluated", rule=rule.code, item=item_code, problem=str(exc))
+        return EpisodeStep.IDLE
+    episode = (
+        await session.scalars(
+            select(Episode).where(Episode.rule_id == rule.id, Episode.key == key).with_for_update()
+        )
+    ).first()
+    step = episode_step(holds, episode is not None and episode.open)
+    if step is EpisodeStep.FIRE:
+        if episode is None:
+            episode = Episode(rule_id=rule.id, key=key, open=True, opened_at=now, fired=0)
+            session.add(episode)
+        episode.open = True
+        episode.opened_at = now
+        episode.closed_at = None
+        episode.fired += 1
+        episode.facts = {k: v for k, v in celify(facts).items() if k != "item"}
+        await session.flush()
+        await _act(
+            session, rule, episode, await plan_actions(session, rule, activation, item_code), now
+        )
+    elif step is EpisodeStep.CLOSE:
+        assert episode is not None
+        episode.open = False
+        episode.closed_at = now
+    return step
+
+
+async def evaluate_subjects(
+    db: Database, client: ServiceClient, now: datetime | None = None
+) -> int:
+    """Evaluate the active balance rules on the items whose stock changed; the number
+    of items handled."""
+    moment = now or utcnow()
+    async with db.read() as session:
+        marked = list(
+            await session.execute(
+                select(Subject.item_code, Subject.source_seq)
+                .order_by(Subject.changed_at)
+                .limit(BATCH)
+            )
+        )
+        rules = list(
+            await session.scalars(select(Rule).where(Rule.active.is_(True)).order_by(Rule.id))
+        )
+    if not marked:
+        return 0
+    codes = [code for code, _ in marked]
+    facts: dict[str, dict[str, Any]] = {}
+    if rules:
+        try:
+            facts = await gather_facts(client, codes, _needed(rules) | {Fact.ITEM})
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            log.warning("rule_facts_unavailable", items=len(codes), problem=str(exc))
+            return 0
+        except Exception as exc:  # an upstream problem: try again on the next pass
+            log.warning("rule_facts_unavailable", items=len(codes), problem=str(exc))
+            return 0
+    uow = db.uow(actor="system")
+    async with uow:
+        session = uow.session
+        for code in codes:
+            for rule in rules:
+                await apply_rule(session, rule, code, facts.get(code, {}), moment)
+        for code, seq in marked:  # a change since the read stays marked
+            await session.execute(
+                delete(Subject).where(Subject.item_code == code, Subject.source_seq == seq)
+            )
+        await uow.commit()
+    return len(codes)
+
+
+async def mark_items(session: AsyncSession, codes: Sequence[str], at: datetime, seq: int) -> None:
+    """Mark items whose stock changed (one row per item, the latest change wins)."""
+    if not codes:
+        return
+    insert = dialect_insert(session)(Subject).values(
+        [{"item_code": code, "changed_at": at, "source_seq": seq} for code in sorted(set(codes))]
+    )
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["item_code"],
+            set_={
+                "changed_at": insert.excluded.changed_at,
+                "source_seq": insert.excluded.source_seq,
+            },
+        )
+    )
+
+
+async def dry_run(
+    session: AsyncSession, client: ServiceClient, code: str, body: DryRunIn
+) -> DryRunOut:
+    """What the rule would do for an item now: no episode changes, nothing sent."""
+    rule = await _rule(session, code)
+    if body.facts is not None:
+        facts = body.facts
+    else:
+        gathered = await gather_facts(client, [body.item_code], _needed([rule]) | {Fact.ITEM})
+        facts = gathered.get(body.item_code, {})
+    activation = activation_of(body.item_code, facts)
+    try:
+        holds = is_true(rule.definition["condition"], activation)
+        key = _text(evaluate(rule.definition.get("key", "subject.item_code"), activation))
+    except EvaluationError as exc:
+        return DryRunOut(
+            rule=code,
+            key="",
+            facts=celify(facts),
+            condition=False,
+            episode_open=False,
+            would_fire=False,
+            actions=[],
+            problem=str(exc),
+        )
+    episode = (
+        await session.scalars(select(Episode).where(Episode.rule_id == rule.id, Episode.key == key))
+    ).first()
+    open_now = episode is not None and episode.open
+    fires = episode_step(holds, open_now) is EpisodeStep.FIRE
+    actions = await plan_actions(session, rule, activation, body.item_code) if fires else []
+    return DryRunOut(
+        rule=code,
+        key=key,
+        facts=celify(facts),
+        condition=holds,
+        episode_open=open_now,
+        would_fire=fires,
+        actions=actions,
+    )
