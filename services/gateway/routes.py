@@ -31,9 +31,15 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
     "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
     "workflow": (
         "/v1/approvals", "/v1/flows", "/v1/inbox", "/v1/org", "/v1/calendars", "/v1/todos",
-        "/v1/rules", "/v1/notifications",
+        "/v1/rules", "/v1/notifications", "/v1/mobile",
     ),
 }
+
+#: Paths forwarded without a user's credentials: DingTalk's and WeCom's callbacks, which
+#: prove themselves by their signatures (checked by the service that owns the path).
+OPEN_PATHS = frozenset({"/v1/mobile/dingtalk/callback", "/v1/mobile/wecom/callback"})
+#: Who an open path's request is, as the service sees it (no roles).
+OPEN_CALLER = "public:callback"
 
 #: Paths the gateway answers itself; no service may claim them.
 GATEWAY_PREFIXES = (

@@ -9,31 +9,17 @@ from fastapi import FastAPI
 from services.workflow.api.approvals import inbox as inbox_router
 from services.workflow.api.approvals import router as approvals_router
 from services.workflow.api.flows import router as flows_router
+from services.workflow.api.mobile import router as mobile_router
 from services.workflow.api.notifications import router as notifications_router
 from services.workflow.api.org import calendars as calendars_router
 from services.workflow.api.org import router as org_router
 from services.workflow.api.rules import router as rules_router
 from services.workflow.api.rules import todo_router
+from services.workflow.runtime import runner_of
 from services.workflow.settings import Settings
 from services.workflow.usecases import stock_feed, todos
-from services.workflow.usecases.runner import Runner
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
-
-
-def runner_of(app: FastAPI) -> Runner:
-    """The app's runner (created on first use, for the app's current database)."""
-    runner: Runner | None = getattr(app.state, "runner", None)
-    if runner is None or runner.db is not app.state.db:
-        settings: Settings = app.state.settings
-        runner = Runner(
-            app.state.db,
-            app.state.client,
-            poll_seconds=settings.runner_poll_seconds,
-            public_url=settings.public_url,
-        )
-        app.state.runner = runner
-    return runner
 
 
 async def run_runner(app: FastAPI) -> None:
@@ -58,6 +44,7 @@ def create_app(
             rules_router,
             todo_router,
             notifications_router,
+            mobile_router,
         ],
         subscriptions=[
             Subscription(stock_feed.SOURCE, stock_feed.apply_stock_event, page_size=500),

@@ -189,6 +189,12 @@ class TimeoutAction(StrEnum):
     REJECT = "reject"
 
 
+class MobileApp(StrEnum):
+    NONE = "none"
+    DINGTALK = "dingtalk"
+    WECOM = "wecom"
+
+
 class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -202,6 +208,11 @@ class StepIn(BaseModel):
     )
     on_timeout: TimeoutAction = TimeoutAction.REMIND
     escalate_to_role: Code | None = Field(None, description="For on_timeout=escalate")
+    mobile: MobileApp = Field(
+        MobileApp.NONE,
+        description="Mirror each approver's task into DingTalk's or WeCom's approval app "
+        "(移动审批); the decision taken there counts as one taken here",
+    )
 
     @model_validator(mode="after")
     def _escalation(self) -> StepIn:

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+
+
+class DingTalkAppSettings(BaseModel):
+    """A DingTalk internal app with an approval template (审批模板) for mobile approval;
+    the template has text fields 标题 and 业务编号. `token` and `aes_key` are the event
+    subscription's (回调) token and encoding AES key; `app_key` is the callbacks' key."""
+
+    base_url: str = "https://oapi.dingtalk.com"
+    app_key: str
+    app_secret: str
+    agent_id: int
+    process_code: str
+    token: str
+    aes_key: str
+
+
+class WeComAppSettings(BaseModel):
+    """A WeCom self-built app with an approval template; `token` and `aes_key` are its
+    callback settings (接收消息)."""
+
+    base_url: str = "https://qyapi.weixin.qq.com"
+    corp_id: str
+    corp_secret: str
+    agent_id: int
+    template_id: str
+    business_key_control: str | None = None
+    token: str
+    aes_key: str
 
 
 class Settings(ServiceSettings):
@@ -16,6 +44,17 @@ class Settings(ServiceSettings):
     public_url: str = Field(
         "http://127.0.0.1:8000",
         description="Where people reach the API (the gateway): links in messages start here",
+    )
+    dingtalk_app: DingTalkAppSettings | None = Field(
+        None, description="Mobile approval in DingTalk (JSON); none: steps are not mirrored"
+    )
+    wecom_app: WeComAppSettings | None = Field(
+        None, description="Mobile approval in WeCom (JSON); none: steps are not mirrored"
+    )
+    mobile_poll_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often a mirrored approval is asked for its decision (callbacks get lost)",
     )
     runner_poll_seconds: float = Field(
         1.0, gt=0, description="How often the runner looks for due timers, starts and syncs"

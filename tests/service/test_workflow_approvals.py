@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import update
 
-from services.workflow.app import runner_of
 from services.workflow.db.models import Task
+from services.workflow.runtime import runner_of
 from shared.db.types import utcnow
 from tests.service.workflow_support import Approvals, approvals_fixture, code, ok
 

@@ -7,6 +7,7 @@ runs its runner once (start, time limits, posting), so each test decides when ti
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -24,9 +25,10 @@ from services.mrp.settings import Settings as MrpSettings
 from services.stock.app import create_app as stock_app
 from services.stock.settings import Settings as StockSettings
 from services.workflow.app import create_app as workflow_app
-from services.workflow.app import runner_of
+from services.workflow.runtime import runner_of
 from services.workflow.settings import Settings as WorkflowSettings
 from tests.conftest import TEST_SECRET
+from tests.fakes.mobile import FakeDingTalkApprovalApp
 from tests.fakes.notify import FakeDingTalkRobot
 from tests.service.test_gateway_support import (
     GatewayStack,
@@ -41,6 +43,17 @@ REAL = ("catalog", "stock", "mrp", "workflow")
 URLS = {name: f"http://{host_of(name)}" for name in REAL}
 #: Where the fake DingTalk robot answers (workflow's channels post there).
 ROBOT_HOST = "dingtalk.test"
+#: Where the fake DingTalk approval app answers, and its callback settings.
+DINGTALK_HOST = "oapi.dingtalk.test"
+DINGTALK_APP = {
+    "base_url": f"http://{DINGTALK_HOST}",
+    "app_key": "dingapp-test",
+    "app_secret": "dingapp-secret",
+    "agent_id": 2001,
+    "process_code": "PROC-MATERIAL",
+    "token": "callback-token",
+    "aes_key": base64.b64encode(bytes(range(32))).decode().rstrip("="),
+}
 
 
 def code(prefix: str) -> str:
@@ -57,6 +70,7 @@ class Approvals:
     gw: GatewayStack
     apps: dict[str, FastAPI]
     robot: FakeDingTalkRobot
+    dingtalk: FakeDingTalkApprovalApp
     admin: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -112,7 +126,12 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
             http_transport=services,
         ),
         "workflow": workflow_app(
-            WorkflowSettings(database_url=await database_factory("workflow"), **common),
+            WorkflowSettings(
+                database_url=await database_factory("workflow"),
+                dingtalk_app=DINGTALK_APP,
+                mobile_poll_seconds=300,
+                **common,
+            ),
             http_transport=services,
         ),
     }
@@ -120,12 +139,18 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
     services.routes.update(routes)
     robot = FakeDingTalkRobot()
     services.routes[ROBOT_HOST] = httpx.ASGITransport(app=robot.app)
+    dingtalk = FakeDingTalkApprovalApp(
+        DINGTALK_APP["app_key"], DINGTALK_APP["app_secret"], DINGTALK_APP["aes_key"],
+        DINGTALK_APP["token"], "http://gateway.test/v1/mobile/dingtalk/callback", None,
+    )
+    services.routes[DINGTALK_HOST] = httpx.ASGITransport(app=dingtalk.app)
     stubs = {name: stub_service(name) for name in ("trace",)}
     async with (
         started(apps),
         gateway_stack(database_factory, with_catalog=False, stubs=stubs, extra_routes=routes) as gw,
     ):
-        stack = Approvals(gw, apps, robot)
+        dingtalk.deliver = httpx.ASGITransport(app=gw.app).handle_async_request
+        stack = Approvals(gw, apps, robot, dingtalk)
         stack.admin = await gw.bearer()
         yield stack
     await services.aclose()

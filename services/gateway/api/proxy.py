@@ -2,8 +2,10 @@
 
 Requests whose path the routing table (or a `/services/<name>/` mount) assigns to a
 service never go through FastAPI's router: they are authenticated, rate-limited and
-streamed to the service straight away. Every other path falls through to the gateway's
-own routes, which answer unknown paths with 404 and wrong methods with 405.
+streamed to the service straight away (the few `OPEN_PATHS`, app callbacks that carry
+signatures instead of credentials, skip authentication and carry no roles). Every other
+path falls through to the gateway's own routes, which answer unknown paths with 404 and
+wrong methods with 405.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.domain.routing import resolve
 from services.gateway.proxy import Proxy, route_path
-from services.gateway.routes import ROUTE_TABLE
-from services.gateway.security import identify
+from services.gateway.routes import OPEN_CALLER, OPEN_PATHS, ROUTE_TABLE
+from services.gateway.security import Caller, identify
 from services.gateway.settings import Settings
+from shared.auth.principal import Principal
 from shared.errors import ProblemError
 from shared.http.problems import problem_response
 
@@ -46,7 +49,11 @@ class ProxyMiddleware:
         scope["route"] = ProxiedRoute(f"proxy:{target.service}")
         request = Request(scope, receive)
         try:
-            caller = await identify(request)
+            if route_path(scope) in OPEN_PATHS:
+                request.app.state.rate_limiter.check(OPEN_CALLER)
+                caller = Caller(Principal(OPEN_CALLER))
+            else:
+                caller = await identify(request)
             proxy: Proxy = request.app.state.proxy
             response = await proxy.forward(request, target, caller)
         except ProblemError as exc:

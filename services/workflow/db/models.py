@@ -386,3 +386,28 @@ class Todo(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class MobileApproval(Base):
+    """A task mirrored into DingTalk's or WeCom's approval app: starting (not yet
+    created there), pending (created: waiting for its callback, asked again every
+    `mobile_poll_seconds`), decided, failed (could not be created: the task stays open
+    in our API), or cancelled (decided here first)."""
+
+    __tablename__ = "wf_mobile_approvals"
+    __table_args__ = (
+        UniqueConstraint("provider", "external_id"),
+        Index("ix_wf_mobile_approvals_state_due", "state", "next_check_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("wf_tasks.id"), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("wf_instances.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(10))
+    external_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -19,7 +19,7 @@ on the instance until someone is added as a signer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -34,6 +34,7 @@ from services.workflow.db.models import (
     Flow,
     HistoryEntry,
     Instance,
+    MobileApproval,
     Person,
     RoleHolder,
     Step,
@@ -55,6 +56,7 @@ from services.workflow.schemas import (
     ApproverKind,
     Approvers,
     InstanceStatus,
+    MobileApp,
     StageIn,
     StepIn,
     SyncState,
@@ -135,6 +137,28 @@ async def notify(
         dedupe=f"approval:{instance.id}:{tag}",
         now=now,
     )
+
+
+def mirror(
+    session: AsyncSession, instance: Instance, tasks: Sequence[Task], app: MobileApp, now: datetime
+) -> None:
+    """Queue the tasks for mirroring (in the caller's transaction)."""
+    if app is MobileApp.NONE:
+        return
+    for task in tasks:
+        session.add(
+            MobileApproval(
+                task_id=task.id,
+                instance_id=instance.id,
+                provider=app.value,
+                external_id=None,
+                state="starting",
+                attempts=0,
+                next_check_at=now,
+                last_error="",
+                created_at=now,
+            )
+        )
 
 
 def activation(instance: Instance) -> dict[str, Any]:
@@ -339,18 +363,22 @@ async def enter_next_stages(
             )
             session.add(step)
             await session.flush()
-            for name in names:
-                session.add(
-                    Task(
-                        instance_id=instance.id,
-                        step_id=step.id,
-                        assignee=name,
-                        status=TaskStatus.PENDING.value,
-                        origin="flow",
-                        created_at=now,
-                        due_at=due,
-                    )
+            tasks = [
+                Task(
+                    instance_id=instance.id,
+                    step_id=step.id,
+                    assignee=name,
+                    status=TaskStatus.PENDING.value,
+                    origin="flow",
+                    created_at=now,
+                    due_at=due,
                 )
+                for name in names
+            ]
+            session.add_all(tasks)
+            if spec.mobile is not MobileApp.NONE and tasks:
+                await session.flush()
+                mirror(session, instance, tasks, spec.mobile, now)
             if due is not None:
                 session.add(
                     Timer(

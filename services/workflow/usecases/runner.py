@@ -47,6 +47,7 @@ from services.workflow.usecases.engine import (
     step_spec,
     username_of,
 )
+from services.workflow.usecases.mobile_sync import MobileSync
 from services.workflow.usecases.notify import deliver_due
 from services.workflow.usecases.rules import evaluate_subjects
 from shared.client import ServiceClient
@@ -79,9 +80,11 @@ class Runner:
         *,
         poll_seconds: float = 1.0,
         public_url: str = "",
+        mobile: MobileSync | None = None,
     ) -> None:
         self.db = db
         self.client = client
+        self.mobile = mobile
         self.poll_seconds = poll_seconds
         self.public_url = public_url.rstrip("/")
         self._wake = asyncio.Event()
@@ -108,6 +111,8 @@ class Runner:
         done = await self.start_instances()
         done += await self.fire_timers(now)
         done += await self.sync_owners()
+        if self.mobile is not None:
+            done += await self.mobile.run(now)
         done += await evaluate_subjects(self.db, self.client, now)
         done += await deliver_due(self.db, self.client.http, now, public_url=self.public_url)
         return done
