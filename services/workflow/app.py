@@ -4,6 +4,7 @@ rules over stock, to-dos and notifications, fed by the other services' events.""
 from __future__ import annotations
 
 import httpx
+import structlog
 from fastapi import FastAPI
 
 from services.workflow.api.approvals import inbox as inbox_router
@@ -18,11 +19,18 @@ from services.workflow.api.rules import todo_router
 from services.workflow.runtime import runner_of
 from services.workflow.settings import Settings
 from services.workflow.usecases import stock_feed, todos
+from services.workflow.usecases.rules import switch_on
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
+log = structlog.get_logger(__name__)
+
 
 async def run_runner(app: FastAPI) -> None:
+    settings: Settings = app.state.settings
+    unknown = await switch_on(app.state.db, settings.rules_on)
+    if unknown:
+        log.warning("unknown_rules_switched_on", rules=unknown)
     await runner_of(app).run_forever()
 
 

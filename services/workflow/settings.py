@@ -56,6 +56,10 @@ class Settings(ServiceSettings):
         gt=0,
         description="How often a mirrored approval is asked for its decision (callbacks get lost)",
     )
+    rules_on: list[str] = Field(
+        default_factory=list,
+        description='Rules switched on at start-up, e.g. ["safety_stock"] (the shipped ones)',
+    )
     runner_poll_seconds: float = Field(
         1.0, gt=0, description="How often the runner looks for due timers, starts and syncs"
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.workflow.usecases.notify import ROBOT_PER_MINUTE
+from services.workflow.usecases.rules import switch_on
 from tests.service.test_workflow_approvals import (
     _act,
     _default_flow,
@@ -171,7 +172,8 @@ async def test_rules_are_refused_with_every_bad_part(approvals: Approvals) -> No
     assert fields == {
         "body.condition", "body.key", "body.actions.0.values", "body.actions.1.quantity",
     }
-    assert (await a.as_admin("GET", "/v1/rules"))["items"] == []
+    codes = [r["code"] for r in (await a.as_admin("GET", "/v1/rules"))["items"]]
+    assert codes == ["safety_stock"]  # the shipped one, and nothing of the refused one
 
 
 async def test_a_robot_backlog_becomes_one_digest_and_refusals_end_dead(
@@ -260,3 +262,29 @@ async def test_approvals_tell_the_flows_channels(approvals: Approvals) -> None:
     await a.settle()
     assert len(a.robot.received) == 2
     assert "已通过" in a.robot.received[1]["markdown"]["title"]
+
+
+async def test_the_shipped_safety_stock_rule_switched_on_by_configuration(
+    approvals: Approvals,
+) -> None:
+    a = approvals
+    shipped = await a.as_admin("GET", "/v1/rules/safety_stock")
+    assert shipped["active"] is False
+    assert await switch_on(a.apps["workflow"].state.db, ["safety_stock", "nope"]) == ["nope"]
+    assert (await a.as_admin("GET", "/v1/rules/safety_stock"))["active"] is True
+    buyer = code("buyer").lower()
+    await a.as_admin("POST", "/v1/org/role-holders", 201,
+                     json={"role": "buyer", "username": buyer})
+    await a.as_admin("POST", "/v1/notifications/channels", 201, json={
+        "code": "buyers", "name": "Buyers", "kind": "dingtalk_robot",
+        "config": {
+            "webhook_url": f"http://{ROBOT_HOST}/robot/send?access_token={a.robot.access_token}",
+            "secret": a.robot.secret,
+        },
+    })
+    s = await _item(a, safety="100")
+    await _receive(a, s, "40")
+    await a.settle()
+    [todo] = await _todos(a, s["item"])
+    assert todo["title"] == f"补货 Replenish {s['item']}: 500"
+    assert len(a.robot.received) == 1 and s["item"] in a.robot.received[0]["markdown"]["text"]

@@ -574,3 +574,25 @@ async def dry_run(
         would_fire=fires,
         actions=actions,
     )
+
+
+async def switch_on(db: Database, codes: Sequence[str]) -> list[str]:
+    """Activate the named rules (the shipped ones, by configuration); the codes that do
+    not exist are answered back."""
+    if not codes:
+        return []
+    uow = db.uow(actor="system:config")
+    async with uow:
+        rows = list(
+            await uow.session.scalars(
+                select(Rule).where(Rule.code.in_(list(codes))).with_for_update()
+            )
+        )
+        for row in rows:
+            if not row.active:
+                row.active = True
+                row.updated_at = utcnow()
+                await uow.audit("switch_on", "rule", row.code)
+        await uow.commit()
+    found = {row.code for row in rows}
+    return [code for code in codes if code not in found]
