@@ -406,9 +406,8 @@ class History:
         return f"lead-{self.department(requester):02d}"
 
     def keepers(self, warehouse: str) -> list[str]:
-        return [f"keeper-{warehouse}"] + ([USER] if warehouse in MY_WAREHOUSES else []) + [
-            GLOBAL_KEEPER
-        ]
+        mine = [USER] if warehouse in MY_WAREHOUSES else []
+        return [f"keeper-{warehouse}", f"keeper-{warehouse}-b", *mine, GLOBAL_KEEPER]
 
     def approvers(self, stage: int, requester: str, warehouse: str) -> list[str]:
         if stage == 0:
@@ -453,6 +452,7 @@ class History:
             person(name, None)
         for warehouse in WAREHOUSES:
             person(f"keeper-{warehouse}", None)
+            person(f"keeper-{warehouse}-b", None)
             person(f"duty-{warehouse}", None)
         person(GLOBAL_KEEPER, None)
         person("duty-all", None)
@@ -465,6 +465,7 @@ class History:
             hold("director", "", name)
         for warehouse in WAREHOUSES:
             hold("keeper", warehouse, f"keeper-{warehouse}")
+            hold("keeper", warehouse, f"keeper-{warehouse}-b")
             if warehouse in MY_WAREHOUSES:
                 hold("keeper", warehouse, USER)
         hold("keeper", "", GLOBAL_KEEPER)
@@ -670,7 +671,7 @@ class History:
             closing = "approved" if outcome == "approved" or stage < last_stage else outcome
             decider = rnd.randrange(len(names)) if closing != "withdrawn" else -1
             if stage == 2 and closing != "withdrawn":
-                decider = 0 if rnd.random() < 0.7 else decider
+                decider = rnd.randrange(2) if rnd.random() < 0.7 else decider
             comment = rnd.choice(REASONS) if closing in ("rejected", "returned") else ""
             for n, name in enumerate(names):
                 ids.task += 1
@@ -1152,6 +1153,12 @@ EXPLAINED = {
         " WHERE t.assignee = $1 AND t.status = 'pending' AND t.due_at IS NOT NULL"
         " AND t.due_at < now() ORDER BY t.id LIMIT 51"
     ),
+    "inbox_on_time_page": (
+        "SELECT t.*, s.*, i.* FROM wf_tasks t JOIN wf_steps s ON s.id = t.step_id"
+        " JOIN wf_instances i ON i.id = t.instance_id"
+        " WHERE t.assignee = $1 AND t.status = 'pending'"
+        " AND (t.due_at IS NULL OR t.due_at >= now()) ORDER BY t.id LIMIT 51"
+    ),
     "counts_pending": (
         "SELECT count(*) FROM wf_tasks WHERE assignee = $1 AND status = 'pending'"
     ),
@@ -1209,6 +1216,7 @@ async def inbox_run(stack: Stack, history: History, dsn: str, args: argparse.Nam
     results: dict[str, Any] = {}
     mine = sorted(history.my_pending)
     overdue = [row for row in mine if row[2] < history.now]
+    on_time = [row for row in mine if row[2] >= history.now]
     limit = 50
     beside = Beside()
     beside.start({proc.process.pid for proc in stack.processes.values()})
@@ -1281,6 +1289,11 @@ async def inbox_run(stack: Stack, history: History, dsn: str, args: argparse.Nam
                 "overdue first page",
                 {"overdue": "true"},
                 lambda body: page_problem(body, overdue[:limit], len(overdue) > limit),
+            ),
+            (
+                "on-time first page",
+                {"overdue": "false"},
+                lambda body: page_problem(body, on_time[:limit], len(on_time) > limit),
             ),
         ]
         for name, params, check in blocks:

@@ -55,7 +55,12 @@ def create_app(
             mobile_router,
         ],
         subscriptions=[
-            Subscription(stock_feed.SOURCE, stock_feed.apply_stock_event, page_size=500),
+            Subscription(
+                stock_feed.SOURCE,
+                stock_feed.apply_stock_event,
+                batch_handler=stock_feed.apply_stock_events,
+                page_size=500,
+            ),
             Subscription("mrp", todos.apply_mrp_event),
         ],
         http_transport=http_transport,

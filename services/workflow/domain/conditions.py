@@ -112,17 +112,24 @@ class EvaluationError(ValueError):
     document lacks, a type mismatch)."""
 
 
-def evaluate(source: str, activation: Mapping[str, Any]) -> Any:
-    """The value of the expression on `activation` (already `celify`-ed)."""
+def prepared(activation: Mapping[str, Any]) -> Any:
+    """The activation converted for CEL once: evaluating many conditions on the same data
+    (every rule on one item) then costs about a microsecond each instead of fifty."""
+    return cel.Context(variables=dict(activation))
+
+
+def evaluate(source: str, activation: Mapping[str, Any] | Any) -> Any:
+    """The value of the expression on `activation` (already `celify`-ed, or `prepared`)."""
+    data = activation if isinstance(activation, cel.Context) else dict(activation)
     try:
-        return _compiled(source).execute(dict(activation))
+        return _compiled(source).execute(data)
     except (ValueError, RuntimeError) as exc:  # compile errors were refused when saved
         raise EvaluationError(str(exc).splitlines()[0]) from None
     except (TypeError, KeyError, ZeroDivisionError, OverflowError) as exc:
         raise EvaluationError(f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
-def is_true(source: str, activation: Mapping[str, Any]) -> bool:
+def is_true(source: str, activation: Mapping[str, Any] | Any) -> bool:
     """Whether a condition holds; anything but a boolean is an `EvaluationError`."""
     value = evaluate(source, activation)
     if not isinstance(value, bool):

@@ -39,6 +39,7 @@ from services.workflow.domain.conditions import (
     compile_condition,
     evaluate,
     is_true,
+    prepared,
 )
 from services.workflow.domain.messages import TEMPLATES, template_fields
 from services.workflow.domain.rules import EpisodeStep, episode_step, suggested_quantity
@@ -434,23 +435,18 @@ def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:
     return {"subject": {"item_code": item_code}, "facts": celify(facts)}
 
 
-async def apply_rule(
-    session: AsyncSession, rule: Rule, item_code: str, facts: Mapping[str, Any], now: datetime
-) -> EpisodeStep:
-    """Evaluate one rule on one item and carry the episode (and actions) through."""
-    activation = activation_of(item_code, facts)
-    definition = rule.definition
-    try:
-        holds = is_true(definition["condition"], activation)
-        key = _text(evaluate(definition.get("key", "subject.item_code"), activation))[:200]
-    except EvaluationError as exc:
-        log.warning("rule_not_evaluated", rule=rule.code, item=item_code, problem=str(exc))
-        return EpisodeStep.IDLE
-    episode = (
-        await session.scalars(
-            select(Episode).where(Episode.rule_id == rule.id, Episode.key == key).with_for_update()
-        )
-    ).first()
+async def _carry(
+    session: AsyncSession,
+    rule: Rule,
+    episode: Episode | None,
+    key: str,
+    holds: bool,
+    item_code: str,
+    facts: Mapping[str, Any],
+    now: datetime,
+) -> Episode | None:
+    """Carry one evaluation through its episode: open it and act, or close it; the
+    episode as it is now."""
     step = episode_step(holds, episode is not None and episode.open)
     if step is EpisodeStep.FIRE:
         if episode is None:
@@ -462,14 +458,14 @@ async def apply_rule(
         episode.fired += 1
         episode.facts = {k: v for k, v in celify(facts).items() if k != "item"}
         await session.flush()
-        await _act(
-            session, rule, episode, await plan_actions(session, rule, activation, item_code), now
-        )
+        activation = activation_of(item_code, facts)
+        planned = await plan_actions(session, rule, activation, item_code)
+        await _act(session, rule, episode, planned, now)
     elif step is EpisodeStep.CLOSE:
         assert episode is not None
         episode.open = False
         episode.closed_at = now
-    return step
+    return episode
 
 
 async def evaluate_subjects(
@@ -502,12 +498,40 @@ async def evaluate_subjects(
         except Exception as exc:  # an upstream problem: try again on the next pass
             log.warning("rule_facts_unavailable", items=len(codes), problem=str(exc))
             return 0
+    evaluations: list[tuple[Rule, str, str, bool]] = []
+    for code in codes:
+        context = prepared(activation_of(code, facts.get(code, {})))
+        for rule in rules:
+            definition = rule.definition
+            try:
+                holds = is_true(definition["condition"], context)
+                key = _text(evaluate(definition.get("key", "subject.item_code"), context))[:200]
+            except EvaluationError as exc:
+                log.warning("rule_not_evaluated", rule=rule.code, item=code, problem=str(exc))
+                continue
+            evaluations.append((rule, code, key, holds))
     uow = db.uow(actor="system")
     async with uow:
         session = uow.session
-        for code in codes:
-            for rule in rules:
-                await apply_rule(session, rule, code, facts.get(code, {}), moment)
+        keys = sorted({key for _, _, key, _ in evaluations})
+        episodes: dict[tuple[int, str], Episode] = {}
+        if keys:
+            for row in await session.scalars(
+                select(Episode)
+                .where(Episode.rule_id.in_([r.id for r in rules]), Episode.key.in_(keys))
+                .order_by(Episode.id)
+                .with_for_update()
+            ):
+                episodes[row.rule_id, row.key] = row
+        for rule, code, key, holds in evaluations:
+            episode = episodes.get((rule.id, key))
+            if not holds and (episode is None or not episode.open):
+                continue  # the common case: nothing to do
+            carried = await _carry(
+                session, rule, episode, key, holds, code, facts.get(code, {}), moment
+            )
+            if carried is not None:
+                episodes[rule.id, key] = carried
         for code, seq in marked:  # a change since the read stays marked
             await session.execute(
                 delete(Subject).where(Subject.item_code == code, Subject.source_seq == seq)
@@ -518,10 +542,18 @@ async def evaluate_subjects(
 
 async def mark_items(session: AsyncSession, codes: Sequence[str], at: datetime, seq: int) -> None:
     """Mark items whose stock changed (one row per item, the latest change wins)."""
-    if not codes:
+    await mark_many(session, {code: (at, seq) for code in codes})
+
+
+async def mark_many(session: AsyncSession, changes: Mapping[str, tuple[datetime, int]]) -> None:
+    """Mark items, each with when and by which event it last changed, in one statement."""
+    if not changes:
         return
     insert = dialect_insert(session)(Subject).values(
-        [{"item_code": code, "changed_at": at, "source_seq": seq} for code in sorted(set(codes))]
+        [
+            {"item_code": code, "changed_at": at, "source_seq": seq}
+            for code, (at, seq) in sorted(changes.items())
+        ]
     )
     await session.execute(
         insert.on_conflict_do_update(

@@ -13,13 +13,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from services.workflow.db.models import Instance
 from services.workflow.schemas import DocumentType, InstanceStatus, SyncState
 from services.workflow.usecases.engine import SYSTEM, finish, history
 from services.workflow.usecases.flows import flow_for
-from services.workflow.usecases.rules import mark_items
+from services.workflow.usecases.rules import mark_items, mark_many
 from shared.db.dialects import dialect_insert
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
@@ -119,3 +121,17 @@ async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
         why,
         tell_owner=False,
     )
+
+
+async def apply_stock_events(uow: UnitOfWork, events: Sequence[FeedEvent]) -> None:
+    """A page of stock's events at once: every movement's item marked in one statement
+    (the latest change of each item wins, as one event at a time would leave it), the
+    requisition events one by one, in order."""
+    latest: dict[str, FeedEvent] = {}
+    for event in events:
+        if event.type == "MovementPosted":
+            latest[str(event.payload["item_code"])] = event
+        else:
+            await apply_stock_event(uow, event)
+    if latest:
+        await mark_many(uow.session, {code: (e.occurred_at, e.seq) for code, e in latest.items()})
