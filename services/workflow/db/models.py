@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -190,7 +191,15 @@ class Step(Base):
 class Task(Base):
     __tablename__ = "wf_tasks"
     __table_args__ = (
-        Index("ix_wf_tasks_assignee_status_id", "assignee", "status", "id"),
+        #: The inbox: a person's pending tasks by id; `due_at` rides along so the
+        #: overdue count is answered from the index alone (PostgreSQL).
+        Index(
+            "ix_wf_tasks_assignee_status_id",
+            "assignee",
+            "status",
+            "id",
+            postgresql_include=["due_at"],
+        ),
         Index("ix_wf_tasks_step", "step_id"),
     )
 
@@ -212,7 +221,15 @@ class Timer(Base):
     __tablename__ = "wf_timers"
     __table_args__ = (
         UniqueConstraint("step_id", "kind"),
-        Index("ix_wf_timers_open_due", "fired_at", "due_at"),
+        #: Only timers still to fire: decided steps leave theirs cancelled, and the
+        #: runner looks for due ones on every pass.
+        Index(
+            "ix_wf_timers_due",
+            "due_at",
+            "id",
+            postgresql_where=text("fired_at IS NULL AND cancelled IS false"),
+            sqlite_where=text("fired_at IS NULL AND cancelled IS 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -183,7 +183,18 @@ async def inbox(
     """My pending tasks, oldest first (cursor pages by task id)."""
     now = utcnow()
     query = (
-        select(Task, Step, Instance)
+        select(
+            Task.id,
+            Task.created_at,
+            Task.due_at,
+            Step.key,
+            Step.name,
+            Instance.id,
+            Instance.document_type,
+            Instance.document_number,
+            Instance.requester,
+            Instance.amount,
+        )
         .join(Step, Step.id == Task.step_id)
         .join(Instance, Instance.id == Task.instance_id)
         .where(Task.assignee == username, Task.status == TaskStatus.PENDING.value)
@@ -198,22 +209,32 @@ async def inbox(
         query = query.where((Task.due_at.is_(None)) | (Task.due_at >= now))
     if document_type is not None:
         query = query.where(Instance.document_type == document_type.value)
-    rows = list((await session.execute(query)).all())
     items = [
         InboxTask(
-            task_id=task.id,
-            instance_id=inst.id,
-            document_type=DocumentType(inst.document_type),
-            document_number=inst.document_number,
-            requester=inst.requester,
-            amount=inst.amount,
-            step_key=step.key,
-            step_name=step.name,
-            created_at=task.created_at,
-            due_at=task.due_at,
-            overdue=task.due_at is not None and task.due_at < now,
+            task_id=task_id,
+            instance_id=instance_id,
+            document_type=DocumentType(kind),
+            document_number=number,
+            requester=requester,
+            amount=amount,
+            step_key=key,
+            step_name=name,
+            created_at=created_at,
+            due_at=due_at,
+            overdue=due_at is not None and due_at < now,
         )
-        for task, step, inst in rows
+        for (
+            task_id,
+            created_at,
+            due_at,
+            key,
+            name,
+            instance_id,
+            kind,
+            number,
+            requester,
+            amount,
+        ) in await session.execute(query)
     ]
     page_items, cursor = next_cursor(items, page.limit, key=lambda t: [t.task_id])
     return page_items, cursor

@@ -19,6 +19,7 @@ on the instance until someone is added as a signer.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,6 +101,27 @@ def history(
     )
 
 
+#: Flow definitions by database (engine) and id: a saved version never changes, so a
+#: process may keep them for as long as it uses that database.
+_DEFINITIONS: weakref.WeakKeyDictionary[Any, dict[int, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def definition_of(session: AsyncSession, flow_id: int | None) -> dict[str, Any] | None:
+    """A flow version's definition (read once per process and database)."""
+    if flow_id is None:
+        return None
+    known = _DEFINITIONS.setdefault(session.get_bind(), {})
+    found = known.get(flow_id)
+    if found is None:
+        flow = await session.get(Flow, flow_id)
+        if flow is None:
+            return None
+        found = known[flow_id] = flow.definition
+    return found
+
+
 DOCUMENT_NAMES = {"material_requisition": "领料单 material requisition"}
 
 
@@ -119,8 +141,8 @@ async def notify(
     **values: object,
 ) -> None:
     """Tell the flow's channels (see `FlowIn.notify_channels`); nothing when it has none."""
-    flow = await session.get(Flow, instance.flow_id) if instance.flow_id is not None else None
-    channels = list(flow.definition.get("notify_channels", [])) if flow else []
+    definition = await definition_of(session, instance.flow_id)
+    channels = list(definition.get("notify_channels", [])) if definition else []
     if not channels:
         return
     base = {
@@ -528,8 +550,8 @@ async def advance(session: AsyncSession, instance: Instance, now: datetime) -> N
         await enter_next_stages(session, instance, flow, now)
 
 
-def step_spec(flow: Flow, stage_index: int, key: str) -> StepIn | None:
-    stages = stages_of(flow)
+def step_spec(definition: dict[str, Any], stage_index: int, key: str) -> StepIn | None:
+    stages = [StageIn.model_validate(s) for s in definition["stages"]]
     if not 0 <= stage_index < len(stages):
         return None
     return next((s for s in stages[stage_index].steps if s.key == key), None)

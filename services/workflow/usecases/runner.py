@@ -38,6 +38,7 @@ from services.workflow.usecases.engine import (
     SYSTEM,
     advance,
     amount_of,
+    definition_of,
     enter_next_stages,
     escalation_holders,
     finish,
@@ -59,6 +60,8 @@ log = structlog.get_logger(__name__)
 
 #: Instances, syncs and timers handled per pass.
 BATCH = 50
+#: Timers fired at once (each in its own transaction; a backlog after a restart).
+FIRE_CONCURRENCY = 4
 #: What the owning service is told per instance outcome.
 DECISIONS = {
     InstanceStatus.APPROVED.value: "approved",
@@ -224,35 +227,44 @@ class Runner:
                     .limit(BATCH)
                 )
             )
-        fired = 0
-        for timer_id, instance_id in due:
-            fired += await self.fire(timer_id, instance_id, moment)
-        return fired
+        gate = asyncio.Semaphore(FIRE_CONCURRENCY)
+
+        async def one(timer_id: int, instance_id: int) -> int:
+            async with gate:
+                return await self.fire(timer_id, instance_id, moment)
+
+        return sum(await asyncio.gather(*(one(t, i) for t, i in due)))
 
     async def fire(self, timer_id: int, instance_id: int, now: datetime) -> int:
-        """Fire one timer, exactly once: 1 if this call fired it."""
+        """Fire one timer, exactly once: 1 if this call fired it. The instance is locked
+        first (every action's lock order); the timer is claimed by setting `fired_at`
+        only if nobody has, in the transaction that acts on it."""
         uow = self.db.uow(actor=SYSTEM)
         async with uow:
             session = uow.session
             instance = await session.get(
                 Instance, instance_id, with_for_update=True, populate_existing=True
             )
-            claimed = await session.execute(
-                update(Timer)
-                .where(Timer.id == timer_id, Timer.fired_at.is_(None), Timer.cancelled.is_(False))
-                .values(fired_at=now)
-            )
-            if claimed.rowcount != 1 or instance is None:  # type: ignore[attr-defined]
+            claimed = (
+                await session.execute(
+                    update(Timer)
+                    .where(
+                        Timer.id == timer_id, Timer.fired_at.is_(None), Timer.cancelled.is_(False)
+                    )
+                    .values(fired_at=now)
+                    .returning(Timer.step_id, Timer.action)
+                )
+            ).first()
+            if claimed is None or instance is None:
                 return 0
-            timer = await session.get(Timer, timer_id)
-            step = await session.get(Step, timer.step_id) if timer else None
+            step_id, action = claimed
+            step = await session.get(Step, step_id)
             if (
-                timer is not None
-                and step is not None
+                step is not None
                 and step.status == StepStatus.PENDING.value
                 and instance.status == InstanceStatus.PENDING.value
             ):
-                await self._time_out(session, instance, step, TimeoutAction(timer.action), now)
+                await self._time_out(session, instance, step, TimeoutAction(action), now)
             await session.flush()
             await uow.commit()
         return 1
@@ -291,8 +303,8 @@ class Runner:
             )
             return
         if action is TimeoutAction.ESCALATE:
-            flow = await session.get(Flow, instance.flow_id)
-            spec = step_spec(flow, step.stage_index, step.key) if flow else None
+            definition = await definition_of(session, instance.flow_id)
+            spec = step_spec(definition, step.stage_index, step.key) if definition else None
             role = spec.escalate_to_role if spec else None
             holders = await escalation_holders(session, instance, role) if role else []
             for name in holders:
