@@ -625,12 +625,27 @@ class TriggerIn(BaseModel):
     kind: TriggerKind = TriggerKind.BALANCE_CHANGED
 
 
+class RuleScope(BaseModel):
+    """Which items a rule looks at (empty: all): the catalog category or item type, checked
+    before the condition, so a rule of one category costs nothing for the others."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=100
+    )
+    item_types: list[Annotated[str, Field(min_length=1, max_length=30)]] = Field(
+        default_factory=list, max_length=10
+    )
+
+
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
     trigger: TriggerIn = Field(default_factory=TriggerIn)
+    scope: RuleScope = Field(default_factory=RuleScope)
     facts: list[Fact] = Field(default_factory=list, max_length=3)
     condition: Cel = Field(description="CEL over `subject` and `facts`")
     key: Cel = Field(

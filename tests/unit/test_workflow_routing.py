@@ -195,3 +195,25 @@ def test_a_rule_fires_once_per_episode() -> None:
         EpisodeStep.FIRE, EpisodeStep.HOLD, EpisodeStep.CLOSE, EpisodeStep.IDLE,
         EpisodeStep.FIRE, EpisodeStep.HOLD,
     ]
+
+
+def test_rules_meet_only_the_items_in_their_scope() -> None:
+    from services.workflow.db.models import Rule
+    from services.workflow.usecases.rules import RuleIndex
+
+    def rule(code: str, **scope: list[str]) -> Rule:
+        return Rule(code=code, name=code, definition={"scope": scope, "condition": "true"})
+
+    everywhere = rule("all")
+    ics = rule("ics", categories=["IC", "MCU"])
+    raw_ics = rule("raw-ics", categories=["IC"], item_types=["raw_material"])
+    finished = rule("finished", item_types=["finished_good"])
+    index = RuleIndex([everywhere, ics, raw_ics, finished])
+
+    def codes(item: dict | None) -> list[str]:
+        return [r.code for r in index.rules_for(item)]
+
+    assert codes({"category": "IC", "item_type": "raw_material"}) == ["all", "ics", "raw-ics"]
+    assert codes({"category": "MCU", "item_type": "raw_material"}) == ["all", "ics"]
+    assert codes({"category": None, "item_type": "finished_good"}) == ["all", "finished"]
+    assert codes(None) == ["all"]  # an item the catalog does not know

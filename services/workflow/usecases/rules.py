@@ -19,6 +19,7 @@ and actions, firing once per episode.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -58,6 +59,7 @@ from services.workflow.usecases.notify import enqueue, people_of_role
 from shared.client import ServiceClient
 from shared.db.database import Database
 from shared.db.dialects import dialect_insert
+from shared.db.filters import one_of
 from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -68,7 +70,7 @@ log = structlog.get_logger(__name__)
 
 RULE_VARIABLES = ("subject", "facts")
 #: Items evaluated per pass.
-BATCH = 200
+BATCH = 1000
 #: Items per stock availability call (stock's limit is 500).
 AVAILABILITY_PAGE = 500
 
@@ -298,6 +300,65 @@ async def gather_facts(
 
 # --- evaluating -----------------------------------------------------------------------
 
+#: The active rules by database (engine), with the stamp they were read at: rules change
+#: rarely, and every pass asks only whether they did (a count and the latest change).
+_ACTIVE: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], RuleIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def active_rules(session: AsyncSession) -> RuleIndex:
+    """The active rules, read again only when a rule was added, changed or switched."""
+    stamp = tuple(
+        (
+            await session.execute(
+                select(func.count(Rule.id), func.max(Rule.updated_at), func.sum(Rule.version))
+            )
+        ).one()
+    )
+    bind = session.get_bind()
+    cached = _ACTIVE.get(bind)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rows = list(await session.scalars(select(Rule).where(Rule.active.is_(True)).order_by(Rule.id)))
+    for row in rows:
+        session.expunge(row)
+    index = RuleIndex(rows)
+    _ACTIVE[bind] = (stamp, index)
+    return index
+
+
+DEFAULT_KEY = "subject.item_code"
+
+
+class RuleIndex:
+    """The active rules by the scope they declare: an item meets only the rules of its
+    category and type (and the unscoped ones), in rule order."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = list(rules)
+        self.scopes = [
+            (
+                frozenset(rule.definition.get("scope", {}).get("categories", [])),
+                frozenset(rule.definition.get("scope", {}).get("item_types", [])),
+            )
+            for rule in self.rules
+        ]
+        self._cache: dict[tuple[str, str], list[Rule]] = {}
+
+    def rules_for(self, item: Mapping[str, Any] | None) -> list[Rule]:
+        category = str((item or {}).get("category") or "")
+        item_type = str((item or {}).get("item_type") or "")
+        found = self._cache.get((category, item_type))
+        if found is None:
+            found = [
+                rule
+                for rule, (categories, types) in zip(self.rules, self.scopes, strict=True)
+                if (not categories or category in categories) and (not types or item_type in types)
+            ]
+            self._cache[category, item_type] = found
+        return found
+
 
 def _needed(rules: Sequence[Rule]) -> set[Fact]:
     return {Fact(f) for rule in rules for f in rule.definition.get("facts", [])}
@@ -387,7 +448,7 @@ async def _act(
     planned: list[PlannedAction],
     now: datetime,
 ) -> None:
-    tag = f"rule:{rule.id}:{episode.id}:{episode.fired}"
+    tag = f"rule:{rule.id}:{episode.key}:{episode.fired}"
     for index, action in enumerate(planned):
         detail = action.detail
         if action.kind is ActionKind.NOTIFY:
@@ -428,7 +489,6 @@ async def _act(
                 dedupe=f"{tag}:{index}",
                 now=now,
             )
-    await session.flush()
 
 
 def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -457,7 +517,6 @@ async def _carry(
         episode.closed_at = None
         episode.fired += 1
         episode.facts = {k: v for k, v in celify(facts).items() if k != "item"}
-        await session.flush()
         activation = activation_of(item_code, facts)
         planned = await plan_actions(session, rule, activation, item_code)
         await _act(session, rule, episode, planned, now)
@@ -482,11 +541,10 @@ async def evaluate_subjects(
                 .limit(BATCH)
             )
         )
-        rules = list(
-            await session.scalars(select(Rule).where(Rule.active.is_(True)).order_by(Rule.id))
-        )
-    if not marked:
-        return 0
+        if not marked:
+            return 0
+        index = await active_rules(session)
+    rules = index.rules
     codes = [code for code, _ in marked]
     facts: dict[str, dict[str, Any]] = {}
     if rules:
@@ -500,12 +558,17 @@ async def evaluate_subjects(
             return 0
     evaluations: list[tuple[Rule, str, str, bool]] = []
     for code in codes:
-        context = prepared(activation_of(code, facts.get(code, {})))
-        for rule in rules:
+        known = facts.get(code, {})
+        applicable = index.rules_for(known.get("item"))
+        if not applicable:
+            continue
+        context = prepared(activation_of(code, known))
+        for rule in applicable:
             definition = rule.definition
+            source = definition.get("key", DEFAULT_KEY)
             try:
                 holds = is_true(definition["condition"], context)
-                key = _text(evaluate(definition.get("key", "subject.item_code"), context))[:200]
+                key = code if source == DEFAULT_KEY else _text(evaluate(source, context))[:200]
             except EvaluationError as exc:
                 log.warning("rule_not_evaluated", rule=rule.code, item=code, problem=str(exc))
                 continue
@@ -514,27 +577,41 @@ async def evaluate_subjects(
     async with uow:
         session = uow.session
         keys = sorted({key for _, _, key, _ in evaluations})
-        episodes: dict[tuple[int, str], Episode] = {}
+        # (rule, key) -> (episode id, open): read as columns, locked; rows are loaded
+        # only for the few evaluations that change an episode
+        states: dict[tuple[int, str], tuple[int | Episode, bool]] = {}
         if keys:
-            for row in await session.scalars(
-                select(Episode)
-                .where(Episode.rule_id.in_([r.id for r in rules]), Episode.key.in_(keys))
+            for episode_id, rule_id, key, is_open in await session.execute(
+                select(Episode.id, Episode.rule_id, Episode.key, Episode.open)
+                .where(
+                    one_of(session, Episode.rule_id, [r.id for r in rules]),
+                    one_of(session, Episode.key, keys),
+                )
                 .order_by(Episode.id)
                 .with_for_update()
             ):
-                episodes[row.rule_id, row.key] = row
+                states[rule_id, key] = (episode_id, is_open)
         for rule, code, key, holds in evaluations:
-            episode = episodes.get((rule.id, key))
-            if not holds and (episode is None or not episode.open):
-                continue  # the common case: nothing to do
+            state = states.get((rule.id, key))
+            is_open = state is not None and state[1]
+            if holds == is_open:
+                continue  # nothing changes: false and closed, or true and still open
+            episode: Episode | None = None
+            if state is not None:
+                held = state[0]
+                episode = held if isinstance(held, Episode) else await session.get(Episode, held)
             carried = await _carry(
                 session, rule, episode, key, holds, code, facts.get(code, {}), moment
             )
             if carried is not None:
-                episodes[rule.id, key] = carried
-        for code, seq in marked:  # a change since the read stays marked
+                states[rule.id, key] = (carried, carried.open)
+        if marked:  # an item changed again since the read stays marked
             await session.execute(
-                delete(Subject).where(Subject.item_code == code, Subject.source_seq == seq)
+                delete(Subject).where(
+                    tuple_(Subject.item_code, Subject.source_seq).in_(
+                        [(code, seq) for code, seq in marked]
+                    )
+                )
             )
         await uow.commit()
     return len(codes)
@@ -546,23 +623,21 @@ async def mark_items(session: AsyncSession, codes: Sequence[str], at: datetime, 
 
 
 async def mark_many(session: AsyncSession, changes: Mapping[str, tuple[datetime, int]]) -> None:
-    """Mark items, each with when and by which event it last changed, in one statement."""
+    """Mark items, each with when and by which event it last changed, in one statement
+    (executed for many rows: compiled once, whatever the page holds)."""
     if not changes:
         return
-    insert = dialect_insert(session)(Subject).values(
+    insert = dialect_insert(session)(Subject)
+    statement = insert.on_conflict_do_update(
+        index_elements=["item_code"],
+        set_={"changed_at": insert.excluded.changed_at, "source_seq": insert.excluded.source_seq},
+    )
+    await session.execute(
+        statement,
         [
             {"item_code": code, "changed_at": at, "source_seq": seq}
             for code, (at, seq) in sorted(changes.items())
-        ]
-    )
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["item_code"],
-            set_={
-                "changed_at": insert.excluded.changed_at,
-                "source_seq": insert.excluded.source_seq,
-            },
-        )
+        ],
     )
 
 
@@ -577,6 +652,17 @@ async def dry_run(
         gathered = await gather_facts(client, [body.item_code], _needed([rule]) | {Fact.ITEM})
         facts = gathered.get(body.item_code, {})
     activation = activation_of(body.item_code, facts)
+    if not RuleIndex([rule]).rules_for(facts.get("item")):
+        return DryRunOut(
+            rule=code,
+            key=body.item_code,
+            facts=celify(facts),
+            condition=False,
+            episode_open=False,
+            would_fire=False,
+            actions=[],
+            problem="the item is outside the rule's scope",
+        )
     try:
         holds = is_true(rule.definition["condition"], activation)
         key = _text(evaluate(rule.definition.get("key", "subject.item_code"), activation))
