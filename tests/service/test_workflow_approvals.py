@@ -377,3 +377,41 @@ async def test_nobody_to_approve_goes_to_workflow_admins_or_waits_for_a_signer(
     assert inst["status"] == "approved"
     await a.settle()
     assert (await _requisition(a, doc["id"]))["status"] == "posted"
+
+
+async def test_organisation_refuses_bad_references_and_stale_versions(
+    approvals: Approvals,
+) -> None:
+    a = approvals
+    bad = await a.client.post("/v1/org/departments", headers=a.admin, json={
+        "code": code("D"), "name": "Orphan", "parent_code": "NOWHERE"})
+    assert bad.status_code == 422
+    assert [e["field"] for e in bad.json()["errors"]] == ["body.parent_code"]
+    top = await a.as_admin("POST", "/v1/org/departments", 201,
+                           json={"code": code("TOP"), "name": "Plant"})
+    person = code("p").lower()
+    refused = await a.client.post("/v1/org/people", headers=a.admin, json={
+        "username": person, "name": "P", "department_code": "NOWHERE", "manager": person})
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {
+        "body.department_code", "body.manager"}
+    made = await a.as_admin("POST", "/v1/org/people", 201, json={
+        "username": person, "name": "P", "department_code": top["code"]})
+    body = {"username": person, "name": "P2", "department_code": top["code"]}
+    missing = await a.client.put(f"/v1/org/people/{person}", headers=a.admin, json=body)
+    assert missing.status_code == 428
+    renamed = await a.as_admin("PUT", f"/v1/org/people/{person}", json=body,
+                               headers={"If-Match": f'W/"{made["version"]}"'})
+    assert renamed["name"] == "P2" and renamed["version"] == made["version"] + 1
+    stale = await a.client.put(f"/v1/org/people/{person}", json=body,
+                               headers={**a.admin, "If-Match": f'W/"{made["version"]}"'})
+    assert stale.status_code == 412
+    again = await a.client.post("/v1/org/people", headers=a.admin, json=body)
+    assert again.status_code == 409
+    # a loop in the tree is refused
+    below = await a.as_admin("POST", "/v1/org/departments", 201, json={
+        "code": code("SUB"), "name": "Line", "parent_code": top["code"]})
+    loop = await a.client.put(f"/v1/org/departments/{top['code']}", json={
+        "code": top["code"], "name": "Plant", "parent_code": below["code"]},
+        headers={**a.admin, "If-Match": 'W/"1"'})
+    assert loop.status_code == 422 and "below" in loop.json()["errors"][0]["message"]

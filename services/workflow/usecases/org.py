@@ -8,6 +8,8 @@ parent and a person's department must exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
@@ -97,44 +99,78 @@ async def _department_errors(session: AsyncSession, body: DepartmentIn) -> list[
     return []
 
 
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one kind of versioned master row is named and shown."""
+
+    model: type[Any]
+    key: Any  # the column that names a row (code, username)
+    field: str  # the body field holding it
+    what: str
+    out: Callable[[Any], Any]
+
+
+DEPARTMENT = Kind(Department, Department.code, "code", "department", department_out)
+PERSON = Kind(Person, Person.username, "username", "person", person_out)
+CALENDAR = Kind(Calendar, Calendar.code, "code", "calendar", calendar_out)
+
+
+async def save_row(
+    uow: UnitOfWork,
+    kind: Kind,
+    body: Any,
+    columns: dict[str, Any],
+    errors: list[FieldError],
+    *,
+    name: str | None,
+    expected: int | None,
+) -> Any:
+    """Create a row (`name` None) or replace the one named `name` at version `expected`,
+    inside the unit of work: every bad field in one 422, a taken name 409, a stale
+    version 412; audited, committed, answered as `kind.out`."""
+    session = uow.session
+    if name is not None and getattr(body, kind.field) != name:
+        errors = [*errors, FieldError(f"body.{kind.field}", f"must be {name}: it does not change")]
+    if errors:
+        raise InvalidInput(f"the {kind.what} cannot be saved", errors=errors)
+    if name is None:
+        row = kind.model(**columns)
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError:
+            raise AlreadyExists(f"{kind.what} {getattr(body, kind.field)} already exists") from None
+        action, before = "create", None
+    else:
+        row = await _by_code(session, kind.model, kind.key, name, kind.what, lock=True)
+        assert expected is not None
+        _check_version(row, expected, f"{kind.what} {name}")
+        before = kind.out(row).model_dump(mode="json")
+        for column, value in columns.items():
+            setattr(row, column, value)
+        await session.flush()
+        action = "update"
+    out = kind.out(row)
+    await uow.audit(
+        action,
+        kind.what,
+        getattr(body, kind.field),
+        before=before,
+        after=out.model_dump(mode="json"),
+    )
+    await uow.commit()
+    return out
+
+
 async def save_department(
     uow: UnitOfWork, body: DepartmentIn, *, code: str | None = None, expected: int | None = None
 ) -> DepartmentOut:
     """Create a department (`code` None) or replace one at version `expected`."""
     async with uow:
-        session = uow.session
-        if code is not None and body.code != code:
-            raise InvalidInput(
-                "a department's code does not change",
-                errors=[FieldError("body.code", f"must be {code}")],
-            )
-        errors = await _department_errors(session, body)
-        if errors:
-            raise InvalidInput("the department cannot be saved", errors=errors)
-        if code is None:
-            row = Department(**body.model_dump())
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError:
-                raise AlreadyExists(f"department {body.code} already exists") from None
-            action, before = "create", None
-        else:
-            row = await _by_code(
-                session, Department, Department.code, code, "department", lock=True
-            )
-            assert expected is not None
-            _check_version(row, expected, f"department {code}")
-            before = department_out(row).model_dump(mode="json")
-            for name, value in body.model_dump().items():
-                setattr(row, name, value)
-            await session.flush()
-            action = "update"
-        out = department_out(row)
-        await uow.audit(
-            action, "department", out.code, before=before, after=out.model_dump(mode="json")
+        errors = await _department_errors(uow.session, body)
+        out: DepartmentOut = await save_row(
+            uow, DEPARTMENT, body, body.model_dump(), errors, name=code, expected=expected
         )
-        await uow.commit()
         return out
 
 
@@ -160,37 +196,10 @@ async def save_person(
 ) -> PersonOut:
     """Register a person (`username` None) or replace one at version `expected`."""
     async with uow:
-        session = uow.session
-        if username is not None and body.username != username:
-            raise InvalidInput(
-                "a person's user name does not change",
-                errors=[FieldError("body.username", f"must be {username}")],
-            )
-        errors = await _person_errors(session, body)
-        if errors:
-            raise InvalidInput("the person cannot be saved", errors=errors)
-        if username is None:
-            row = Person(**body.model_dump())
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError:
-                raise AlreadyExists(f"person {body.username} already exists") from None
-            action, before = "create", None
-        else:
-            row = await _by_code(session, Person, Person.username, username, "person", lock=True)
-            assert expected is not None
-            _check_version(row, expected, f"person {username}")
-            before = person_out(row).model_dump(mode="json")
-            for name, value in body.model_dump().items():
-                setattr(row, name, value)
-            await session.flush()
-            action = "update"
-        out = person_out(row)
-        await uow.audit(
-            action, "person", out.username, before=before, after=out.model_dump(mode="json")
+        errors = await _person_errors(uow.session, body)
+        out: PersonOut = await save_row(
+            uow, PERSON, body, body.model_dump(), errors, name=username, expected=expected
         )
-        await uow.commit()
         return out
 
 
@@ -319,34 +328,15 @@ async def save_calendar(
 ) -> CalendarOut:
     """Create a working calendar or replace one at version `expected`."""
     async with uow:
-        session = uow.session
-        errors = _calendar_errors(body)
-        if code is not None and body.code != code:
-            errors.append(FieldError("body.code", f"must be {code}"))
-        if errors:
-            raise InvalidInput("the calendar cannot be saved", errors=errors)
-        if code is None:
-            row = Calendar(**_calendar_columns(body))
-            session.add(row)
-            try:
-                await session.flush()
-            except IntegrityError:
-                raise AlreadyExists(f"calendar {body.code} already exists") from None
-            action, before = "create", None
-        else:
-            row = await _by_code(session, Calendar, Calendar.code, code, "calendar", lock=True)
-            assert expected is not None
-            _check_version(row, expected, f"calendar {code}")
-            before = calendar_out(row).model_dump(mode="json")
-            for name, value in _calendar_columns(body).items():
-                setattr(row, name, value)
-            await session.flush()
-            action = "update"
-        out = calendar_out(row)
-        await uow.audit(
-            action, "calendar", out.code, before=before, after=out.model_dump(mode="json")
+        out: CalendarOut = await save_row(
+            uow,
+            CALENDAR,
+            body,
+            _calendar_columns(body),
+            _calendar_errors(body),
+            name=code,
+            expected=expected,
         )
-        await uow.commit()
         return out
 
 
