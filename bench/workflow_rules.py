@@ -8,9 +8,10 @@ A workflow app is built in-process (`services.workflow.app.create_app`, backgrou
 off, heap frozen at start as the services do) on a fresh PostgreSQL database migrated with
 workflow's Alembic migrations (`BENCH_POSTGRES_URL`, default
 postgresql+asyncpg://postgres@127.0.0.1:5432; dropped afterwards). Stock's feed and the
-facts the rules need are served by a fake in this process (an ASGI app reached through the
-app's HTTP transport, no sockets): `GET /v1/events` pages of `MovementPosted` events (what
-the handler reads of them: the item), `GET /v1/items` (the catalog: category, item type,
+facts the rules need are served by fakes in a process of their own (uvicorn on a local
+port; in production catalog and stock are processes of their own too), generated from the
+same seed there and here: `GET /v1/events` pages of `MovementPosted` events (what the
+handler reads of them: the item), `GET /v1/items` (the catalog: category, item type,
 safety stock, lot sizing) and `GET /v1/availability` (stock: qualified, reserved,
 available), with figures drawn once per item and kept, so every rule's outcome is known.
 
@@ -31,8 +32,8 @@ Checked at the end: every (rule, item) whose condition holds on the item's facts
 open episode and one to-do, and no other exists (firing once per episode: later rounds
 re-evaluate the same items on the same facts and fire nothing more).
 
-Everything runs on this machine: this process (workflow and the fakes on one event loop)
-and PostgreSQL. Results go to bench/results/workflow-rules-<timestamp>.json.
+Everything runs on this machine: this process (workflow), the fakes' process and
+PostgreSQL. Results go to bench/results/workflow-rules-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ from tools.machine import machine  # noqa: E402
 
 CATEGORIES = [f"CAT{i:02d}" for i in range(20)]
 ITEM_TYPES = ["raw_material", "semi_finished", "finished_good"]
-FAKE = "http://fake"
 
 
 class Facts:
@@ -127,6 +127,11 @@ def rule_bodies(count: int, rng: random.Random) -> list[dict[str, Any]]:
 def fake_app(facts: Facts, events: list[dict[str, Any]], released: list[int]) -> FastAPI:
     app = FastAPI()
 
+    @app.post("/release")
+    async def release(upto: int) -> dict[str, int]:
+        released[0] = min(len(events), upto)
+        return {"released": released[0]}
+
     @app.get("/v1/events")
     async def feed(after: int = 0, limit: int = 100) -> dict[str, Any]:
         end = min(released[0], after + limit)
@@ -148,8 +153,27 @@ def fake_app(facts: Facts, events: list[dict[str, Any]], released: list[int]) ->
     return app
 
 
+def world(args: argparse.Namespace) -> tuple[Facts, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The items' facts, the rules and the feed, the same in every process (one seed)."""
+    rng = random.Random(args.seed)
+    facts = Facts(args.items, rng)
+    bodies = rule_bodies(args.rules, rng)
+    events = feed_events(args.events, sorted(facts.items), rng)
+    return facts, bodies, events
+
+
+def serve_fakes(args: argparse.Namespace, port: int) -> None:
+    """The other services, in their own process as in production (catalog and stock are
+    processes of their own): stock's feed and the facts, on 127.0.0.1:`port`."""
+    import uvicorn
+
+    facts, _, events = world(args)
+    uvicorn.run(fake_app(facts, events, [0]), host="127.0.0.1", port=port,
+                log_level="warning", access_log=False)
+
+
 def feed_events(count: int, items: list[str], rng: random.Random) -> list[dict[str, Any]]:
-    now = datetime.now(UTC).isoformat()
+    now = "2026-11-27T08:00:00+00:00"
     return [
         {
             "seq": seq, "event_id": uuid.uuid4().hex, "type": "MovementPosted",
@@ -197,31 +221,56 @@ def expected_fires(
 
 
 async def run(url: str, dsn: str, args: argparse.Namespace) -> dict[str, Any]:
+    import multiprocessing
+
+    from tools.run import ephemeral_port
+
+    facts, bodies, events = world(args)
+    expected = expected_fires(facts, bodies, {e["payload"]["item_code"] for e in events})
+    print(f"setup: {args.items} items, {len(bodies)} rules, {len(events)} events; "
+          f"{len(expected)} (rule, item) pairs should fire", flush=True)
+    port = ephemeral_port("127.0.0.1")
+    fakes = multiprocessing.get_context("spawn").Process(
+        target=serve_fakes, args=(args, port), daemon=True
+    )
+    fakes.start()
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base) as control:
+        for _ in range(300):
+            try:
+                await control.post("/release", params={"upto": 0})
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        else:
+            raise SystemExit("the fake services did not start")
+        try:
+            return await measure(url, dsn, args, bodies, events, expected, base, control)
+        finally:
+            fakes.terminate()
+
+
+async def measure(
+    url: str, dsn: str, args: argparse.Namespace, bodies: list[dict[str, Any]],
+    events: list[dict[str, Any]], expected: set[tuple[str, str]], base: str,
+    control: httpx.AsyncClient,
+) -> dict[str, Any]:
     import asyncpg
 
     from services.workflow.app import create_app
     from services.workflow.runtime import runner_of
     from services.workflow.settings import Settings
 
-    rng = random.Random(args.seed)
-    facts = Facts(args.items, rng)
-    bodies = rule_bodies(args.rules, rng)
-    events = feed_events(args.events, sorted(facts.items), rng)
-    released = [0]
-    expected = expected_fires(facts, bodies, {e["payload"]["item_code"] for e in events})
-    print(f"setup: {args.items} items, {len(bodies)} rules, {len(events)} events; "
-          f"{len(expected)} (rule, item) pairs should fire", flush=True)
-    transport = httpx.ASGITransport(app=fake_app(facts, events, released))
     settings = Settings(
         database_url=url,
-        service_urls={"stock": FAKE, "catalog": FAKE, "mrp": FAKE},
+        service_urls={"stock": base, "catalog": base, "mrp": base},
         run_background_tasks=False,
         freeze_heap_at_startup=True,
         internal_token_secret=secrets.token_urlsafe(48),
         log_level="WARNING",
         event_subscribers=[],
     )
-    app = create_app(settings, http_transport=transport)
+    app = create_app(settings)
     admin = {"Authorization": "Bearer " + _admin_token(settings.internal_token_secret)}
     rounds: list[float] = []
     async with app.router.lifespan_context(app):
@@ -236,9 +285,11 @@ async def run(url: str, dsn: str, args: argparse.Namespace) -> dict[str, Any]:
         cpu.start()
         started = time.perf_counter()
         evaluated = 0
-        while released[0] < len(events):
+        released = 0
+        while released < len(events):
             began = time.perf_counter()
-            released[0] = min(len(events), released[0] + args.round)
+            released = min(len(events), released + args.round)
+            await control.post("/release", params={"upto": released})
             await consumer.catch_up()
             while True:
                 done = await runner.run_once()
@@ -273,8 +324,8 @@ async def run(url: str, dsn: str, args: argparse.Namespace) -> dict[str, Any]:
         f"{'ok' if ok else 'WRONG'}",
         flush=True,
     )
-    print(fmt_cpu("event", cpu_ms) + " (workflow and the fakes share this process)",
-          flush=True)
+    print(fmt_cpu("event", cpu_ms) + " (the load generator is workflow itself; the fake "
+          "feed and facts run in a process of their own, counted in machine)", flush=True)
     return {
         "events": len(events), "items": args.items, "rules": len(bodies),
         "seconds": round(seconds, 2), "events_per_s": round(rate),
@@ -327,8 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "workflow-rules",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": info,
-        "setup": "workflow's app and the fake feed and facts in this process (one event "
-        "loop), PostgreSQL; nothing else",
+        "setup": "workflow's app in this process, the fake feed and facts in another, "
+        "PostgreSQL; nothing else",
         "arguments": vars(args),
         "duration_s": round(time.perf_counter() - started, 1),
         "load_average_after": os.getloadavg(),

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import Settings as CatalogSettings
+from services.gateway.access_tokens import mint_access_token
 from services.mrp.app import create_app as mrp_app
 from services.mrp.settings import Settings as MrpSettings
 from services.stock.app import create_app as stock_app
@@ -27,10 +28,12 @@ from services.stock.settings import Settings as StockSettings
 from services.workflow.app import create_app as workflow_app
 from services.workflow.runtime import runner_of
 from services.workflow.settings import Settings as WorkflowSettings
+from shared.auth.principal import Principal
 from tests.conftest import TEST_SECRET
 from tests.fakes.mobile import FakeDingTalkApprovalApp
 from tests.fakes.notify import FakeDingTalkRobot
 from tests.service.test_gateway_support import (
+    TEST_JWT_SECRET,
     GatewayStack,
     HostDispatch,
     gateway_stack,
@@ -92,8 +95,15 @@ class Approvals:
         raise AssertionError("workflow did not settle")
 
     async def user(self, username: str, *roles: str) -> dict[str, str]:
+        """A person's bearer token, as the gateway's login issues it (minted here with the
+        gateway's key: an argon2 login per person would cost the suite a second a test;
+        logging in is the gateway tests' and the README's business)."""
         if username not in self.users:
-            self.users[username] = await self.gw.create_user(username, *(roles or ("planner",)))
+            principal = Principal(
+                f"user:{username}", frozenset(roles or ("planner",)), name=username
+            )
+            token = mint_access_token(TEST_JWT_SECRET, principal, 3600)
+            self.users[username] = {"Authorization": f"Bearer {token}"}
         return self.users[username]
 
     async def as_admin(
@@ -140,8 +150,12 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
     robot = FakeDingTalkRobot()
     services.routes[ROBOT_HOST] = httpx.ASGITransport(app=robot.app)
     dingtalk = FakeDingTalkApprovalApp(
-        DINGTALK_APP["app_key"], DINGTALK_APP["app_secret"], DINGTALK_APP["aes_key"],
-        DINGTALK_APP["token"], "http://gateway.test/v1/mobile/dingtalk/callback", None,
+        DINGTALK_APP["app_key"],
+        DINGTALK_APP["app_secret"],
+        DINGTALK_APP["aes_key"],
+        DINGTALK_APP["token"],
+        "http://gateway.test/v1/mobile/dingtalk/callback",
+        None,
     )
     services.routes[DINGTALK_HOST] = httpx.ASGITransport(app=dingtalk.app)
     stubs = {name: stub_service(name) for name in ("trace",)}
@@ -151,6 +165,6 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
     ):
         dingtalk.deliver = httpx.ASGITransport(app=gw.app).handle_async_request
         stack = Approvals(gw, apps, robot, dingtalk)
-        stack.admin = await gw.bearer()
+        stack.admin = await stack.user("admin", "admin")
         yield stack
     await services.aclose()
