@@ -492,7 +492,27 @@ async def _act(
 
 
 def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:
-    return {"subject": {"item_code": item_code}, "facts": celify(facts)}
+    """What conditions see of an item. The facts `gather_facts` makes hold decimals only
+    at known places (the item's safety stock, availability, the derived quantities): those
+    are converted directly; anything else (facts given to a dry run) goes through
+    `celify`."""
+    converted: dict[str, Any] = {}
+    for name, value in facts.items():
+        if isinstance(value, Decimal):
+            converted[name] = float(value)
+        elif name == "availability" and isinstance(value, Mapping) and all(
+            isinstance(v, Decimal) for v in value.values()
+        ):
+            converted[name] = {k: float(v) for k, v in value.items()}
+        elif (
+            name == "item"
+            and isinstance(value, Mapping)
+            and isinstance(value.get("safety_stock"), Decimal)
+        ):
+            converted[name] = {**value, "safety_stock": float(value["safety_stock"])}
+        else:
+            converted[name] = celify(value)
+    return {"subject": {"item_code": item_code}, "facts": converted}
 
 
 async def _carry(
