@@ -210,3 +210,29 @@ def report_verdicts(
         print(f"  {label:<{width}} {text}: {'met' if met else 'MISSED'}")
     print(f"results: {out} ({report['duration_s']} s)")
     return 1 if strict and not all(met for _, _, met in rows) else 0
+
+
+async def check_table(
+    connection: Any, table: str, columns: tuple[str, ...], script: str
+) -> None:
+    """Refuse a table whose columns moved on since `script` learnt to fill it with COPY
+    (the benchmark then needs updating, rather than loading wrong rows)."""
+    rows = await connection.fetch(
+        "SELECT column_name, is_nullable, column_default FROM information_schema.columns"
+        " WHERE table_name = $1 AND table_schema = current_schema()",
+        table,
+    )
+    present = {row["column_name"] for row in rows}
+    missing = [name for name in columns if name not in present]
+    required = [
+        row["column_name"]
+        for row in rows
+        if row["column_name"] not in columns
+        and row["is_nullable"] == "NO"
+        and row["column_default"] is None
+    ]
+    if missing or required:
+        raise SystemExit(
+            f"{table}: columns the bench fills are gone {missing} or required columns it "
+            f"does not fill appeared {required}; {script} needs updating"
+        )

@@ -88,7 +88,16 @@ import orjson
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import CpuMeter, api_key, fmt_cpu, pg_dsn, pg_execute, rank, report_verdicts  # noqa: E402
+from bench.common import (  # noqa: E402
+    CpuMeter,
+    api_key,
+    check_table,
+    fmt_cpu,
+    pg_dsn,
+    pg_execute,
+    rank,
+    report_verdicts,
+)
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, ephemeral_port, start_stack  # noqa: E402
 
@@ -780,29 +789,6 @@ def operation_rows(g: Genealogy) -> Iterator[tuple[Any, ...]]:
 # --------------------------------------------------------------------------- loading
 
 
-async def check_table(connection: Any, table: str, columns: tuple[str, ...]) -> None:
-    """Refuse a table whose columns moved on (this script then needs updating)."""
-    rows = await connection.fetch(
-        "SELECT column_name, is_nullable, column_default FROM information_schema.columns"
-        " WHERE table_name = $1 AND table_schema = current_schema()",
-        table,
-    )
-    present = {row["column_name"] for row in rows}
-    missing = [name for name in columns if name not in present]
-    required = [
-        row["column_name"]
-        for row in rows
-        if row["column_name"] not in columns
-        and row["is_nullable"] == "NO"
-        and row["column_default"] is None
-    ]
-    if missing or required:
-        raise SystemExit(
-            f"{table}: columns the bench fills are gone {missing} or required columns it "
-            f"does not fill appeared {required}; bench/trace.py needs updating"
-        )
-
-
 async def load_genealogy(dsn: str, g: Genealogy) -> dict[str, Any]:
     """COPY the graph into trace's (empty, migrated) database, then VACUUM ANALYZE."""
     import asyncpg
@@ -823,7 +809,7 @@ async def load_genealogy(dsn: str, g: Genealogy) -> dict[str, Any]:
     connection = await asyncpg.connect(dsn)
     try:
         for table, columns, _ in tables:
-            await check_table(connection, table, columns)
+            await check_table(connection, table, columns, "bench/trace.py")
         if await connection.fetchval("SELECT count(*) FROM trace_nodes"):
             raise SystemExit("trace's database is not empty; the bench needs a fresh one")
         started = time.perf_counter()

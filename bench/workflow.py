@@ -94,7 +94,16 @@ import orjson
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import CpuMeter, api_key, fmt_cpu, pg_dsn, pg_execute, rank, report_verdicts  # noqa: E402
+from bench.common import (  # noqa: E402
+    CpuMeter,
+    api_key,
+    check_table,
+    fmt_cpu,
+    pg_dsn,
+    pg_execute,
+    rank,
+    report_verdicts,
+)
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, choose_ports, ephemeral_port, start_stack  # noqa: E402
 
@@ -898,29 +907,6 @@ def flow_v2(definition: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- loading
 
 
-async def check_table(connection: Any, table: str, columns: tuple[str, ...]) -> None:
-    """Refuse a table whose columns moved on (this script then needs updating)."""
-    rows = await connection.fetch(
-        "SELECT column_name, is_nullable, column_default FROM information_schema.columns"
-        " WHERE table_name = $1 AND table_schema = current_schema()",
-        table,
-    )
-    present = {row["column_name"] for row in rows}
-    missing = [name for name in columns if name not in present]
-    required = [
-        row["column_name"]
-        for row in rows
-        if row["column_name"] not in columns
-        and row["is_nullable"] == "NO"
-        and row["column_default"] is None
-    ]
-    if missing or required:
-        raise SystemExit(
-            f"{table}: columns the bench fills are gone {missing} or required columns it "
-            f"does not fill appeared {required}; bench/workflow.py needs updating"
-        )
-
-
 async def copy_rows(connection: Any, tables: dict[str, list[tuple[Any, ...]]],
                     columns: dict[str, tuple[str, ...]], counts: Counter[str]) -> None:
     for table, records in tables.items():
@@ -947,7 +933,7 @@ async def prepare(dsn: str, scale: float, seed: int) -> tuple[History, dict[str,
     connection = await asyncpg.connect(dsn)
     try:
         for table, columns in {**TABLES, **ORG_TABLES}.items():
-            await check_table(connection, table, columns)
+            await check_table(connection, table, columns, "bench/workflow.py")
         if await connection.fetchval("SELECT count(*) FROM wf_instances"):
             raise SystemExit("workflow's database is not empty; the bench needs a fresh one")
         shipped = await connection.fetchrow(

@@ -146,20 +146,26 @@ def _check(answer: Mapping[str, Any]) -> None:
 
 
 class _OpenApi:
-    """Token cache and errcode handling shared by both clients."""
+    """Token cache and errcode handling shared by both clients: `token_path` with
+    `token_params` (the app's key and secret) answers the access token."""
 
-    _token_path: str = ""
-
-    def __init__(self, http: httpx.AsyncClient, base_url: str, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        clock: Callable[[], float],
+        *,
+        token_path: str,
+        token_params: Mapping[str, str],
+    ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._clock = clock
+        self._token_path = token_path
+        self._token_params = dict(token_params)
         self._token: str | None = None
         self._refresh_at = 0.0
         self._lock = asyncio.Lock()
-
-    def _token_params(self) -> dict[str, str]:
-        raise NotImplementedError
 
     async def _send(
         self, method: str, path: str, params: Mapping[str, str], body: Any = None
@@ -191,7 +197,7 @@ class _OpenApi:
             if token is not None:
                 return token
             started = self._clock()
-            answer = await self._send("GET", self._token_path, self._token_params())
+            answer = await self._send("GET", self._token_path, self._token_params)
             _check(answer)
             token = answer.get("access_token")
             expires_in = answer.get("expires_in", 7200)
@@ -373,16 +379,17 @@ class DingTalkApproval:
 
 
 class _DingTalkApi(_OpenApi):
-    _token_path = "/gettoken"
-
     def __init__(
         self, http: httpx.AsyncClient, app: DingTalkApp, clock: Callable[[], float]
     ) -> None:
-        super().__init__(http, app.base_url, clock)
+        super().__init__(
+            http,
+            app.base_url,
+            clock,
+            token_path="/gettoken",
+            token_params={"appkey": app.app_key, "appsecret": app.app_secret},
+        )
         self._app = app
-
-    def _token_params(self) -> dict[str, str]:
-        return {"appkey": self._app.app_key, "appsecret": self._app.app_secret}
 
 
 # --- WeCom ----------------------------------------------------------------------------
@@ -522,14 +529,15 @@ class WeComApproval:
 
 
 class _WeComApi(_OpenApi):
-    _token_path = "/cgi-bin/gettoken"
-
     def __init__(self, http: httpx.AsyncClient, app: WeComApp, clock: Callable[[], float]) -> None:
-        super().__init__(http, app.base_url, clock)
+        super().__init__(
+            http,
+            app.base_url,
+            clock,
+            token_path="/cgi-bin/gettoken",
+            token_params={"corpid": app.corp_id, "corpsecret": app.corp_secret},
+        )
         self._app = app
-
-    def _token_params(self) -> dict[str, str]:
-        return {"corpid": self._app.corp_id, "corpsecret": self._app.corp_secret}
 
 
 # --- callbacks ------------------------------------------------------------------------

@@ -42,14 +42,15 @@ class ProxyMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        target = resolve(route_path(scope), ROUTE_TABLE, self.services)
+        path = route_path(scope)
+        target = resolve(path, ROUTE_TABLE, self.services)
         if target is None:
             await self.app(scope, receive, send)
             return
         scope["route"] = ProxiedRoute(f"proxy:{target.service}")
         request = Request(scope, receive)
         try:
-            if route_path(scope) in OPEN_PATHS:
+            if path in OPEN_PATHS:
                 request.app.state.rate_limiter.check(OPEN_CALLER)
                 caller = Caller(Principal(OPEN_CALLER))
             else:

@@ -7,6 +7,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.workflow.domain.routing import TaskStatus
+from services.workflow.runtime import runner_of
 from services.workflow.schemas import (
     CommentIn,
     DecisionIn,
@@ -38,17 +39,11 @@ Warehouse = Annotated[RequestContext, Depends(request_context((WAREHOUSE,)))]
 ACTION_ERRORS = problem_responses(401, 403, 404, 409, 422)
 
 
-def _woken(ctx: RequestContext) -> None:
-    runner = getattr(ctx.request.app.state, "runner", None)
-    if runner is not None:
-        runner.wake()
-
-
 async def _act(
     ctx: RequestContext, command: Command[InstanceOut], body: BaseModel | None = None
 ) -> Response:
     response = await run_command(ctx, command, body=body)
-    _woken(ctx)
+    runner_of(ctx.request.app).wake()  # post or return the document now, not next poll
     return response
 
 

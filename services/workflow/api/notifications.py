@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.workflow.runtime import runner_of
 from services.workflow.schemas import (
     ChannelIn,
     ChannelOut,
@@ -133,7 +134,5 @@ async def get_message(ctx: Admin, message_id: IdPath) -> Response:
 async def resend_message(ctx: Admin, message_id: IdPath) -> Response:
     """Send a dead message again (admin)."""
     response = await run_command(ctx, lambda uow: usecases.resend(uow, message_id))
-    runner = getattr(ctx.request.app.state, "runner", None)
-    if runner is not None:
-        runner.wake()
+    runner_of(ctx.request.app).wake()
     return response

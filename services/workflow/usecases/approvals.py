@@ -289,8 +289,9 @@ def _pending(row: Instance, doing: str) -> None:
         raise InstanceStatusConflict(f"approval {row.id} is {row.status}; it cannot be {doing}")
 
 
-async def _my_task(session: AsyncSession, row: Instance, username: str, doing: str) -> Task:
-    task = (
+async def _pending_task(session: AsyncSession, row: Instance, username: str) -> Task | None:
+    """`username`'s first pending task of the instance, locked."""
+    return (
         await session.scalars(
             select(Task)
             .where(
@@ -303,6 +304,10 @@ async def _my_task(session: AsyncSession, row: Instance, username: str, doing: s
             .with_for_update()
         )
     ).first()
+
+
+async def _my_task(session: AsyncSession, row: Instance, username: str, doing: str) -> Task:
+    task = await _pending_task(session, row, username)
     if task is None:
         raise Forbidden(f"approval {row.id} has no step waiting for {username} to be {doing}")
     return task
@@ -316,30 +321,37 @@ async def _finish_action(uow: UnitOfWork, row: Instance) -> InstanceOut:
     return out
 
 
+async def _apply(
+    session: AsyncSession,
+    row: Instance,
+    task: Task,
+    decision: TaskStatus,
+    comment: str,
+    actor: str,
+    now: datetime,
+    **detail: Any,
+) -> None:
+    """Record one approver's decision and carry its step's outcome through the flow."""
+    task.status = decision.value
+    task.decided_at = now
+    task.comment = comment[:500]
+    step = await session.get(Step, task.step_id)
+    assert step is not None
+    history(session, row, now, actor, decision.value, step_key=step.key, comment=comment, **detail)
+    await session.flush()
+    await settle_step(session, row, step, now, actor)
+
+
 async def decide(
     uow: UnitOfWork, instance_id: int, principal: Principal, decision: TaskStatus, comment: str
 ) -> InstanceOut:
     """Approve, reject or return on my pending task of the instance."""
-    doing = {
-        TaskStatus.APPROVED: "approved",
-        TaskStatus.REJECTED: "rejected",
-        TaskStatus.RETURNED: "returned",
-    }[decision]
     async with uow:
         session = uow.session
         row = await _locked(uow, instance_id)
-        _pending(row, doing)
-        username = username_of(principal.subject)
-        task = await _my_task(session, row, username, doing)
-        now = utcnow()
-        task.status = decision.value
-        task.decided_at = now
-        task.comment = comment[:500]
-        step = await session.get(Step, task.step_id)
-        assert step is not None
-        history(session, row, now, principal.subject, doing, step_key=step.key, comment=comment)
-        await session.flush()
-        await settle_step(session, row, step, now, principal.subject)
+        _pending(row, decision.value)
+        task = await _my_task(session, row, username_of(principal.subject), decision.value)
+        await _apply(session, row, task, decision, comment, principal.subject, utcnow())
         return await _finish_action(uow, row)
 
 
@@ -353,40 +365,14 @@ async def decide_as(
     *,
     via: str,
 ) -> bool:
-    """A decision taken elsewhere (a mobile approval app) for `username`; False when they
-    have no pending task left (already decided)."""
+    """A decision taken elsewhere (a mobile approval app) for `username`, under the
+    instance's lock; False when they have no pending task left (already decided)."""
     if row.status != InstanceStatus.PENDING.value:
         return False
-    task = (
-        await session.scalars(
-            select(Task)
-            .where(
-                Task.instance_id == row.id,
-                Task.assignee == username,
-                Task.status == TaskStatus.PENDING.value,
-            )
-            .limit(1)
-        )
-    ).first()
+    task = await _pending_task(session, row, username)
     if task is None:
         return False
-    task.status = decision.value
-    task.decided_at = now
-    task.comment = comment[:500]
-    step = await session.get(Step, task.step_id)
-    assert step is not None
-    history(
-        session,
-        row,
-        now,
-        f"user:{username}",
-        decision.value,
-        step_key=step.key,
-        comment=comment,
-        via=via,
-    )
-    await session.flush()
-    await settle_step(session, row, step, now, f"user:{username}")
+    await _apply(session, row, task, decision, comment, f"user:{username}", now, via=via)
     return True
 
 

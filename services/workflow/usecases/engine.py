@@ -213,9 +213,8 @@ async def load_org(session: AsyncSession) -> Org:
     return Org(people, departments, inactive)
 
 
-async def requester_facts(session: AsyncSession, username: str) -> dict[str, Any]:
+async def requester_facts(session: AsyncSession, username: str, org: Org) -> dict[str, Any]:
     """What conditions see of the requester."""
-    org = await load_org(session)
     person = org.people.get(username)
     name = await session.scalar(select(Person.name).where(Person.username == username))
     return {
@@ -332,11 +331,11 @@ def stages_of(flow: Flow) -> list[StageIn]:
 
 
 async def enter_next_stages(
-    session: AsyncSession, instance: Instance, flow: Flow, now: datetime
+    session: AsyncSession, instance: Instance, flow: Flow, now: datetime, org: Org | None = None
 ) -> None:
-    """Enter the next stage that has something to approve, or approve the instance."""
+    """Enter the next stage that has something to approve, or approve the instance
+    (`org`: the organisation when the caller has read it already)."""
     stages = stages_of(flow)
-    org: Org | None = None
     calendar: WorkingCalendar | None = None
     while instance.stage_index + 1 < len(stages):
         instance.stage_index += 1

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,7 @@ from services.workflow.schemas import (
     MessageStatus,
 )
 from shared.db.database import Database
+from shared.db.dialects import dialect_insert
 from shared.db.paging import page_by_id, where_equal
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -197,21 +198,21 @@ async def enqueue(
     dedupe: str | None = None,
     payload: Mapping[str, Any] | None = None,
     now: datetime | None = None,
-) -> int:
+) -> None:
     """Queue `template` on each channel: once for a group robot or webhook, once per
-    person with a mobile (SMS) or address (e-mail) among `people`. Returns how many
-    messages were queued; with `dedupe`, a message queued before is not queued again."""
+    person with a mobile (SMS) or address (e-mail) among `people`; with `dedupe`, a
+    message queued before is not queued again."""
     moment = now or utcnow()
     channels = await channels_by_code(session, channel_codes)
     contacts: dict[str, tuple[str, str, str]] = {}
     if people and any(c.kind in PERSONAL for c in channels.values()):
-        rows = await session.execute(
+        found = await session.execute(
             select(Person.username, Person.mobile, Person.email, Person.language).where(
                 Person.username.in_(list(people)), Person.active.is_(True)
             )
         )
-        contacts = {u: (m, e, lang) for u, m, e, lang in rows}
-    queued = 0
+        contacts = {u: (m, e, lang) for u, m, e, lang in found}
+    rows: list[dict[str, Any]] = []
     for code in channel_codes:
         channel = channels.get(code)
         targets: list[tuple[str, str]] = []  # (recipient, language)
@@ -225,31 +226,28 @@ async def enqueue(
                     targets.append((address, language))
         for recipient, language in targets:
             text = render(template, language, values, link=link or None)
-            key = f"{dedupe}:{code}:{recipient}" if dedupe else None
-            if key is not None and await session.scalar(
-                select(Message.id).where(Message.dedupe_key == key)
-            ):
-                continue
-            session.add(
-                Message(
-                    channel_code=code,
-                    recipient=recipient,
-                    template=template,
-                    title=text.title[:500],
-                    body=text.body,
-                    link=link,
-                    payload=dict(payload or {}),
-                    dedupe_key=key,
-                    status=MessageStatus.PENDING.value,
-                    attempts=0,
-                    next_attempt_at=moment,
-                    last_error="" if channel else f"no channel {code}",
-                    created_at=moment,
-                )
+            rows.append(
+                {
+                    "channel_code": code,
+                    "recipient": recipient,
+                    "template": template,
+                    "title": text.title[:500],
+                    "body": text.body,
+                    "link": link,
+                    "payload": dict(payload or {}),
+                    "dedupe_key": f"{dedupe}:{code}:{recipient}" if dedupe else None,
+                    "status": MessageStatus.PENDING.value,
+                    "attempts": 0,
+                    "next_attempt_at": moment,
+                    "last_error": "" if channel else f"no channel {code}",
+                    "created_at": moment,
+                }
             )
-            queued += 1
-    await session.flush()
-    return queued
+    if rows:  # a message queued before under the same key is not queued again
+        await session.execute(
+            dialect_insert(session)(Message).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+            rows,
+        )
 
 
 def message_out(row: Message) -> MessageOut:
@@ -499,25 +497,3 @@ async def _record(db: Database, message_id: int, sent: Sent, now: datetime) -> N
             row.last_error = sent.detail[:1000]
         await session.flush()
         await uow.commit()
-
-
-async def pending_count(session: AsyncSession) -> int:
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Message)
-            .where(Message.status == MessageStatus.PENDING.value)
-        )
-        or 0
-    )
-
-
-async def cancel_pending(session: AsyncSession, dedupe_prefix: str) -> None:
-    await session.execute(
-        update(Message)
-        .where(
-            Message.status == MessageStatus.PENDING.value,
-            Message.dedupe_key.like(f"{dedupe_prefix}%"),
-        )
-        .values(status=MessageStatus.DEAD.value, last_error="no longer needed")
-    )

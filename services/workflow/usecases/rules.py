@@ -500,8 +500,10 @@ def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in facts.items():
         if isinstance(value, Decimal):
             converted[name] = float(value)
-        elif name == "availability" and isinstance(value, Mapping) and all(
-            isinstance(v, Decimal) for v in value.values()
+        elif (
+            name == "availability"
+            and isinstance(value, Mapping)
+            and all(isinstance(v, Decimal) for v in value.values())
         ):
             converted[name] = {k: float(v) for k, v in value.items()}
         elif (
@@ -522,11 +524,11 @@ async def _carry(
     key: str,
     holds: bool,
     item_code: str,
-    facts: Mapping[str, Any],
+    activation: Mapping[str, Any],
     now: datetime,
 ) -> Episode | None:
     """Carry one evaluation through its episode: open it and act, or close it; the
-    episode as it is now."""
+    episode as it is now. `activation` is what the condition saw (`activation_of`)."""
     step = episode_step(holds, episode is not None and episode.open)
     if step is EpisodeStep.FIRE:
         if episode is None:
@@ -536,8 +538,7 @@ async def _carry(
         episode.opened_at = now
         episode.closed_at = None
         episode.fired += 1
-        episode.facts = {k: v for k, v in celify(facts).items() if k != "item"}
-        activation = activation_of(item_code, facts)
+        episode.facts = {k: v for k, v in activation["facts"].items() if k != "item"}
         planned = await plan_actions(session, rule, activation, item_code)
         await _act(session, rule, episode, planned, now)
     elif step is EpisodeStep.CLOSE:
@@ -570,19 +571,18 @@ async def evaluate_subjects(
     if rules:
         try:
             facts = await gather_facts(client, codes, _needed(rules) | {Fact.ITEM})
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
-            log.warning("rule_facts_unavailable", items=len(codes), problem=str(exc))
-            return 0
-        except Exception as exc:  # an upstream problem: try again on the next pass
+        except Exception as exc:  # a service down or answering oddly: the items stay
             log.warning("rule_facts_unavailable", items=len(codes), problem=str(exc))
             return 0
     evaluations: list[tuple[Rule, str, str, bool]] = []
+    activations: dict[str, dict[str, Any]] = {}
     for code in codes:
         known = facts.get(code, {})
         applicable = index.rules_for(known.get("item"))
         if not applicable:
             continue
-        context = prepared(activation_of(code, known))
+        activations[code] = activation_of(code, known)
+        context = prepared(activations[code])
         for rule in applicable:
             definition = rule.definition
             source = definition.get("key", DEFAULT_KEY)
@@ -621,18 +621,18 @@ async def evaluate_subjects(
                 held = state[0]
                 episode = held if isinstance(held, Episode) else await session.get(Episode, held)
             carried = await _carry(
-                session, rule, episode, key, holds, code, facts.get(code, {}), moment
+                session, rule, episode, key, holds, code, activations[code], moment
             )
             if carried is not None:
                 states[rule.id, key] = (carried, carried.open)
-        if marked:  # an item changed again since the read stays marked
-            await session.execute(
-                delete(Subject).where(
-                    tuple_(Subject.item_code, Subject.source_seq).in_(
-                        [(code, seq) for code, seq in marked]
-                    )
+        # an item changed again since the read stays marked
+        await session.execute(
+            delete(Subject).where(
+                tuple_(Subject.item_code, Subject.source_seq).in_(
+                    [(code, seq) for code, seq in marked]
                 )
             )
+        )
         await uow.commit()
     return len(codes)
 

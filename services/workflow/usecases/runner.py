@@ -43,6 +43,7 @@ from services.workflow.usecases.engine import (
     escalation_holders,
     finish,
     history,
+    load_org,
     notify,
     requester_facts,
     step_spec,
@@ -122,23 +123,27 @@ class Runner:
 
     # --- start ------------------------------------------------------------------------
 
-    async def _due(self, query: Any) -> list[int]:
+    async def _each_due(self, state: Any, handle: Any) -> int:
+        """Handle (one at a time) the instances in `state` whose next attempt is due."""
+        now = utcnow()
         async with self.db.read() as session:
-            return list(await session.scalars(query.limit(BATCH)))
+            ids = list(
+                await session.scalars(
+                    select(Instance.id)
+                    .where(
+                        state,
+                        (Instance.next_attempt_at.is_(None)) | (Instance.next_attempt_at <= now),
+                    )
+                    .order_by(Instance.id)
+                    .limit(BATCH)
+                )
+            )
+        for instance_id in ids:
+            await handle(instance_id)
+        return len(ids)
 
     async def start_instances(self) -> int:
-        now = utcnow()
-        ids = await self._due(
-            select(Instance.id)
-            .where(
-                Instance.status == InstanceStatus.STARTING.value,
-                (Instance.next_attempt_at.is_(None)) | (Instance.next_attempt_at <= now),
-            )
-            .order_by(Instance.id)
-        )
-        for instance_id in ids:
-            await self.start(instance_id)
-        return len(ids)
+        return await self._each_due(Instance.status == InstanceStatus.STARTING.value, self.start)
 
     async def start(self, instance_id: int) -> None:
         async with self.db.read() as session:
@@ -165,9 +170,10 @@ class Runner:
                 return
             now = utcnow()
             requester = username_of(row.requester)
+            org = await load_org(session)
             row.context = {
                 "document": facts,
-                "requester": await requester_facts(session, requester),
+                "requester": await requester_facts(session, requester, org),
             }
             row.amount = amount_of(facts)
             row.problem = ""
@@ -193,7 +199,7 @@ class Runner:
                     flow=flow.name,
                     version=flow.version,
                 )
-                await enter_next_stages(session, row, flow, now)
+                await enter_next_stages(session, row, flow, now, org)
             await session.flush()
             await uow.audit("start", "approval", str(row.id), after={"status": row.status})
             await uow.commit()
@@ -377,18 +383,7 @@ class Runner:
     # --- telling the owner ------------------------------------------------------------
 
     async def sync_owners(self) -> int:
-        now = utcnow()
-        ids = await self._due(
-            select(Instance.id)
-            .where(
-                Instance.sync_state == SyncState.PENDING.value,
-                (Instance.next_attempt_at.is_(None)) | (Instance.next_attempt_at <= now),
-            )
-            .order_by(Instance.id)
-        )
-        for instance_id in ids:
-            await self.sync(instance_id)
-        return len(ids)
+        return await self._each_due(Instance.sync_state == SyncState.PENDING.value, self.sync)
 
     async def sync(self, instance_id: int) -> None:
         async with self.db.read() as session:
