@@ -13,6 +13,7 @@ from services.stock.api.opening_balances import router as opening_balances_route
 from services.stock.api.periods import router as periods_router
 from services.stock.api.production_receipts import router as production_receipts_router
 from services.stock.api.receipts import router as receipts_router
+from services.stock.api.reports import router as reports_router
 from services.stock.api.requisitions import router as requisitions_router
 from services.stock.api.reservations import router as reservations_router
 from services.stock.api.scrap_returns import router as scrap_returns_router
@@ -42,6 +43,7 @@ def create_app(
             scrap_returns_router,
             ledger_router,
             stock_card_router,
+            reports_router,
             reservations_router,
             periods_router,
             serials_router,

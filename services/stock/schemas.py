@@ -372,6 +372,14 @@ class BalanceOut(BaseModel):
     stage: Stage
     quantity: SignedQuantity
     updated_at: datetime
+    since: datetime | None = Field(
+        None,
+        description="When this balance last went from nothing to holding stock (a posting "
+        "moment); null at zero, and in answers `as_of` a past moment",
+    )
+    expiry_date: date | None = Field(
+        None, description="Its lot's expiry date; null without a lot or without an expiry"
+    )
 
 
 LocationPage = Page[LocationOut]

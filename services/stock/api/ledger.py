@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -49,8 +50,23 @@ async def list_balances(
         AwareDatetime | None,
         Query(description="A past moment (with time zone): the balances as they stood then"),
     ] = None,
+    expiring_before: Annotated[
+        date | None,
+        Query(
+            description="Only balances of lots whose expiry date is on or before this day; "
+            "not with as_of"
+        ),
+    ] = None,
+    held_since_before: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Only balances holding stock since before this moment (with time "
+            "zone), e.g. pending inspection for more than N hours; not with as_of"
+        ),
+    ] = None,
 ) -> Response:
-    """Quantities on hand by item, location (or location subtree), lot, quality state, stage."""
+    """Quantities on hand by item, location (or location subtree), lot, quality state, stage;
+    or lots expiring by a day, or stock held since before a moment."""
     async with ctx.db.read() as session:
         items, cursor = await views.list_balances(
             session,
@@ -63,6 +79,8 @@ async def list_balances(
             include_zero=include_zero,
             subtree=subtree,
             as_of=as_of,
+            expiring_before=expiring_before,
+            held_since_before=held_since_before,
         )
     return render(ctx, BalancePage(items=items, next_cursor=cursor))
 

@@ -150,6 +150,13 @@ class MovementRow(Base):
             postgresql_where=text("sales_order <> ''"),
             sqlite_where=text("sales_order <> ''"),
         ),
+        # whether a movement was taken back (the dead-stock report); few rows are reversals
+        Index(
+            "ix_movements_reversal_of",
+            "reversal_of_id",
+            postgresql_where=text("reversal_of_id IS NOT NULL"),
+            sqlite_where=text("reversal_of_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -215,6 +222,9 @@ class Balance(Base):
     stage: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The posting moment the bucket last went from zero to holding stock; None at zero
+    #: (domain.posting.held_since).
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ItemValuation(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 
 from services.stock.domain.model import BalanceKey, Movement
@@ -81,3 +82,16 @@ def apply_deltas(
             raise InsufficientStock(key, current, -deltas[key])
         result[key] = new
     return result
+
+
+def held_since(
+    before: Decimal, after: Decimal, since: datetime | None, posted_at: datetime
+) -> datetime | None:
+    """When a bucket holding `after` (it held `before`) began to hold stock, for a posting
+    at `posted_at`: then, when it was empty; kept while it holds stock, or moved back to a
+    back-dated posting that filled it earlier; None once it is empty."""
+    if after == 0:
+        return None
+    if before == 0 or since is None:
+        return posted_at
+    return min(since, posted_at)

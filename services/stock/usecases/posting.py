@@ -43,7 +43,12 @@ from services.stock.domain.model import (
     SerialStatus,
     stage_for,
 )
-from services.stock.domain.posting import InsufficientStock, apply_deltas, balance_deltas
+from services.stock.domain.posting import (
+    InsufficientStock,
+    apply_deltas,
+    balance_deltas,
+    held_since,
+)
 from services.stock.domain.valuation import ItemValue, Valued, value_movements
 from services.stock.usecases.backdating import (
     Now,
@@ -120,8 +125,10 @@ async def post_movements(
     await _check_later_balances(uow, ctx, deltas, later)
     await _move_serials(uow, ctx, movements)
     for key, quantity in new.items():
-        rows[key].quantity = quantity
-        rows[key].updated_at = max(rows[key].updated_at, ctx.posted_at)
+        row = rows[key]
+        row.since = held_since(row.quantity, quantity, row.since, ctx.posted_at)
+        row.quantity = quantity
+        row.updated_at = max(row.updated_at, ctx.posted_at)
     worth = await _value(uow, ctx, movements, virtual, later)
     first = await take_sequences(uow.session, len(movements))
     ledger = [

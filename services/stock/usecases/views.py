@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from services.stock.schemas import BalanceOut, LotOut, MovementOut
 from services.stock.usecases.overview import bucket_of, replayed_sums
 from services.stock.usecases.receipts import lot_out, movement_out
 from shared.db.paging import page_by_id, where_equal
-from shared.errors import NotFound
+from shared.errors import FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams, cursor_int, next_cursor
 
 
@@ -45,9 +45,15 @@ async def list_balances(
     include_zero: bool,
     subtree: bool = False,
     as_of: datetime | None = None,
+    expiring_before: date | None = None,
+    held_since_before: datetime | None = None,
 ) -> tuple[list[BalanceOut], str | None]:
     """Balances by the given filters; with `subtree`, at the location and all below it; with
-    `as_of`, as they stood then (replayed from the ledger)."""
+    `as_of`, as they stood then (replayed from the ledger). `expiring_before` keeps the
+    balances of lots expiring on or before that day, `held_since_before` those holding stock
+    since before that moment: facts of now, refused together with `as_of`."""
+    if as_of is not None:
+        _refuse_with_as_of(expiring_before=expiring_before, held_since_before=held_since_before)
     location_id = await _location_id(session, location_code)
     if as_of is not None:
         return await _balances_then(
@@ -77,9 +83,32 @@ async def list_balances(
         query = query.where(Balance.lot_key == lot_number)
     if not include_zero:
         query = query.where(Balance.quantity != 0)
+    if expiring_before is not None:
+        expiring = select(Lot.id).where(Lot.expiry_date <= expiring_before)
+        query = query.where(Balance.lot_id.in_(expiring))
+    if held_since_before is not None:
+        query = query.where(Balance.since < held_since_before)
     items, cursor = await page_by_id(session, query, Balance.id, page)
     locations = await locations_by_ids(session, [row.location_id for row in items])
-    return [_balance_out(row, locations) for row in items], cursor
+    lots = await lots_by_ids(session, [row.lot_id for row in items])
+    return [_balance_out(row, locations, lots) for row in items], cursor
+
+
+def _refuse_with_as_of(**filters: object) -> None:
+    """`since` and lots' expiry are facts of now: their filters do not go with `as_of`."""
+    given = [name for name, value in filters.items() if value is not None]
+    if given:
+        raise InvalidInput(
+            f"{' and '.join(given)} cannot be combined with as_of",
+            errors=[
+                FieldError(
+                    f"query.{name}",
+                    "filters the balances as they are now; leave it out with as_of",
+                    "conflict",
+                )
+                for name in given
+            ],
+        )
 
 
 async def _balances_then(
@@ -119,14 +148,23 @@ async def _balances_then(
     rows = list((await session.execute(query.order_by(Balance.id).limit(page.limit + 1))).all())
     shown, cursor = next_cursor(rows, page.limit, key=lambda row: [row[0].id])
     locations = await locations_by_ids(session, [row[0].location_id for row in shown])
+    lots = await lots_by_ids(session, [row[0].lot_id for row in shown])
     return [
-        _balance_out(balance, locations, quantity=Decimal(quantity)) for balance, quantity in shown
+        _balance_out(balance, locations, lots, quantity=Decimal(quantity))
+        for balance, quantity in shown
     ], cursor
 
 
 def _balance_out(
-    row: Balance, locations: dict[int, Location], *, quantity: Decimal | None = None
+    row: Balance,
+    locations: dict[int, Location],
+    lots: dict[int, Lot],
+    *,
+    quantity: Decimal | None = None,
 ) -> BalanceOut:
+    """A balance as it is now, or (given the replayed `quantity`) as it stood at a past
+    moment, when its `since` is unknown."""
+    lot = lots.get(row.lot_id) if row.lot_id is not None else None
     return BalanceOut(
         item_code=row.item_code,
         location_code=locations[row.location_id].code,
@@ -136,6 +174,8 @@ def _balance_out(
         stage=Stage(row.stage),
         quantity=row.quantity if quantity is None else quantity,
         updated_at=row.updated_at,
+        since=row.since if quantity is None else None,
+        expiry_date=lot.expiry_date if lot is not None else None,
     )
 
 
