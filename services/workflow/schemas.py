@@ -566,6 +566,29 @@ class TriggerKind(StrEnum):
     #: An item's stock changed (stock's movements); many changes of one item are
     #: evaluated once, on the facts as they are then.
     BALANCE_CHANGED = "balance_changed"
+    #: Every day at a local time: each subject the rule's source names is evaluated.
+    SCHEDULE = "schedule"
+
+
+class Source(StrEnum):
+    """What a scheduled rule looks at; each gives subjects (`subject.*` in CEL):
+
+    * `expiring_lots`: per lot holding stock that expires within `days` (stock):
+      item_code, lot_number, expiry_date, days_left, quantity, locations;
+    * `pending_inspection`: per balance waiting for inspection (stock): item_code,
+      lot_number, location_code, quantity, since, hours_waiting;
+    * `dead_stock`: per item holding stock with no issue for `days` (stock's dead-stock
+      report, by value): item_code, quantity, value, idle_days, last_issue_at,
+      last_movement_at, locations;
+    * `overdue_approvals`: per pending approval step past its time limit (here):
+      instance_id, step_id, document_type, document_number, step, approvers (a list),
+      waiting_for (their names in one text), requester, due_at, hours_overdue.
+    """
+
+    EXPIRING_LOTS = "expiring_lots"
+    PENDING_INSPECTION = "pending_inspection"
+    DEAD_STOCK = "dead_stock"
+    OVERDUE_APPROVALS = "overdue_approvals"
 
 
 class Fact(StrEnum):
@@ -620,9 +643,36 @@ class ActionIn(BaseModel):
 
 
 class TriggerIn(BaseModel):
+    """`balance_changed` (the default), or `schedule`: daily `at` a local time of the
+    `calendar`'s time zone (only on its working days with `working_days_only`), over the
+    subjects of `source`."""
+
     model_config = ConfigDict(extra="forbid")
 
     kind: TriggerKind = TriggerKind.BALANCE_CHANGED
+    at: str | None = Field(
+        None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="schedule: HH:MM"
+    )
+    calendar: Code = Field("standard", description="schedule: whose time zone and working days")
+    working_days_only: bool = False
+    source: Source | None = Field(None, description="schedule: what is evaluated")
+    days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description="expiring_lots: expiring within this many days; dead_stock: no issue "
+        "for this many days",
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> TriggerIn:
+        if self.kind is TriggerKind.SCHEDULE:
+            missing = [name for name in ("at", "source") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f"a schedule trigger needs {' and '.join(missing)}")
+        elif self.at is not None or self.source is not None:
+            raise ValueError("at and source belong to a schedule trigger")
+        return self
 
 
 class RuleScope(BaseModel):
@@ -656,24 +706,40 @@ class RuleIn(BaseModel):
     active: bool = False
 
 
+class RunOut(BaseModel):
+    """A scheduled rule's run: the subjects seen and the episodes it opened and closed."""
+
+    at: datetime
+    subjects: int
+    fired: int
+    closed: int
+    problem: str = ""
+
+
 class RuleOut(RuleIn):
     id: int
     version: int
     created_at: datetime
     updated_at: datetime
     open_episodes: int
+    next_run_at: datetime | None = Field(None, description="A scheduled rule's next run")
+    last_run: RunOut | None = None
 
 
 RulePage = Page[RuleOut]
 
 
 class DryRunIn(BaseModel):
+    """A balance rule: `item_code` (its facts looked up, or given in `facts`). A scheduled
+    rule: `subject`, as its source would give it (`/preview` runs the source)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    item_code: str = Field(min_length=1, max_length=64)
+    item_code: str | None = Field(None, min_length=1, max_length=64)
     facts: dict[str, Any] | None = Field(
         None, description="Use these facts instead of looking them up"
     )
+    subject: dict[str, Any] | None = Field(None, description="A scheduled rule's subject")
 
 
 class PlannedAction(BaseModel):
@@ -684,11 +750,22 @@ class PlannedAction(BaseModel):
 class DryRunOut(BaseModel):
     rule: str
     key: str
+    subject: dict[str, Any] = Field(default_factory=dict)
     facts: dict[str, Any]
     condition: bool
     episode_open: bool = Field(description="Whether an episode for this key is open now")
     would_fire: bool
     actions: list[PlannedAction]
+    problem: str = ""
+
+
+class PreviewOut(BaseModel):
+    """What a scheduled rule's run would do now: changes nothing."""
+
+    rule: str
+    subjects: int = Field(description="How many subjects the source gives now")
+    would_fire: list[DryRunOut]
+    would_close: list[str] = Field(description="Keys of open episodes that would close")
     problem: str = ""
 
 

@@ -173,7 +173,9 @@ async def test_rules_are_refused_with_every_bad_part(approvals: Approvals) -> No
         "body.condition", "body.key", "body.actions.0.values", "body.actions.1.quantity",
     }
     codes = [r["code"] for r in (await a.as_admin("GET", "/v1/rules"))["items"]]
-    assert codes == ["safety_stock"]  # the shipped one, and nothing of the refused one
+    assert codes == [  # the shipped ones, and nothing of the refused one
+        "safety_stock", "lots_expiring", "pending_inspection", "overdue_approvals", "dead_stock",
+    ]
 
 
 async def test_a_robot_backlog_becomes_one_digest_and_refusals_end_dead(

@@ -22,6 +22,7 @@ from services.workflow.domain.calendar import (
     add_working_time,
     format_periods,
     is_working_time,
+    next_daily,
     parse_periods,
     standard_calendar,
     working_periods,
@@ -580,3 +581,82 @@ def test_working_time_between_adds_up(calendar: WorkingCalendar, a: datetime, b:
     assert working_time_between(calendar, last, first) == timedelta(0)
     if whole > timedelta(0):
         assert add_working_time(calendar, first, whole) <= last
+
+
+# --- next_daily: when a scheduled rule runs next -----------------------------------------
+
+
+def _sh(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), SHANGHAI).astimezone(UTC)
+
+
+EIGHT = time(8, 0)
+
+
+def test_next_daily_is_today_before_the_time_and_tomorrow_from_it() -> None:
+    calendar = standard_calendar()
+    assert next_daily(calendar, EIGHT, _sh(MONDAY, 7, 59)) == _sh(MONDAY, 8)
+    assert next_daily(calendar, EIGHT, _sh(MONDAY, 8)) == _sh(TUESDAY, 8)  # strictly after
+    assert next_daily(calendar, EIGHT, _sh(FRIDAY, 9)) == _sh(SATURDAY, 8)
+
+
+def test_next_daily_on_working_days_skips_weekends_and_holidays_but_not_make_up_days() -> None:
+    calendar = WorkingCalendar(
+        timezone="Asia/Shanghai",
+        week=dict.fromkeys(range(1, 6), STANDARD_PERIODS),
+        holidays=frozenset({NEXT_MONDAY}),
+        extra_workdays=frozenset({SUNDAY}),
+    )
+    assert next_daily(calendar, EIGHT, _sh(FRIDAY, 9), working_days_only=True) == _sh(SUNDAY, 8)
+    after_sunday = next_daily(calendar, EIGHT, _sh(SUNDAY, 8), working_days_only=True)
+    assert after_sunday == _sh(NEXT_MONDAY + timedelta(days=1), 8)  # Monday is a holiday
+
+
+def test_next_daily_across_daylight_saving_changes() -> None:
+    berlin = WorkingCalendar(timezone="Europe/Berlin", week={1: STANDARD_PERIODS})
+    # 30 March 2025: 02:00 jumps to 03:00, so 02:30 does not exist: the jump is taken
+    spring = next_daily(berlin, time(2, 30), datetime(2025, 3, 29, 12, tzinfo=UTC))
+    assert spring == datetime(2025, 3, 30, 1, 0, tzinfo=UTC)
+    # 26 October 2025: 02:30 happens twice; the first one counts, and only once
+    autumn = next_daily(berlin, time(2, 30), datetime(2025, 10, 25, 12, tzinfo=UTC))
+    assert autumn == datetime(2025, 10, 26, 0, 30, tzinfo=UTC)
+    assert next_daily(berlin, time(2, 30), autumn) == datetime(2025, 10, 27, 1, 30, tzinfo=UTC)
+    # 08:00 local stays 08:00 local on both sides of the change
+    eight = next_daily(berlin, EIGHT, datetime(2025, 3, 29, 12, tzinfo=UTC))
+    assert eight.astimezone(BERLIN).hour == 8 and eight.day == 30
+
+
+def test_next_daily_refuses_a_calendar_without_working_days() -> None:
+    idle = WorkingCalendar(timezone="Asia/Shanghai", week={})
+    with pytest.raises(ValueError, match="no working days"):
+        next_daily(idle, EIGHT, _sh(MONDAY, 9), working_days_only=True)
+    assert next_daily(idle, EIGHT, _sh(MONDAY, 9)) == _sh(TUESDAY, 8)  # every day still
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    after=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1)),
+    hour=st.integers(0, 23),
+    minute=st.integers(0, 59),
+    zone=st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York"]),
+    working=st.booleans(),
+)
+def test_next_daily_is_the_first_matching_moment_after(
+    after: datetime, hour: int, minute: int, zone: str, working: bool
+) -> None:
+    calendar = standard_calendar(zone)
+    start = after.replace(tzinfo=UTC)
+    at = time(hour, minute)
+    found = next_daily(calendar, at, start, working_days_only=working)
+    assert found > start
+    local = found.astimezone(ZoneInfo(zone))
+    # the wall time shown, or (skipped by a clock change) the first moment after it
+    assert local.time() == at or (local.time() > at and local.minute == 0)
+    if working:
+        assert calendar.periods_on(local.date())
+    # no earlier day qualifies: the day before the found one is before `start` or unfit
+    earlier = next_daily(calendar, at, start - timedelta(days=8), working_days_only=working)
+    while earlier < found:
+        assert earlier <= start
+        earlier = next_daily(calendar, at, earlier, working_days_only=working)
+    assert earlier == found

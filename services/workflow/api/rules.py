@@ -8,17 +8,21 @@ from fastapi.responses import Response
 from services.workflow.schemas import (
     DryRunIn,
     DryRunOut,
+    PreviewOut,
     RuleIn,
     RuleOut,
     RulePage,
+    RunOut,
     TodoIn,
     TodoOut,
     TodoPage,
     TodoStatus,
 )
 from services.workflow.usecases import rules as usecases
-from services.workflow.usecases import todos
+from services.workflow.usecases import schedules, todos
+from services.workflow.usecases.clocks import is_scheduled
 from shared.auth.principal import ADMIN
+from shared.errors import Conflict
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
@@ -106,11 +110,42 @@ async def update_rule(
     responses=problem_responses(401, 404, 422, 502, 503),
 )
 async def dry_run_rule(ctx: Reader, code: CodePath, body: DryRunIn) -> Response:
-    """What the rule would do for an item now, with the facts looked up (or given):
-    condition, episode, the messages and to-dos it would make. Changes nothing."""
+    """What the rule would do now, changing nothing: a balance rule for an item
+    (`item_code`, facts looked up or given in `facts`), a scheduled rule for a `subject` as
+    its source gives them. Condition, key, episode, the messages and to-dos it would make."""
     client = ctx.request.app.state.client
     async with ctx.db.read() as session:
-        return render(ctx, await usecases.dry_run(session, client, code, body))
+        return render(ctx, await schedules.dry_run(session, client, code, body))
+
+
+@router.post(
+    "/{code}/preview",
+    response_model=PreviewOut,
+    operation_id="preview_rule",
+    responses=problem_responses(401, 404, 409),
+)
+async def preview_rule(ctx: Reader, code: CodePath) -> Response:
+    """A scheduled rule: read its source now and show every subject that would fire and
+    every open episode that would close. Changes nothing."""
+    client = ctx.request.app.state.client
+    async with ctx.db.read() as session:
+        rule = await usecases.rule_named(session, code)
+    if not is_scheduled(rule):
+        raise Conflict(f"rule {code} is not scheduled: dry-run it on an item")
+    return render(ctx, await schedules.preview(ctx.db, client, rule))
+
+
+@router.post(
+    "/{code}/run",
+    response_model=RunOut,
+    operation_id="run_rule",
+    responses=problem_responses(401, 403, 404, 409),
+)
+async def run_rule(ctx: Admin, code: CodePath) -> Response:
+    """Run a switched-on scheduled rule now (admin), as its schedule would: episodes open
+    and close, actions run. Its next scheduled time stays as it is."""
+    client = ctx.request.app.state.client
+    return render(ctx, await schedules.run_now(ctx.db, client, code))
 
 
 @todo_router.post(

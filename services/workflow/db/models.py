@@ -365,6 +365,18 @@ class Episode(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class RuleSchedule(Base):
+    """A scheduled rule's clock: when it runs next (claimed by the run that moves it on, in
+    the transaction that acts, so each occurrence runs once) and how its last run went."""
+
+    __tablename__ = "wf_rule_schedules"
+
+    rule_id: Mapped[int] = mapped_column(ForeignKey("wf_rules.id"), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_run: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
 class Subject(Base):
     """Work for the rules: an item whose balance changed (one row per item however many
     movements), evaluated by the runner in batches with facts looked up once per item."""

@@ -234,6 +234,28 @@ def is_working_time(calendar: WorkingCalendar, moment: datetime) -> bool:
     )
 
 
+def next_daily(
+    calendar: WorkingCalendar, at: time, after: datetime, *, working_days_only: bool = False
+) -> datetime:
+    """The first moment strictly after `after` (UTC) at which the calendar's local clock
+    shows `at`, on a working day (one with working periods) if `working_days_only`. A wall
+    time the clocks skip gives the moment of the jump; one they pass twice, the first."""
+    start = _utc(after, "after")
+    if working_days_only and not calendar.has_working_periods():
+        raise ValueError("the calendar has no working days")
+    zone = calendar.zone
+    first = start.astimezone(zone).date() - _ONE_DAY
+    for day in _days_from(first):
+        if (day - first).days > SEARCH_LIMIT_DAYS:
+            raise ValueError(f"no working day within {SEARCH_LIMIT_DAYS} days of {first}")
+        if working_days_only and not calendar.periods_on(day):
+            continue
+        moment = _instant(day, at, zone)
+        if moment > start:
+            return moment
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _days_from(day: date) -> Iterator[date]:
     while True:
         yield day

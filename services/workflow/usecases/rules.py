@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.workflow.clients import catalog_items
-from services.workflow.db.models import Episode, Rule, Subject, Todo
+from services.workflow.db.models import Episode, Rule, RuleSchedule, Subject, Todo
 from services.workflow.domain.conditions import (
     ConditionError,
     EvaluationError,
@@ -53,8 +53,12 @@ from services.workflow.schemas import (
     PlannedAction,
     RuleIn,
     RuleOut,
+    RunOut,
+    Source,
     TodoStatus,
+    TriggerKind,
 )
+from services.workflow.usecases.clocks import calendar_exists, is_scheduled, set_clock_rows
 from services.workflow.usecases.notify import enqueue, people_of_role
 from shared.client import ServiceClient
 from shared.db.database import Database
@@ -82,7 +86,7 @@ def _definition(body: RuleIn) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude={"code", "name", "active"})
 
 
-def rule_out(row: Rule, open_episodes: int = 0) -> RuleOut:
+def rule_out(row: Rule, open_episodes: int = 0, clock: RuleSchedule | None = None) -> RuleOut:
     return RuleOut(
         **row.definition,
         code=row.code,
@@ -93,6 +97,8 @@ def rule_out(row: Rule, open_episodes: int = 0) -> RuleOut:
         created_at=row.created_at,
         updated_at=row.updated_at,
         open_episodes=open_episodes,
+        next_run_at=clock.next_run_at if clock is not None and row.active else None,
+        last_run=RunOut.model_validate(clock.last_run) if clock and clock.last_run else None,
     )
 
 
@@ -141,6 +147,10 @@ async def save_rule(
 ) -> RuleOut:
     """Create a rule, or replace one at version `expected` (its episodes stay)."""
     errors = expression_errors(body)
+    if body.trigger.source is Source.OVERDUE_APPROVALS and body.key == DEFAULT_KEY:
+        errors.append(
+            FieldError("body.key", "overdue approvals have no item: key by subject.step_id")
+        )
     if code is not None and body.code != code:
         errors.append(FieldError("body.code", f"must be {code}"))
     if errors:
@@ -148,6 +158,13 @@ async def save_rule(
     async with uow:
         session = uow.session
         now = utcnow()
+        if body.trigger.kind is TriggerKind.SCHEDULE and not await calendar_exists(
+            session, body.trigger.calendar
+        ):
+            raise InvalidInput(
+                "the rule cannot be saved",
+                errors=[FieldError("body.trigger.calendar", "no such calendar")],
+            )
         if code is None:
             row = Rule(
                 code=body.code,
@@ -163,7 +180,7 @@ async def save_rule(
             except IntegrityError:
                 raise AlreadyExists(f"rule {body.code} already exists") from None
         else:
-            row = await _rule(session, code, lock=True)
+            row = await rule_named(session, code, lock=True)
             if expected is not None and row.version != expected:
                 raise PreconditionFailed(f"rule {code} is at version {row.version}, not {expected}")
             row.name = body.name
@@ -171,13 +188,14 @@ async def save_rule(
             row.active = body.active
             row.updated_at = now
             await session.flush()
-        out = rule_out(row, await _open_episodes(session, row.id))
+        await set_clock_rows(session, [row], now, replace=True)
+        out = rule_out(row, await _open_episodes(session, row.id), await _clock(session, row.id))
         await uow.audit("save", "rule", out.code, after=out.model_dump(mode="json"))
         await uow.commit()
         return out
 
 
-async def _rule(session: AsyncSession, code: str, *, lock: bool = False) -> Rule:
+async def rule_named(session: AsyncSession, code: str, *, lock: bool = False) -> Rule:
     query = select(Rule).where(Rule.code == code)
     if lock:
         query = query.with_for_update()
@@ -198,14 +216,20 @@ async def _open_episodes(session: AsyncSession, rule_id: int) -> int:
     )
 
 
+async def _clock(session: AsyncSession, rule_id: int) -> RuleSchedule | None:
+    return await session.get(RuleSchedule, rule_id, populate_existing=True)
+
+
 async def get_rule(session: AsyncSession, code: str) -> RuleOut:
-    row = await _rule(session, code)
-    return rule_out(row, await _open_episodes(session, row.id))
+    row = await rule_named(session, code)
+    return rule_out(row, await _open_episodes(session, row.id), await _clock(session, row.id))
 
 
 async def list_rules(session: AsyncSession, page: PageParams) -> tuple[list[RuleOut], str | None]:
     rows, cursor = await page_by_id(session, select(Rule), Rule.id, page)
-    return [rule_out(r, await _open_episodes(session, r.id)) for r in rows], cursor
+    return [
+        rule_out(r, await _open_episodes(session, r.id), await _clock(session, r.id)) for r in rows
+    ], cursor
 
 
 # --- facts ----------------------------------------------------------------------------
@@ -336,7 +360,9 @@ class RuleIndex:
     category and type (and the unscoped ones), in rule order."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        self.rules = list(rules)
+        #: Every active rule; `rules` are those of the balance trigger.
+        self.all = list(rules)
+        self.rules = [rule for rule in rules if not is_scheduled(rule)]
         self.scopes = [
             (
                 frozenset(rule.definition.get("scope", {}).get("categories", [])),
@@ -384,10 +410,13 @@ async def plan_actions(
     """What the rule's actions would do for this subject (messages and to-dos, rendered)."""
     planned = []
     for action in (ActionIn.model_validate(a) for a in rule.definition["actions"]):
+        template = action.template
         try:
             values = {name: _text(evaluate(src, activation)) for name, src in action.values.items()}
         except EvaluationError as exc:
-            values = {"error": str(exc)}
+            # the message still goes out, saying what could not be filled in
+            template = "rule_fired"
+            values = {"rule": rule.name, "key": f"{item_code or '-'}: {exc}"[:500]}
         if action.kind is ActionKind.NOTIFY:
             people = await people_of_role(session, action.to_role) if action.to_role else []
             planned.append(
@@ -395,7 +424,7 @@ async def plan_actions(
                     kind=action.kind,
                     detail={
                         "channel": action.channel,
-                        "template": action.template,
+                        "template": template,
                         "values": values,
                         "people": people,
                     },
@@ -433,6 +462,7 @@ async def plan_actions(
                         "payload": {
                             "rule": rule.code,
                             "item_code": item_code,
+                            "subject": dict(activation["subject"]),
                             "facts": dict(activation["facts"]),
                         },
                     },
@@ -517,7 +547,7 @@ def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:
     return {"subject": {"item_code": item_code}, "facts": converted}
 
 
-async def _carry(
+async def carry(
     session: AsyncSession,
     rule: Rule,
     episode: Episode | None,
@@ -538,7 +568,10 @@ async def _carry(
         episode.opened_at = now
         episode.closed_at = None
         episode.fired += 1
-        episode.facts = {k: v for k, v in activation["facts"].items() if k != "item"}
+        episode.facts = {
+            **{k: v for k, v in activation["facts"].items() if k != "item"},
+            "subject": activation["subject"],
+        }
         planned = await plan_actions(session, rule, activation, item_code)
         await _act(session, rule, episode, planned, now)
     elif step is EpisodeStep.CLOSE:
@@ -620,7 +653,7 @@ async def evaluate_subjects(
             if state is not None:
                 held = state[0]
                 episode = held if isinstance(held, Episode) else await session.get(Episode, held)
-            carried = await _carry(
+            carried = await carry(
                 session, rule, episode, key, holds, code, activations[code], moment
             )
             if carried is not None:
@@ -665,7 +698,12 @@ async def dry_run(
     session: AsyncSession, client: ServiceClient, code: str, body: DryRunIn
 ) -> DryRunOut:
     """What the rule would do for an item now: no episode changes, nothing sent."""
-    rule = await _rule(session, code)
+    rule = await rule_named(session, code)
+    if body.item_code is None:
+        raise InvalidInput(
+            "a balance rule is dry-run on an item",
+            errors=[FieldError("body.item_code", "required for a balance rule")],
+        )
     if body.facts is not None:
         facts = body.facts
     else:
@@ -726,11 +764,13 @@ async def switch_on(db: Database, codes: Sequence[str]) -> list[str]:
                 select(Rule).where(Rule.code.in_(list(codes))).with_for_update()
             )
         )
-        for row in rows:
-            if not row.active:
-                row.active = True
-                row.updated_at = utcnow()
-                await uow.audit("switch_on", "rule", row.code)
+        switched = [row for row in rows if not row.active]
+        for row in switched:
+            row.active = True
+            row.updated_at = utcnow()
+            await uow.audit("switch_on", "rule", row.code)
+        # a rule switched on now starts from its next time, not a stale one from before
+        await set_clock_rows(uow.session, switched, utcnow(), replace=True)
         await uow.commit()
     found = {row.code for row in rows}
     return [code for code in codes if code not in found]

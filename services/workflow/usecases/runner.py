@@ -13,7 +13,8 @@ database, so a restart simply picks up where it stopped.
   problem, visible and retryable (`POST /v1/approvals/{id}/retry`). No answer: retried
   with back-off under the same key, so the document posts exactly once.
 * **Rules and notices.** Items whose stock changed are evaluated against the active
-  rules (`rules.evaluate_subjects`), and due messages are sent (`notify.deliver_due`).
+  rules (`rules.evaluate_subjects`), scheduled rules run when their time comes
+  (`schedules.run_due`), and due messages are sent (`notify.deliver_due`).
 * **Time limits.** A due timer is claimed by setting `fired_at` in the transaction that
   acts on it (after locking its instance, the lock order every action uses), so each
   fires exactly once, however many processes or restarts.
@@ -51,7 +52,8 @@ from services.workflow.usecases.engine import (
 )
 from services.workflow.usecases.mobile_sync import MobileSync
 from services.workflow.usecases.notify import deliver_due
-from services.workflow.usecases.rules import evaluate_subjects
+from services.workflow.usecases.rules import active_rules, evaluate_subjects
+from services.workflow.usecases.schedules import run_due
 from shared.client import ServiceClient
 from shared.db.database import Database
 from shared.db.types import utcnow
@@ -118,8 +120,16 @@ class Runner:
         if self.mobile is not None:
             done += await self.mobile.run(now)
         done += await evaluate_subjects(self.db, self.client, now)
+        done += await self.run_schedules(now)
         done += await deliver_due(self.db, self.client.http, now, public_url=self.public_url)
         return done
+
+    async def run_schedules(self, now: datetime | None = None) -> int:
+        """Scheduled rules whose time has come (at most a check of their clocks when none
+        is due)."""
+        async with self.db.read() as session:
+            index = await active_rules(session)
+        return await run_due(self.db, self.client, index.all, now)
 
     # --- start ------------------------------------------------------------------------
 
