@@ -39,6 +39,8 @@ TEST_SECRET = "test-internal-secret-0123456789abcdef0123"
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 RUN_ID = uuid.uuid4().hex[:8]
 BACKENDS = ["sqlite", "postgresql"]
+#: Connections dropping this run's databases at its end.
+DROPPERS = 4
 
 
 def pg_admin_url() -> str:
@@ -100,8 +102,26 @@ class PostgresFarm:
         return self.url_for(name)
 
     async def drop_all(self) -> None:
-        for name in reversed(self.created):
-            await self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        """Drop every database this run made, the copies before the templates, several at
+        once (a drop waits mostly on the server's disk: four at a time take a third of the
+        time one after another does)."""
+        templates = set(self.templates.values())
+        await self._drop([name for name in self.created if name not in templates])
+        await self._drop([name for name in self.created if name in templates])
+
+    async def _drop(self, names: list[str]) -> None:
+        queue = list(names)
+
+        async def drain() -> None:
+            conn = await asyncpg.connect(_asyncpg_dsn(self.admin_url))
+            try:
+                while queue:
+                    name = queue.pop()
+                    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            finally:
+                await conn.close()
+
+        await asyncio.gather(*(drain() for _ in range(min(DROPPERS, len(queue)))))
 
 
 class SqliteFarm:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,6 +23,7 @@ from services.stock.domain.posting import (
     InvalidMovement,
     apply_deltas,
     balance_deltas,
+    held_since,
 )
 
 SUPPLIER = "VIRTUAL/SUPPLIER"
@@ -113,3 +114,38 @@ def test_applied_balances_never_go_below_zero(
         except InsufficientStock:
             assert qty > expected  # refused only when there really is not enough
         assert balance[key] == expected >= 0
+
+
+# --- since when a balance holds stock ----------------------------------------------------
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+
+def test_a_balance_holds_stock_since_it_was_filled_until_it_is_emptied() -> None:
+    filled = held_since(Decimal(0), Decimal(10), None, T0)
+    assert filled == T0
+    assert held_since(Decimal(10), Decimal(4), filled, T0 + DAY) == T0  # a partial issue
+    assert held_since(Decimal(4), Decimal(9), filled, T0 + 2 * DAY) == T0  # topped up
+    assert held_since(Decimal(4), Decimal(0), filled, T0 + 3 * DAY) is None  # emptied
+    assert held_since(Decimal(0), Decimal(5), None, T0 + 4 * DAY) == T0 + 4 * DAY  # anew
+    # a back-dated receipt that filled it earlier moves the moment back, never forward
+    assert held_since(Decimal(5), Decimal(8), T0 + 4 * DAY, T0 - DAY) == T0 - DAY
+    # a holding balance without a moment (older data) takes the posting's
+    assert held_since(Decimal(5), Decimal(6), None, T0) == T0
+
+
+@given(
+    before=st.decimals(min_value=0, max_value=1000, places=2),
+    after=st.decimals(min_value=0, max_value=1000, places=2),
+    days=st.integers(-30, 30),
+)
+def test_held_since_is_none_exactly_at_zero_and_never_after_the_posting(
+    before: Decimal, after: Decimal, days: int
+) -> None:
+    posted = T0 + days * DAY
+    since = T0 if before else None
+    found = held_since(before, after, since, posted)
+    assert (found is None) == (after == 0)
+    if found is not None:
+        assert found <= posted and (before == 0 or found <= T0)

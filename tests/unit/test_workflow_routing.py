@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.workflow.domain.conditions import (
+    STANDARD_FUNCTIONS,
     ConditionError,
     EvaluationError,
     celify,
@@ -66,6 +67,42 @@ def test_bad_conditions_are_refused_with_their_position(
     assert (caught.value.line, caught.value.column) == (line, column)
     assert words in caught.value.message
     assert f"line {line}, column {column}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'document.lines.map(l, l.item_code).join(", ") != ""',
+        'document.note.lowerAscii().contains("urgent")',
+        "max(document.amount, 1.0) > 2.0",
+    ],
+)
+def test_functions_the_evaluator_lacks_are_refused_when_saved(source: str) -> None:
+    with pytest.raises(ConditionError, match="unknown function"):
+        compile_condition(source, VARS)
+
+
+def test_every_function_allowed_is_one_the_evaluator_has() -> None:
+    samples = {
+        "size": "size([1])", "contains": '"ab".contains("a")',
+        "startsWith": '"ab".startsWith("a")', "endsWith": '"ab".endsWith("b")',
+        "matches": '"ab".matches("a.*")', "int": "int(1.5)", "uint": "uint(1)",
+        "double": "double(1)", "string": "string(1)", "bytes": 'bytes("a")',
+        "timestamp": 'timestamp("2026-01-01T00:00:00Z")',
+        "duration": 'duration("1h")', "type": "type(1)", "dyn": "dyn(1)",
+        "has": "has(document.amount)", "all": "[1].all(x, x > 0)",
+        "exists": "[1].exists(x, x > 0)", "exists_one": "[1].exists_one(x, x > 0)",
+        "map": "[1].map(x, x * 2)", "filter": "[1].filter(x, x > 0)",
+    } | {
+        getter: f'timestamp("2026-01-01T00:00:00Z").{getter}()'
+        for getter in (
+            "getFullYear", "getMonth", "getDayOfYear", "getDayOfMonth", "getDate",
+            "getDayOfWeek", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+        )
+    }  # fmt: skip
+    assert set(samples) == STANDARD_FUNCTIONS
+    for source in samples.values():
+        evaluate(source, DOC)  # raises EvaluationError if the evaluator lacks it
 
 
 def test_macro_variables_are_not_unknown_names() -> None:

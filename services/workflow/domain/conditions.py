@@ -21,15 +21,17 @@ from typing import Any
 
 import cel
 
-#: CEL's standard functions and macros (operators are `_x_`, `!_`, `@...` and always fine).
+#: CEL's standard functions and macros the evaluator has (operators are `_x_`, `!_`,
+#: `@...` and always fine). The string extensions (`join`, `split`, `trim`, `replace`,
+#: `lowerAscii` ...), `bool`, `abs`, `max` and `min` are not among them: refused when
+#: saved.
 STANDARD_FUNCTIONS = frozenset(
     {
         "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double",
-        "string", "bytes", "bool", "timestamp", "duration", "type", "dyn", "has", "all",
-        "exists", "exists_one", "map", "filter", "max", "min", "getFullYear", "getMonth",
+        "string", "bytes", "timestamp", "duration", "type", "dyn", "has", "all",
+        "exists", "exists_one", "map", "filter", "getFullYear", "getMonth",
         "getDayOfYear", "getDayOfMonth", "getDate", "getDayOfWeek", "getHours",
-        "getMinutes", "getSeconds", "getMilliseconds", "abs", "lowerAscii", "upperAscii",
-        "trim", "split", "join", "replace", "indexOf", "lastIndexOf", "substring",
+        "getMinutes", "getSeconds", "getMilliseconds",
     }
 )  # fmt: skip
 
