@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.stock.schemas import MovementOut, PostedAt, SerialNumbers
+from services.stock.schemas import ApprovalState, MovementOut, PostedAt, SerialNumbers
 from shared.http.pagination import Page
 from shared.schemas import Quantity, SignedQuantity
 
@@ -20,15 +20,6 @@ class RequisitionStatus(StrEnum):
     POSTED = "posted"
     CANCELLED = "cancelled"
     REVERSED = "reversed"
-
-
-class ApprovalState(StrEnum):
-    #: No approval gate held the requisition when it was submitted.
-    NOT_REQUIRED = "not_required"
-    #: Submitted under a gate: waits for workflow's decision; nobody else may post it.
-    PENDING = "pending"
-    #: Posted on workflow's approval (`approval_ref` names the instance).
-    APPROVED = "approved"
 
 
 class RequisitionLineIn(BaseModel):
@@ -145,27 +136,6 @@ class RequisitionOut(BaseModel):
 
 
 RequisitionPage = Page[RequisitionOut]
-
-
-class Decision(StrEnum):
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    RETURNED = "returned"
-
-
-class ApprovalDecision(BaseModel):
-    """Workflow's decision on a requisition that waits for approval: `approved` posts it
-    (as `POST .../post` would), anything else returns it to draft."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Decision
-    reference: str = Field(
-        min_length=1, max_length=100, description="The workflow instance that decided"
-    )
-    reason: str = Field("", max_length=500)
-    posted_at: PostedAt = None
 
 
 class RequisitionPosting(BaseModel):

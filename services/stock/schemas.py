@@ -80,6 +80,36 @@ class DraftPosting(BaseModel):
     posted_at: PostedAt = None
 
 
+class ApprovalState(StrEnum):
+    #: No approval gate held the document when it was submitted (or posted).
+    NOT_REQUIRED = "not_required"
+    #: Held by a gate: waits for workflow's decision; nobody else may post it.
+    PENDING = "pending"
+    #: Posted on workflow's approval (`approval_ref` names the instance).
+    APPROVED = "approved"
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    RETURNED = "returned"
+
+
+class ApprovalDecision(BaseModel):
+    """Workflow's decision on a document that waits for approval: `approved` posts it (as
+    `POST .../post` would), anything else returns it to draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    reference: str = Field(
+        min_length=1, max_length=100, description="The workflow instance that decided"
+    )
+    reason: str = Field("", max_length=500)
+    posted_at: PostedAt = None
+
+
 class InspectionResult(StrEnum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"
@@ -353,6 +383,10 @@ class ReceiptOut(BaseModel):
     reversed_at: datetime | None = None
     reversed_by: str | None = None
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    approval: ApprovalState = Field(
+        description="Whether an approval gate held it when it was posted, and its outcome"
+    )
+    approval_ref: str = Field(description="The workflow instance that decided it, if any")
     draft_request: Annotated[dict[str, Any] | None, FilterAs(ReceiptCreate)] = Field(
         None,
         description="A draft's request as the client sent it (before unit conversion), as "
@@ -589,6 +623,9 @@ class GatedDocument(StrEnum):
     """Document types whose submission an approval flow can hold (workflow's names)."""
 
     MATERIAL_REQUISITION = "material_requisition"
+    PURCHASE_RECEIPT = "purchase_receipt"
+    SCRAP = "scrap"
+    SUPPLIER_RETURN = "supplier_return"
 
 
 class ApprovalGateIn(BaseModel):

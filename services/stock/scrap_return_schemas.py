@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
     CODE_PATTERN,
+    ApprovalState,
     DocumentStatus,
     MovementOut,
     PostedAt,
@@ -172,6 +173,11 @@ class ScrapReturnOut(BaseModel):
     reversed_by: str | None
     lines: list[ScrapReturnLineOut]
     movements: list[MovementOut] = Field(description="Posting and, if reversed, reversal")
+    approval: ApprovalState = Field(
+        description="Whether an approval gate held it when it was posted, and its outcome "
+        "(customer returns are never held)"
+    )
+    approval_ref: str = Field(description="The workflow instance that decided it, if any")
     draft_request: Annotated[dict[str, Any] | None, FilterAs(DocumentCreate)] = Field(
         None, description="A draft's request, as `POST .../{id}/post` will post it"
     )

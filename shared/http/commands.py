@@ -66,13 +66,14 @@ async def run_command(
     command: Command[Any],
     *,
     body: BaseModel | None = None,
-    status_code: int = 200,
+    status_code: int | Callable[[Any], int] = 200,
     headers: Callable[[Any], Mapping[str, str]] | None = None,
 ) -> Response:
     """Run `command` in a unit of work; with an Idempotency-Key, exactly once per caller and key.
 
     The command opens the unit of work with `async with uow:` and calls
-    `await uow.commit()`; if it never commits, nothing is kept.
+    `await uow.commit()`; if it never commits, nothing is kept. `status_code` may depend
+    on the result (a function of it): a replay answers the status the first answer had.
     """
     if body is not None:
         check_writable(body, ctx.principal)
@@ -83,7 +84,7 @@ async def run_command(
         return render(
             ctx,
             result,
-            status_code=status_code,
+            status_code=_status(status_code, result),
             headers=headers(result) if headers and result is not None else None,
         )
     store: IdempotencyStore = ctx.request.app.state.idempotency
@@ -98,7 +99,7 @@ async def _run_claimed(
     store: IdempotencyStore,
     claim: Claim,
     command: Command[Any],
-    status_code: int,
+    status_code: int | Callable[[Any], int],
     headers: Callable[[Any], Mapping[str, str]] | None,
 ) -> Response:
     uow = ctx.uow(hold_commit=True)
@@ -107,7 +108,7 @@ async def _run_claimed(
         response = render(
             ctx,
             result,
-            status_code=status_code,
+            status_code=_status(status_code, result),
             headers=headers(result) if headers and result is not None else None,
         )
         if not uow.commit_requested:
@@ -124,3 +125,7 @@ async def _run_claimed(
         await uow.close()
         await store.release(claim)
         raise
+
+
+def _status(status_code: int | Callable[[Any], int], result: Any) -> int:
+    return status_code(result) if callable(status_code) else status_code

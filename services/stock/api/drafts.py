@@ -8,8 +8,10 @@
 
 The document's module supplies `save(uow, catalog, request, draft_id, expected)`, the
 same code its create route runs (asking the catalog outside the transaction, then saving
-or posting), and `cancel(uow, id)`. No `from __future__ import annotations` here: the
-routes' annotations are the document's own models, resolved when the routes are made.
+or posting), and `cancel(uow, id)`. A `gated` document's post answers 202 when its
+approval gate held it instead (`api/document_approvals.py`). No `from __future__ import
+annotations` here: the routes' annotations are the document's own models, resolved when
+the routes are made.
 """
 
 from collections.abc import Awaitable, Callable
@@ -20,6 +22,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.stock.api.deps import Catalog
+from services.stock.api.document_approvals import held_or, held_response
 from services.stock.clients import CatalogClient
 from services.stock.schemas import DraftPosting
 from services.stock.usecases import drafts
@@ -48,9 +51,10 @@ def add_draft_routes(
     save: Save,
     cancel: Cancel,
     roles: tuple[str, ...] = (WAREHOUSE,),
+    gated: bool = False,
 ) -> None:
     """Add `PUT /{id_name}`, `POST /{id_name}/post` and `POST /{id_name}/cancel`, open to
-    `roles` (and admin)."""
+    `roles` (and admin); `gated`: an approval gate may hold the posting (202)."""
     Poster = Annotated[RequestContext, Depends(request_context(roles))]
     DocumentId = Annotated[int, Path(alias=id_name, ge=1, le=2**62, description="Numeric id")]
 
@@ -67,7 +71,7 @@ def add_draft_routes(
 
     replace_draft.__doc__ = (
         f"Replace a draft {noun}'s request (checked as when it was saved; nothing moves)."
-    )
+    ) + (" One that waits for approval is 409 `approval_pending`." if gated else "")
 
     async def post_draft(
         ctx: Poster,
@@ -83,12 +87,19 @@ def add_draft_routes(
             request = drafts.as_request(create, stored, body.posted_at if body else None)
             return await save(uow, catalog, request, document_id, stored)
 
-        return await run_command(ctx, command, body=body)
+        return await run_command(
+            ctx, command, body=body, status_code=held_or(200) if gated else 200
+        )
 
     post_draft.__doc__ = (
         f"Post a draft {noun} as it stands; it keeps its id and number. An optional body "
         "dates the posting (`posted_at`, else the draft's own, else now). Accepts "
         "Idempotency-Key; a draft already posted is 409 `document_not_draft`."
+    ) + (
+        " Under a closed approval gate it stays a draft that waits for approval (202); "
+        "one that waits is 409 `approval_pending`."
+        if gated
+        else ""
     )
 
     async def cancel_draft(ctx: Poster, document_id: DocumentId) -> Response:
@@ -112,7 +123,7 @@ def add_draft_routes(
         methods=["POST"],
         response_model=out,
         operation_id=f"post_{operation}_draft",
-        responses=problems,
+        responses={**problems, **held_response(out)} if gated else problems,
     )
     router.add_api_route(
         f"{path}/cancel",

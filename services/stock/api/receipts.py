@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.document_approvals import add_approval_route, held_or, held_response
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import Receipt
 from services.stock.schemas import DocumentStatus, ReceiptCreate, ReceiptOut, ReceiptPage
@@ -26,13 +27,20 @@ router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
     status_code=201,
     response_model=ReceiptOut,
     operation_id="post_receipt",
-    responses=problem_responses(401, 403, 409, 422, 502, 503),
+    responses={
+        **problem_responses(401, 403, 409, 422, 502, 503),
+        **held_response(ReceiptOut),
+    },
 )
 async def post_receipt(ctx: Warehouse, catalog: Catalog, body: ReceiptCreate) -> Response:
     """Post a purchase receipt of a lot into a location, pending inspection, or save it as a
-    draft (`"draft": true`) to post later (accepts Idempotency-Key)."""
+    draft (`"draft": true`) to post later (accepts Idempotency-Key). Under a closed approval
+    gate (`purchase_receipt`) it is kept a draft that waits for approval: 202."""
     return await run_command(
-        ctx, lambda uow: usecases.save_receipt(uow, catalog, body), body=body, status_code=201
+        ctx,
+        lambda uow: usecases.save_receipt(uow, catalog, body),
+        body=body,
+        status_code=held_or(201),
     )
 
 
@@ -103,4 +111,14 @@ add_draft_routes(
     out=ReceiptOut,
     save=usecases.save_receipt,
     cancel=usecases.cancel_receipt,
+    gated=True,
+)
+add_approval_route(
+    router,
+    gate=usecases.GATE,
+    operation="receipt",
+    id_name="receipt_id",
+    create=ReceiptCreate,
+    out=ReceiptOut,
+    save=usecases.save_receipt,
 )

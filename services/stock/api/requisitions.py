@@ -8,8 +8,6 @@ from fastapi.responses import Response
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.requisition_schemas import (
-    ApprovalDecision,
-    Decision,
     PickSuggestion,
     RequisitionCreate,
     RequisitionOut,
@@ -17,6 +15,7 @@ from services.stock.requisition_schemas import (
     RequisitionPosting,
     RequisitionStatus,
 )
+from services.stock.schemas import ApprovalDecision, Decision
 from services.stock.usecases import requisitions as usecases
 from services.stock.usecases.document_lines import catalog_items, lines_in_stock_units
 from shared.auth.principal import PLANNER, SERVICE, WAREHOUSE

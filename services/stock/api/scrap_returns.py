@@ -1,10 +1,12 @@
 """Scrap, return to supplier and customer return routes (one table, three resources).
 
-`kind_router` builds each resource's routes (post or save as a draft, list, read, reverse,
-and the draft routes) from a `Resource`; the three differ only in path, names, request
-model and filters. An id of another kind does not exist under a resource (404), draft
-routes included. No `from __future__ import annotations`: the routes' annotations are
-each resource's own request model, resolved when the routes are made.
+`kind_router` builds each resource's routes (post or save as a draft, list, read,
+reverse, and the draft routes) from a `Resource`; the three differ only in path, names,
+request model and filters. An id of another kind does not exist under a resource (404),
+draft routes included. Scraps and supplier returns have approval gates: their posts
+answer 202 when held, and workflow decides them at `.../{id}/approval-decision`. No
+`from __future__ import annotations`: the routes' annotations are each resource's own
+request model, resolved when the routes are made.
 """
 
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.document_approvals import add_approval_route, held_or, held_response
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import ScrapReturn
 from services.stock.schemas import DocumentStatus
@@ -137,15 +140,22 @@ def kind_router(resource: Resource) -> APIRouter:
             path, endpoint, methods=[method], name=operation, operation_id=operation, **route
         )
 
+    gate = usecases.GATES.get(kind)
+
     async def post(ctx: Warehouse, catalog: Catalog, body: Create) -> Response:  # type: ignore[valid-type]
         return await run_command(
             ctx,
             lambda uow: usecases.save_document(uow, catalog, body),
             body=body,
-            status_code=201,
+            status_code=held_or(201),
         )
 
-    post.__doc__ = f"{resource.post_doc}{DRAFT_NOTE} (accepts Idempotency-Key)."
+    post.__doc__ = f"{resource.post_doc}{DRAFT_NOTE} (accepts Idempotency-Key)." + (
+        f" Under a closed approval gate (`{gate.document_type.value}`) it is kept a draft "
+        "that waits for approval: 202."
+        if gate is not None
+        else ""
+    )
     add(
         "",
         post,
@@ -153,7 +163,7 @@ def kind_router(resource: Resource) -> APIRouter:
         f"post_{resource.one}",
         status_code=201,
         response_model=ScrapReturnOut,
-        responses=POST_PROBLEMS,
+        responses={**POST_PROBLEMS, **held_response(ScrapReturnOut)} if gate else POST_PROBLEMS,
     )
 
     async def listed(
@@ -260,7 +270,18 @@ def kind_router(resource: Resource) -> APIRouter:
         out=ScrapReturnOut,
         save=usecases.save_document,
         cancel=lambda uow, document_id: usecases.cancel_document(uow, kind, document_id),
+        gated=gate is not None,
     )
+    if gate is not None:
+        add_approval_route(
+            draft_routes,
+            gate=gate,
+            operation=resource.one,
+            id_name=resource.id_name,
+            create=resource.create,
+            out=ScrapReturnOut,
+            save=usecases.save_document,
+        )
     router.include_router(draft_routes)
     return router
 

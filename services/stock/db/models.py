@@ -99,6 +99,12 @@ class Receipt(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "not_required", "pending" (posted under an approval gate: kept a draft that only
+    #: workflow's decision posts) or "approved"; `approval_ref` names workflow's instance.
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class ReceiptLine(Base):
@@ -427,6 +433,12 @@ class ScrapReturn(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "not_required", "pending" (posted under an approval gate: kept a draft that only
+    #: workflow's decision posts) or "approved"; `approval_ref` names workflow's instance.
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class ScrapReturnLine(Base):

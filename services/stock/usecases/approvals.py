@@ -2,10 +2,11 @@
 
 Workflow sets a gate when a flow for the type is activated and lifts it when the flow is
 deactivated (`PUT /v1/approval-gates/{document_type}`). A document submitted while its
-type is gated is marked `approval: pending` in the submitting transaction, so no caller
-can post it in between; only workflow's decision (`.../approval-decision`) posts it or
-returns it to draft. Lifting a gate does not release documents already waiting: their
-flow still decides them.
+type is gated (a requisition submitted; a purchase receipt, scrap or supplier return
+posted: `usecases/document_approvals.py`) is marked `approval: pending` in that
+transaction, so no caller can post it in between; only workflow's decision
+(`.../approval-decision`) posts it or returns it to draft. Lifting a gate does not
+release documents already waiting: their flow still decides them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import ApprovalGate
 from services.stock.schemas import ApprovalGateIn, ApprovalGateOut, GatedDocument
+from services.stock.usecases.posting import DocumentStatusConflict
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
+
+
+class ApprovalPending(DocumentStatusConflict):
+    code = "approval_pending"
+    title = "The document waits for its approval flow"
 
 
 def _out(row: ApprovalGate) -> ApprovalGateOut:

@@ -178,9 +178,11 @@ async def cancel_document(
     entity: str,
     event: str,
     load: Callable[[AsyncSession, Sequence[H]], Awaitable[list[Out]]],
+    announce: Callable[[UnitOfWork, H], None] | None = None,
 ) -> Out:
     """Cancel a draft (409 `document_not_draft` otherwise); audited and announced.
-    `load` is the document's own reader of many documents (one here)."""
+    `load` is the document's own reader of many documents (one here); `announce` emits
+    what else the cancellation ends (an approval it waited for)."""
     async with uow:
         row = await draft_for_update(uow.session, model, document_id, noun)
         (before,) = await load(uow.session, [row])
@@ -192,6 +194,8 @@ async def cancel_document(
             "cancel", entity, str(row.id), before=before.model_dump(mode="json"), after=payload
         )
         uow.emit(event, entity, str(row.id), payload)
+        if announce is not None:
+            announce(uow, row)
         await uow.commit()
         return out
 

@@ -64,6 +64,11 @@ from shared.errors import Conflict
 from shared.schemas import plain
 
 
+class DocumentStatusConflict(Conflict):
+    code = "document_status_conflict"
+    title = "The document is not in a status that allows this"
+
+
 class DocumentReversed(Conflict):
     code = "document_reversed"
     title = "The document is already reversed"

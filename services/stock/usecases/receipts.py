@@ -16,6 +16,9 @@ request as the client sent it, so posting converts quantities again.
 A posted receipt can be reversed as a whole while what it received is still where it put
 it, pending inspection: the stock (serial-tracked units too) leaves to the supplier again
 at the value it came in at; reversal appends opposite movements, it never edits the ledger.
+
+Under a closed approval gate (`purchase_receipt`) posting a receipt keeps it a draft that
+waits for workflow's decision (`usecases/document_approvals.py`).
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ from services.stock.domain.model import (
     expiry_date,
 )
 from services.stock.schemas import (
+    ApprovalDecision,
+    ApprovalState,
     DocumentStatus,
+    GatedDocument,
     LotOut,
     MovementOut,
     ReceiptCreate,
@@ -59,6 +65,7 @@ from services.stock.schemas import (
     ReceiptLineOut,
     ReceiptOut,
 )
+from services.stock.usecases import document_approvals as approvals
 from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
@@ -181,12 +188,16 @@ async def save_receipt(
     data: ReceiptCreate,
     draft_id: int | None = None,
     expected: dict[str, Any] | None = None,
+    *,
+    approved_by: str | None = None,
 ) -> ReceiptOut:
     """Post a receipt, or save it as a draft (`data.draft`), new or in place of draft
     `draft_id`; the catalog is asked first (items, tracking, units), outside the
-    transaction."""
+    transaction. `approved_by`: workflow's approval of the draft that waits for it."""
     lines, errors = await check_receipt(catalog, data)
-    return await post_receipt(uow, data, lines, errors, draft_id=draft_id, expected=expected)
+    return await post_receipt(
+        uow, data, lines, errors, draft_id=draft_id, expected=expected, approved_by=approved_by
+    )
 
 
 async def post_receipt(
@@ -197,6 +208,7 @@ async def post_receipt(
     *,
     draft_id: int | None = None,
     expected: dict[str, Any] | None = None,
+    approved_by: str | None = None,
 ) -> ReceiptOut:
     """Post a purchase receipt: lots, document, one ledger line per line (per unit for
     serial-tracked items) supplier -> location, balances, values.
@@ -204,7 +216,8 @@ async def post_receipt(
     `lines` are the request's lines in stock units (`check_receipt`); `data` is the request
     as the client sent it, which a draft (`data.draft`) keeps, so posting converts again.
     A draft saves the document only: no lot, no movement, no stock or date check. With
-    `draft_id` that draft is replaced or posted (keeping its id and number)."""
+    `draft_id` that draft is replaced or posted (keeping its id and number). Under a
+    closed approval gate a posting is saved as a draft that waits for approval instead."""
     async with uow:
         session = uow.session
         existing = (
@@ -212,6 +225,11 @@ async def post_receipt(
             if draft_id is not None
             else None
         )
+        held = await approvals.must_wait(
+            session, GATE, existing, posting=not data.draft, approved_by=approved_by
+        )
+        if held:
+            data = data.model_copy(update={"draft": True})
         location = await location_by_code(session, data.location_code)
         problem = stock_location_error("body.location_code", data.location_code, location)
         if problem is not None:
@@ -238,6 +256,8 @@ async def post_receipt(
         receipt.unit_price = first.line.unit_price
         receipt.note = data.note
         drafts.stamp(receipt, uow, data, now)
+        if held:
+            approvals.hold(receipt)
         if existing is None:
             session.add(receipt)
             await session.flush()
@@ -264,9 +284,12 @@ async def post_receipt(
         by_id = {lot.id: lot for lot in lots.values()}
         if now is None:
             out = receipt_out(receipt, rows, {location.id: location}, by_id, [])
-            await drafts.saved(
-                uow, "receipt", "ReceiptDrafted", out, new=existing is None, document_id=out.id
-            )
+            if held:
+                await approvals.request_approval(uow, GATE, out, _requested(data, lines))
+            else:
+                await drafts.saved(
+                    uow, "receipt", "ReceiptDrafted", out, new=existing is None, document_id=out.id
+                )
             return out
         locations = await locations_by_codes(session, [SUPPLIER, location.code])
         movements = [
@@ -308,6 +331,27 @@ async def post_receipt(
         await _record(uow, out, [lots[key] for key in sorted(created)])
         await uow.commit()
         return out
+
+
+def _requested(data: ReceiptCreate, lines: Sequence[PreparedLine]) -> approvals.Requested:
+    """What workflow is told of a receipt held for approval (quantities in stock units)."""
+    return approvals.Requested(
+        location_code=data.location_code,
+        lines=[
+            approvals.RequestedLine(
+                line_no=number,
+                item_code=prepared.item.code,
+                quantity=prepared.line.quantity,
+                uom=prepared.item.uom,
+                lot_number=prepared.line.lot_number,
+                unit_price=prepared.line.unit_price,
+            )
+            for number, prepared in enumerate(lines, start=1)
+        ],
+        supplier=data.supplier,
+        purchase_order=data.purchase_order,
+        note=data.note,
+    )
 
 
 def _lot_id(lots: Mapping[tuple[str, str], Lot], prepared: PreparedLine) -> int | None:
@@ -383,7 +427,8 @@ async def _record(uow: UnitOfWork, out: ReceiptOut, created: Sequence[Lot]) -> N
 
 
 async def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
-    """Cancel a draft receipt (nothing was received, no lot was created)."""
+    """Cancel a draft receipt (nothing was received, no lot was created); one that waited
+    for approval ends it."""
     return await drafts.cancel_document(
         uow,
         Receipt,
@@ -392,7 +437,15 @@ async def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> ReceiptOut:
         entity="receipt",
         event="ReceiptCancelled",
         load=_load_many,
+        announce=approvals.announce_cancel(GATE),
     )
+
+
+async def return_receipt(
+    uow: UnitOfWork, receipt_id: int, decision: ApprovalDecision
+) -> ReceiptOut:
+    """Workflow's decision other than approval: the receipt stays a draft, not waiting."""
+    return await approvals.return_to_draft(uow, GATE, receipt_id, decision)
 
 
 # --- reversal --------------------------------------------------------------------------------
@@ -547,6 +600,8 @@ def receipt_out(
         reversed_at=receipt.reversed_at,
         reversed_by=receipt.reversed_by,
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        approval=ApprovalState(receipt.approval),
+        approval_ref=receipt.approval_ref,
         draft_request=receipt.draft,
     )
 
@@ -576,6 +631,16 @@ async def _load_many(session: AsyncSession, receipts: Sequence[Receipt]) -> list
         session, [line.lot_id for line in every_line] + [m.lot_id for m in every_row]
     )
     return [receipt_out(r, lines[r.id], locations, lots, ledger[r.id]) for r in receipts]
+
+
+#: Purchase receipts under their approval gate.
+GATE: approvals.Gate[ReceiptOut] = approvals.Gate(
+    document_type=GatedDocument.PURCHASE_RECEIPT,
+    model=Receipt,
+    entity="receipt",
+    noun="receipt",
+    load=_load_many,
+)
 
 
 async def get_receipt(session: AsyncSession, receipt_id: int) -> ReceiptOut:

@@ -11,11 +11,11 @@ from services.stock.db.models import Location, Lot, MovementRow, Requisition
 from services.stock.db.models import RequisitionLine as LineRow
 from services.stock.db.queries import document_ledgers, locations_by_ids, lots_by_ids
 from services.stock.requisition_schemas import (
-    ApprovalState,
     RequisitionLineOut,
     RequisitionOut,
     RequisitionStatus,
 )
+from services.stock.schemas import ApprovalState
 from services.stock.usecases.receipts import movement_out
 from shared.db.paging import page_by_id, where_equal
 from shared.errors import NotFound

@@ -27,16 +27,14 @@ from services.stock.db.models import RequisitionLine as LineRow
 from services.stock.db.queries import locations_by_codes, locations_by_ids, lots_by_numbers
 from services.stock.domain.model import LocationType, Movement, QualityState, References
 from services.stock.requisition_schemas import (
-    ApprovalDecision,
-    ApprovalState,
     PickSuggestion,
     RequisitionCreate,
     RequisitionLineIn,
     RequisitionOut,
     RequisitionStatus,
 )
-from services.stock.schemas import GatedDocument
-from services.stock.usecases.approvals import approval_required
+from services.stock.schemas import ApprovalDecision, ApprovalState, GatedDocument
+from services.stock.usecases.approvals import ApprovalPending, approval_required
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     Entered,
@@ -49,6 +47,7 @@ from services.stock.usecases.document_lines import (
 )
 from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
+    DocumentStatusConflict,
     InsufficientStockProblem,
     PostingContext,
     post_movements,
@@ -88,16 +87,6 @@ __all__ = [
     "submit_requisition",
     "suggest_picks",
 ]
-
-
-class DocumentStatusConflict(Conflict):
-    code = "document_status_conflict"
-    title = "The document is not in a status that allows this"
-
-
-class ApprovalPending(DocumentStatusConflict):
-    code = "approval_pending"
-    title = "The document waits for its approval flow"
 
 
 def _line_errors(index: int, line: RequisitionLineIn, item: CatalogItem | None) -> list[FieldError]:

@@ -27,6 +27,10 @@ to shipped.
 Any of the three can be saved as a draft (`"draft": true`, `usecases.drafts`): items,
 locations and lots are checked and the lines written, nothing moves, no stock, serial or
 shipped-unit check runs and the date is not checked; posting the draft runs all of them.
+
+Scraps and supplier returns have approval gates (`scrap`, `supplier_return`): while one
+is closed, posting such a document keeps it a draft that waits for workflow's decision
+(`usecases/document_approvals.py`). Customer returns are never held.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ from services.stock.domain.model import (
     References,
     SerialStatus,
 )
-from services.stock.schemas import DocumentStatus
+from services.stock.schemas import ApprovalDecision, ApprovalState, DocumentStatus, GatedDocument
 from services.stock.scrap_return_schemas import (
     CustomerReturnCreate,
     DocumentCreate,
@@ -76,6 +80,7 @@ from services.stock.scrap_return_schemas import (
     ScrapReturnOut,
     SupplierReturnCreate,
 )
+from services.stock.usecases import document_approvals as approvals
 from services.stock.usecases import drafts
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
@@ -209,11 +214,16 @@ async def save_document(
     data: DocumentCreate,
     draft_id: int | None = None,
     expected: dict[str, Any] | None = None,
+    *,
+    approved_by: str | None = None,
 ) -> ScrapReturnOut:
     """Post a scrap or return, or save it as a draft (`data.draft`), new or in place of
-    draft `draft_id` of the same kind; the catalog is asked first, outside the transaction."""
+    draft `draft_id` of the same kind; the catalog is asked first, outside the transaction.
+    `approved_by`: workflow's approval of the draft that waits for it."""
     items, errors = await check_document(catalog, data)
-    return await post_document(uow, data, items, errors, draft_id=draft_id, expected=expected)
+    return await post_document(
+        uow, data, items, errors, draft_id=draft_id, expected=expected, approved_by=approved_by
+    )
 
 
 async def _draft_for_update(
@@ -239,10 +249,12 @@ async def post_document(
     *,
     draft_id: int | None = None,
     expected: dict[str, Any] | None = None,
+    approved_by: str | None = None,
 ) -> ScrapReturnOut:
     """Post a scrap or return: the document, one movement per line (per unit for
     serial-tracked items), the balances, the serials' status. With `data.draft` only the
-    document and its lines are saved; with `draft_id` that draft is replaced or posted."""
+    document and its lines are saved; with `draft_id` that draft is replaced or posted.
+    Under a closed approval gate a posting is saved as a draft that waits instead."""
     kind = kind_of(data)
     spec = SPECS[kind]
     lines = _lines(data)
@@ -254,6 +266,11 @@ async def post_document(
             if draft_id is not None
             else None
         )
+        held = await approvals.must_wait(
+            session, GATES.get(kind), existing, posting=not data.draft, approved_by=approved_by
+        )
+        if held:
+            data = data.model_copy(update={"draft": True})
         locations = await locations_by_codes(session, {data.location_code, virtual_code})
         found = list(errors)
         error = stock_location_error(
@@ -295,6 +312,8 @@ async def post_document(
         document.reason = data.reason
         document.note = data.note
         drafts.stamp(document, uow, data, now)
+        if held:
+            approvals.hold(document)
         if existing is None:
             session.add(document)
             await session.flush()
@@ -324,6 +343,10 @@ async def post_document(
         if data.draft:
             await session.flush()
             out = _out(document, rows, [], places, {lot.id: lot for lot in lots.values()})
+            if held:
+                requested = _requested(kind, data, lines, items)
+                await approvals.request_approval(uow, GATES[kind], out, requested)
+                return out
             await drafts.saved(
                 uow,
                 kind.value,
@@ -371,6 +394,34 @@ async def post_document(
         uow.emit(f"{spec.event}Posted", kind.value, str(out.id), payload)
         await uow.commit()
         return out
+
+
+def _requested(
+    kind: DocumentKind,
+    data: DocumentCreate,
+    lines: Sequence[_Line],
+    items: Mapping[str, CatalogItem],
+) -> approvals.Requested:
+    """What workflow is told of a scrap or supplier return held for approval: a supplier
+    return's counterparty is its supplier and its reference its purchase order."""
+    to_supplier = kind is DocumentKind.SUPPLIER_RETURN
+    return approvals.Requested(
+        location_code=data.location_code,
+        lines=[
+            approvals.RequestedLine(
+                line_no=number,
+                item_code=line.item_code,
+                quantity=line.quantity,
+                uom=item.uom if (item := items.get(line.item_code)) else None,
+                lot_number=line.lot_number,
+            )
+            for number, line in enumerate(lines, start=1)
+        ],
+        supplier=data.counterparty if to_supplier else "",
+        purchase_order=data.reference if to_supplier else "",
+        reason=data.reason,
+        note=data.note,
+    )
 
 
 async def _check_shipped(
@@ -512,6 +563,8 @@ def _out(
             for line in sorted(lines, key=lambda line: line.line_no)
         ],
         movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
+        approval=ApprovalState(document.approval),
+        approval_ref=document.approval_ref,
         draft_request=document.draft,
     )
 
@@ -545,8 +598,24 @@ async def _load_many(
     return [_out(d, lines[d.id], ledger[d.id], locations, lots) for d in documents]
 
 
+def _gate(kind: DocumentKind) -> approvals.Gate[ScrapReturnOut]:
+    return approvals.Gate(
+        document_type=GatedDocument(kind.value),  # workflow's names are the kinds'
+        model=ScrapReturn,
+        entity=kind.value,
+        noun=SPECS[kind].label,
+        load=_load_many,
+        kind=kind.value,
+    )
+
+
+#: The kinds an approval gate can hold (customer returns never wait).
+GATES = {kind: _gate(kind) for kind in (DocumentKind.SCRAP, DocumentKind.SUPPLIER_RETURN)}
+
+
 async def cancel_document(uow: UnitOfWork, kind: DocumentKind, document_id: int) -> ScrapReturnOut:
-    """Cancel a draft of `kind` (another kind's id does not exist here)."""
+    """Cancel a draft of `kind` (another kind's id does not exist here); one that waited
+    for approval ends it."""
 
     async def load(session: AsyncSession, documents: Sequence[ScrapReturn]) -> list[ScrapReturnOut]:
         if any(document.kind != kind.value for document in documents):
@@ -561,7 +630,15 @@ async def cancel_document(uow: UnitOfWork, kind: DocumentKind, document_id: int)
         entity=kind.value,
         event=f"{SPECS[kind].event}Cancelled",
         load=load,
+        announce=approvals.announce_cancel(GATES.get(kind)),
     )
+
+
+async def return_document(
+    uow: UnitOfWork, kind: DocumentKind, document_id: int, decision: ApprovalDecision
+) -> ScrapReturnOut:
+    """Workflow's decision other than approval: the document stays a draft, not waiting."""
+    return await approvals.return_to_draft(uow, GATES[kind], document_id, decision)
 
 
 async def require_kind(session: AsyncSession, kind: DocumentKind, document_id: int) -> None:

@@ -1,0 +1,119 @@
+"""Workflow's decision on a document that an approval gate holds, and the 202 of a posting
+that the gate held instead (purchase receipts, scraps, supplier returns).
+
+`add_approval_route` adds `POST /{id}/approval-decision` to a document's router: `approved`
+posts the stored draft through the document's `save` (dated by the decision's
+`posted_at`, else the draft's own, else now), anything else returns it to draft. No
+`from __future__ import annotations` here: the routes' annotations are resolved when the
+routes are made.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from services.stock.api.deps import Catalog
+from services.stock.clients import CatalogClient
+from services.stock.schemas import ApprovalDecision, ApprovalState, Decision
+from services.stock.usecases import document_approvals as usecases
+from services.stock.usecases import drafts
+from shared.auth.principal import SERVICE
+from shared.db.uow import UnitOfWork
+from shared.http.commands import run_command
+from shared.http.context import RequestContext, request_context
+from shared.http.problems import problem_responses
+
+#: Only workflow (or an admin) decides a document that waits for approval.
+Workflow = Annotated[RequestContext, Depends(request_context((SERVICE,)))]
+
+
+class SaveApproved(Protocol):
+    """A document's save use-case, as workflow's approval posts its draft."""
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        catalog: CatalogClient,
+        data: Any,
+        draft_id: int | None = None,
+        expected: dict[str, Any] | None = None,
+        *,
+        approved_by: str | None = None,
+    ) -> Awaitable[BaseModel]: ...
+
+
+def held_or(status_code: int) -> Callable[[Any], int]:
+    """The status of a posting: 202 when an approval gate held the document instead."""
+
+    def status(result: Any) -> int:
+        held = getattr(result, "approval", None) == ApprovalState.PENDING
+        return 202 if held else status_code
+
+    return status
+
+
+def held_response(out: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry documenting the 202 of a posting an approval gate held."""
+    return {
+        202: {
+            "model": out,
+            "description": "Held for approval (the document type's gate is closed): kept a "
+            'draft, `approval: "pending"`, nothing moved; workflow\'s decision posts it',
+        }
+    }
+
+
+def add_approval_route(
+    router: APIRouter,
+    *,
+    gate: usecases.Gate[Any],
+    operation: str,
+    id_name: str,
+    create: type[BaseModel],
+    out: type[BaseModel],
+    save: SaveApproved,
+) -> None:
+    """Add `POST /{id_name}/approval-decision` (operation `decide_<operation>_approval`)."""
+    DocumentId = Annotated[int, Path(alias=id_name, ge=1, le=2**62, description="Numeric id")]
+
+    async def decide(
+        ctx: Workflow, catalog: Catalog, document_id: DocumentId, body: ApprovalDecision
+    ) -> Response:
+        async def command(uow: UnitOfWork) -> BaseModel:
+            async with ctx.db.read() as session:
+                settled: BaseModel | None = await usecases.decided(session, gate, document_id, body)
+                stored = (
+                    await drafts.stored_request(session, gate.model, document_id, gate.noun)
+                    if settled is None and body.decision is Decision.APPROVED
+                    else None
+                )
+            if settled is not None:
+                return settled
+            if stored is None:
+                returned: BaseModel = await usecases.return_to_draft(uow, gate, document_id, body)
+                return returned
+            request = drafts.as_request(create, stored, body.posted_at)
+            return await save(
+                uow, catalog, request, document_id, stored, approved_by=body.reference
+            )
+
+        return await run_command(ctx, command, body=body)
+
+    decide.__doc__ = (
+        f"Workflow's decision on a {gate.noun} that waits for approval: `approved` posts it as "
+        "`POST .../post` would, all or nothing (refused, it stays pending); rejected, "
+        "withdrawn or returned leaves it a draft that no longer waits. The same decision "
+        "again answers the document as it is (workflow, admin; accepts Idempotency-Key)."
+    )
+    router.add_api_route(
+        "/{" + id_name + "}/approval-decision",
+        decide,
+        methods=["POST"],
+        name=f"decide_{operation}_approval",
+        response_model=out,
+        operation_id=f"decide_{operation}_approval",
+        responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+    )
