@@ -16,7 +16,7 @@ from shared.errors import UpstreamError
 
 #: Item codes per catalog call (the catalog's limit is higher; short URLs).
 BATCH = 200
-#: Parallel calls for per-item costs.
+#: Requests in flight at once to one service for one question (items, costs).
 CONCURRENCY = 8
 #: Locations climbed at most to find a warehouse.
 MAX_DEPTH = 20
@@ -33,16 +33,22 @@ async def _json(response: httpx.Response, what: str) -> Any:
 
 
 async def catalog_items(client: ServiceClient, codes: list[str]) -> dict[str, dict[str, Any]]:
-    """The catalog's items by code (codes it does not know are absent)."""
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(codes), BATCH):
-        chunk = codes[start : start + BATCH]
-        response = await client.request(
-            "catalog", "GET", "/v1/items", params={"code": chunk, "limit": len(chunk)}
-        )
-        body = await _json(response, "catalog items")
-        found.update({row["code"]: row for row in body["items"]})
-    return found
+    """The catalog's items by code (codes it does not know are absent), asked in chunks
+    at once."""
+
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def chunk(part: list[str]) -> list[dict[str, Any]]:
+        async with gate:
+            response = await client.request(
+                "catalog", "GET", "/v1/items", params={"code": part, "limit": len(part)}
+            )
+            return list((await _json(response, "catalog items"))["items"])
+
+    pages = await asyncio.gather(
+        *(chunk(codes[start : start + BATCH]) for start in range(0, len(codes), BATCH))
+    )
+    return {row["code"]: row for page in pages for row in page}
 
 
 async def average_costs(client: ServiceClient, codes: list[str]) -> dict[str, Decimal]:
@@ -82,24 +88,32 @@ async def warehouse_of(client: ServiceClient, location_code: str | None) -> str 
     return None
 
 
-async def requisition_facts(client: ServiceClient, document: dict[str, Any]) -> dict[str, Any]:
-    """A submitted requisition as conditions see it: each line with its item (category,
-    type, name), unit cost and value, the total `amount`, and the issuing warehouse."""
+async def document_facts(
+    client: ServiceClient, document_type: str, document: dict[str, Any]
+) -> dict[str, Any]:
+    """A submitted stock document as conditions see it: each line with its item (category,
+    type, name), unit cost (the line's unit price where it has one, as a receipt does,
+    else the item's average cost) and value, the total `amount`, and the warehouse the
+    document's location lies in (issuing, else receiving)."""
     lines = document.get("lines") or []
     codes = sorted({str(line["item_code"]) for line in lines})
+    location = (
+        document.get("from_location_code")
+        or document.get("location_code")
+        or document.get("to_location_code")
+    )
     items, costs, warehouse = await asyncio.gather(
         catalog_items(client, codes),
         average_costs(client, codes),
-        warehouse_of(
-            client, document.get("from_location_code") or document.get("to_location_code")
-        ),
+        warehouse_of(client, location),
     )
     amount = Decimal(0)
     out_lines = []
     for line in lines:
         code = str(line["item_code"])
         quantity = Decimal(str(line["quantity"]))
-        cost = costs.get(code, Decimal(0))
+        price = line.get("unit_price")
+        cost = Decimal(str(price)) if price not in (None, "") else costs.get(code, Decimal(0))
         value = quantity * cost
         amount += value
         item = items.get(code, {})
@@ -121,16 +135,20 @@ async def requisition_facts(client: ServiceClient, document: dict[str, Any]) -> 
             }
         )
     return {
-        "type": "material_requisition",
+        "type": document_type,
         "id": document.get("id"),
         "number": document.get("number"),
-        "work_order": document.get("work_order"),
+        "work_order": document.get("work_order") or "",
         "from_location_code": document.get("from_location_code"),
         "to_location_code": document.get("to_location_code"),
+        "location_code": document.get("location_code") or location,
         "warehouse_code": warehouse,
+        "supplier": document.get("supplier") or "",
+        "purchase_order": document.get("purchase_order") or "",
+        "reason": document.get("reason") or "",
         "note": document.get("note", ""),
         "created_by": document.get("created_by"),
-        "submitted_by": document.get("submitted_by"),
+        "submitted_by": document.get("submitted_by") or document.get("requested_by"),
         "amount": _number(amount),
         "exact_amount": str(amount.quantize(Decimal("0.000001"))),
         "lines": out_lines,

@@ -18,8 +18,9 @@ Cel = Annotated[str, Field(min_length=1, max_length=2000, description="A CEL exp
 
 
 class DocumentType(StrEnum):
-    """What a flow can gate (today stock's material requisitions reach workflow; the other
-    types get their flows ready for their documents)."""
+    """What a flow can gate (today stock's material requisitions, purchase receipts, scraps
+    and supplier returns reach workflow; the other types get their flows ready for their
+    documents)."""
 
     MATERIAL_REQUISITION = "material_requisition"
     PURCHASE_RECEIPT = "purchase_receipt"
@@ -29,10 +30,27 @@ class DocumentType(StrEnum):
     SUPPLIER_RETURN = "supplier_return"
     BOM_RELEASE = "bom_release"
     PLANNED_ORDER_FIRMING = "planned_order_firming"
+    #: A review a rule's `start_flow` action opens (dead stock to dispose of, a lot about
+    #: to expire): the document is the rule's subject; the outcome stays in workflow.
+    RULE_REVIEW = "rule_review"
 
 
 #: Document types whose owning service already holds submitted documents for a flow.
-GATED_TYPES = frozenset({DocumentType.MATERIAL_REQUISITION})
+GATED_TYPES = frozenset(
+    {
+        DocumentType.MATERIAL_REQUISITION,
+        DocumentType.PURCHASE_RECEIPT,
+        DocumentType.SCRAP,
+        DocumentType.SUPPLIER_RETURN,
+    }
+)
+#: Where the owning service takes the decision on a document of each gated type.
+DECISION_PATHS = {
+    DocumentType.MATERIAL_REQUISITION.value: "/v1/requisitions/{id}/approval-decision",
+    DocumentType.PURCHASE_RECEIPT.value: "/v1/receipts/{id}/approval-decision",
+    DocumentType.SCRAP.value: "/v1/scraps/{id}/approval-decision",
+    DocumentType.SUPPLIER_RETURN.value: "/v1/supplier-returns/{id}/approval-decision",
+}
 
 
 # --- organisation ---------------------------------------------------------------------
@@ -601,6 +619,7 @@ class ActionKind(StrEnum):
     NOTIFY = "notify"
     TODO = "todo"
     WEBHOOK = "webhook"
+    START_FLOW = "start_flow"
 
 
 class ActionIn(BaseModel):
@@ -610,7 +629,10 @@ class ActionIn(BaseModel):
       `channel`; for SMS and e-mail channels, to each holder of `to_role`;
     * `todo`: a to-do of `todo_type` for `assignee_role` (or `assignee`), titled from
       `title` (a CEL expression giving text), for the subject's item and `quantity`;
-    * `webhook`: the rule, key and facts to the webhook `channel` as `event_type`.
+    * `webhook`: the rule, key and facts to the webhook `channel` as `event_type`;
+    * `start_flow`: an approval of the active `rule_review` flow, titled from `title`
+      (a CEL expression giving text), whose `document` is the rule, key, subject, facts
+      and `amount` (a CEL expression, optional), requested by `rule:<code>`.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -626,6 +648,7 @@ class ActionIn(BaseModel):
     title: Cel | None = None
     quantity: Cel | None = None
     event_type: str = Field("rule.fired", max_length=100)
+    amount: Cel | None = Field(None, description="start_flow: the review's amount")
 
     @model_validator(mode="after")
     def _complete(self) -> ActionIn:
@@ -633,6 +656,7 @@ class ActionIn(BaseModel):
             ActionKind.NOTIFY: ("channel", "template"),
             ActionKind.TODO: ("todo_type", "title"),
             ActionKind.WEBHOOK: ("channel",),
+            ActionKind.START_FLOW: ("title",),
         }[self.kind]
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:

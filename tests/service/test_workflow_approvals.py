@@ -118,7 +118,8 @@ async def test_over_ten_thousand_goes_leader_director_keeper_and_posts_last(
     flow = await _default_flow(a)
     gates = await a.as_admin("GET", "/v1/approval-gates")
     assert {g["document_type"]: g["required"] for g in gates["items"]} == {
-        "material_requisition": True
+        "material_requisition": True, "purchase_receipt": False, "scrap": False,
+        "supplier_return": False,
     }
     assert flow["active"]
 

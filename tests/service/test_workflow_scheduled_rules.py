@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -294,3 +295,45 @@ async def test_scheduled_rules_are_refused_with_every_bad_part(approvals: Approv
     codes = {r["code"] for r in (await a.as_admin("GET", "/v1/rules"))["items"]}
     assert codes == {"safety_stock", "lots_expiring", "pending_inspection",
                      "overdue_approvals", "dead_stock"}
+
+
+async def test_a_rule_starts_a_review_flow_once_per_episode(approvals: Approvals) -> None:
+    a = approvals
+    names = await _org(a)
+    await _keepers(a, names, code("WH"))
+    await a.as_admin("POST", "/v1/flows", 201, json={
+        "document_type": "rule_review", "name": "Dead stock review", "activate": True,
+        "stages": [{
+            "key": "director", "name": "Director", "condition": "document.amount > 100.0",
+            "steps": [{"key": "director", "name": "Director",
+                       "approvers": [{"kind": "role", "role": "director"}]}],
+        }],
+    })
+    old = await _lot_item(a)
+    await _receive(a, old, "7", posted_at=(utcnow() - timedelta(days=120)).isoformat())
+    body = scheduled("-", "dead_stock", "subject.idle_days >= 90", "subject.item_code", days=90)
+    body["actions"] = [{
+        "kind": "start_flow", "title": '"Dispose of " + subject.item_code',
+        "amount": "subject.value * 10.0",
+    }]
+    rule = await a.as_admin("POST", "/v1/rules", 201, json=body)
+    preview = await a.as_admin("POST", f"/v1/rules/{rule['code']}/preview")
+    [planned] = preview["would_fire"][0]["actions"]
+    assert planned["kind"] == "start_flow" and planned["detail"]["flow"] == "Dead stock review"
+    assert Decimal(planned["detail"]["amount"]) == 140
+
+    assert (await a.as_admin("POST", f"/v1/rules/{rule['code']}/run"))["fired"] == 1
+    await a.settle()
+    found = await a.as_admin("GET", "/v1/approvals", params={"document_type": "rule_review"})
+    [summary] = found["items"]
+    review = await a.as_admin("GET", f"/v1/approvals/{summary['id']}")
+    assert review["document_number"] == f"Dispose of {old['item']}"
+    assert review["status"] == "pending" and review["current_stage"] == "director"
+    assert Decimal(review["amount"]) == 140 and review["requester"] == f"rule:{rule['code']}"
+    decided = await _act(a, names["director"], review, "approve")
+    assert decided["status"] == "approved" and decided["sync_state"] == "none"
+    await a.settle()
+
+    assert (await a.as_admin("POST", f"/v1/rules/{rule['code']}/run"))["fired"] == 0
+    again = await a.as_admin("GET", "/v1/approvals", params={"document_type": "rule_review"})
+    assert len(again["items"]) == 1

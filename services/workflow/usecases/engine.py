@@ -54,6 +54,7 @@ from services.workflow.domain.routing import (
     step_outcome,
 )
 from services.workflow.schemas import (
+    DECISION_PATHS,
     ApproverKind,
     Approvers,
     InstanceStatus,
@@ -122,7 +123,13 @@ async def definition_of(session: AsyncSession, flow_id: int | None) -> dict[str,
     return found
 
 
-DOCUMENT_NAMES = {"material_requisition": "领料单 material requisition"}
+DOCUMENT_NAMES = {
+    "material_requisition": "领料单 material requisition",
+    "purchase_receipt": "采购入库单 purchase receipt",
+    "scrap": "报废单 scrap",
+    "supplier_return": "退供应商单 return to supplier",
+    "rule_review": "规则审核 rule review",
+}
 
 
 def link_of(instance: Instance) -> str:
@@ -476,7 +483,7 @@ async def finish(
         .values(status=closing, finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    if tell_owner:
+    if tell_owner and instance.document_type in DECISION_PATHS:
         instance.sync_state = SyncState.PENDING.value
         instance.sync_problem = None
         instance.next_attempt_at = now

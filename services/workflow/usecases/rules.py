@@ -31,8 +31,8 @@ from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.workflow.clients import catalog_items
-from services.workflow.db.models import Episode, Rule, RuleSchedule, Subject, Todo
+from services.workflow.clients import CONCURRENCY, catalog_items
+from services.workflow.db.models import Episode, Instance, Rule, RuleSchedule, Subject, Todo
 from services.workflow.domain.conditions import (
     ConditionError,
     EvaluationError,
@@ -47,18 +47,22 @@ from services.workflow.domain.rules import EpisodeStep, episode_step, suggested_
 from services.workflow.schemas import (
     ActionIn,
     ActionKind,
+    DocumentType,
     DryRunIn,
     DryRunOut,
     Fact,
+    InstanceStatus,
     PlannedAction,
     RuleIn,
     RuleOut,
     RunOut,
     Source,
+    SyncState,
     TodoStatus,
     TriggerKind,
 )
 from services.workflow.usecases.clocks import calendar_exists, is_scheduled, set_clock_rows
+from services.workflow.usecases.flows import flow_for
 from services.workflow.usecases.notify import enqueue, people_of_role
 from shared.client import ServiceClient
 from shared.db.database import Database
@@ -139,6 +143,7 @@ def expression_errors(body: RuleIn) -> list[FieldError]:
             check(f"body.actions.{a}.values.{name}", source)
         check(f"body.actions.{a}.title", action.title)
         check(f"body.actions.{a}.quantity", action.quantity)
+        check(f"body.actions.{a}.amount", action.amount)
     return errors
 
 
@@ -240,16 +245,26 @@ def _decimal(value: Any) -> Decimal:
 
 
 async def _availability(client: ServiceClient, codes: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(codes), AVAILABILITY_PAGE):
-        chunk = codes[start : start + AVAILABILITY_PAGE]
-        response = await client.request(
-            "stock", "GET", "/v1/availability", params={"item_code": chunk, "limit": len(chunk)}
-        )
+    """Stock's availability of each item, asked in pages at once."""
+
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def page(part: list[str]) -> list[dict[str, Any]]:
+        async with gate:
+            response = await client.request(
+                "stock", "GET", "/v1/availability", params={"item_code": part, "limit": len(part)}
+            )
         if response.status_code != 200:
             raise httpx.HTTPError(f"stock availability answered {response.status_code}")
-        found.update({row["item_code"]: row for row in response.json()["items"]})
-    return found
+        return list(response.json()["items"])
+
+    pages = await asyncio.gather(
+        *(
+            page(codes[start : start + AVAILABILITY_PAGE])
+            for start in range(0, len(codes), AVAILABILITY_PAGE)
+        )
+    )
+    return {row["item_code"]: row for rows in pages for row in rows}
 
 
 async def _open_purchase(client: ServiceClient, codes: list[str]) -> dict[str, Decimal]:
@@ -298,9 +313,16 @@ async def gather_facts(
 ) -> dict[str, dict[str, Any]]:
     """Per item code: its facts, exact (decimals), for conditions (`celify`) and actions."""
     wanted = sorted(set(codes))
-    items = await catalog_items(client, wanted) if Fact.ITEM in needed else {}
-    available = await _availability(client, wanted) if Fact.AVAILABILITY in needed else {}
-    open_purchase = await _open_purchase(client, wanted) if Fact.OPEN_PURCHASE in needed else {}
+
+    async def nothing() -> dict[str, Any]:
+        return {}
+
+    # the services are asked at once: their answers overlap
+    items, available, open_purchase = await asyncio.gather(
+        catalog_items(client, wanted) if Fact.ITEM in needed else nothing(),
+        _availability(client, wanted) if Fact.AVAILABILITY in needed else nothing(),
+        _open_purchase(client, wanted) if Fact.OPEN_PURCHASE in needed else nothing(),
+    )
     facts: dict[str, dict[str, Any]] = {}
     for code in wanted:
         entry: dict[str, Any] = {}
@@ -452,6 +474,33 @@ async def plan_actions(
                     },
                 )
             )
+        elif action.kind is ActionKind.START_FLOW:
+            assert action.title is not None
+            try:
+                title = _text(evaluate(action.title, activation))
+                amount = _number(evaluate(action.amount, activation)) if action.amount else None
+            except EvaluationError as exc:
+                title, amount = f"{rule.name}: {item_code or '-'} ({exc})", None
+            flow = await flow_for(session, DocumentType.RULE_REVIEW.value)
+            planned.append(
+                PlannedAction(
+                    kind=action.kind,
+                    detail={
+                        "document_type": DocumentType.RULE_REVIEW.value,
+                        "flow": flow.name if flow is not None else None,
+                        "title": title[:200],
+                        "amount": str(amount) if amount is not None else None,
+                        "document": {
+                            "rule": rule.code,
+                            "rule_name": rule.name,
+                            "title": title[:200],
+                            "item_code": item_code,
+                            "subject": dict(activation["subject"]),
+                            "facts": dict(activation["facts"]),
+                        },
+                    },
+                )
+            )
         else:
             planned.append(
                 PlannedAction(
@@ -508,6 +557,8 @@ async def _act(
                     created_by=f"rule:{rule.code}",
                 )
             )
+        elif action.kind is ActionKind.START_FLOW:
+            await start_review(session, rule, episode, index, detail, now)
         else:
             payload = {**detail["payload"], "event_type": detail["event_type"]}
             await enqueue(
@@ -519,6 +570,49 @@ async def _act(
                 dedupe=f"{tag}:{index}",
                 now=now,
             )
+
+
+async def start_review(
+    session: AsyncSession,
+    rule: Rule,
+    episode: Episode,
+    index: int,
+    detail: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """Start an approval of the `rule_review` flow for a firing: recorded `starting`, the
+    runner routes it (without a flow it ends `returned`, saying so). One per firing and
+    action: its source names the episode and the firing."""
+    await session.flush()  # the episode's id
+    flow = await flow_for(session, DocumentType.RULE_REVIEW.value)
+    amount = detail.get("amount")
+    document = {**detail["document"], "id": episode.id, "number": detail["title"][:50]}
+    if amount is not None:
+        document["amount"] = float(Decimal(amount))
+        document["exact_amount"] = amount
+    await session.execute(
+        dialect_insert(session)(Instance)
+        .values(
+            source=f"rule:{rule.id}:{episode.id}:{episode.fired}"[:40],
+            source_seq=index,
+            document_type=DocumentType.RULE_REVIEW.value,
+            document_id=episode.id,
+            document_number=detail["title"][:50],
+            flow_id=flow.id if flow else None,
+            status=InstanceStatus.STARTING.value,
+            requester=f"rule:{rule.code}",
+            context={"document": celify(document), "requester": {}},
+            stage_index=-1,
+            problem="",
+            start_attempts=0,
+            submitted_at=now,
+            reason="",
+            sync_state=SyncState.NONE.value,
+            sync_attempts=0,
+            version=1,
+        )
+        .on_conflict_do_nothing(index_elements=["source", "source_seq"])
+    )
 
 
 def activation_of(item_code: str, facts: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,10 +31,16 @@ import httpx
 import structlog
 from sqlalchemy import select, update
 
-from services.workflow.clients import requisition_facts
+from services.workflow.clients import document_facts
 from services.workflow.db.models import Flow, Instance, Step, Task, Timer
 from services.workflow.domain.routing import StepStatus, TaskStatus
-from services.workflow.schemas import DocumentType, InstanceStatus, SyncState, TimeoutAction
+from services.workflow.schemas import (
+    DECISION_PATHS,
+    DocumentType,
+    InstanceStatus,
+    SyncState,
+    TimeoutAction,
+)
 from services.workflow.usecases.engine import (
     SYSTEM,
     advance,
@@ -163,10 +169,10 @@ class Runner:
             document = dict(row.context.get("document", {}))
             document_type = row.document_type
         try:
-            if document_type == DocumentType.MATERIAL_REQUISITION.value:
-                facts = await requisition_facts(self.client, document)
-            else:  # pragma: no cover - only gated types reach workflow
-                facts = document
+            if document_type == DocumentType.RULE_REVIEW.value:
+                facts = document  # a rule's subject and facts, as the rule saw them
+            else:
+                facts = await document_facts(self.client, document_type, document)
         except (ProblemError, httpx.HTTPError, KeyError, ValueError) as exc:
             await self._start_failed(instance_id, f"cannot gather the document's facts: {exc}")
             return
@@ -401,15 +407,16 @@ class Runner:
             if row is None or row.sync_state != SyncState.PENDING.value:
                 return
             decision = DECISIONS.get(row.status)
+            path = DECISION_PATHS.get(row.document_type)
             document_id, reason = row.document_id, row.reason
-        if decision is None:
+        if decision is None or path is None:
             return
         body = {"decision": decision, "reference": f"workflow:{instance_id}", "reason": reason}
         try:
             response = await self.client.request(
                 "stock",
                 "POST",
-                f"/v1/requisitions/{document_id}/approval-decision",
+                path.format(id=document_id),
                 json=body,
                 idempotency_key=f"workflow-approval-{instance_id}",
             )
