@@ -16,7 +16,13 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.stock.domain.model import QualityState
-from services.stock.schemas import CODE_PATTERN, MovementOut, NonNegativeQuantity, SerialNumber
+from services.stock.schemas import (
+    CODE_PATTERN,
+    ApprovalState,
+    MovementOut,
+    NonNegativeQuantity,
+    SerialNumber,
+)
 from shared.http.pagination import Page
 from shared.schemas import SignedQuantity
 
@@ -149,6 +155,11 @@ class StockCountSummary(BaseModel):
     cancelled_by: str | None
     reversed_at: datetime | None
     reversed_by: str | None
+    approval: ApprovalState = Field(
+        description="`pending`: posted with differences under a closed `count_variance` "
+        "gate, still counting until workflow decides; `approved`: posted on its approval"
+    )
+    approval_ref: str = Field(description="The workflow instance that decided it, if any")
 
 
 class StockCountOut(StockCountSummary):

@@ -626,6 +626,8 @@ class GatedDocument(StrEnum):
     PURCHASE_RECEIPT = "purchase_receipt"
     SCRAP = "scrap"
     SUPPLIER_RETURN = "supplier_return"
+    #: A stock count posted with differences (counted against book).
+    COUNT_VARIANCE = "count_variance"
 
 
 class ApprovalGateIn(BaseModel):

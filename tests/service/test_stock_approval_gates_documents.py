@@ -167,6 +167,7 @@ async def test_a_gated_posting_waits_and_workflow_posts_it(
         "purchase_receipt": document_type == "purchase_receipt",
         "scrap": document_type == "scrap",
         "supplier_return": document_type == "supplier_return",
+        "count_variance": False,
     }
     before = await balances(wired, location_code=s.location)
 

@@ -1,11 +1,12 @@
 """Workflow's decision on a document that an approval gate holds, and the 202 of a posting
-that the gate held instead (purchase receipts, scraps, supplier returns).
+that the gate held instead (purchase receipts, scraps, supplier returns, stock counts).
 
 `add_approval_route` adds `POST /{id}/approval-decision` to a document's router: `approved`
-posts the stored draft through the document's `save` (dated by the decision's
-`posted_at`, else the draft's own, else now), anything else returns it to draft. No
-`from __future__ import annotations` here: the routes' annotations are resolved when the
-routes are made.
+posts the document through its own posting code (`approve`; for a draft document
+`approve_draft`: its stored draft through the document's `save`, dated by the decision's
+`posted_at`, else the draft's own, else now), anything else returns it to draft (a stock
+count: counting). No `from __future__ import annotations` here: the routes' annotations
+are resolved when the routes are made.
 """
 
 from collections.abc import Awaitable, Callable
@@ -45,6 +46,39 @@ class SaveApproved(Protocol):
     ) -> Awaitable[BaseModel]: ...
 
 
+class Approve(Protocol):
+    """Workflow's approval of a document that waits: post it, all or nothing."""
+
+    def __call__(
+        self,
+        ctx: RequestContext,
+        uow: UnitOfWork,
+        catalog: CatalogClient,
+        document_id: int,
+        decision: ApprovalDecision,
+    ) -> Awaitable[BaseModel]: ...
+
+
+def approve_draft(gate: usecases.Gate[Any], create: type[BaseModel], save: SaveApproved) -> Approve:
+    """The approval of a draft document: its stored request posted through `save`."""
+
+    async def approve(
+        ctx: RequestContext,
+        uow: UnitOfWork,
+        catalog: CatalogClient,
+        document_id: int,
+        decision: ApprovalDecision,
+    ) -> BaseModel:
+        async with ctx.db.read() as session:
+            stored = await drafts.stored_request(session, gate.model, document_id, gate.noun)
+        request = drafts.as_request(create, stored, decision.posted_at)
+        return await save(
+            uow, catalog, request, document_id, stored, approved_by=decision.reference
+        )
+
+    return approve
+
+
 def held_or(status_code: int) -> Callable[[Any], int]:
     """The status of a posting: 202 when an approval gate held the document instead."""
 
@@ -55,13 +89,16 @@ def held_or(status_code: int) -> Callable[[Any], int]:
     return status
 
 
-def held_response(out: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entry documenting the 202 of a posting an approval gate held."""
+def held_response(
+    out: type[BaseModel], kept: str = "kept a draft"
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry documenting the 202 of a posting an approval gate held (`kept`:
+    what becomes of the document meanwhile)."""
     return {
         202: {
             "model": out,
-            "description": "Held for approval (the document type's gate is closed): kept a "
-            'draft, `approval: "pending"`, nothing moved; workflow\'s decision posts it',
+            "description": f"Held for approval (the document type's gate is closed): {kept}, "
+            '`approval: "pending"`, nothing moved; workflow\'s decision posts it',
         }
     }
 
@@ -72,11 +109,12 @@ def add_approval_route(
     gate: usecases.Gate[Any],
     operation: str,
     id_name: str,
-    create: type[BaseModel],
     out: type[BaseModel],
-    save: SaveApproved,
+    approve: Approve,
+    returned: str = "leaves it a draft that no longer waits",
 ) -> None:
-    """Add `POST /{id_name}/approval-decision` (operation `decide_<operation>_approval`)."""
+    """Add `POST /{id_name}/approval-decision` (operation `decide_<operation>_approval`);
+    `returned` says what a decision other than approval does (for the documentation)."""
     DocumentId = Annotated[int, Path(alias=id_name, ge=1, le=2**62, description="Numeric id")]
 
     async def decide(
@@ -85,27 +123,19 @@ def add_approval_route(
         async def command(uow: UnitOfWork) -> BaseModel:
             async with ctx.db.read() as session:
                 settled: BaseModel | None = await usecases.decided(session, gate, document_id, body)
-                stored = (
-                    await drafts.stored_request(session, gate.model, document_id, gate.noun)
-                    if settled is None and body.decision is Decision.APPROVED
-                    else None
-                )
             if settled is not None:
                 return settled
-            if stored is None:
-                returned: BaseModel = await usecases.return_to_draft(uow, gate, document_id, body)
-                return returned
-            request = drafts.as_request(create, stored, body.posted_at)
-            return await save(
-                uow, catalog, request, document_id, stored, approved_by=body.reference
-            )
+            if body.decision is not Decision.APPROVED:
+                back: BaseModel = await usecases.return_to_draft(uow, gate, document_id, body)
+                return back
+            return await approve(ctx, uow, catalog, document_id, body)
 
         return await run_command(ctx, command, body=body)
 
     decide.__doc__ = (
         f"Workflow's decision on a {gate.noun} that waits for approval: `approved` posts it as "
-        "`POST .../post` would, all or nothing (refused, it stays pending); rejected, "
-        "withdrawn or returned leaves it a draft that no longer waits. The same decision "
+        f"`POST .../post` would, all or nothing (refused, it stays pending); rejected, "
+        f"withdrawn or returned {returned}. The same decision "
         "again answers the document as it is (workflow, admin; accepts Idempotency-Key)."
     )
     router.add_api_route(

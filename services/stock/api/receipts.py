@@ -6,7 +6,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
-from services.stock.api.document_approvals import add_approval_route, held_or, held_response
+from services.stock.api.document_approvals import (
+    add_approval_route,
+    approve_draft,
+    held_or,
+    held_response,
+)
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import Receipt
 from services.stock.schemas import DocumentStatus, ReceiptCreate, ReceiptOut, ReceiptPage
@@ -118,7 +123,6 @@ add_approval_route(
     gate=usecases.GATE,
     operation="receipt",
     id_name="receipt_id",
-    create=ReceiptCreate,
     out=ReceiptOut,
-    save=usecases.save_receipt,
+    approve=approve_draft(usecases.GATE, ReceiptCreate, usecases.save_receipt),
 )

@@ -16,7 +16,12 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
-from services.stock.api.document_approvals import add_approval_route, held_or, held_response
+from services.stock.api.document_approvals import (
+    add_approval_route,
+    approve_draft,
+    held_or,
+    held_response,
+)
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import ScrapReturn
 from services.stock.schemas import DocumentStatus
@@ -278,9 +283,8 @@ def kind_router(resource: Resource) -> APIRouter:
             gate=gate,
             operation=resource.one,
             id_name=resource.id_name,
-            create=resource.create,
             out=ScrapReturnOut,
-            save=usecases.save_document,
+            approve=approve_draft(gate, resource.create, usecases.save_document),
         )
     router.include_router(draft_routes)
     return router

@@ -1,5 +1,6 @@
 """Stock count routes (盘点): start (freeze the book), count (JSON or .xlsx), post, cancel,
-reverse, and the count sheet to print."""
+reverse, the count sheet to print, and workflow's decision on a count whose differences
+wait for approval (`count_variance`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 
 from services.stock.api.deps import Catalog, Warehouse
+from services.stock.api.document_approvals import add_approval_route, held_or, held_response
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.count_schemas import (
     CountLinesIn,
@@ -19,6 +21,7 @@ from services.stock.count_schemas import (
     StockCountPage,
     StockCountStatus,
 )
+from services.stock.schemas import ApprovalDecision
 from services.stock.usecases import stock_count_entries as entries
 from services.stock.usecases import stock_count_sheets as sheets
 from services.stock.usecases import stock_count_views as views
@@ -123,7 +126,8 @@ async def get_stock_count(ctx: Reader, count_id: IdPath) -> Response:
 async def enter_stock_count_lines(
     ctx: Warehouse, catalog: Catalog, count_id: IdPath, body: CountLinesIn
 ) -> Response:
-    """Enter counted quantities: overwrites a bucket's count, adds stock found; all or none."""
+    """Enter counted quantities: overwrites a bucket's count, adds stock found; all or none.
+    A count that waits for approval takes none (409 `approval_pending`)."""
 
     async def command(uow: UnitOfWork) -> StockCountOut:
         items = await catalog_items(catalog, (line.item_code for line in body.lines))
@@ -141,7 +145,8 @@ async def enter_stock_count_lines(
 async def upload_stock_count_sheet(
     ctx: Warehouse, catalog: Catalog, count_id: IdPath, file: Upload, dry_run: DryRun = True
 ) -> Response:
-    """Enter counts from a filled-in count sheet; a dry run reports every bad cell."""
+    """Enter counts from a filled-in count sheet; a dry run reports every bad cell. A
+    count that waits for approval takes none (409 `approval_pending`)."""
     if file.size is not None and file.size > MAX_UPLOAD_BYTES:
         raise FileTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     data = await file.read()
@@ -179,15 +184,20 @@ async def get_stock_count_sheet(ctx: Reader, count_id: IdPath) -> Response:
     "/{count_id}/post",
     response_model=StockCountOut,
     operation_id="post_stock_count",
-    responses=CATALOG_PROBLEMS,
+    responses={
+        **CATALOG_PROBLEMS,
+        **held_response(StockCountOut, "the count stays counting (it takes no counts)"),
+    },
 )
 async def post_stock_count(ctx: Warehouse, catalog: Catalog, count_id: IdPath) -> Response:
-    """Post the differences of a fully counted count, all or none (accepts Idempotency-Key)."""
+    """Post the differences of a fully counted count, all or none (accepts Idempotency-Key).
+    Under a closed approval gate (`count_variance`) a count with differences posts
+    nothing and waits for approval: 202; one that waits is 409 `approval_pending`."""
 
     async def command(uow: UnitOfWork) -> StockCountOut:
         return await usecases.post_count(uow, count_id, await _items(ctx, catalog, count_id))
 
-    return await run_command(ctx, command)
+    return await run_command(ctx, command, status_code=held_or(200))
 
 
 @router.post(
@@ -197,7 +207,8 @@ async def post_stock_count(ctx: Warehouse, catalog: Catalog, count_id: IdPath) -
     responses=COMMAND_PROBLEMS,
 )
 async def cancel_stock_count(ctx: Warehouse, count_id: IdPath) -> Response:
-    """Cancel a count that is still counting; nothing is posted (accepts Idempotency-Key)."""
+    """Cancel a count that is still counting (also one that waits for approval); nothing is
+    posted (accepts Idempotency-Key)."""
     return await run_command(ctx, lambda uow: usecases.cancel_count(uow, count_id))
 
 
@@ -214,3 +225,27 @@ async def reverse_stock_count(ctx: Warehouse, catalog: Catalog, count_id: IdPath
         return await usecases.reverse_count(uow, count_id, await _items(ctx, catalog, count_id))
 
     return await run_command(ctx, command)
+
+
+async def _approve(
+    ctx: RequestContext,
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    document_id: int,
+    decision: ApprovalDecision,
+) -> StockCountOut:
+    """Workflow's approval posts the count as `POST .../post` does, now (a count posts
+    against today's balances: the decision's `posted_at` does not apply)."""
+    items = await _items(ctx, catalog, document_id)
+    return await usecases.post_count(uow, document_id, items, approved_by=decision.reference)
+
+
+add_approval_route(
+    router,
+    gate=usecases.GATE,
+    operation="stock_count",
+    id_name="count_id",
+    out=StockCountOut,
+    approve=_approve,
+    returned="leaves it counting, no longer waiting: it can be recounted and posted again",
+)

@@ -577,7 +577,9 @@ class StockCount(Base):
     """A stock count (盘点, SAP physical inventory): the book of a location subtree frozen at
     the start, counted, then its differences posted (701 gains / 702 losses).
 
-    counting -> posted (may be reversed as a whole) or cancelled.
+    counting -> posted (may be reversed as a whole) or cancelled. Under a closed
+    `count_variance` approval gate a count posted with differences stays counting,
+    `approval` pending, until workflow decides.
     """
 
     __tablename__ = "stock_counts"
@@ -598,6 +600,13 @@ class StockCount(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "not_required", "pending" (posted with differences under an approval gate: still
+    #: counting, only workflow's decision posts it) or "approved"; `approval_ref` names
+    #: workflow's instance.
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class StockCountItem(Base):

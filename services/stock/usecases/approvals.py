@@ -3,9 +3,10 @@
 Workflow sets a gate when a flow for the type is activated and lifts it when the flow is
 deactivated (`PUT /v1/approval-gates/{document_type}`). A document submitted while its
 type is gated (a requisition submitted; a purchase receipt, scrap or supplier return
-posted: `usecases/document_approvals.py`) is marked `approval: pending` in that
-transaction, so no caller can post it in between; only workflow's decision
-(`.../approval-decision`) posts it or returns it to draft. Lifting a gate does not
+posted; a stock count posted with differences: `usecases/document_approvals.py`) is
+marked `approval: pending` in that transaction, so no caller can post it in between;
+only workflow's decision (`.../approval-decision`) posts it or returns it to draft (a
+count to counting). Lifting a gate does not
 release documents already waiting: their flow still decides them.
 """
 

@@ -1,4 +1,5 @@
-"""Approval gates on documents that post at once: purchase receipts, scraps, supplier returns.
+"""Approval gates on documents that post at once: purchase receipts, scraps, supplier returns;
+and on stock counts posted with differences (`count_variance`).
 
 Under a closed gate of its type (`approvals.approval_required`, read when the document
 posts, so a draft saved before the gate closed waits too), posting such a document, at
@@ -13,8 +14,13 @@ pending draft. Anything else leaves it a draft, `approval: not_required`
 document as it is when the document records that decision's `reference`, else 409.
 Lifting a gate releases nothing already waiting: workflow still decides it.
 
+A stock count waits the same way, only it stays `counting` rather than a draft
+(`Gate.waiting`): posting it with differences under a closed gate holds it, a pending
+count takes no counts (`refuse_pending`), and any decision but approval leaves it
+counting, to be recounted and posted (asking) again.
+
 The documents keep their own code; each names its `Gate` and calls `must_wait` after
-locking its draft, `hold` and `request_approval` where it saves a draft.
+locking its draft (or count), `hold` and `request_approval` where it keeps it waiting.
 """
 
 from __future__ import annotations
@@ -29,16 +35,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.schemas import ApprovalDecision, ApprovalState, DocumentStatus, GatedDocument
 from services.stock.usecases.approvals import ApprovalPending, approval_required
-from services.stock.usecases.drafts import DocumentHeader
 from services.stock.usecases.posting import DocumentStatusConflict
 from shared.db.uow import UnitOfWork
 from shared.errors import NotFound
 from shared.schemas import plain
 
 
-class GatedHeader(DocumentHeader, Protocol):
+class GatedHeader(Protocol):
     """The columns of a document an approval gate can hold."""
 
+    id: int
+    number: str
+    status: str
     approval: str
     approval_ref: str
 
@@ -60,7 +68,7 @@ class Gate(Generic[Out]):
     """How documents of one type meet their approval gate."""
 
     document_type: GatedDocument
-    #: The table's model (`Receipt`, `ScrapReturn`).
+    #: The table's model (`Receipt`, `ScrapReturn`, `StockCount`).
     model: type[Any]
     #: The audit entity and event aggregate type of the document's other events.
     entity: str
@@ -70,6 +78,13 @@ class Gate(Generic[Out]):
     load: Callable[[AsyncSession, Sequence[Any]], Awaitable[Sequence[Out]]]
     #: The `kind` its rows have when documents share a table (scraps and returns).
     kind: str | None = None
+    #: The status a document waits in, and returns to when not approved (a stock count
+    #: stays `counting`).
+    waiting: str = DocumentStatus.DRAFT.value
+
+    def holds(self, row: GatedHeader) -> bool:
+        """Whether `row` waits for workflow's decision."""
+        return row.status == self.waiting and row.approval == ApprovalState.PENDING.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,9 @@ class RequestedLine:
     uom: str | None
     lot_number: str | None
     unit_price: Decimal | None = None
+    #: Where the line is, when the document's lines are at several places (a stock count's
+    #: locations below its root); the event names it only then.
+    location_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +113,18 @@ class Requested:
     note: str = ""
 
 
-def is_pending(row: GatedHeader) -> bool:
-    """A draft that waits for workflow's decision."""
-    return row.status == DocumentStatus.DRAFT.value and row.approval == ApprovalState.PENDING.value
+def _waits(row: GatedHeader) -> ApprovalPending:
+    return ApprovalPending(
+        f"{row.number} waits for its approval flow; it is posted when the flow approves "
+        "it, or it can be cancelled"
+    )
+
+
+def refuse_pending(gate: Gate[Any] | None, row: GatedHeader) -> None:
+    """409 `approval_pending` for a document that waits for workflow's decision (it
+    cannot be changed meanwhile)."""
+    if gate is not None and gate.holds(row):
+        raise _waits(row)
 
 
 async def must_wait(
@@ -113,12 +140,9 @@ async def must_wait(
     Called with the document's draft `row` locked, if it has one: a draft that waits is
     409 `approval_pending`, unless this is workflow's approval (`approved_by`, its
     reference), which marks it approved and lets it post."""
-    if row is not None and is_pending(row):
+    if row is not None and gate is not None and gate.holds(row):
         if approved_by is None:
-            raise ApprovalPending(
-                f"{row.number} waits for its approval flow; it is posted when the flow "
-                "approves it, or it can be cancelled"
-            )
+            raise _waits(row)
         row.approval, row.approval_ref = ApprovalState.APPROVED.value, approved_by
         return False
     if approved_by is not None:
@@ -154,6 +178,11 @@ async def request_approval(
                     "uom": line.uom,
                     "lot_number": line.lot_number,
                     "unit_price": plain(line.unit_price) if line.unit_price is not None else None,
+                    **(
+                        {"location_code": line.location_code}
+                        if line.location_code is not None
+                        else {}
+                    ),
                 }
                 for line in requested.lines
             ],
@@ -205,7 +234,7 @@ async def _settled(
 ) -> Out | None:
     """None while `row` waits for a decision; once decided, the document as it is for
     the decision it records (`reference`), 409 for any other."""
-    if is_pending(row):
+    if gate.holds(row):
         return None
     if row.approval_ref == decision.reference:
         (out,) = await gate.load(session, [row])
@@ -230,8 +259,9 @@ async def return_to_draft(
     uow: UnitOfWork, gate: Gate[Out], document_id: int, decision: ApprovalDecision
 ) -> Out:
     """Workflow's decision other than approval (rejected, withdrawn, returned): the
-    document stays a draft, no longer waiting (`approval: not_required`), nothing moved;
-    it may be changed and posted again. Announced as `ApprovalReturned`."""
+    document stays a draft (a stock count counting), no longer waiting (`approval:
+    not_required`), nothing moved; it may be changed (recounted) and posted again.
+    Announced as `ApprovalReturned`."""
     async with uow:
         session = uow.session
         row = await _document(session, gate, document_id, lock=True)

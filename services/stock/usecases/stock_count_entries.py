@@ -29,7 +29,6 @@ from services.stock.count_schemas import (
     CountLineIn,
     CountLinesIn,
     StockCountOut,
-    StockCountStatus,
 )
 from services.stock.db.models import Location, Lot, Serial, StockCount, StockCountLine
 from services.stock.db.queries import (
@@ -52,7 +51,7 @@ from services.stock.usecases.stock_count_views import (
 from services.stock.usecases.stock_counts import (
     FINDABLE,
     WHO_TAKES,
-    expect_status,
+    expect_countable,
     locked_count,
 )
 from shared.db.types import utcnow
@@ -453,10 +452,11 @@ async def apply_entries(uow: UnitOfWork, count: StockCount, entries: Sequence[En
 async def enter_counts(
     uow: UnitOfWork, count_id: int, data: CountLinesIn, items: Mapping[str, CatalogItem | None]
 ) -> StockCountOut:
-    """Enter counted quantities, all lines or none; every bad field is named."""
+    """Enter counted quantities, all lines or none; every bad field is named. A count
+    that waits for approval takes none (409 `approval_pending`)."""
     async with uow:
         count = await locked_count(uow, count_id)
-        expect_status(count, StockCountStatus.COUNTING, doing="counted")
+        expect_countable(count)
         entries, errors = await plan_entries(uow.session, count, data.lines, items)
         if errors:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)

@@ -29,13 +29,12 @@ from services.stock.count_schemas import (
     SheetHeaderOut,
     SheetReport,
     StockCountOut,
-    StockCountStatus,
 )
 from services.stock.db.models import StockCount
 from services.stock.domain.model import QualityState
 from services.stock.usecases.stock_count_entries import Entry, apply_entries, plan_entries
 from services.stock.usecases.stock_count_views import find_count, load_count
-from services.stock.usecases.stock_counts import expect_status, locked_count
+from services.stock.usecases.stock_counts import expect_countable, locked_count
 from shared.db.uow import UnitOfWork
 from shared.errors import FieldError
 from shared.spreadsheet import (
@@ -233,7 +232,7 @@ async def _check(
 ) -> tuple[StockCount, list[Entry]]:
     """Check the sheet's lines against the count like `PUT /lines`; problems go on `sheet`."""
     count = await locked_count(locked, count_id) if locked else await find_count(session, count_id)
-    expect_status(count, StockCountStatus.COUNTING, doing="counted")
+    expect_countable(count)
     if not sheet.lines:
         return count, []
     entries, errors = await plan_entries(

@@ -32,6 +32,7 @@ from services.stock.db.queries import (
     lots_by_ids,
 )
 from services.stock.domain.model import QualityState
+from services.stock.schemas import ApprovalState
 from services.stock.usecases.receipts import movement_out
 from shared.db.paging import page_by_id, where_equal
 from shared.errors import NotFound
@@ -122,6 +123,8 @@ def _summary(
         cancelled_by=count.cancelled_by,
         reversed_at=count.reversed_at,
         reversed_by=count.reversed_by,
+        approval=ApprovalState(count.approval),
+        approval_ref=count.approval_ref,
     )
 
 
@@ -174,6 +177,11 @@ async def load_count(session: AsyncSession, count: StockCount) -> StockCountOut:
         lines=[_line_out(line, shown, locations) for line in lines],
         movements=[movement_out(row, locations, lots) for row in ledger],
     )
+
+
+async def load_counts(session: AsyncSession, counts: Sequence[StockCount]) -> list[StockCountOut]:
+    """Counts as `load_count` reads them (the approval mechanism reads one at a time)."""
+    return [await load_count(session, count) for count in counts]
 
 
 async def get_count(session: AsyncSession, count_id: int) -> StockCountOut:

@@ -24,6 +24,14 @@
   serial already in stock: 409 `serial_conflict` naming the line). A serial counted
   missing at one place and present at another was misplaced, not lost: it moves
   between the two in one movement, which a reversal simply takes back.
+* Under a closed **approval gate** (`count_variance`) posting a count that has
+  differences (movements to post) posts nothing: the count stays counting, `approval:
+  pending`, and `ApprovalRequested` names each line's signed difference. A pending count
+  takes no counts and cannot be posted (409 `approval_pending`); it can be cancelled
+  (`ApprovalCancelled`). Workflow's approval posts it as posting does, against the
+  balances at that moment; any other decision leaves it counting, to be recounted and
+  posted (asking) again (`usecases/document_approvals.py`). A count without differences
+  posts at once under a closed gate too.
 * A count that is not posted can be **cancelled**; a posted one **reversed** as a whole
   while the stock it moved is still there (reversal appends opposite movements).
 * A **blind** count hides book quantities and differences from every answer, sheet and
@@ -39,7 +47,7 @@ This module is the count's life (start, post, cancel, reverse); entering counts 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from sqlalchemy import Select, or_, select
@@ -63,6 +71,8 @@ from services.stock.domain.model import (
     SerialStatus,
 )
 from services.stock.domain.posting import InsufficientStock
+from services.stock.schemas import GatedDocument
+from services.stock.usecases import document_approvals as approvals
 from services.stock.usecases.document_lines import catalog_items, emit_movements, request_order
 from services.stock.usecases.posting import (
     DocumentReversed,
@@ -79,6 +89,7 @@ from services.stock.usecases.stock_count_views import (
     count_lines,
     item_filters,
     load_count,
+    load_counts,
     missing,
     unit_to_scan,
 )
@@ -103,6 +114,17 @@ class CountScopeOverlap(Conflict):
 class CountIncomplete(Conflict):
     code = "count_incomplete"
     title = "The count has uncounted lines"
+
+
+#: Stock counts posted with differences under their approval gate.
+GATE: approvals.Gate[StockCountOut] = approvals.Gate(
+    document_type=GatedDocument.COUNT_VARIANCE,
+    model=StockCount,
+    entity=DOCUMENT_TYPE,
+    noun="stock count",
+    load=load_counts,
+    waiting=StockCountStatus.COUNTING.value,
+)
 
 
 def _invalid(errors: list[FieldError]) -> InvalidInput:
@@ -313,6 +335,13 @@ def expect_status(count: StockCount, allowed: StockCountStatus, *, doing: str) -
     )
 
 
+def expect_countable(count: StockCount) -> None:
+    """Before entering counts: 409 unless the count is counting and does not wait for
+    approval (`approval_pending`: what the approver sees must not change)."""
+    expect_status(count, StockCountStatus.COUNTING, doing="counted")
+    approvals.refuse_pending(GATE, count)
+
+
 # --- posting, cancelling, reversing ----------------------------------------------------------
 
 
@@ -500,31 +529,54 @@ def _item_types(items: Mapping[str, CatalogItem | None], codes: Iterable[str]) -
 
 
 async def post_count(
-    uow: UnitOfWork, count_id: int, items: Mapping[str, CatalogItem | None]
+    uow: UnitOfWork,
+    count_id: int,
+    items: Mapping[str, CatalogItem | None],
+    *,
+    approved_by: str | None = None,
 ) -> StockCountOut:
-    """Post a fully counted count: each difference against today's balance, all or nothing."""
+    """Post a fully counted count: each difference against today's balance, all or nothing.
+
+    Under a closed `count_variance` gate a count with differences waits for approval
+    instead (nothing posted, still counting); `approved_by`: workflow's approval of a
+    count that waits (its reference), which posts it."""
     async with uow:
         session = uow.session
         count = await locked_count(uow, count_id)
         expect_status(count, StockCountStatus.COUNTING, doing="posted")
+        gated = await approvals.must_wait(
+            session, GATE, count, posting=True, approved_by=approved_by
+        )
         lines = await count_lines(session, count.id)
-        locations = await locations_by_ids(session, [line.location_id for line in lines])
+        locations = await locations_by_ids(
+            session, [count.location_id, *(line.location_id for line in lines)]
+        )
         now = utcnow()
-        for line in lines:
-            if unit_to_scan(count, line):  # a blind count's unit nobody scanned: missing
-                line.counted_quantity, line.counted_at = Decimal(0), now
+        unscanned = [line for line in lines if unit_to_scan(count, line)]
+        for line in unscanned:  # a blind count's unit nobody scanned: missing
+            line.counted_quantity, line.counted_at = Decimal(0), now
         uncounted = [line for line in lines if line.counted_quantity is None]
         if uncounted:
             raise _uncounted_problem(count, uncounted, locations)
         movements = difference_movements(lines, locations)
         await _refuse_serials_found_twice(session, count, lines, movements)
+        item_types = _item_types(items, (m.item_code for m in movements)) if movements else {}
+        if gated and movements:
+            requested = _requested(count, lines, locations, items)
+            for line in unscanned:  # still to scan, should the count be returned
+                line.counted_quantity = line.counted_at = None
+            approvals.hold(count)
+            await session.flush()
+            out = await load_count(session, count)
+            await approvals.request_approval(uow, GATE, out, requested)
+            return out
         if movements:
             virtual = await location_by_code(session, ADJUSTMENT)
             assert virtual is not None  # the first migration creates it
             context = PostingContext(
                 document_type=DOCUMENT_TYPE,
                 document_id=count.id,
-                item_types=_item_types(items, (m.item_code for m in movements)),
+                item_types=item_types,
                 locations={virtual.code: virtual, **{loc.code: loc for loc in locations.values()}},
                 lot_ids={(line.item_code, line.lot_key): line.lot_id for line in lines},
                 posted_at=now,
@@ -541,8 +593,35 @@ async def post_count(
         return await _finish(uow, count, "post", "StockCountPosted", movements=True)
 
 
+def _requested(
+    count: StockCount,
+    lines: Sequence[StockCountLine],
+    locations: Mapping[int, Location],
+    items: Mapping[str, CatalogItem | None],
+) -> approvals.Requested:
+    """What workflow is told of a count held for approval: each line that differs, its
+    signed difference in the stock unit (+ found more, - missing) and where it is."""
+    return approvals.Requested(
+        location_code=locations[count.location_id].code,
+        lines=[
+            approvals.RequestedLine(
+                line_no=line.line_no,
+                item_code=line.item_code,
+                quantity=_difference(line),
+                uom=item.uom if (item := items.get(line.item_code)) else None,
+                lot_number=line.lot_key or None,
+                location_code=locations[line.location_id].code,
+            )
+            for line in lines
+            if _difference(line) != 0
+        ],
+        note=count.note,
+    )
+
+
 async def cancel_count(uow: UnitOfWork, count_id: int) -> StockCountOut:
-    """Cancel a count that is still counting; nothing was posted, nothing is."""
+    """Cancel a count that is still counting; nothing was posted, nothing is. One that
+    waited for approval ends it (`ApprovalCancelled`)."""
     async with uow:
         count = await locked_count(uow, count_id)
         expect_status(count, StockCountStatus.COUNTING, doing="cancelled")
@@ -550,7 +629,9 @@ async def cancel_count(uow: UnitOfWork, count_id: int) -> StockCountOut:
         count.cancelled_at = utcnow()
         count.cancelled_by = uow.actor
         await uow.session.flush()
-        return await _finish(uow, count, "cancel", "StockCountCancelled")
+        return await _finish(
+            uow, count, "cancel", "StockCountCancelled", then=approvals.announce_cancel(GATE)
+        )
 
 
 async def reverse_count(
@@ -588,8 +669,10 @@ async def _finish(
     *,
     movements: bool = False,
     before: StockCountOut | None = None,
+    then: Callable[[UnitOfWork, StockCount], None] | None = None,
 ) -> StockCountOut:
-    """Audit, events (a reversal publishes only its own new movements), commit."""
+    """Audit, events (a reversal publishes only its own new movements; `then` emits what
+    else the change ends), commit."""
     out = await load_count(uow.session, count)
     payload = out.model_dump(mode="json")
     await uow.audit(
@@ -604,5 +687,7 @@ async def _finish(
             uow, (m for m in out.movements if action != "reverse" or m.reversal_of_id is not None)
         )
     uow.emit(event, DOCUMENT_TYPE, str(out.id), payload)
+    if then is not None:
+        then(uow, count)
     await uow.commit()
     return out
