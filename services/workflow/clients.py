@@ -94,7 +94,9 @@ async def document_facts(
     """A submitted stock document as conditions see it: each line with its item (category,
     type, name), unit cost (the line's unit price where it has one, as a receipt does,
     else the item's average cost) and value, the total `amount`, and the warehouse the
-    document's location lies in (issuing, else receiving)."""
+    document's location lies in (issuing, else receiving). A count's lines are its signed
+    differences: each line's `value` keeps the sign, `amount` adds their sizes (a gain
+    does not hide a loss)."""
     lines = document.get("lines") or []
     codes = sorted({str(line["item_code"]) for line in lines})
     location = (
@@ -115,7 +117,7 @@ async def document_facts(
         price = line.get("unit_price")
         cost = Decimal(str(price)) if price not in (None, "") else costs.get(code, Decimal(0))
         value = quantity * cost
-        amount += value
+        amount += abs(value)
         item = items.get(code, {})
         out_lines.append(
             {

@@ -18,9 +18,9 @@ Cel = Annotated[str, Field(min_length=1, max_length=2000, description="A CEL exp
 
 
 class DocumentType(StrEnum):
-    """What a flow can gate (today stock's material requisitions, purchase receipts, scraps
-    and supplier returns reach workflow; the other types get their flows ready for their
-    documents)."""
+    """What a flow can gate (today stock's material requisitions, purchase receipts, scraps,
+    supplier returns and stock counts with differences reach workflow; the other types get
+    their flows ready for their documents)."""
 
     MATERIAL_REQUISITION = "material_requisition"
     PURCHASE_RECEIPT = "purchase_receipt"
@@ -42,6 +42,7 @@ GATED_TYPES = frozenset(
         DocumentType.PURCHASE_RECEIPT,
         DocumentType.SCRAP,
         DocumentType.SUPPLIER_RETURN,
+        DocumentType.COUNT_VARIANCE,
     }
 )
 #: Where the owning service takes the decision on a document of each gated type.
@@ -50,6 +51,7 @@ DECISION_PATHS = {
     DocumentType.PURCHASE_RECEIPT.value: "/v1/receipts/{id}/approval-decision",
     DocumentType.SCRAP.value: "/v1/scraps/{id}/approval-decision",
     DocumentType.SUPPLIER_RETURN.value: "/v1/supplier-returns/{id}/approval-decision",
+    DocumentType.COUNT_VARIANCE.value: "/v1/stock-counts/{id}/approval-decision",
 }
 
 

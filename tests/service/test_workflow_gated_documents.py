@@ -129,3 +129,30 @@ async def test_a_cancelled_receipt_ends_its_approval_and_ungated_documents_post(
     }), 201)
     assert returned["status"] == "posted" and returned["approval"] == "not_required"
     assert await _on_hand(a, s["item"]) == 995
+
+
+async def test_a_count_variance_waits_for_its_approvers_and_posts_once(
+    approvals: Approvals,
+) -> None:
+    a = approvals
+    names = await _org(a)
+    s = await _stock(a)  # 1,000 at 20.00
+    await _keepers(a, names, s["wh"])
+    await a.as_admin("POST", "/v1/flows", 201, json=_flow("count_variance", 500))
+    count = await a.as_admin("POST", "/v1/stock-counts", 201, json={"location_code": s["store"]})
+    await a.as_admin("PUT", f"/v1/stock-counts/{count['id']}/lines", json={"lines": [{
+        "item_code": s["item"], "location_code": s["store"], "lot_number": s["lot"],
+        "quality_state": "qualified", "counted_quantity": "970",
+    }]})
+    held = await ok(await a.client.post(f"/v1/stock-counts/{count['id']}/post",
+                                        headers=a.admin), 202)
+    assert held["approval"] == "pending" and await _on_hand(a, s["item"]) == 1000
+    await a.settle()
+    instance = await _approval(a, "count_variance", count["id"])
+    assert Decimal(instance["amount"]) == 600  # 30 missing at 20.00: the director too
+    instance = await _act(a, names["keeper"], instance, "approve")
+    instance = await _act(a, names["director"], instance, "approve")
+    await a.settle()
+    posted = await a.as_admin("GET", f"/v1/stock-counts/{count['id']}")
+    assert posted["status"] == "posted" and posted["approval"] == "approved"
+    assert await _on_hand(a, s["item"]) == 970

@@ -128,6 +128,7 @@ DOCUMENT_NAMES = {
     "purchase_receipt": "采购入库单 purchase receipt",
     "scrap": "报废单 scrap",
     "supplier_return": "退供应商单 return to supplier",
+    "count_variance": "盘点差异 count variance",
     "rule_review": "规则审核 rule review",
 }
 
