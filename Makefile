@@ -8,9 +8,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 PYTEST_ARGS ?=
-# pytest-xdist workers for `make test` (auto: one per core; 0 runs in this process alone).
-# Whole files go to one worker (--dist loadfile), so a module's fixtures are built once.
-TEST_WORKERS ?= auto
 BENCH_ARGS ?=
 
 # Passed through to the tests only when set (an empty TEST_DATABASE_URL would be wrong).
@@ -44,8 +41,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m tools.run $(RUN_ARGS)
 
+# Without PYTEST_ARGS: the API fuzzing beside the rest, two processes (tools/test.py).
 test: $(STAMP)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m tools.test $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	@status=0; \
