@@ -41,7 +41,8 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m tools.run $(RUN_ARGS)
 
-# Without PYTEST_ARGS: the API fuzzing beside the rest, two processes (tools/test.py).
+# Without PYTEST_ARGS: xdist workers, and the API fuzzing in a process beside them
+# (tools/test.py).
 test: $(STAMP)
 	$(BIN)/python -m tools.test $(PYTEST_ARGS)
 

@@ -1,16 +1,15 @@
-"""`make test`: the whole suite in two pytest processes at once, one per core.
+"""`make test`: the whole suite on every core.
 
-The schemathesis fuzzing of every service's API (`tests/contract/test_schemathesis.py`:
-in-process apps on SQLite, busy on the CPU) runs beside everything else (which spends
-much of its time waiting on PostgreSQL), so together they take about as long as the
-longer of the two. The rest reports as it goes; the fuzzing's report follows it. The exit
-status is the first failing one's.
+Everything but the schemathesis fuzzing runs on pytest-xdist workers, one per core, a
+whole test file per worker (a module's fixtures are built once; each worker builds its own
+databases). The fuzzing of every service's API (`tests/contract/test_schemathesis.py`:
+289 generated tests, in-process apps on SQLite) runs in a pytest process of its own beside
+them, because xdist workers would run one test per service instead of the generated ones.
+The workers report as they go; the fuzzing's report follows. The exit status is the first
+failing one's.
 
-    python -m tools.test                 # the whole suite, in two processes
+    python -m tools.test                 # the whole suite
     python -m tools.test tests/unit -q   # pytest arguments: one plain pytest run
-
-(pytest-xdist is no help here: its workers would not run schemathesis' generated tests,
-and two workers creating and dropping PostgreSQL databases wait on each other.)
 """
 
 from __future__ import annotations
@@ -35,7 +34,9 @@ def main(argv: Sequence[str]) -> int:
             text=True,
         )
         try:
-            status = subprocess.call([*pytest, "--ignore", FUZZ])
+            status = subprocess.call(
+                [*pytest, "-n", "auto", "--dist", "loadfile", "--ignore", FUZZ]
+            )
             fuzz_status = beside.wait()
         except BaseException:
             beside.kill()
