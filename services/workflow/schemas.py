@@ -807,7 +807,9 @@ class TodoIn(BaseModel):
     todo_type: Code
     title: str = Field(min_length=1, max_length=500)
     item_code: str = Field("", max_length=64)
-    quantity: Annotated[Decimal, DecimalString] | None = Field(None, ge=0)
+    quantity: Annotated[Decimal, DecimalString] | None = Field(
+        None, ge=0, max_digits=18, decimal_places=6, description="Up to 999,999,999,999.999999"
+    )
     link: str = Field("", max_length=1000)
     assignee: Username | None = None
     assignee_role: Code | None = None

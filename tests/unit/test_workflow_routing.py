@@ -254,3 +254,14 @@ def test_rules_meet_only_the_items_in_their_scope() -> None:
     assert codes({"category": "MCU", "item_type": "raw_material"}) == ["all", "ics"]
     assert codes({"category": None, "item_type": "finished_good"}) == ["all", "finished"]
     assert codes(None) == ["all"]  # an item the catalog does not know
+
+
+def test_a_rule_quantity_fits_the_todo_or_is_left_out() -> None:
+    from services.workflow.usecases.rules import stored_number
+
+    assert stored_number(0.1 + 0.2) == Decimal("0.300000")
+    assert stored_number(500) == Decimal(500)
+    assert stored_number(9223372036855.0) is None  # beyond the column
+    assert stored_number(1e300) is None
+    assert stored_number(-1.0) is None and stored_number("12") is None
+    assert stored_number(float("inf")) is None and stored_number(float("nan")) is None

@@ -420,6 +420,20 @@ def _number(value: Any) -> Decimal | None:
     return None
 
 
+#: What a to-do's quantity and an approval's amount hold (18 digits, 6 of them decimals).
+STORED_LIMIT = Decimal("1e12")
+SIX_PLACES = Decimal("0.000001")
+
+
+def stored_number(value: Any) -> Decimal | None:
+    """A rule's number for a to-do's quantity or a review's amount: rounded to 6 places;
+    none when it is not a number, negative, or beyond what the column holds."""
+    number = _number(value)
+    if number is None or not number.is_finite() or not 0 <= number < STORED_LIMIT:
+        return None
+    return number.quantize(SIX_PLACES)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -457,7 +471,9 @@ async def plan_actions(
             try:
                 title = _text(evaluate(action.title, activation))
                 quantity = (
-                    _number(evaluate(action.quantity, activation)) if action.quantity else None
+                    stored_number(evaluate(action.quantity, activation))
+                    if action.quantity
+                    else None
                 )
             except EvaluationError as exc:
                 title, quantity = f"{rule.name}: {item_code} ({exc})", None
@@ -478,7 +494,9 @@ async def plan_actions(
             assert action.title is not None
             try:
                 title = _text(evaluate(action.title, activation))
-                amount = _number(evaluate(action.amount, activation)) if action.amount else None
+                amount = (
+                    stored_number(evaluate(action.amount, activation)) if action.amount else None
+                )
             except EvaluationError as exc:
                 title, amount = f"{rule.name}: {item_code or '-'} ({exc})", None
             flow = await flow_for(session, DocumentType.RULE_REVIEW.value)
