@@ -377,6 +377,24 @@ async def active_rules(session: AsyncSession) -> RuleIndex:
 DEFAULT_KEY = "subject.item_code"
 
 
+def scope_of(rule: Rule) -> tuple[frozenset[str], frozenset[str]]:
+    """The categories and item types a rule declares it is for (empty: any)."""
+    scope = rule.definition.get("scope") or {}
+    return frozenset(scope.get("categories") or []), frozenset(scope.get("item_types") or [])
+
+
+def in_scope(rule: Rule, item: Mapping[str, Any] | None) -> bool:
+    """Whether an item (its `category` and `item_type`) is in the rule's declared scope."""
+    return _within(scope_of(rule), item)
+
+
+def _within(scope: tuple[frozenset[str], frozenset[str]], item: Mapping[str, Any] | None) -> bool:
+    categories, types = scope
+    category = str((item or {}).get("category") or "")
+    item_type = str((item or {}).get("item_type") or "")
+    return (not categories or category in categories) and (not types or item_type in types)
+
+
 class RuleIndex:
     """The active rules by the scope they declare: an item meets only the rules of its
     category and type (and the unscoped ones), in rule order."""
@@ -385,13 +403,7 @@ class RuleIndex:
         #: Every active rule; `rules` are those of the balance trigger.
         self.all = list(rules)
         self.rules = [rule for rule in rules if not is_scheduled(rule)]
-        self.scopes = [
-            (
-                frozenset(rule.definition.get("scope", {}).get("categories", [])),
-                frozenset(rule.definition.get("scope", {}).get("item_types", [])),
-            )
-            for rule in self.rules
-        ]
+        self.scopes = [scope_of(rule) for rule in self.rules]
         self._cache: dict[tuple[str, str], list[Rule]] = {}
 
     def rules_for(self, item: Mapping[str, Any] | None) -> list[Rule]:
@@ -399,10 +411,11 @@ class RuleIndex:
         item_type = str((item or {}).get("item_type") or "")
         found = self._cache.get((category, item_type))
         if found is None:
+            probe = {"category": category, "item_type": item_type}
             found = [
                 rule
-                for rule, (categories, types) in zip(self.rules, self.scopes, strict=True)
-                if (not categories or category in categories) and (not types or item_type in types)
+                for rule, scope in zip(self.rules, self.scopes, strict=True)
+                if _within(scope, probe)
             ]
             self._cache[category, item_type] = found
         return found
@@ -694,10 +707,10 @@ async def carry(
 
 
 async def evaluate_subjects(
-    db: Database, client: ServiceClient, now: datetime | None = None
+    db: Database, client: ServiceClient, now: datetime | None = None, index: RuleIndex | None = None
 ) -> int:
     """Evaluate the active balance rules on the items whose stock changed; the number
-    of items handled."""
+    of items handled. `index`: the active rules, when the caller has read them."""
     moment = now or utcnow()
     async with db.read() as session:
         marked = list(
@@ -709,7 +722,8 @@ async def evaluate_subjects(
         )
         if not marked:
             return 0
-        index = await active_rules(session)
+        if index is None:
+            index = await active_rules(session)
     rules = index.rules
     codes = [code for code, _ in marked]
     facts: dict[str, dict[str, Any]] = {}
@@ -822,7 +836,7 @@ async def dry_run(
         gathered = await gather_facts(client, [body.item_code], _needed([rule]) | {Fact.ITEM})
         facts = gathered.get(body.item_code, {})
     activation = activation_of(body.item_code, facts)
-    if not RuleIndex([rule]).rules_for(facts.get("item")):
+    if not in_scope(rule, facts.get("item")):
         return DryRunOut(
             rule=code,
             key=body.item_code,

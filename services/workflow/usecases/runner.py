@@ -58,7 +58,7 @@ from services.workflow.usecases.engine import (
 )
 from services.workflow.usecases.mobile_sync import MobileSync
 from services.workflow.usecases.notify import deliver_due
-from services.workflow.usecases.rules import active_rules, evaluate_subjects
+from services.workflow.usecases.rules import RuleIndex, active_rules, evaluate_subjects
 from services.workflow.usecases.schedules import run_due
 from shared.client import ServiceClient
 from shared.db.database import Database
@@ -125,16 +125,21 @@ class Runner:
         done += await self.sync_owners()
         if self.mobile is not None:
             done += await self.mobile.run(now)
-        done += await evaluate_subjects(self.db, self.client, now)
-        done += await self.run_schedules(now)
+        async with self.db.read() as session:
+            index = await active_rules(session)
+        done += await evaluate_subjects(self.db, self.client, now, index)
+        done += await self.run_schedules(now, index)
         done += await deliver_due(self.db, self.client.http, now, public_url=self.public_url)
         return done
 
-    async def run_schedules(self, now: datetime | None = None) -> int:
+    async def run_schedules(
+        self, now: datetime | None = None, index: RuleIndex | None = None
+    ) -> int:
         """Scheduled rules whose time has come (at most a check of their clocks when none
-        is due)."""
-        async with self.db.read() as session:
-            index = await active_rules(session)
+        is due). `index`: the active rules, when the caller has read them this pass."""
+        if index is None:
+            async with self.db.read() as session:
+                index = await active_rules(session)
         return await run_due(self.db, self.client, index.all, now)
 
     # --- start ------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from services.workflow.usecases.clocks import (
     set_clock_rows,
     trigger_of,
 )
-from services.workflow.usecases.rules import carry, plan_actions, rule_named
+from services.workflow.usecases.rules import carry, in_scope, plan_actions, rule_named
 from shared.client import ServiceClient
 from shared.db.database import Database
 from shared.db.types import utcnow
@@ -295,13 +295,8 @@ class Evaluation:
 
 
 def _in_scope(rule: Rule, subject: Mapping[str, Any]) -> bool:
-    scope = rule.definition.get("scope") or {}
-    categories, types = scope.get("categories") or [], scope.get("item_types") or []
-    if "item_code" not in subject:
-        return True
-    return (not categories or subject.get("category") in categories) and (
-        not types or subject.get("item_type") in types
-    )
+    """A subject that names an item is held to the rule's scope; others are always in."""
+    return "item_code" not in subject or in_scope(rule, subject)
 
 
 def evaluate_one(rule: Rule, subject: Mapping[str, Any]) -> Evaluation:
