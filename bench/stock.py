@@ -3,7 +3,9 @@
     make bench                      # runs this after the gateway and catalog benchmarks
     .venv/bin/python bench/stock.py [--receipts 4000] [--lines 1000] [--later 100000]
                                     [--movements 1000000] [--backdated 3]
-                                    [--only receipts,transfer,backdated,balances]
+                                    [--opening-items 100] [--opening-locations 50]
+                                    [--only receipts,transfer,receipt_lines,opening,
+                                            backdated,balances]
 
 Starts the stack the way `make run` does, except that the stock service's database is a
 fresh PostgreSQL database (dropped afterwards; `BENCH_POSTGRES_URL`, default
@@ -19,6 +21,9 @@ goes through the gateway with an admin API key. Then it measures:
   5 times, alternating direction; target < 1 s;
 * receipt of lines (for information, no target): one `POST /v1/receipts` of
   `--receipt-lines` (500) lines, 3 times, as lines per second;
+* opening balances (for information, no target): one `POST /v1/opening-balances`
+  workbook of `--opening-items` (100) lot-tracked items x `--opening-locations` (50)
+  storage locations (5,000 rows), its dry run and its commit, as rows per second;
 * back-dated receipt: `POST /v1/receipts` posted 31 days ago for an item with 100,000
   later movements (so the item's moving average is replayed over all of them), once for
   each of `--backdated` items; the item's value is then checked through
@@ -109,23 +114,39 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
 # --------------------------------------------------------------------------- HTTP
 
 
-def items_workbook(codes: list[str]) -> bytes:
+def items_workbook(codes: list[str], lot_tracked: frozenset[str] = frozenset()) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("物料")
-    sheet.append(["物料编码", "名称", "规格型号", "单位", "物料类型"])
+    sheet.append(["物料编码", "名称", "规格型号", "单位", "物料类型", "追踪方式"])
     for code in codes:
-        sheet.append([code, f"Bench part {code}", "", "pcs", "原材料"])
+        tracking = "批次" if code in lot_tracked else "无"
+        sheet.append([code, f"Bench part {code}", "", "pcs", "原材料", tracking])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-async def import_items(client: httpx.AsyncClient, codes: list[str]) -> float:
+def opening_workbook(items: list[str], locations: list[str]) -> bytes:
+    """An opening-balance sheet: every item at every location, 10 each in one of 7 lots."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Opening")
+    sheet.append(["Item Code", "Location", "Lot", "Quantity", "Unit Cost"])
+    for n, item in enumerate(items):
+        for place in locations:
+            sheet.append([item, place, f"L{n % 7}", 10, 1.25])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+async def import_items(
+    client: httpx.AsyncClient, codes: list[str], lot_tracked: frozenset[str] = frozenset()
+) -> float:
     started = time.perf_counter()
     response = await client.post(
         "/v1/imports/items",
         params={"dry_run": "false"},
-        files={"file": ("items.xlsx", items_workbook(codes), XLSX)},
+        files={"file": ("items.xlsx", items_workbook(codes, lot_tracked), XLSX)},
         timeout=300,
     )
     if response.status_code not in (200, 201):
@@ -498,15 +519,13 @@ async def run(stack: Stack, args: argparse.Namespace, stock_dsn: str) -> dict[st
     transfer_items = [f"ST-{tag}-{n:04d}" for n in range(args.lines)]
     backdated_items = [f"SD-{tag}-{n}" for n in range(args.backdated)]
     balance_item = f"SQ-{tag}"
+    opening_items = [f"SO-{tag}-{n:04d}" for n in range(args.opening_items)]
     store, side_a, side_b, dated = (f"B{tag}/{name}" for name in ("RCV", "A", "B", "DATED"))
     warehouse = f"B{tag}-WH"
     bins = [f"{warehouse}/S{n}" for n in range(1, 5)]
-    seconds = await import_items(
-        client, receipt_items + transfer_items + backdated_items + [balance_item]
-    )
-    print(
-        f"setup: {args.items + args.lines + args.backdated + 1} items imported in {seconds:.1f} s"
-    )
+    every_item = receipt_items + transfer_items + backdated_items + [balance_item] + opening_items
+    seconds = await import_items(client, every_item, frozenset(opening_items))
+    print(f"setup: {len(every_item)} items imported in {seconds:.1f} s")
     for code in (store, side_a, side_b, dated):
         await create_location(client, code, "storage")
     await create_location(client, warehouse, "warehouse")
@@ -627,6 +646,47 @@ async def run(stack: Stack, args: argparse.Namespace, stock_dsn: str) -> dict[st
         print(
             f"one receipt of {len(lines)} lines: p50 {figures['p50_ms']} ms "
             f"({results['receipt_of_lines']['lines_per_s']} lines/s)",
+            flush=True,
+        )
+
+    if "opening" in args.only:
+        # For information (no target): a first day's stock sheet, checked then committed.
+        places = [f"B{tag}/OB{n:02d}" for n in range(args.opening_locations)]
+        for code in places:
+            await create_location(client, code, "storage")
+        sheet = opening_workbook(opening_items, places)
+        rows = len(opening_items) * len(places)
+        timings: dict[str, float] = {}
+        for dry_run in (True, False):
+            started = time.perf_counter()
+            response = await client.post(
+                "/v1/opening-balances",
+                params={"dry_run": str(dry_run).lower()},
+                files={"file": ("opening.xlsx", sheet, XLSX)},
+                timeout=600,
+            )
+            label = "dry_run" if dry_run else "commit"
+            timings[label] = time.perf_counter() - started
+            answer: dict[str, Any] = response.json() if response.status_code in (200, 201) else {}
+            counted = (
+                answer.get("valid")
+                if dry_run
+                else answer.get("opening_balance", {}).get("line_count")
+            )
+            if response.status_code != (200 if dry_run else 201) or counted != rows:
+                raise SystemExit(
+                    f"opening balances {label}: {response.status_code} {response.text[:1000]}"
+                )
+        results["opening_balances"] = {
+            "rows": rows,
+            "dry_run_s": round(timings["dry_run"], 2),
+            "commit_s": round(timings["commit"], 2),
+            "commit_rows_per_s": round(rows / timings["commit"], 1),
+            "target": None,
+        }
+        print(
+            f"opening balances of {rows} rows: dry run {timings['dry_run']:.1f} s, "
+            f"commit {timings['commit']:.1f} s",
             flush=True,
         )
 
@@ -831,6 +891,12 @@ def main(argv: list[str] | None = None) -> int:
         "--receipt-lines", type=int, default=500, help="lines of the multi-line receipt"
     )
     parser.add_argument("--transfers", type=int, default=5, help="transfers timed")
+    parser.add_argument(
+        "--opening-items", type=int, default=100, help="lot-tracked items of the opening sheet"
+    )
+    parser.add_argument(
+        "--opening-locations", type=int, default=50, help="locations of the opening sheet"
+    )
     parser.add_argument("--later", type=int, default=100_000, help="movements after back-dating")
     parser.add_argument("--backdated", type=int, default=3, help="items back-dated (repeats)")
     parser.add_argument("--movements", type=int, default=1_000_000, help="movements of one item")
@@ -840,7 +906,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         type=lambda text: set(text.split(",")),
-        default={"receipts", "transfer", "receipt_lines", "backdated", "balances"},
+        default={"receipts", "transfer", "receipt_lines", "opening", "backdated", "balances"},
         help="sections to run, comma-separated (default all)",
     )
     args = parser.parse_args(argv)
