@@ -377,6 +377,21 @@ class DingTalkApproval:
             raise MobileApiError(-1, "processinstance/get answered no process_instance")
         return _dingtalk_decision(process_instance_id, process)
 
+    async def terminate(self, process_instance_id: str, *, remark: str) -> None:
+        """Withdraw a running instance as the system (`is_system`), e.g. once its task
+        was decided elsewhere. An instance that already finished there cannot be
+        withdrawn (an error), which the caller settles by asking for its state."""
+        await self._api.call(
+            "/topapi/process/instance/terminate",
+            {
+                "request": {
+                    "process_instance_id": process_instance_id,
+                    "is_system": True,
+                    "remark": remark[:200],
+                }
+            },
+        )
+
 
 class _DingTalkApi(_OpenApi):
     def __init__(

@@ -232,7 +232,8 @@ def _millis(moment: datetime | None) -> int | None:
 
 
 class FakeDingTalkApprovalApp(_FakeOpenApi):
-    """DingTalk's classic OAPI approval: gettoken, processinstance/create and /get.
+    """DingTalk's classic OAPI approval: gettoken, processinstance/create and /get, and
+    process/instance/terminate (the system withdraws a running instance).
 
     Callbacks are encrypted with `CallbackCrypto(token, aes_key, app_key)`, POSTed with
     query `signature`, `timestamp` (ms), `nonce` and body `{"encrypt": ...}`; the reply
@@ -304,6 +305,48 @@ class FakeDingTalkApprovalApp(_FakeOpenApi):
             if instance is None:
                 return _error(NOT_FOUND, "process instance not found")
             return _ok(process_instance=self._describe(instance), request_id=secrets.token_hex(8))
+
+        @app.post("/topapi/process/instance/terminate")
+        async def terminate(request: Request) -> dict[str, Any]:
+            problem = self._token_problem(request)
+            if problem is not None:
+                return problem
+            answer, instance = self._terminate_by_api(await _json_body(request) or {})
+            if instance is not None:  # DingTalk tells the callback URL, as for any end
+                await self._callback(
+                    self._event(
+                        instance,
+                        "terminate",
+                        staffId="",
+                        remark=instance.operation_records[-1]["remark"],
+                        finishTime=_millis(instance.finished_at),
+                    )
+                )
+            return answer
+
+    def _terminate_by_api(
+        self, body: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], FakeDingTalkInstance | None]:
+        request = body.get("request")
+        if not isinstance(request, dict) or request.get("is_system") is not True:
+            return _error(BAD_PARAMETER, "invalid parameters"), None
+        instance = self.instances.get(str(request.get("process_instance_id", "")))
+        if instance is None:
+            return _error(NOT_FOUND, "process instance not found"), None
+        if instance.status != "RUNNING":
+            return _error(BAD_PARAMETER, "process instance is not running"), None
+        now = self._instant()
+        instance.status, instance.finished_at = "TERMINATED", now
+        instance.operation_records.append(
+            {
+                "userid": "",
+                "date": _china(now),
+                "operation_type": "TERMINATE_PROCESS_INSTANCE",
+                "operation_result": "NONE",
+                "remark": str(request.get("remark", "")),
+            }
+        )
+        return _ok(result=True, success=True, request_id=secrets.token_hex(8)), instance
 
     def _create(self, body: Mapping[str, Any]) -> FakeDingTalkInstance | None:
         values = body.get("form_component_values")

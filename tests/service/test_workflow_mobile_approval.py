@@ -1,6 +1,8 @@
-"""Mobile approval through the gateway: a step mirrored into (fake) DingTalk; the decision
-taken there posts the requisition exactly once, by its callback or, when the callback is
-lost, by asking DingTalk; a forged callback changes nothing."""
+"""Mobile approval through the gateway: a step mirrored into (fake) DingTalk or WeCom; the
+decision taken there posts the requisition exactly once, by its callback or, when the
+callback is lost, by asking the app; a task decided here first is withdrawn in DingTalk
+(WeCom cannot), and a late decision there changes nothing; a forged callback changes
+nothing."""
 
 from __future__ import annotations
 
@@ -15,19 +17,20 @@ from tests.service.workflow_support import Approvals, approvals_fixture, code
 __all__ = ["approvals_fixture"]
 
 
-async def _mobile_flow(a: Approvals, names: dict[str, str]) -> None:
-    for role, name in names.items():  # everyone has a DingTalk user id
+async def _mobile_flow(a: Approvals, names: dict[str, str], app: str = "dingtalk") -> None:
+    for role, name in names.items():  # everyone has a DingTalk and a WeCom user id
         person = await a.as_admin("GET", f"/v1/org/people/{name}")
         body = {k: v for k, v in person.items()
                 if k not in ("id", "version", "created_at")}
         await a.as_admin("PUT", f"/v1/org/people/{name}",
-                         json={**body, "dingtalk_user_id": f"ding-{role}"},
+                         json={**body, "dingtalk_user_id": f"ding-{role}",
+                               "wecom_user_id": f"wx-{role}"},
                          headers={"If-Match": f'W/"{person["version"]}"'})
     await a.as_admin("POST", "/v1/flows", 201, json={
         "document_type": "material_requisition", "name": "On the phone", "activate": True,
         "stages": [{"key": "leader", "name": "Leader", "steps": [{
             "key": "leader", "name": "Leader", "approvers": [{"kind": "manager"}],
-            "mobile": "dingtalk",
+            "mobile": app,
         }]}],
     })
 
@@ -104,3 +107,98 @@ async def test_a_forged_callback_is_refused(approvals: Approvals) -> None:
     )
     assert forged.status_code == 403, forged.text
     assert forged.json()["code"] == "forbidden"
+
+
+async def test_a_task_decided_here_first_is_withdrawn_in_dingtalk(approvals: Approvals) -> None:
+    a = approvals
+    names = await _org(a)
+    s = await _stock(a)
+    await _keepers(a, names, s["wh"])
+    await _mobile_flow(a, names)
+
+    doc = await _submit(a, s, names["worker"], "10")
+    await a.settle()
+    inst = await _instance(a, doc["id"])
+    [task] = inst["steps"][0]["tasks"]
+    [mirrored] = a.dingtalk.find_by_business_key(f"wf-task-{task['id']}")
+    approved = await a.client.post(
+        f"/v1/approvals/{inst['id']}/approve", headers=a.users[names["leader"]], json={}
+    )
+    assert approved.status_code == 200, approved.text
+    await a.settle()  # at once, not at the next poll
+    assert mirrored.status == "TERMINATED"
+    assert "approved in the workflow service" in mirrored.operation_records[-1]["remark"]
+    inst = await a.as_admin("GET", f"/v1/approvals/{inst['id']}")
+    assert inst["status"] == "approved" and inst["sync_state"] == "done"
+    decided = [h for h in inst["history"] if h["action"] == "approved" and h["step_key"]]
+    assert len(decided) == 1 and "via" not in (decided[0]["detail"] or {})
+    assert len(await _issued(a, s["item"])) == 1
+
+    # withdrawn by its requester: the approval there is withdrawn too; one that was
+    # decided there meanwhile is left as it is and changes nothing here
+    doc2 = await _submit(a, s, names["worker"], "5")
+    await a.settle()
+    inst2 = await _instance(a, doc2["id"])
+    [task2] = inst2["steps"][0]["tasks"]
+    [mirrored2] = a.dingtalk.find_by_business_key(f"wf-task-{task2['id']}")
+    withdrawn = await a.client.post(
+        f"/v1/approvals/{inst2['id']}/withdraw",
+        headers=a.users[names["worker"]],
+        json={"reason": "wrong line"},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await a.dingtalk.decide(
+        mirrored2.instance_id, approver="ding-leader", result="agree", lose_callback=True
+    )
+    await a.settle(utcnow() + timedelta(hours=1))
+    assert mirrored2.status == "COMPLETED"
+    inst2 = await a.as_admin("GET", f"/v1/approvals/{inst2['id']}")
+    assert inst2["status"] == "withdrawn"
+    assert (await a.as_admin("GET", f"/v1/requisitions/{doc2['id']}"))["status"] == "draft"
+    assert len(await _issued(a, s["item"])) == 1
+
+
+async def test_a_decision_in_wecom_posts_once_and_a_late_one_changes_nothing(
+    approvals: Approvals,
+) -> None:
+    a = approvals
+    names = await _org(a)
+    s = await _stock(a)
+    await _keepers(a, names, s["wh"])
+    await _mobile_flow(a, names, "wecom")
+
+    doc = await _submit(a, s, names["worker"], "10")
+    await a.settle()
+    inst = await _instance(a, doc["id"])
+    [task] = inst["steps"][0]["tasks"]
+    [mirrored] = a.wecom.find_by_business_key(f"wf-task-{task['id']}")
+    assert mirrored.approvers == ["wx-leader"] and mirrored.creator_userid == "wx-worker"
+    delivery = await a.wecom.decide(
+        mirrored.sp_no, approver="wx-leader", approve=True, speech="ok from WeCom"
+    )
+    assert delivery is not None and delivery.valid, delivery
+    inst = await a.as_admin("GET", f"/v1/approvals/{inst['id']}")
+    assert inst["status"] == "approved"
+    decided = [h for h in inst["history"] if h["action"] == "approved" and h["step_key"]]
+    assert decided[0]["actor"] == f"user:{names['leader']}"
+    assert decided[0]["detail"]["via"] == "wecom" and decided[0]["comment"] == "ok from WeCom"
+    await a.settle(utcnow() + timedelta(hours=1))
+    assert len(await _issued(a, s["item"])) == 1
+
+    # decided here first: WeCom cannot withdraw it, and a refusal there comes too late
+    doc2 = await _submit(a, s, names["worker"], "5")
+    await a.settle()
+    inst2 = await _instance(a, doc2["id"])
+    [task2] = inst2["steps"][0]["tasks"]
+    [mirrored2] = a.wecom.find_by_business_key(f"wf-task-{task2['id']}")
+    approved = await a.client.post(
+        f"/v1/approvals/{inst2['id']}/approve", headers=a.users[names["leader"]], json={}
+    )
+    assert approved.status_code == 200, approved.text
+    await a.settle()
+    assert mirrored2.sp_status == 1  # still open there
+    await a.wecom.decide(mirrored2.sp_no, approver="wx-leader", approve=False, speech="no")
+    await a.settle(utcnow() + timedelta(hours=1))
+    inst2 = await a.as_admin("GET", f"/v1/approvals/{inst2['id']}")
+    assert inst2["status"] == "approved" and inst2["sync_state"] == "done"
+    assert len(await _issued(a, s["item"])) == 2

@@ -30,7 +30,7 @@ from services.workflow.runtime import runner_of
 from services.workflow.settings import Settings as WorkflowSettings
 from shared.auth.principal import Principal
 from tests.conftest import TEST_SECRET
-from tests.fakes.mobile import FakeDingTalkApprovalApp
+from tests.fakes.mobile import FakeDingTalkApprovalApp, FakeWeComApprovalApp
 from tests.fakes.notify import FakeDingTalkRobot
 from tests.service.test_gateway_support import (
     TEST_JWT_SECRET,
@@ -57,6 +57,17 @@ DINGTALK_APP = {
     "token": "callback-token",
     "aes_key": base64.b64encode(bytes(range(32))).decode().rstrip("="),
 }
+#: Where the fake WeCom approval API answers, and its app and callback settings.
+WECOM_HOST = "qyapi.weixin.test"
+WECOM_APP: dict[str, Any] = {
+    "base_url": f"http://{WECOM_HOST}",
+    "corp_id": "wwcorp-test",
+    "corp_secret": "wecom-secret",
+    "agent_id": 1000002,
+    "template_id": "TPL-MATERIAL",
+    "token": "wecom-callback-token",
+    "aes_key": base64.b64encode(bytes(range(32, 64))).decode().rstrip("="),
+}
 
 
 def code(prefix: str) -> str:
@@ -74,6 +85,7 @@ class Approvals:
     apps: dict[str, FastAPI]
     robot: FakeDingTalkRobot
     dingtalk: FakeDingTalkApprovalApp
+    wecom: FakeWeComApprovalApp
     admin: dict[str, str] = field(default_factory=dict)
     users: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -139,6 +151,7 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
             WorkflowSettings(
                 database_url=await database_factory("workflow"),
                 dingtalk_app=DINGTALK_APP,
+                wecom_app=WECOM_APP,
                 mobile_poll_seconds=300,
                 **common,
             ),
@@ -158,13 +171,24 @@ async def approvals_fixture(database_factory) -> AsyncIterator[Approvals]:
         None,
     )
     services.routes[DINGTALK_HOST] = httpx.ASGITransport(app=dingtalk.app)
+    wecom = FakeWeComApprovalApp(
+        WECOM_APP["corp_id"],
+        WECOM_APP["corp_secret"],
+        WECOM_APP["aes_key"],
+        WECOM_APP["token"],
+        "http://gateway.test/v1/mobile/wecom/callback",
+        None,
+        agent_id=WECOM_APP["agent_id"],
+    )
+    services.routes[WECOM_HOST] = httpx.ASGITransport(app=wecom.app)
     stubs = {name: stub_service(name) for name in ("trace",)}
     async with (
         started(apps),
         gateway_stack(database_factory, with_catalog=False, stubs=stubs, extra_routes=routes) as gw,
     ):
         dingtalk.deliver = httpx.ASGITransport(app=gw.app).handle_async_request
-        stack = Approvals(gw, apps, robot, dingtalk)
+        wecom.deliver = dingtalk.deliver
+        stack = Approvals(gw, apps, robot, dingtalk, wecom)
         stack.admin = await stack.user("admin", "admin")
         yield stack
     await services.aclose()

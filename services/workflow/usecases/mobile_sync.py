@@ -10,9 +10,16 @@ app, and the decisions taken there brought back.
   since callbacks get lost, by asking the app every `mobile_poll_seconds`. Either way it
   is applied exactly as a decision through our API (`approvals.decide_as`) under the
   instance's lock; the second arrival finds the task decided and changes nothing.
-* A task decided here first (or cancelled) stops being asked about. Creating the
-  approval there is not idempotent at the apps: a create whose answer was lost is
-  created again on the next try, and whichever copy is decided first counts.
+* A task decided here first (or cancelled: another approver decided, the instance was
+  withdrawn) stops being asked about, at the runner's next pass whatever its poll time
+  (once a call to the app has failed for it, at its next retry).
+  Its DingTalk approval is withdrawn there (`terminate`, as the system, remark saying
+  why), so the approver's to-do list there empties too; one that finished there
+  meanwhile is left as it is (its decision comes too late and changes nothing). WeCom
+  offers no API to withdraw an approval: it stays in the approver's list, and deciding
+  it changes nothing here. Creating the approval there is not idempotent at the apps: a
+  create whose answer was lost is created again on the next try, and whichever copy is
+  decided first counts.
 """
 
 from __future__ import annotations
@@ -109,9 +116,14 @@ class MobileSync:
             due = list(
                 await session.scalars(
                     select(MobileApproval.id)
+                    .join(Task, Task.id == MobileApproval.task_id)
                     .where(
                         MobileApproval.state.in_(("starting", "pending")),
-                        MobileApproval.next_check_at <= moment,
+                        (MobileApproval.next_check_at <= moment)
+                        | (
+                            (Task.status != TaskStatus.PENDING.value)
+                            & (MobileApproval.attempts == 0)
+                        ),
                     )
                     .order_by(MobileApproval.next_check_at, MobileApproval.id)
                     .limit(BATCH)
@@ -131,6 +143,7 @@ class MobileSync:
             assert task is not None and instance is not None
             provider, external_id, state = MobileApp(row.provider), row.external_id, row.state
             still_open = task.status == TaskStatus.PENDING.value
+            task_status = task.status
             people = {
                 p.username: p
                 for p in await session.scalars(
@@ -143,7 +156,7 @@ class MobileSync:
             number, requester = instance.document_number, username_of(instance.requester)
             assignee = task.assignee
         if not still_open:
-            await self._update(row_id, state="cancelled", error="decided in our API first")
+            await self._withdraw(row_id, provider, external_id, task_status, now)
             return
         client = self.dingtalk_client if provider is MobileApp.DINGTALK else self.wecom_client
         if client is None:
@@ -172,6 +185,40 @@ class MobileSync:
             await self._update(row_id, next_check_at=now + self.poll)
             return
         await self.apply(provider, decision, via=f"{provider.value} (asked)")
+
+    async def _withdraw(
+        self,
+        row_id: int,
+        provider: MobileApp,
+        external_id: str | None,
+        task_status: str,
+        now: datetime,
+    ) -> None:
+        """The task was decided or cancelled here first: withdraw its approval in the
+        app where the app can (DingTalk), then stop asking about it."""
+        why = f"the task was {task_status} in the workflow service first"
+        if external_id is None:  # never created there
+            await self._update(row_id, state="cancelled", error=why)
+            return
+        if provider is MobileApp.WECOM or self.dingtalk_client is None:
+            await self._update(
+                row_id, state="cancelled", error=f"{why}; left open in {provider.value}"
+            )
+            return
+        try:
+            await self.dingtalk_client.terminate(external_id, remark=why)
+        except MobileApiError as exc:
+            try:  # finished there meanwhile: nothing to withdraw
+                finished = (await self.dingtalk_client.get(external_id)).state != "pending"
+            except (httpx.HTTPError, MobileApiError, ValueError):
+                finished = False
+            if not finished:
+                await self._failed_attempt(row_id, f"withdrawing: {exc}", now)
+                return
+        except (httpx.HTTPError, ValueError) as exc:
+            await self._failed_attempt(row_id, f"withdrawing: {exc}", now)
+            return
+        await self._update(row_id, state="cancelled", error=f"{why}; withdrawn in dingtalk")
 
     def _user_ids(
         self, provider: MobileApp, people: dict[str, Person], assignee: str, requester: str
