@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.stock.api.approvals import router as approvals_router
+from services.stock.api.defective_releases import router as defective_releases_router
 from services.stock.api.inspections import router as inspections_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
@@ -52,6 +53,7 @@ def create_app(
             stock_counts_router,
             opening_balances_router,
             approvals_router,
+            defective_releases_router,
         ],
         http_transport=http_transport,
     )

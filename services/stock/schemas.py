@@ -628,6 +628,8 @@ class GatedDocument(StrEnum):
     SUPPLIER_RETURN = "supplier_return"
     #: A stock count posted with differences (counted against book).
     COUNT_VARIANCE = "count_variance"
+    #: Defective stock released to qualified (a concession, rework or re-inspection).
+    DEFECTIVE_RELEASE = "defective_release"
 
 
 class ApprovalGateIn(BaseModel):

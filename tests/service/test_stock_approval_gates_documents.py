@@ -168,6 +168,7 @@ async def test_a_gated_posting_waits_and_workflow_posts_it(
         "scrap": document_type == "scrap",
         "supplier_return": document_type == "supplier_return",
         "count_variance": False,
+        "defective_release": False,
     }
     before = await balances(wired, location_code=s.location)
 

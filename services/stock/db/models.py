@@ -441,6 +441,46 @@ class ScrapReturn(Base):
     approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
+class DefectiveRelease(Base):
+    """A defective release (concession): defective stock of one item at one location
+    becomes qualified, there or at another location."""
+
+    __tablename__ = "defective_releases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    item_code: Mapped[str] = mapped_column(String(64), index=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"), nullable=True, index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    #: Where the stock becomes qualified (the same location unless another is named).
+    to_location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: Serial-tracked items: the units released (None for other items).
+    serial_numbers: Mapped[list[str] | None] = mapped_column(JsonDoc, nullable=True)
+    #: "concession", "rework" or "reinspection".
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    #: Empty while the document is a draft (or was cancelled as one).
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    posted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: Who saved it first (the drafter; the poster when posted at once) and when.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: A draft's request, posted as it stands by `POST .../{id}/post`; None once posted.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "not_required", "pending" (posted under an approval gate: kept a draft that only
+    #: workflow's decision posts) or "approved"; `approval_ref` names workflow's instance.
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
+
+
 class ScrapReturnLine(Base):
     __tablename__ = "scrap_return_lines"
     __table_args__ = (UniqueConstraint("document_id", "line_no"),)

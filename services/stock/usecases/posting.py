@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.stock.db.models import (
+    DefectiveRelease,
     Inspection,
     Location,
     MovementRow,
@@ -158,6 +159,7 @@ _HEADERS: dict[str, Any] = {
     "shipment": Shipment,
     "stock_count": StockCount,
     "opening_balance": OpeningBalance,
+    "defective_release": DefectiveRelease,
 }
 
 
