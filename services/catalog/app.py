@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from services.catalog.api.approvals import router as approvals_router
 from services.catalog.api.bom_queries import router as bom_queries_router
 from services.catalog.api.boms import router as boms_router
 from services.catalog.api.boms import routings_router
@@ -37,6 +38,7 @@ def create_app(
             items_router,
             boms_router,
             routings_router,
+            approvals_router,
         ],
         http_transport=http_transport,
     )

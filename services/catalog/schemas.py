@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -490,8 +491,64 @@ class BomSummary(BaseModel):
     updated_at: datetime
 
 
+class ApprovalState(StrEnum):
+    #: No approval gate held the version when it was released (or a decision returned it).
+    NOT_REQUIRED = "not_required"
+    #: Held by the `bom_release` gate: a draft that waits for workflow's decision.
+    PENDING = "pending"
+    #: Released on workflow's approval (`approval_ref` names the instance).
+    APPROVED = "approved"
+
+
 class BomOut(BomSummary):
+    approval: ApprovalState = Field(
+        ApprovalState.NOT_REQUIRED,
+        description="Whether the approval gate held its release, and the outcome",
+    )
+    approval_ref: str = Field("", description="The workflow instance that decided it, if any")
+    release_request: dict[str, Any] | None = Field(
+        None,
+        description="While pending: the release body as given, released on approval",
+    )
     lines: list[BomLineOut]
+
+
+# --- approvals -------------------------------------------------------------------------
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    RETURNED = "returned"
+
+
+class ApprovalDecision(BaseModel):
+    """Workflow's decision on a BOM version whose release waits for approval: `approved`
+    releases it (as `POST .../release` would), anything else leaves it a draft."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    reference: str = Field(
+        min_length=1, max_length=100, description="The workflow instance that decided"
+    )
+    reason: str = Field("", max_length=500)
+
+
+class ApprovalGateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool = Field(description="Whether BOM releases from now on wait for approval")
+    flow: str = Field("", max_length=200, description="The flow that decides them (for people)")
+
+
+class ApprovalGateOut(BaseModel):
+    document_type: str = Field(description="Always `bom_release`")
+    required: bool
+    flow: str
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
 
 BomPage = Page[BomSummary]

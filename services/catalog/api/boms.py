@@ -10,21 +10,27 @@ from fastapi.responses import Response
 from services.catalog.api.common import Editor, IfMatch, etag_header, expected_version
 from services.catalog.domain.bom import BomStatus
 from services.catalog.schemas import (
+    ApprovalDecision,
+    ApprovalState,
     BomCreate,
     BomOut,
     BomPage,
     BomRelease,
     BomRevise,
     BomUpdate,
+    Decision,
     RoutingCreate,
     RoutingIn,
     RoutingOut,
     RoutingPage,
 )
+from services.catalog.usecases import bom_approvals
 from services.catalog.usecases import boms as usecases
 from services.catalog.usecases import routings as routing_usecases
+from shared.auth.principal import SERVICE
+from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
-from shared.http.context import Reader
+from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -32,6 +38,8 @@ from shared.http.problems import problem_responses
 router = APIRouter(prefix="/v1/boms", tags=["boms"])
 routings_router = APIRouter(prefix="/v1/routings", tags=["routings"])
 Paging = Annotated[PageParams, Depends(page_params)]
+#: Only workflow (or an admin) decides a BOM release that waits for approval.
+Workflow = Annotated[RequestContext, Depends(request_context((SERVICE,)))]
 ItemCodeQuery = Annotated[str | None, Query(max_length=64, description="Item code")]
 
 
@@ -113,24 +121,68 @@ async def delete_bom(ctx: Editor, bom_id: IdPath, if_match: IfMatch = None) -> R
     )
 
 
+def _held_or_200(out: BomOut) -> int:
+    """202 when the approval gate held the release instead."""
+    return 202 if out.approval == ApprovalState.PENDING else 200
+
+
 @router.post(
     "/{bom_id}/release",
     response_model=BomOut,
     operation_id="release_bom",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={
+        202: {
+            "model": BomOut,
+            "description": "Held for approval (the bom_release approval gate is closed): "
+            'kept a draft, `approval: "pending"`, the release body held; workflow\'s '
+            "decision releases it",
+        },
+        **problem_responses(401, 403, 404, 409, 412, 422, 428),
+    },
 )
 async def release_bom(
     ctx: Editor, bom_id: IdPath, body: BomRelease, if_match: IfMatch = None
 ) -> Response:
-    """Release a draft after checking cycles, components, designators and effectivity."""
+    """Release a draft after checking cycles, components, designators and effectivity.
+    Under the closed BOM release approval gate, a release that passes every check is held
+    for workflow's decision instead (202, `approval: pending`); a pending draft is 409
+    `approval_pending`."""
     expected = expected_version(if_match, "BOM version")
     actor = ctx.principal.subject
     return await run_command(
         ctx,
         lambda uow: usecases.release_bom(uow, bom_id, body, expected, actor),
         body=body,
+        status_code=_held_or_200,
         headers=etag_header,
     )
+
+
+@router.post(
+    "/{bom_id}/approval-decision",
+    response_model=BomOut,
+    operation_id="decide_bom_release_approval",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def decide_bom_release_approval(
+    ctx: Workflow, bom_id: IdPath, body: ApprovalDecision
+) -> Response:
+    """Workflow's decision on a BOM version whose release waits for approval: `approved`
+    releases it with the held release body as `POST .../release` would, all or nothing
+    (refused, it stays pending); rejected, withdrawn or returned leaves it a draft that no
+    longer waits. The same decision again answers the version as it is (workflow, admin;
+    accepts Idempotency-Key)."""
+
+    async def command(uow: UnitOfWork) -> BomOut:
+        async with ctx.db.read() as session:
+            settled = await bom_approvals.decided(session, bom_id, body)
+        if settled is not None:
+            return settled
+        if body.decision is not Decision.APPROVED:
+            return await bom_approvals.return_to_draft(uow, bom_id, body)
+        return await bom_approvals.approve(uow, bom_id, body)
+
+    return await run_command(ctx, command, body=body, headers=etag_header)
 
 
 @router.post(

@@ -184,11 +184,33 @@ class BomVersion(Base):
     revised_from_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: "not_required", "pending" (released under the `bom_release` approval gate: kept a
+    #: draft that only workflow's decision releases) or "approved"; `approval_ref` names
+    #: the workflow instance that decided it.
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
+    #: While pending: the `BomRelease` body as it was given, released on approval.
+    release_request: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ApprovalGate(Base):
+    """A document type whose releases wait for workflow's decision (`bom_release`; set by
+    workflow when a flow for the type is activated or deactivated)."""
+
+    __tablename__ = "approval_gates"
+
+    document_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    required: Mapped[bool] = mapped_column(Boolean)
+    flow: Mapped[str] = mapped_column(String(200), server_default="", default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class BomLine(Base):

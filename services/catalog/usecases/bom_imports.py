@@ -4,7 +4,9 @@ Rows are read by `domain/sheet_boms.py`, validated by the public `BomCreate` /
 `BomLineIn` schemas, then checked by `bom_problems` (components, units, designator
 counts, revisions, cycles through released BOMs). With `release` each draft is then
 released; a dry run with `release` does all of it in a transaction it rolls back, so
-the release's own refusals are reported too.
+the release's own refusals are reported too. While the BOM release approval gate is
+closed (`usecases/approvals.py`), `release` is refused (409 `approval_gate_closed`):
+import drafts and release each through `POST /v1/boms/{id}/release`, which holds it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from services.catalog.domain.sheet_boms import (
 )
 from services.catalog.import_schemas import BomImportResult, CreatedBom, PlannedBom
 from services.catalog.schemas import BomCreate, BomLineIn, BomRelease
+from services.catalog.usecases.approvals import ApprovalGateClosed, approval_required
 from services.catalog.usecases.boms import bom_problems, insert_boms, release_bom_in
 from services.catalog.usecases.lookups import bump_graph_stamp, unit_rules
 from services.catalog.usecases.sheet_checks import (
@@ -218,6 +221,12 @@ async def import_boms(
     async with uow:
         if options.release:  # releases follow: take the graph lock first, as every writer
             await bump_graph_stamp(uow.session)
+            if await approval_required(uow.session):
+                raise ApprovalGateClosed(
+                    "BOM releases wait for approval (the bom_release approval gate is "
+                    "closed): import without release, then release each draft with "
+                    "POST /v1/boms/{id}/release"
+                )
         plan = await _checked_boms(uow.session, file, options)
         result = _bom_result(plan, dry_run=dry_run)
         if result.errors:

@@ -2,6 +2,12 @@
 
 Every release takes the `bom_graph_stamp` row lock first (it bumps the counter), so
 releases run one at a time and the cycle check sees every other released BOM.
+
+Under the closed `bom_release` approval gate (`usecases/approvals.py`) a release that
+passes every check keeps the draft instead, `approval: pending`, its body held, and
+announces `ApprovalRequested`; a pending draft cannot be replaced or released (409
+`approval_pending`) until workflow decides it (`usecases/bom_approvals.py`), and can be
+deleted (`ApprovalCancelled`).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from services.catalog.domain.bom import (
 from services.catalog.domain.items import Lifecycle, Procurement
 from services.catalog.domain.units import ConversionError, UnitRule, conversion_factor
 from services.catalog.schemas import (
+    ApprovalState,
     BomCreate,
     BomLineIn,
     BomLineOut,
@@ -44,6 +51,12 @@ from services.catalog.schemas import (
     BomSummary,
     BomUpdate,
     SubstituteOut,
+)
+from services.catalog.usecases.approvals import (
+    BOM_RELEASE,
+    ApprovalGateClosed,
+    ApprovalPending,
+    approval_required,
 )
 from services.catalog.usecases.lookups import (
     bump_graph_stamp,
@@ -62,6 +75,7 @@ from shared.errors import (
     NotFound,
 )
 from shared.http.pagination import PageParams
+from shared.schemas import plain
 
 
 class BomNotDraft(Conflict):
@@ -144,6 +158,9 @@ async def bom_out(session: AsyncSession, bom: BomVersion) -> BomOut:
     return BomOut.model_validate(
         {
             **_summary_fields(bom, item_code or "", len(lines)),
+            "approval": bom.approval,
+            "approval_ref": bom.approval_ref,
+            "release_request": bom.release_request,
             "lines": [
                 BomLineOut(
                     position=line.position,
@@ -625,6 +642,20 @@ async def create_bom(uow: UnitOfWork, data: BomCreate) -> BomOut:
         return out
 
 
+def approval_number(item_code: str, revision: str) -> str:
+    """How approval events name a BOM version (`number`)."""
+    return f"{item_code} rev {revision}"
+
+
+def refuse_pending(bom: BomVersion) -> None:
+    """409 `approval_pending` for a draft whose release waits for workflow's decision."""
+    if bom.approval == ApprovalState.PENDING.value:
+        raise ApprovalPending(
+            f"BOM version {bom.id} waits for its release approval flow; it is released when "
+            "the flow approves it, or it can be deleted"
+        )
+
+
 async def _locked(uow: UnitOfWork, bom_id: int, expected_version: int | None) -> BomVersion:
     return await locked_row(uow.session, BomVersion, bom_id, "BOM version", expected_version)
 
@@ -637,6 +668,7 @@ async def update_bom(
         bom = await _locked(uow, bom_id, expected_version)
         if bom.status != BomStatus.DRAFT.value:
             raise BomNotDraft(f"BOM version {bom_id} is {bom.status}; revise it to get a new draft")
+        refuse_pending(bom)
         parent = await uow.session.get(Item, bom.item_id)
         items = await items_by_code(uow.session, _codes([data]))
         units = await unit_rules(uow.session)
@@ -675,6 +707,17 @@ async def delete_bom(uow: UnitOfWork, bom_id: int, expected_version: int) -> Non
         await uow.session.flush()
         await uow.audit("delete", "bom", str(bom_id), before=before)
         uow.emit("BomDeleted", "bom", str(bom_id), {"id": bom_id, "item_code": before["item_code"]})
+        if before["approval"] == ApprovalState.PENDING.value:
+            uow.emit(
+                "ApprovalCancelled",
+                "bom",
+                str(bom_id),
+                {
+                    "document_type": BOM_RELEASE,
+                    "document_id": bom_id,
+                    "number": approval_number(before["item_code"], before["revision"]),
+                },
+            )
         await uow.commit()
 
 
@@ -739,13 +782,38 @@ async def release_bom_in(
     data: BomRelease,
     actor: str,
     expected_version: int | None = None,
+    *,
+    hold: bool = False,
+    approved_by: str | None = None,
 ) -> BomOut:
-    """Release a draft inside an open unit of work (the API and imports share this)."""
+    """Release a draft inside an open unit of work (the API, imports and workflow's
+    approval share this).
+
+    Under the closed approval gate, with `hold` (the API) a release that passes every
+    check keeps the draft waiting instead (`approval: pending`, `data` held,
+    `ApprovalRequested`); without it (imports) it is refused (409 `approval_gate_closed`).
+    `approved_by` is workflow's approval (its reference): the draft must be pending, and
+    its held request is released (`data` is ignored).
+    """
     session = uow.session
     await bump_graph_stamp(session)  # the lock that serializes releases, always taken first
     bom = await _locked(uow, bom_id, expected_version)
     if bom.status != BomStatus.DRAFT.value:
         raise BomNotDraft(f"BOM version {bom_id} is {bom.status}; only drafts are released")
+    if approved_by is not None:
+        if bom.approval != ApprovalState.PENDING.value:
+            raise BomStatusConflict(f"BOM version {bom_id} does not wait for an approval")
+        data = BomRelease.model_validate(bom.release_request or {})
+        gated = False
+    else:
+        refuse_pending(bom)
+        gated = await approval_required(session)
+        if gated and not hold:
+            raise ApprovalGateClosed(
+                f"BOM version {bom_id} cannot be released here: BOM releases wait for "
+                "approval (the bom_release gate is closed); release it with "
+                "POST /v1/boms/{id}/release"
+            )
     parent = await session.get(Item, bom.item_id, with_for_update=True)
     assert parent is not None
     valid_from = data.effective_from or bom.effective_from or date.today()
@@ -839,6 +907,8 @@ async def release_bom_in(
                 extra={"overlapping_bom_id": other.id},
             )
         superseded.append(other)
+    if gated:
+        return await _hold(uow, bom, current, data)
     now = utcnow()
     for other in superseded:
         before = {"effective_to": other.effective_to.isoformat() if other.effective_to else None}
@@ -869,6 +939,9 @@ async def release_bom_in(
     bom.released_at = now
     bom.released_by = actor
     bom.updated_at = now
+    if approved_by is not None:
+        bom.approval, bom.approval_ref = ApprovalState.APPROVED.value, approved_by
+        bom.release_request = None
     await session.flush()
     out = await bom_out(session, bom)
     await uow.audit(
@@ -878,12 +951,71 @@ async def release_bom_in(
     return out
 
 
+async def _hold(
+    uow: UnitOfWork,
+    bom: BomVersion,
+    current: BomOut,
+    data: BomRelease,
+) -> BomOut:
+    """Keep a draft that would be released waiting for approval; announce
+    `ApprovalRequested` (the caller commits)."""
+    bom.approval, bom.approval_ref = ApprovalState.PENDING.value, ""
+    bom.release_request = data.model_dump(mode="json", exclude_unset=True)
+    bom.updated_at = utcnow()
+    await uow.session.flush()
+    out = await bom_out(uow.session, bom)
+    # The window as requested; effective_from null: from the day it is approved.
+    effective_from = data.effective_from or bom.effective_from
+    effective_to = data.effective_to if data.effective_to is not None else bom.effective_to
+    await uow.audit(
+        "request_approval",
+        "bom",
+        str(bom.id),
+        before=current.model_dump(mode="json"),
+        after=out.model_dump(mode="json"),
+    )
+    uow.emit(
+        "ApprovalRequested",
+        "bom",
+        str(bom.id),
+        {
+            "document_type": BOM_RELEASE,
+            "document_id": bom.id,
+            "number": approval_number(out.item_code, out.revision),
+            "requested_by": uow.actor,
+            "item_code": out.item_code,
+            "revision": out.revision,
+            "effective_from": effective_from.isoformat() if effective_from else None,
+            "effective_to": effective_to.isoformat() if effective_to else None,
+            "lines": [
+                {
+                    "line_no": line.position,
+                    "item_code": line.component_code,
+                    "quantity": plain(line.quantity),
+                    "uom": line.uom,
+                    "lot_number": None,
+                    "unit_price": None,
+                }
+                for line in out.lines
+            ],
+            "location_code": "",
+            "supplier": "",
+            "purchase_order": "",
+            "reason": "",
+            "note": "",
+        },
+    )
+    return out
+
+
 async def release_bom(
     uow: UnitOfWork, bom_id: int, data: BomRelease, expected_version: int, actor: str
 ) -> BomOut:
-    """Release a draft: it becomes immutable and effective in its window."""
+    """Release a draft: it becomes immutable and effective in its window. Under the closed
+    approval gate it is kept a draft that waits for approval instead (`approval:
+    pending`)."""
     async with uow:
-        out = await release_bom_in(uow, bom_id, data, actor, expected_version)
+        out = await release_bom_in(uow, bom_id, data, actor, expected_version, hold=True)
         await uow.commit()
         return out
 
