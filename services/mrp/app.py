@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
+from services.mrp.api.firming_approval import router as firming_approval_router
 from services.mrp.api.material import router as material_router
 from services.mrp.api.orders import router as orders_router
 from services.mrp.api.runs import router as runs_router
@@ -34,6 +35,7 @@ def create_app(
             completions_router,
             work_orders_router,
             runs_router,
+            firming_approval_router,
         ],
         subscriptions=[Subscription(SOURCE, apply_stock_event)],
         http_transport=http_transport,

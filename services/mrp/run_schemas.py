@@ -152,6 +152,15 @@ class DemandShareOut(BaseModel):
     quantity: SignedQuantity = Field(description="Of the planned order, in its item's unit")
 
 
+class ApprovalState(StrEnum):
+    #: No approval gate held its firming.
+    NOT_REQUIRED = "not_required"
+    #: Its firming waits for workflow's decision (the request held); nobody else may firm it.
+    PENDING = "pending"
+    #: Firmed on workflow's approval (`approval_ref` names the instance).
+    APPROVED = "approved"
+
+
 class PlannedOrderOut(BaseModel):
     id: int
     run_id: int
@@ -165,6 +174,12 @@ class PlannedOrderOut(BaseModel):
     low_level_code: int
     status: str = Field(description="planned, or firmed")
     firmed_as: str = Field(description="The purchase or work order it became")
+    approval: ApprovalState = Field(
+        ApprovalState.NOT_REQUIRED,
+        description="Whether its firming waits for workflow's decision (`pending`), was "
+        "firmed on its approval (`approved`), or neither",
+    )
+    approval_ref: str = Field("", description="The workflow instance that decided it last, if any")
     pegs: list[PegOut] = Field(
         description="Single-level pegging: the demands or parent planned orders it serves"
     )
@@ -243,10 +258,57 @@ class FirmRequest(BaseModel):
 
 
 class FirmOut(BaseModel):
+    approval: ApprovalState = Field(
+        description="`pending`: the firming gate held it (202), nothing ordered yet; else "
+        "as `planned_order.approval`"
+    )
     planned_order: PlannedOrderOut
     purchase_order_id: int | None
     work_order_id: int | None
-    order_number: str
+    order_number: str = Field(
+        description="The purchase or work order it became; empty while its firming waits "
+        "for approval (or was not approved)"
+    )
+
+
+#: The document type of a planned order's firming, as workflow's flows name it.
+FIRMING = "planned_order_firming"
+
+
+class Decision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    RETURNED = "returned"
+
+
+class ApprovalDecision(BaseModel):
+    """Workflow's decision on a planned order whose firming waits for approval: `approved`
+    firms it with the request held (as `POST .../firm` would), anything else leaves it
+    planned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    reference: str = Field(
+        min_length=1, max_length=100, description="The workflow instance that decided"
+    )
+    reason: str = Field("", max_length=500)
+
+
+class ApprovalGateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool = Field(description="Whether firmings asked from now on wait for approval")
+    flow: str = Field("", max_length=200, description="The flow that decides them (for people)")
+
+
+class ApprovalGateOut(BaseModel):
+    document_type: str = Field(description=f"Always `{FIRMING}`")
+    required: bool
+    flow: str
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
 
 class MaterialRowOut(BaseModel):

@@ -6,8 +6,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.mrp.api.deps import Catalog, Planner, Stock
+from services.mrp.clients import CatalogClient
 from services.mrp.db.models import PlannedOrderRow
 from services.mrp.run_schemas import (
+    ApprovalState,
     ExceptionPage,
     FirmOut,
     FirmRequest,
@@ -24,7 +26,7 @@ from services.mrp.usecases.firming import firm_planned_order
 from shared.db.uow import UnitOfWork
 from shared.errors import NotFound
 from shared.http.commands import render, run_command
-from shared.http.context import Reader
+from shared.http.context import Reader, RequestContext
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -171,26 +173,53 @@ async def get_planned_order(ctx: Reader, order_id: IdPath) -> Response:
         return render(ctx, await usecases.get_planned_order(session, order_id))
 
 
+async def firm(
+    ctx: RequestContext,
+    uow: UnitOfWork,
+    catalog: CatalogClient,
+    order_id: int,
+    body: FirmRequest,
+    approved_by: str | None = None,
+) -> FirmOut:
+    """Firm a planned order with what the catalog says of its item now (held instead
+    under a closed gate; `approved_by`: workflow's approval of one that waits)."""
+    async with ctx.db.read() as session:
+        row = await session.get(PlannedOrderRow, order_id)
+        if row is None:
+            raise NotFound(f"no planned order {order_id}")
+        code, procurement = row.item_code, row.procurement
+    item = (await catalog.items_by_codes([code])).get(code)
+    planning = await catalog.planning_data([code]) if procurement == "make" else None
+    return await firm_planned_order(uow, order_id, body, item, planning, approved_by=approved_by)
+
+
+def held_or_200(result: FirmOut) -> int:
+    """202 when the firming gate held the planned order instead of firming it."""
+    return 202 if result.approval is ApprovalState.PENDING else 200
+
+
 @router.post(
     "/v1/planned-orders/{order_id}/firm",
     response_model=FirmOut,
     operation_id="firm_planned_order",
-    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+    responses={
+        202: {
+            "model": FirmOut,
+            "description": "Held for approval (the firming gate is closed): the planned order "
+            'stays planned, `approval: "pending"`, its request kept, no order created; '
+            "workflow's decision firms it",
+        },
+        **problem_responses(401, 403, 404, 409, 422, 502, 503),
+    },
 )
 async def firm_planned_order_route(
     ctx: Planner, catalog: Catalog, order_id: IdPath, body: FirmRequest
 ) -> Response:
     """Firm a planned order (accepts Idempotency-Key): a buy order becomes a purchase
-    order, a make order a work order built to the version the run exploded."""
+    order, a make order a work order built to the version the run exploded. Under a
+    closed firming gate it waits for approval instead (202)."""
 
     async def command(uow: UnitOfWork) -> FirmOut:
-        async with ctx.db.read() as session:
-            row = await session.get(PlannedOrderRow, order_id)
-            if row is None:
-                raise NotFound(f"no planned order {order_id}")
-            code, procurement = row.item_code, row.procurement
-        item = (await catalog.items_by_codes([code])).get(code)
-        planning = await catalog.planning_data([code]) if procurement == "make" else None
-        return await firm_planned_order(uow, order_id, body, item, planning)
+        return await firm(ctx, uow, catalog, order_id, body)
 
-    return await run_command(ctx, command, body=body)
+    return await run_command(ctx, command, body=body, status_code=held_or_200)

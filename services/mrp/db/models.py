@@ -227,6 +227,30 @@ class PlannedOrderRow(Base):
     #: planned, or firmed (then `firmed_as` names the purchase or work order).
     status: Mapped[str] = mapped_column(String(10))
     firmed_as: Mapped[str] = mapped_column(String(100), default="")
+    #: not_required, pending (firming waits for workflow's decision, `firm_request` held),
+    #: or approved (firmed on workflow's approval); `approval_ref` names the workflow
+    #: instance that decided it last.
+    approval: Mapped[str] = mapped_column(
+        String(20), default="not_required", server_default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: The `FirmRequest` held while the firming waits for approval.
+    firm_request: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    approval_requested_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class ApprovalGate(Base):
+    """A document type whose documents wait for workflow's decision (here only
+    `planned_order_firming`; set by workflow when a flow for it is activated or
+    deactivated)."""
+
+    __tablename__ = "approval_gates"
+
+    document_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    required: Mapped[bool] = mapped_column(Boolean)
+    flow: Mapped[str] = mapped_column(String(200), server_default="", default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class PegRow(Base):

@@ -57,6 +57,7 @@ from services.mrp.domain.model import (
 )
 from services.mrp.domain.planning import plan
 from services.mrp.run_schemas import (
+    ApprovalState,
     DemandShareOut,
     ExceptionOut,
     PegOut,
@@ -579,6 +580,8 @@ def planned_order_out(
         low_level_code=row.low_level_code,
         status=row.status,
         firmed_as=row.firmed_as,
+        approval=ApprovalState(row.approval),
+        approval_ref=row.approval_ref,
         pegs=[
             PegOut(
                 quantity=peg.quantity,

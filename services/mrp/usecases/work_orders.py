@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.mrp.clients import CatalogItem, PlanningData
 from services.mrp.db.models import WorkOrder, WorkOrderComponent
+from services.mrp.domain.model import PlanBom
 from services.mrp.domain.work_orders import (
     QUANTITY_STEP,
     NoBomVersion,
@@ -120,18 +121,30 @@ def check_made(item: CatalogItem | None, code: str, field: str = "body.item_code
     return item
 
 
+def pinned_bom(
+    item_id: int,
+    item_code: str,
+    start_date: date,
+    planning: PlanningData,
+    revision: str | None,
+    field: str,
+) -> PlanBom:
+    """The BOM version a work order of the item starting then is released to (named, or
+    effective on the start date); 422 when there is none."""
+    try:
+        return pin_version(planning.boms.get(item_id, ()), start_date, revision)
+    except NoBomVersion as exc:
+        raise InvalidInput(
+            f"cannot release {item_code}: {exc}",
+            errors=[FieldError(field, f"{item_code}: {exc}", "no_effective_bom")],
+        ) from exc
+
+
 def _pin(
     order: WorkOrder, planning: PlanningData, revision: str | None, field: str
 ) -> list[WorkOrderComponent]:
     """Pin the BOM version (named, or effective on the start date) and list components."""
-    versions = planning.boms.get(order.item_id, ())
-    try:
-        bom = pin_version(versions, order.start_date, revision)
-    except NoBomVersion as exc:
-        raise InvalidInput(
-            f"cannot release {order.item_code}: {exc}",
-            errors=[FieldError(field, f"{order.item_code}: {exc}", "no_effective_bom")],
-        ) from exc
+    bom = pinned_bom(order.item_id, order.item_code, order.start_date, planning, revision, field)
     order.bom_id = bom.id
     order.bom_revision = bom.revision
     needs = components(bom, planning.boms, order.quantity, order.start_date, planning.backflush)
