@@ -15,6 +15,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
     "catalog": (
         "/v1/items", "/v1/units", "/v1/categories", "/v1/boms", "/v1/routings",
         "/v1/low-level-codes", "/v1/imports", "/v1/exports", "/v1/planning-data",
+        "/v1/bom-approval-gate",
     ),
     "stock": (
         "/v1/locations", "/v1/lots", "/v1/receipts", "/v1/inspections", "/v1/transfers",
@@ -23,11 +24,12 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/stock-overview", "/v1/production-receipts", "/v1/shipments", "/v1/stock-counts",
         "/v1/valuation", "/v1/reservations", "/v1/availability",
         "/v1/posting-period", "/v1/serials", "/v1/opening-balances", "/v1/approval-gates",
-        "/v1/reports",
+        "/v1/reports", "/v1/defective-releases",
     ),
     "mrp": (
         "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",
         "/v1/purchase-orders", "/v1/mrp-runs", "/v1/planned-orders", "/v1/buildable",
+        "/v1/firming-approval-gate",
     ),
     "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
     "workflow": (

@@ -18,7 +18,7 @@ from services.workflow.api.rules import router as rules_router
 from services.workflow.api.rules import todo_router
 from services.workflow.runtime import runner_of
 from services.workflow.settings import Settings
-from services.workflow.usecases import stock_feed, todos
+from services.workflow.usecases import feeds, stock_feed
 from services.workflow.usecases.rules import switch_on
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
@@ -61,7 +61,8 @@ def create_app(
                 batch_handler=stock_feed.apply_stock_events,
                 page_size=500,
             ),
-            Subscription("mrp", todos.apply_mrp_event),
+            Subscription(feeds.MRP, feeds.apply_mrp_event),
+            Subscription(feeds.CATALOG, feeds.apply_catalog_event),
         ],
         http_transport=http_transport,
         workers=[run_runner],

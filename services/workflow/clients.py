@@ -88,6 +88,13 @@ async def warehouse_of(client: ServiceClient, location_code: str | None) -> str 
     return None
 
 
+#: What a BOM version's or a planned order's document says besides its lines.
+OWN_FIELDS = (
+    "item_code", "revision", "effective_from", "effective_to", "order_type", "start_date",
+    "due_date",
+)  # fmt: skip
+
+
 async def document_facts(
     client: ServiceClient, document_type: str, document: dict[str, Any]
 ) -> dict[str, Any]:
@@ -96,7 +103,9 @@ async def document_facts(
     else the item's average cost) and value, the total `amount`, and the warehouse the
     document's location lies in (issuing, else receiving). A count's lines are its signed
     differences: each line's `value` keeps the sign, `amount` adds their sizes (a gain
-    does not hide a loss)."""
+    does not hide a loss). A BOM version's lines are its components per unit of its
+    `item_code` (`amount`: their cost at average cost), a planned order's one line its
+    item (with `order_type` buy or make and its dates)."""
     lines = document.get("lines") or []
     codes = sorted({str(line["item_code"]) for line in lines})
     location = (
@@ -149,6 +158,7 @@ async def document_facts(
         "purchase_order": document.get("purchase_order") or "",
         "reason": document.get("reason") or "",
         "note": document.get("note", ""),
+        **{key: document.get(key) or "" for key in OWN_FIELDS},
         "created_by": document.get("created_by"),
         "submitted_by": document.get("submitted_by") or document.get("requested_by"),
         "amount": _number(amount),

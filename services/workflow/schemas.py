@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -18,9 +19,10 @@ Cel = Annotated[str, Field(min_length=1, max_length=2000, description="A CEL exp
 
 
 class DocumentType(StrEnum):
-    """What a flow can gate (today stock's material requisitions, purchase receipts, scraps,
-    supplier returns and stock counts with differences reach workflow; the other types get
-    their flows ready for their documents)."""
+    """What a flow can gate: stock's material requisitions, purchase receipts, defective
+    releases, scraps, supplier returns and stock counts with differences; the catalog's
+    BOM version releases; mrp's planned-order firmings (`OWNERS`); and reviews rules
+    start."""
 
     MATERIAL_REQUISITION = "material_requisition"
     PURCHASE_RECEIPT = "purchase_receipt"
@@ -36,23 +38,42 @@ class DocumentType(StrEnum):
 
 
 #: Document types whose owning service already holds submitted documents for a flow.
-GATED_TYPES = frozenset(
-    {
-        DocumentType.MATERIAL_REQUISITION,
-        DocumentType.PURCHASE_RECEIPT,
-        DocumentType.SCRAP,
-        DocumentType.SUPPLIER_RETURN,
-        DocumentType.COUNT_VARIANCE,
-    }
-)
-#: Where the owning service takes the decision on a document of each gated type.
-DECISION_PATHS = {
-    DocumentType.MATERIAL_REQUISITION.value: "/v1/requisitions/{id}/approval-decision",
-    DocumentType.PURCHASE_RECEIPT.value: "/v1/receipts/{id}/approval-decision",
-    DocumentType.SCRAP.value: "/v1/scraps/{id}/approval-decision",
-    DocumentType.SUPPLIER_RETURN.value: "/v1/supplier-returns/{id}/approval-decision",
-    DocumentType.COUNT_VARIANCE.value: "/v1/stock-counts/{id}/approval-decision",
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The service that holds submitted documents of a gated type, and where workflow
+    closes the type's gate (`PUT`, {"required", "flow"}) and sends its decision (`POST`,
+    `{id}`: the document's)."""
+
+    service: str
+    gate_path: str
+    decision_path: str
+
+
+def _stock(document_type: str, documents: str) -> Owner:
+    return Owner(
+        "stock",
+        f"/v1/approval-gates/{document_type}",
+        f"/v1/{documents}/{{id}}/approval-decision",
+    )
+
+
+#: Every document type whose owning service holds a submitted document for workflow's
+#: decision (the other types' flows have no document to wait yet).
+OWNERS: dict[str, Owner] = {
+    DocumentType.MATERIAL_REQUISITION.value: _stock("material_requisition", "requisitions"),
+    DocumentType.PURCHASE_RECEIPT.value: _stock("purchase_receipt", "receipts"),
+    DocumentType.DEFECTIVE_RELEASE.value: _stock("defective_release", "defective-releases"),
+    DocumentType.SCRAP.value: _stock("scrap", "scraps"),
+    DocumentType.SUPPLIER_RETURN.value: _stock("supplier_return", "supplier-returns"),
+    DocumentType.COUNT_VARIANCE.value: _stock("count_variance", "stock-counts"),
+    DocumentType.BOM_RELEASE.value: Owner(
+        "catalog", "/v1/bom-approval-gate", "/v1/boms/{id}/approval-decision"
+    ),
+    DocumentType.PLANNED_ORDER_FIRMING.value: Owner(
+        "mrp", "/v1/firming-approval-gate", "/v1/planned-orders/{id}/approval-decision"
+    ),
 }
+GATED_TYPES = frozenset(DocumentType(name) for name in OWNERS)
 
 
 # --- organisation ---------------------------------------------------------------------

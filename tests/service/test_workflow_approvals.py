@@ -119,7 +119,7 @@ async def test_over_ten_thousand_goes_leader_director_keeper_and_posts_last(
     gates = await a.as_admin("GET", "/v1/approval-gates")
     assert {g["document_type"]: g["required"] for g in gates["items"]} == {
         "material_requisition": True, "purchase_receipt": False, "scrap": False,
-        "supplier_return": False, "count_variance": False,
+        "supplier_return": False, "count_variance": False, "defective_release": False,
     }
     assert flow["active"]
 

@@ -156,3 +156,43 @@ async def test_a_count_variance_waits_for_its_approvers_and_posts_once(
     posted = await a.as_admin("GET", f"/v1/stock-counts/{count['id']}")
     assert posted["status"] == "posted" and posted["approval"] == "approved"
     assert await _on_hand(a, s["item"]) == 970
+
+
+async def test_a_defective_release_waits_for_the_keeper_and_releases_once(
+    approvals: Approvals,
+) -> None:
+    a = approvals
+    names = await _org(a)
+    s = await _stock(a)  # 1,000 qualified at 20.00
+    await _keepers(a, names, s["wh"])
+    lot = code("LOT")
+    await a.as_admin("POST", "/v1/receipts", 201, json={
+        "item_code": s["item"], "location_code": s["store"], "quantity": "50",
+        "lot_number": lot, "unit_price": "20",
+    })
+    await a.as_admin("POST", "/v1/inspections", 201, json={
+        "item_code": s["item"], "lot_number": lot, "location_code": s["store"],
+        "accepted_quantity": "0", "rejected_quantity": "50", "sample_size": 5,
+        "inspector": "QC",
+    })
+    await a.as_admin("POST", "/v1/flows", 201, json=_flow("defective_release", 5000))
+    body = {"item_code": s["item"], "lot_number": lot, "location_code": s["store"],
+            "quantity": "30", "reason": "concession", "note": "within tolerance"}
+    release = await ok(await a.client.post(
+        "/v1/defective-releases", headers=a.users[names["worker"]], json=body
+    ), 202)
+    assert release["status"] == "draft" and release["approval"] == "pending"
+    await a.settle()
+    instance = await _approval(a, "defective_release", release["id"])
+    assert instance["current_stage"] == "keeper" and Decimal(instance["amount"]) == 600
+    instance = await _act(a, names["keeper"], instance, "approve")
+    assert instance["status"] == "approved"  # 600 is under 5,000: no director
+    await a.settle()
+    await a.settle()
+    posted = await a.as_admin("GET", f"/v1/defective-releases/{release['id']}")
+    assert posted["status"] == "posted" and posted["approval"] == "approved"
+    balances = await a.as_admin(
+        "GET", "/v1/balances", params={"item_code": s["item"], "lot_number": lot}
+    )
+    by_state = {b["quality_state"]: Decimal(b["quantity"]) for b in balances["items"]}
+    assert by_state == {"qualified": 30, "defective": 20}

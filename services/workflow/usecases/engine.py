@@ -54,7 +54,7 @@ from services.workflow.domain.routing import (
     step_outcome,
 )
 from services.workflow.schemas import (
-    DECISION_PATHS,
+    OWNERS,
     ApproverKind,
     Approvers,
     InstanceStatus,
@@ -484,7 +484,7 @@ async def finish(
         .values(status=closing, finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    if tell_owner and instance.document_type in DECISION_PATHS:
+    if tell_owner and instance.document_type in OWNERS:
         instance.sync_state = SyncState.PENDING.value
         instance.sync_problem = None
         instance.next_attempt_at = now

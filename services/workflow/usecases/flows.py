@@ -17,7 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.workflow.db.models import Calendar, Channel, Flow
 from services.workflow.domain.conditions import ConditionError, compile_condition
-from services.workflow.schemas import GATED_TYPES, DocumentType, FlowIn, FlowOut, StageIn
+from services.workflow.schemas import (
+    GATED_TYPES,
+    OWNERS,
+    DocumentType,
+    FlowIn,
+    FlowOut,
+    StageIn,
+)
 from shared.client import ServiceClient
 from shared.db.database import Database
 from shared.db.paging import page_by_id, where_equal
@@ -70,24 +77,24 @@ def condition_errors(body: FlowIn) -> list[FieldError]:
 
 async def set_gate(client: ServiceClient, document_type: str, required: bool, flow: str) -> None:
     """Close or open the owning service's approval gate for `document_type`."""
+    owner = OWNERS[document_type]
     response = await client.request(
-        "stock",
-        "PUT",
-        f"/v1/approval-gates/{document_type}",
-        json={"required": required, "flow": flow},
+        owner.service, "PUT", owner.gate_path, json={"required": required, "flow": flow}
     )
     if response.status_code == 200:
         return
     if response.status_code in (409, 422):
         body = response.json()
         raise PassedOn(
-            "stock",
+            owner.service,
             response.status_code,
             body,
             refused="the approval gate",
             errors=PassedOn.field_errors(body),
         )
-    raise UpstreamError(f"stock answered {response.status_code} when setting the approval gate")
+    raise UpstreamError(
+        f"{owner.service} answered {response.status_code} when setting the approval gate"
+    )
 
 
 async def _definition(body: FlowIn) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from services.workflow.clients import document_facts
 from services.workflow.db.models import Flow, Instance, Step, Task, Timer
 from services.workflow.domain.routing import StepStatus, TaskStatus
 from services.workflow.schemas import (
-    DECISION_PATHS,
+    OWNERS,
     DocumentType,
     InstanceStatus,
     SyncState,
@@ -412,16 +412,16 @@ class Runner:
             if row is None or row.sync_state != SyncState.PENDING.value:
                 return
             decision = DECISIONS.get(row.status)
-            path = DECISION_PATHS.get(row.document_type)
+            owner = OWNERS.get(row.document_type)
             document_id, reason = row.document_id, row.reason
-        if decision is None or path is None:
+        if decision is None or owner is None:
             return
         body = {"decision": decision, "reference": f"workflow:{instance_id}", "reason": reason}
         try:
             response = await self.client.request(
-                "stock",
+                owner.service,
                 "POST",
-                path.format(id=document_id),
+                owner.decision_path.format(id=document_id),
                 json=body,
                 idempotency_key=f"workflow-approval-{instance_id}",
             )

@@ -1,113 +1,43 @@
-"""Stock's events that start, end or confirm approvals.
+"""Stock's events that start, end or confirm approvals, and mark items for the rules.
 
 * `MovementPosted` marks its item for the balance rules (`rules.evaluate_subjects`).
-* `RequisitionSubmitted` with `approval: pending`, and `ApprovalRequested` (a purchase
-  receipt, scrap or supplier return stock's gate held instead of posting it), record an
-  instance `starting` with the document and the flow it follows (the active version
-  now); the runner routes it. One instance per submission: the event's feed sequence is
-  its key, so a replay changes nothing.
-* `RequisitionCancelled` / `ApprovalCancelled`: the document's running instance ends
-  `cancelled`.
+* `RequisitionSubmitted` with `approval: pending` records an instance `starting` with
+  the requisition and the flow it follows (the active version now); the runner routes
+  it. One instance per submission: the event's feed sequence is its key, so a replay
+  changes nothing.
+* `RequisitionCancelled`: the requisition's running instance ends `cancelled`.
 * `RequisitionPosted` / `RequisitionReturned` naming our instance confirm what the runner
   already recorded (a lost answer is settled here too); posted or returned by anyone
-  else (an admin's decision), the running instance ends `cancelled`, saying so. The same
-  for `ApprovalReturned` of the other documents.
+  else (an admin's decision), the running instance ends `cancelled`, saying so.
+* The other gated documents' `ApprovalRequested`, `ApprovalCancelled` and
+  `ApprovalReturned` are taken as from every owner (`approval_feed`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Sequence
 
-from sqlalchemy import select
-
-from services.workflow.db.models import Instance
-from services.workflow.schemas import GATED_TYPES, DocumentType, InstanceStatus, SyncState
-from services.workflow.usecases.engine import SYSTEM, finish, history
-from services.workflow.usecases.flows import flow_for
+from services.workflow.schemas import DocumentType
+from services.workflow.usecases.approval_feed import (
+    APPROVAL_EVENTS,
+    apply_approval_event,
+    confirm,
+    end_outside,
+    ours,
+    start_instance,
+)
 from services.workflow.usecases.rules import mark_items, mark_many
-from shared.db.dialects import dialect_insert
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
 
 SOURCE = "stock"
 REQUISITION = DocumentType.MATERIAL_REQUISITION.value
-RUNNING = (InstanceStatus.STARTING.value, InstanceStatus.PENDING.value)
-#: What ends a running instance when someone else did it, by event.
+#: What ends a requisition's running instance when someone else did it, by event.
 OUTSIDE = {
     "RequisitionCancelled": "the requisition was cancelled",
-    "ApprovalCancelled": "the document was cancelled",
     "RequisitionPosted": "the requisition was posted outside the flow by {actor}",
     "RequisitionReturned": "the requisition was returned to draft by {actor}",
-    "ApprovalReturned": "the document was returned to draft by {actor}",
 }
-CANCELLED = ("RequisitionCancelled", "ApprovalCancelled")
-GATED = frozenset(t.value for t in GATED_TYPES)
-
-
-async def _running(uow: UnitOfWork, document_type: str, document_id: int) -> Instance | None:
-    return (
-        await uow.session.scalars(
-            select(Instance)
-            .where(
-                Instance.document_type == document_type,
-                Instance.document_id == document_id,
-                Instance.status.in_(RUNNING),
-            )
-            .with_for_update()
-        )
-    ).first()
-
-
-def _ours(reference: object) -> int | None:
-    if isinstance(reference, str) and reference.startswith("workflow:"):
-        tail = reference.removeprefix("workflow:")
-        return int(tail) if tail.isdigit() else None
-    return None
-
-
-async def _start(
-    uow: UnitOfWork,
-    event: FeedEvent,
-    document_type: str,
-    document: Mapping[str, Any],
-    requester: str,
-) -> None:
-    flow = await flow_for(uow.session, document_type)
-    await uow.session.execute(
-        dialect_insert(uow.session)(Instance)
-        .values(
-            source=SOURCE,
-            source_seq=event.seq,
-            document_type=document_type,
-            document_id=int(document["id"]),
-            document_number=str(document["number"]),
-            flow_id=flow.id if flow else None,
-            status=InstanceStatus.STARTING.value,
-            requester=requester,
-            context={"document": dict(document), "requester": {}},
-            stage_index=-1,
-            problem="",
-            start_attempts=0,
-            submitted_at=event.occurred_at,
-            reason="",
-            sync_state=SyncState.NONE.value,
-            sync_attempts=0,
-            version=1,
-        )
-        .on_conflict_do_nothing(index_elements=["source", "source_seq"])
-    )
-
-
-async def _confirm(uow: UnitOfWork, instance_id: int, at: datetime, posted: bool) -> None:
-    """Stock reports our decision done: a sync whose answer was lost is settled."""
-    row = await uow.session.get(Instance, instance_id, with_for_update=True)
-    if row is not None and row.sync_state in (SyncState.PENDING.value, SyncState.FAILED.value):
-        row.sync_state = SyncState.DONE.value
-        row.sync_problem = None
-        row.next_attempt_at = None
-        history(uow.session, row, at, SYSTEM, "posted" if posted else "returned_to_draft")
 
 
 async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
@@ -115,39 +45,21 @@ async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
     if event.type == "MovementPosted":
         await mark_items(uow.session, [str(payload["item_code"])], event.occurred_at, event.seq)
         return
+    if event.type in APPROVAL_EVENTS:
+        await apply_approval_event(uow, SOURCE, event)
+        return
     if event.type == "RequisitionSubmitted":
         if payload.get("approval") == "pending":
             requester = str(payload.get("submitted_by") or event.actor)
-            await _start(uow, event, REQUISITION, payload, requester)
-        return
-    if event.type == "ApprovalRequested":
-        if payload.get("document_type") in GATED:
-            document = {**payload, "id": payload["document_id"]}
-            requester = str(payload.get("requested_by") or event.actor)
-            await _start(uow, event, str(payload["document_type"]), document, requester)
+            await start_instance(uow, SOURCE, event, REQUISITION, payload, requester)
         return
     if event.type not in OUTSIDE:
         return
-    if event.type.startswith("Requisition"):
-        document_type, document_id = REQUISITION, int(payload["id"])
-    else:
-        document_type, document_id = str(payload["document_type"]), int(payload["document_id"])
-    ours = _ours(payload.get("approval_ref") or payload.get("reference"))
-    if ours is not None and event.type not in CANCELLED:
-        await _confirm(uow, ours, event.occurred_at, event.type == "RequisitionPosted")
+    instance_id = ours(payload.get("approval_ref"))
+    if instance_id is not None and event.type != "RequisitionCancelled":
+        await confirm(uow, instance_id, event.occurred_at, event.type == "RequisitionPosted")
         return
-    running = await _running(uow, document_type, document_id)
-    if running is None:
-        return
-    await finish(
-        uow.session,
-        running,
-        InstanceStatus.CANCELLED,
-        event.occurred_at,
-        SYSTEM,
-        OUTSIDE[event.type].format(actor=event.actor),
-        tell_owner=False,
-    )
+    await end_outside(uow, event, REQUISITION, int(payload["id"]), OUTSIDE[event.type])
 
 
 async def apply_stock_events(uow: UnitOfWork, events: Sequence[FeedEvent]) -> None:
