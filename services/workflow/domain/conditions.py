@@ -13,13 +13,15 @@ decimal type; conditions compare amounts and quantities, never sum money).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import cel
+
+from services.workflow.domain.cel_fast import Fallback, compile_fast
 
 #: CEL's standard functions and macros the evaluator has (operators are `_x_`, `!_`,
 #: `@...` and always fine). The string extensions (`join`, `split`, `trim`, `replace`,
@@ -134,6 +136,46 @@ def evaluate(source: str, activation: Mapping[str, Any] | Any) -> Any:
 def is_true(source: str, activation: Mapping[str, Any] | Any) -> bool:
     """Whether a condition holds; anything but a boolean is an `EvaluationError`."""
     value = evaluate(source, activation)
+    if not isinstance(value, bool):
+        raise EvaluationError(f"the condition gave {type(value).__name__}, not a boolean")
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _fast(source: str) -> Callable[[Mapping[str, Any]], Any] | None:
+    """The compiled fast path, only for sources the interpreter accepts (so a syntax the
+    fast parser would take but CEL refuses still reports CEL's error)."""
+    try:
+        _compiled(source)
+    except (ValueError, RuntimeError):
+        return None
+    return compile_fast(source)
+
+
+def evaluate_fast(
+    source: str,
+    activation: Mapping[str, Any],
+    slow: Callable[[], Any] | None = None,
+) -> Any:
+    """`evaluate` on a plain `celify`-ed activation, computed in Python when the
+    expression is in the fast subset (about a microsecond instead of tens), else, or
+    whenever the fast path is not sure, by the interpreter (same value, same
+    `EvaluationError`). `slow`: gives the activation `prepared` for the interpreter
+    (made once for many conditions on the same data, when one falls back)."""
+    function = _fast(source)
+    if function is not None:
+        try:
+            return function(activation)
+        except Fallback:
+            pass
+    return evaluate(source, slow() if slow is not None else activation)
+
+
+def is_true_fast(
+    source: str, activation: Mapping[str, Any], slow: Callable[[], Any] | None = None
+) -> bool:
+    """`is_true` through `evaluate_fast`."""
+    value = evaluate_fast(source, activation, slow)
     if not isinstance(value, bool):
         raise EvaluationError(f"the condition gave {type(value).__name__}, not a boolean")
     return value

@@ -19,6 +19,7 @@ and actions, firing once per episode.
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -39,7 +40,9 @@ from services.workflow.domain.conditions import (
     celify,
     compile_condition,
     evaluate,
+    evaluate_fast,
     is_true,
+    is_true_fast,
     prepared,
 )
 from services.workflow.domain.messages import TEMPLATES, template_fields
@@ -740,14 +743,20 @@ async def evaluate_subjects(
         applicable = index.rules_for(known.get("item"))
         if not applicable:
             continue
-        activations[code] = activation_of(code, known)
-        context = prepared(activations[code])
+        activation = activations[code] = activation_of(code, known)
+        # conditions run in Python where they can (about a microsecond each); the
+        # interpreter's context is built once per item, only if one of them needs it
+        slow = functools.cache(functools.partial(prepared, activation))
         for rule in applicable:
             definition = rule.definition
             source = definition.get("key", DEFAULT_KEY)
             try:
-                holds = is_true(definition["condition"], context)
-                key = code if source == DEFAULT_KEY else _text(evaluate(source, context))[:200]
+                holds = is_true_fast(definition["condition"], activation, slow)
+                key = (
+                    code
+                    if source == DEFAULT_KEY
+                    else _text(evaluate_fast(source, activation, slow))[:200]
+                )
             except EvaluationError as exc:
                 log.warning("rule_not_evaluated", rule=rule.code, item=code, problem=str(exc))
                 continue
