@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -22,6 +21,9 @@ from services.catalog.domain.items import (
     lot_sizing_errors,
 )
 from services.catalog.domain.units import Rounding
+from shared import approvals
+from shared.approvals import ApprovalState as ApprovalState
+from shared.approvals import Decision as Decision
 from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
 from shared.policy import restricted
@@ -491,15 +493,6 @@ class BomSummary(BaseModel):
     updated_at: datetime
 
 
-class ApprovalState(StrEnum):
-    #: No approval gate held the version when it was released (or a decision returned it).
-    NOT_REQUIRED = "not_required"
-    #: Held by the `bom_release` gate: a draft that waits for workflow's decision.
-    PENDING = "pending"
-    #: Released on workflow's approval (`approval_ref` names the instance).
-    APPROVED = "approved"
-
-
 class BomOut(BomSummary):
     approval: ApprovalState = Field(
         ApprovalState.NOT_REQUIRED,
@@ -516,39 +509,17 @@ class BomOut(BomSummary):
 # --- approvals -------------------------------------------------------------------------
 
 
-class Decision(StrEnum):
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    RETURNED = "returned"
-
-
-class ApprovalDecision(BaseModel):
+class ApprovalDecision(approvals.ApprovalDecision):
     """Workflow's decision on a BOM version whose release waits for approval: `approved`
     releases it (as `POST .../release` would), anything else leaves it a draft."""
 
-    model_config = ConfigDict(extra="forbid")
 
-    decision: Decision
-    reference: str = Field(
-        min_length=1, max_length=100, description="The workflow instance that decided"
-    )
-    reason: str = Field("", max_length=500)
-
-
-class ApprovalGateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApprovalGateIn(approvals.ApprovalGateIn):
     required: bool = Field(description="Whether BOM releases from now on wait for approval")
-    flow: str = Field("", max_length=200, description="The flow that decides them (for people)")
 
 
-class ApprovalGateOut(BaseModel):
+class ApprovalGateOut(approvals.ApprovalGateOut):
     document_type: str = Field(description="Always `bom_release`")
-    required: bool
-    flow: str
-    updated_at: datetime | None = None
-    updated_by: str | None = None
 
 
 BomPage = Page[BomSummary]

@@ -7,6 +7,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared import approvals
+from shared.approvals import ApprovalState as ApprovalState
+from shared.approvals import Decision as Decision
 from shared.http.pagination import Page
 from shared.schemas import Quantity, SignedQuantity
 
@@ -152,15 +155,6 @@ class DemandShareOut(BaseModel):
     quantity: SignedQuantity = Field(description="Of the planned order, in its item's unit")
 
 
-class ApprovalState(StrEnum):
-    #: No approval gate held its firming.
-    NOT_REQUIRED = "not_required"
-    #: Its firming waits for workflow's decision (the request held); nobody else may firm it.
-    PENDING = "pending"
-    #: Firmed on workflow's approval (`approval_ref` names the instance).
-    APPROVED = "approved"
-
-
 class PlannedOrderOut(BaseModel):
     id: int
     run_id: int
@@ -275,40 +269,18 @@ class FirmOut(BaseModel):
 FIRMING = "planned_order_firming"
 
 
-class Decision(StrEnum):
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    RETURNED = "returned"
-
-
-class ApprovalDecision(BaseModel):
+class ApprovalDecision(approvals.ApprovalDecision):
     """Workflow's decision on a planned order whose firming waits for approval: `approved`
     firms it with the request held (as `POST .../firm` would), anything else leaves it
     planned."""
 
-    model_config = ConfigDict(extra="forbid")
 
-    decision: Decision
-    reference: str = Field(
-        min_length=1, max_length=100, description="The workflow instance that decided"
-    )
-    reason: str = Field("", max_length=500)
-
-
-class ApprovalGateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ApprovalGateIn(approvals.ApprovalGateIn):
     required: bool = Field(description="Whether firmings asked from now on wait for approval")
-    flow: str = Field("", max_length=200, description="The flow that decides them (for people)")
 
 
-class ApprovalGateOut(BaseModel):
+class ApprovalGateOut(approvals.ApprovalGateOut):
     document_type: str = Field(description=f"Always `{FIRMING}`")
-    required: bool
-    flow: str
-    updated_at: datetime | None = None
-    updated_by: str | None = None
 
 
 class MaterialRowOut(BaseModel):

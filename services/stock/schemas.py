@@ -16,6 +16,10 @@ from services.stock.domain.model import (
     SerialStatus,
     Stage,
 )
+from shared import approvals
+from shared.approvals import ApprovalGateIn as ApprovalGateIn
+from shared.approvals import ApprovalState as ApprovalState
+from shared.approvals import Decision as Decision
 from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
 from shared.policy import FilterAs, restricted
@@ -80,33 +84,10 @@ class DraftPosting(BaseModel):
     posted_at: PostedAt = None
 
 
-class ApprovalState(StrEnum):
-    #: No approval gate held the document when it was submitted (or posted).
-    NOT_REQUIRED = "not_required"
-    #: Held by a gate: waits for workflow's decision; nobody else may post it.
-    PENDING = "pending"
-    #: Posted on workflow's approval (`approval_ref` names the instance).
-    APPROVED = "approved"
-
-
-class Decision(StrEnum):
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    RETURNED = "returned"
-
-
-class ApprovalDecision(BaseModel):
+class ApprovalDecision(approvals.ApprovalDecision):
     """Workflow's decision on a document that waits for approval: `approved` posts it (as
     `POST .../post` would), anything else returns it to draft."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    decision: Decision
-    reference: str = Field(
-        min_length=1, max_length=100, description="The workflow instance that decided"
-    )
-    reason: str = Field("", max_length=500)
     posted_at: PostedAt = None
 
 
@@ -632,19 +613,8 @@ class GatedDocument(StrEnum):
     DEFECTIVE_RELEASE = "defective_release"
 
 
-class ApprovalGateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    required: bool = Field(description="Whether documents submitted from now on wait for approval")
-    flow: str = Field("", max_length=200, description="The flow that decides them (for people)")
-
-
-class ApprovalGateOut(BaseModel):
+class ApprovalGateOut(approvals.ApprovalGateOut):
     document_type: GatedDocument
-    required: bool
-    flow: str
-    updated_at: datetime | None = None
-    updated_by: str | None = None
 
 
 class ApprovalGates(BaseModel):

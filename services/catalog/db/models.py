@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.approvals import ApprovalGateColumns
 from shared.db.tables import NAMING_CONVENTION, JsonDoc
 from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
@@ -200,17 +201,11 @@ class BomVersion(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class ApprovalGate(Base):
+class ApprovalGate(ApprovalGateColumns, Base):
     """A document type whose releases wait for workflow's decision (`bom_release`; set by
     workflow when a flow for the type is activated or deactivated)."""
 
     __tablename__ = "approval_gates"
-
-    document_type: Mapped[str] = mapped_column(String(40), primary_key=True)
-    required: Mapped[bool] = mapped_column(Boolean)
-    flow: Mapped[str] = mapped_column(String(200), server_default="", default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class BomLine(Base):

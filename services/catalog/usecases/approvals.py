@@ -6,7 +6,8 @@ documents. Under a closed gate, `POST /v1/boms/{id}/release` checks everything a
 checks, then keeps the version a draft with `approval: pending` and the release body held
 (`usecases/boms.release_bom_in`), announcing `ApprovalRequested` in that transaction; only
 workflow's decision (`usecases/bom_approvals`) releases it or returns it. Opening the gate
-releases nothing already waiting: its flow still decides it.
+releases nothing already waiting: its flow still decides it. Reading and setting the
+gate is `shared.approvals`, as in stock and mrp.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.catalog.db.models import ApprovalGate
 from services.catalog.schemas import ApprovalGateIn, ApprovalGateOut
-from shared.db.types import utcnow
+from shared import approvals
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict
 
@@ -33,47 +34,16 @@ class ApprovalGateClosed(Conflict):
     title = "BOM releases wait for approval"
 
 
-def _out(row: ApprovalGate) -> ApprovalGateOut:
-    return ApprovalGateOut(
-        document_type=row.document_type,
-        required=row.required,
-        flow=row.flow,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
-    )
-
-
 async def approval_required(session: AsyncSession) -> bool:
     """Whether a BOM version released now waits for approval."""
-    row = await session.get(ApprovalGate, BOM_RELEASE)
-    return row is not None and row.required
+    return await approvals.approval_required(session, ApprovalGate, BOM_RELEASE)
 
 
 async def get_gate(session: AsyncSession) -> ApprovalGateOut:
     """The gate (open when never set)."""
-    row = await session.get(ApprovalGate, BOM_RELEASE)
-    if row is None:
-        return ApprovalGateOut(document_type=BOM_RELEASE, required=False, flow="")
-    return _out(row)
+    return await approvals.get_gate(session, ApprovalGate, BOM_RELEASE, ApprovalGateOut)
 
 
 async def set_gate(uow: UnitOfWork, body: ApprovalGateIn) -> ApprovalGateOut:
     """Close or open the gate (idempotent: the same state twice is one)."""
-    async with uow:
-        row = await uow.session.get(ApprovalGate, BOM_RELEASE, with_for_update=True)
-        before = _out(row).model_dump(mode="json") if row is not None else None
-        if row is None:
-            row = ApprovalGate(document_type=BOM_RELEASE)
-            uow.session.add(row)
-        row.required = body.required
-        row.flow = body.flow
-        row.updated_at = utcnow()
-        row.updated_by = uow.actor
-        await uow.session.flush()
-        out = _out(row)
-        await uow.audit(
-            "set", "approval_gate", BOM_RELEASE, before=before, after=out.model_dump(mode="json")
-        )
-        uow.emit("ApprovalGateChanged", "approval_gate", BOM_RELEASE, out.model_dump(mode="json"))
-        await uow.commit()
-        return out
+    return await approvals.set_gate(uow, ApprovalGate, BOM_RELEASE, body, ApprovalGateOut)

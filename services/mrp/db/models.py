@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.approvals import ApprovalGateColumns
 from shared.db.tables import NAMING_CONVENTION
 from shared.db.types import BigId, ExactDecimal, UTCDateTime
 
@@ -239,18 +240,12 @@ class PlannedOrderRow(Base):
     approval_requested_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
-class ApprovalGate(Base):
+class ApprovalGate(ApprovalGateColumns, Base):
     """A document type whose documents wait for workflow's decision (here only
     `planned_order_firming`; set by workflow when a flow for it is activated or
     deactivated)."""
 
     __tablename__ = "approval_gates"
-
-    document_type: Mapped[str] = mapped_column(String(40), primary_key=True)
-    required: Mapped[bool] = mapped_column(Boolean)
-    flow: Mapped[str] = mapped_column(String(200), server_default="", default="")
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_by: Mapped[str] = mapped_column(String(200))
 
 
 class PegRow(Base):

@@ -14,7 +14,8 @@ gate releases nothing already waiting: workflow still decides it.
 
 Planned orders are never deleted or cancelled: a new MRP run stores its own planned
 orders and leaves older runs' as they are (a pending one keeps waiting for its
-decision), so nothing here announces `ApprovalCancelled`.
+decision), so nothing here announces `ApprovalCancelled`. Reading and setting the gate
+is `shared.approvals`, as in stock and the catalog.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from services.mrp.run_schemas import (
     FirmOut,
 )
 from services.mrp.usecases.runs import planned_order_outs
-from shared.db.types import utcnow
+from shared import approvals
 from shared.db.uow import UnitOfWork
 from shared.errors import Conflict, NotFound
 
@@ -47,49 +48,19 @@ class ApprovalNotPending(Conflict):
     title = "The planned order does not wait for an approval"
 
 
-def _out(row: ApprovalGate | None) -> ApprovalGateOut:
-    if row is None:
-        return ApprovalGateOut(document_type=FIRMING, required=False, flow="")
-    return ApprovalGateOut(
-        document_type=row.document_type,
-        required=row.required,
-        flow=row.flow,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
-    )
-
-
 async def approval_required(session: AsyncSession) -> bool:
     """Whether a planned order firmed now waits for approval."""
-    row = await session.get(ApprovalGate, FIRMING)
-    return row is not None and row.required
+    return await approvals.approval_required(session, ApprovalGate, FIRMING)
 
 
 async def get_gate(session: AsyncSession) -> ApprovalGateOut:
     """The firming gate (open when never set)."""
-    return _out(await session.get(ApprovalGate, FIRMING))
+    return await approvals.get_gate(session, ApprovalGate, FIRMING, ApprovalGateOut)
 
 
 async def set_gate(uow: UnitOfWork, body: ApprovalGateIn) -> ApprovalGateOut:
     """Close or open the firming gate (idempotent: the same state twice is one)."""
-    async with uow:
-        row = await uow.session.get(ApprovalGate, FIRMING, with_for_update=True)
-        before = _out(row).model_dump(mode="json") if row is not None else None
-        if row is None:
-            row = ApprovalGate(document_type=FIRMING)
-            uow.session.add(row)
-        row.required = body.required
-        row.flow = body.flow
-        row.updated_at = utcnow()
-        row.updated_by = uow.actor
-        await uow.session.flush()
-        out = _out(row)
-        await uow.audit(
-            "set", "approval_gate", FIRMING, before=before, after=out.model_dump(mode="json")
-        )
-        uow.emit("ApprovalGateChanged", "approval_gate", FIRMING, out.model_dump(mode="json"))
-        await uow.commit()
-        return out
+    return await approvals.set_gate(uow, ApprovalGate, FIRMING, body, ApprovalGateOut)
 
 
 async def planned_reference(session: AsyncSession, row: PlannedOrderRow) -> str:

@@ -8,6 +8,9 @@ marked `approval: pending` in that transaction, so no caller can post it in betw
 only workflow's decision (`.../approval-decision`) posts it or returns it to draft (a
 count to counting). Lifting a gate does not
 release documents already waiting: their flow still decides them.
+
+Reading and setting a gate is `shared.approvals`, as in the catalog and mrp; what is
+stock's own is the list of gated types (`GatedDocument`) and its 409.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.stock.db.models import ApprovalGate
 from services.stock.schemas import ApprovalGateIn, ApprovalGateOut, GatedDocument
 from services.stock.usecases.posting import DocumentStatusConflict
-from shared.db.types import utcnow
+from shared import approvals
 from shared.db.uow import UnitOfWork
 
 
@@ -27,20 +30,9 @@ class ApprovalPending(DocumentStatusConflict):
     title = "The document waits for its approval flow"
 
 
-def _out(row: ApprovalGate) -> ApprovalGateOut:
-    return ApprovalGateOut(
-        document_type=GatedDocument(row.document_type),
-        required=row.required,
-        flow=row.flow,
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
-    )
-
-
 async def approval_required(session: AsyncSession, document_type: str) -> bool:
     """Whether a document of this type submitted now waits for approval."""
-    row = await session.get(ApprovalGate, document_type)
-    return row is not None and row.required
+    return await approvals.approval_required(session, ApprovalGate, document_type)
 
 
 async def list_gates(session: AsyncSession) -> list[ApprovalGateOut]:
@@ -50,9 +42,7 @@ async def list_gates(session: AsyncSession) -> list[ApprovalGateOut]:
         for row in await session.scalars(select(ApprovalGate).order_by(ApprovalGate.document_type))
     }
     return [
-        _out(rows[kind.value])
-        if kind.value in rows
-        else ApprovalGateOut(document_type=kind, required=False, flow="")
+        approvals.gate_out(rows.get(kind.value), kind.value, ApprovalGateOut)
         for kind in GatedDocument
     ]
 
@@ -61,27 +51,4 @@ async def set_gate(
     uow: UnitOfWork, document_type: GatedDocument, body: ApprovalGateIn
 ) -> ApprovalGateOut:
     """Close or open a document type's gate (idempotent: the same state twice is one)."""
-    async with uow:
-        row = await uow.session.get(ApprovalGate, document_type.value, with_for_update=True)
-        before = _out(row).model_dump(mode="json") if row is not None else None
-        if row is None:
-            row = ApprovalGate(document_type=document_type.value)
-            uow.session.add(row)
-        row.required = body.required
-        row.flow = body.flow
-        row.updated_at = utcnow()
-        row.updated_by = uow.actor
-        await uow.session.flush()
-        out = _out(row)
-        await uow.audit(
-            "set",
-            "approval_gate",
-            document_type.value,
-            before=before,
-            after=out.model_dump(mode="json"),
-        )
-        uow.emit(
-            "ApprovalGateChanged", "approval_gate", document_type.value, out.model_dump(mode="json")
-        )
-        await uow.commit()
-        return out
+    return await approvals.set_gate(uow, ApprovalGate, document_type.value, body, ApprovalGateOut)
