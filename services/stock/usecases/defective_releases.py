@@ -28,48 +28,31 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import DefectiveRelease, Location, Lot, MovementRow
-from services.stock.db.queries import (
-    document_ledgers,
-    location_by_code,
-    locations_by_codes,
-    locations_by_ids,
-    lots_by_ids,
-)
+from services.stock.db.queries import location_by_code
 from services.stock.defective_release_schemas import (
     DefectiveReleaseCreate,
     DefectiveReleaseOut,
     ReleaseReason,
 )
-from services.stock.domain.model import Movement, QualityState, References, Tracking
+from services.stock.domain.model import Movement, QualityState, Tracking
 from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import ApprovalState, DocumentStatus, GatedDocument
 from services.stock.usecases import document_approvals as approvals
-from services.stock.usecases import drafts
+from services.stock.usecases import drafts, single_lot
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     emit_movements,
-    naming_short_lines,
     serial_errors,
-    serial_lots,
     unit_quantities,
 )
-from services.stock.usecases.locations import stock_location_error
-from services.stock.usecases.posting import (
-    InsufficientStockProblem,
-    PostingContext,
-    post_movements,
-    reverse_document,
-)
-from services.stock.usecases.receipts import lot_out, movement_out
-from shared.db.paging import page_by_id, where_equal
-from shared.db.types import utcnow
+from services.stock.usecases.posting import InsufficientStockProblem, post_movements
+from shared.db.paging import page_by_id
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.errors import FieldError, InvalidInput
 from shared.http.pagination import PageParams
 from shared.schemas import plain
 
@@ -82,17 +65,9 @@ async def check_item(
     catalog: CatalogClient, data: DefectiveReleaseCreate
 ) -> tuple[CatalogItem | None, list[FieldError]]:
     """Ask the catalog about the item (outside any transaction) and collect its errors."""
-    item = await catalog.item_by_code(data.item_code)
+    item, errors = await single_lot.check_item(catalog, data.item_code, data.lot_number)
     if item is None:
-        return None, [
-            FieldError("body.item_code", f"the catalog has no item {data.item_code!r}", "not_found")
-        ]
-    tracking = Tracking(item.tracking)
-    errors = []
-    if tracking is Tracking.LOT and data.lot_number is None:
-        errors.append(FieldError("body.lot_number", "the item is lot-tracked", "missing"))
-    if tracking is Tracking.NONE and data.lot_number is not None:
-        errors.append(FieldError("body.lot_number", "the item is not lot-tracked", "invalid"))
+        return None, errors
     errors += serial_errors("body", item, data.quantity, data.serial_numbers)
     return item, errors
 
@@ -130,52 +105,36 @@ async def post_release(
     approval gate a posting is saved as a draft that waits instead."""
     async with uow:
         session = uow.session
-        existing = (
-            await drafts.draft_for_update(
-                session, DefectiveRelease, draft_id, NOUN, expected=expected
-            )
-            if draft_id is not None
-            else None
+        existing, held, data = await approvals.open_posting(
+            session,
+            GATE,
+            DefectiveRelease,
+            draft_id,
+            data,
+            expected=expected,
+            approved_by=approved_by,
         )
-        held = await approvals.must_wait(
-            session, GATE, existing, posting=not data.draft, approved_by=approved_by
+        # the target defaults to the location itself, which is checked once
+        locations, problems = await single_lot.named_locations(
+            session,
+            {
+                "body.location_code": data.location_code,
+                "body.to_location_code": data.to_location_code,
+            },
         )
-        if held:
-            data = data.model_copy(update={"draft": True})
-        named = {
-            "body.location_code": data.location_code,
-            "body.to_location_code": data.to_location_code or data.location_code,
-        }
-        locations = await locations_by_codes(session, set(named.values()))
-        found = list(errors)
-        for field, code in named.items():
-            if field == "body.to_location_code" and data.to_location_code is None:
-                continue  # the location itself, checked once
-            problem = stock_location_error(field, code, locations.get(code))
-            if problem is not None:
-                found.append(problem)
-        lot: Lot | None = None
-        if data.lot_number is not None and item is not None:
-            lot = (
-                await session.scalars(
-                    select(Lot).where(
-                        Lot.item_code == data.item_code, Lot.lot_number == data.lot_number
-                    )
-                )
-            ).one_or_none()
-            if lot is None and Tracking(item.tracking) is not Tracking.NONE:
-                found.append(
-                    FieldError(
-                        "body.lot_number",
-                        f"{data.item_code} has no lot {data.lot_number!r}",
-                        "not_found",
-                    )
-                )
+        # an untracked item naming a lot is refused by `check_item`: no second error here
+        lot, missing = await single_lot.named_lot(
+            session,
+            data.item_code,
+            data.lot_number if item is not None else None,
+            must_exist=item is not None and Tracking(item.tracking) is not Tracking.NONE,
+        )
+        found = [*errors, *problems, *missing]
         if found or item is None:
             raise InvalidInput(f"{len(found)} field(s) are not valid", errors=found)
         now = None if data.draft else posting_time(data.posted_at)
         place = locations[data.location_code]
-        target = locations[named["body.to_location_code"]]
+        target = locations[data.to_location_code or data.location_code]
         release = existing or DefectiveRelease(number=f"tmp-{uuid.uuid4().hex[:24]}")
         release.item_code = item.code
         release.lot_id = lot.id if lot else None
@@ -208,22 +167,11 @@ async def post_release(
                 document_id=out.id,
             )
             return out
-        # a serial-tracked unit keeps its own lot unless the release names one
-        units = (
-            await serial_lots(session, ((item.code, s) for s in data.serial_numbers or ()))
-            if lot is None
-            else {}
-        )
-        lots = {each.id: each for each in [*units.values(), *([lot] if lot else [])]}
-
-        def lot_key(serial: str) -> str:
-            own = lot or units.get((item.code, serial))
-            return own.lot_number if own else ""
-
+        lots = await single_lot.unit_lots(session, item.code, lot, data.serial_numbers or ())
         movements = [
             Movement(
                 item_code=item.code,
-                lot_number=lot_key(serial),
+                lot_number=lots.lot_number(serial),
                 quantity=quantity,
                 source_location=place.code,
                 target_location=target.code,
@@ -236,23 +184,12 @@ async def post_release(
         try:
             ledger = await post_movements(
                 uow,
-                PostingContext(
-                    document_type=DOCUMENT_TYPE,
-                    document_id=release.id,
-                    item_types={item.code: item.item_type},
-                    locations=locations,
-                    lot_ids={(item.code, each.lot_number): each.id for each in lots.values()},
-                    posted_at=now,
-                    # the lot's purchase: releases read by order and supplier, as QC results
-                    references=References(purchase_order=lot.purchase_order, supplier=lot.supplier)
-                    if lot is not None
-                    else References(),
-                ),
+                single_lot.posting_context(DOCUMENT_TYPE, release.id, item, locations, lots, now),
                 movements,
             )
         except InsufficientStockProblem as exc:
             raise _naming_short(exc) from exc.__cause__
-        out = _out(release, places, lot, lots, ledger)
+        out = _out(release, places, lot, lots.by_id, ledger)
         payload = out.model_dump(mode="json")
         await uow.audit("post", ENTITY, str(out.id), after=payload)
         emit_movements(uow, out.movements)
@@ -311,48 +248,22 @@ async def reverse_release(
     uow: UnitOfWork, release_id: int, item: CatalogItem | None
 ) -> DefectiveReleaseOut:
     """Take a posted release back: its qualified stock becomes defective where it was."""
-    async with uow:
-        session = uow.session
-        release = await session.get(
-            DefectiveRelease, release_id, with_for_update=True, populate_existing=True
-        )
-        if release is None:
-            raise _missing(release_id)
-        drafts.require_posted(release, NOUN)
-        if item is None:
-            raise Conflict(f"the catalog no longer knows item {release.item_code!r}")
-        (before,) = await _load_many(session, [release])
-        now = utcnow()
-        try:
-            await reverse_document(uow, DOCUMENT_TYPE, release.id, {item.code: item.item_type}, now)
-        except InsufficientStockProblem as exc:
-            raise naming_short_lines(
-                exc,
-                prefix=f"{NOUN} {release.number} cannot be reversed, the stock moved on: ",
-            ) from exc.__cause__
-        return await drafts.finish_reversal(
-            uow,
-            release,
-            before,
-            now,
-            entity=ENTITY,
-            event="DefectiveReleaseReversed",
-            load=_load_many,
-        )
+    return await single_lot.reverse(
+        uow,
+        DefectiveRelease,
+        release_id,
+        item,
+        document_type=DOCUMENT_TYPE,
+        noun=NOUN,
+        entity=ENTITY,
+        event="DefectiveReleaseReversed",
+        load=_load_many,
+    )
 
 
 async def release_item_code(session: AsyncSession, release_id: int) -> str:
     """The item a release moves (for the catalog look-up before reversing)."""
-    code = await session.scalar(
-        select(DefectiveRelease.item_code).where(DefectiveRelease.id == release_id)
-    )
-    if code is None:
-        raise _missing(release_id)
-    return code
-
-
-def _missing(release_id: int) -> NotFound:
-    return NotFound(f"{NOUN} {release_id} does not exist")
+    return await single_lot.item_code_of(session, DefectiveRelease, release_id, NOUN)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -366,29 +277,13 @@ def _out(
     ledger: Sequence[MovementRow],
 ) -> DefectiveReleaseOut:
     return DefectiveReleaseOut(
-        id=release.id,
-        number=release.number,
-        status=DocumentStatus(release.status),
-        item_code=release.item_code,
-        lot=lot_out(lot) if lot else None,
-        location_code=locations[release.location_id].code,
+        **single_lot.common_fields(release, locations, lot, lots, ledger),
         to_location_code=locations[release.to_location_id].code,
         quantity=release.quantity,
         serial_numbers=list(release.serial_numbers or ()),
         reason=ReleaseReason(release.reason),
-        note=release.note,
-        created_at=release.created_at,
-        created_by=release.created_by,
-        posted_at=release.posted_at,
-        posted_by=release.posted_by,
-        cancelled_at=release.cancelled_at,
-        cancelled_by=release.cancelled_by,
-        reversed_at=release.reversed_at,
-        reversed_by=release.reversed_by,
-        movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
         approval=ApprovalState(release.approval),
         approval_ref=release.approval_ref,
-        draft_request=release.draft,
     )
 
 
@@ -396,24 +291,13 @@ async def _load_many(
     session: AsyncSession, releases: Sequence[DefectiveRelease]
 ) -> list[DefectiveReleaseOut]:
     """Releases with their movements, in a fixed number of queries."""
-    if not releases:
-        return []
-    ledger = await document_ledgers(session, [DOCUMENT_TYPE], [r.id for r in releases])
-    every_row = [row for group in ledger.values() for row in group]
-    locations = await locations_by_ids(
+    return await single_lot.load_many(
         session,
-        [r.location_id for r in releases]
-        + [r.to_location_id for r in releases]
-        + [row.from_location_id for row in every_row]
-        + [row.to_location_id for row in every_row],
+        DOCUMENT_TYPE,
+        releases,
+        _out,
+        location_ids=lambda r: (r.location_id, r.to_location_id),
     )
-    lots = await lots_by_ids(
-        session, [r.lot_id for r in releases] + [row.lot_id for row in every_row]
-    )
-    return [
-        _out(r, locations, lots[r.lot_id] if r.lot_id else None, lots, ledger[r.id])
-        for r in releases
-    ]
 
 
 #: How releases meet their approval gate.
@@ -441,9 +325,7 @@ async def cancel_release(uow: UnitOfWork, release_id: int) -> DefectiveReleaseOu
 
 
 async def get_release(session: AsyncSession, release_id: int) -> DefectiveReleaseOut:
-    release = await session.get(DefectiveRelease, release_id)
-    if release is None:
-        raise _missing(release_id)
+    release = await drafts.document_or_404(session, DefectiveRelease, release_id, NOUN)
     (out,) = await _load_many(session, [release])
     return out
 
@@ -460,18 +342,15 @@ async def list_releases(
 ) -> tuple[list[DefectiveReleaseOut], str | None]:
     """Releases in posting order, by item, lot, location (where the stock was), reason,
     status."""
-    query = where_equal(
-        select(DefectiveRelease),
+    query = single_lot.listing(
+        DefectiveRelease,
+        lot_number,
         {
             DefectiveRelease.item_code: item_code,
             DefectiveRelease.reason: reason.value if reason else None,
             DefectiveRelease.status: status.value if status else None,
         },
     )
-    if lot_number is not None:
-        query = query.where(
-            DefectiveRelease.lot_id.in_(select(Lot.id).where(Lot.lot_number == lot_number))
-        )
     if location_code is not None:
         location = await location_by_code(session, location_code)
         location_id = location.id if location else -1  # an unknown code matches nothing

@@ -20,7 +20,8 @@ count takes no counts (`refuse_pending`), and any decision but approval leaves i
 counting, to be recounted and posted (asking) again.
 
 The documents keep their own code; each names its `Gate` and calls `must_wait` after
-locking its draft (or count), `hold` and `request_approval` where it keeps it waiting.
+locking its draft or count (`open_posting` does both for a draft), `hold` and
+`request_approval` where it keeps it waiting.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.schemas import ApprovalDecision, ApprovalState, DocumentStatus, GatedDocument
+from services.stock.usecases import drafts
 from services.stock.usecases.approvals import ApprovalPending, approval_required
 from services.stock.usecases.posting import DocumentStatusConflict
 from shared.db.uow import UnitOfWork
@@ -61,6 +63,14 @@ class Shown(Protocol):
 
 
 Out = TypeVar("Out", bound=BaseModel)
+
+
+class GatedDraft(drafts.DocumentHeader, GatedHeader, Protocol):
+    """A draftable document an approval gate can hold."""
+
+
+Row = TypeVar("Row", bound=GatedDraft)
+Request = TypeVar("Request", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +159,34 @@ async def must_wait(
         number = row.number if row is not None else "the document"
         raise DocumentStatusConflict(f"{number} does not wait for an approval")
     return gate is not None and posting and await approval_required(session, gate.document_type)
+
+
+async def open_posting(
+    session: AsyncSession,
+    gate: Gate[Any],
+    model: type[Row],
+    draft_id: int | None,
+    data: Request,
+    *,
+    expected: dict[str, Any] | None,
+    approved_by: str | None,
+) -> tuple[Row | None, bool, Request]:
+    """Begin posting (or saving as a draft) a document of `gate`'s type: lock the draft it
+    replaces or posts (`draft_id`, `drafts.draft_for_update` with `expected`), if any, and
+    ask `must_wait`. Returns that draft, whether the posting waits for approval, and the
+    request (`data` with `draft` set when it waits)."""
+    existing = (
+        await drafts.draft_for_update(session, model, draft_id, gate.noun, expected=expected)
+        if draft_id is not None
+        else None
+    )
+    request: Any = data  # a document's create request: it has `draft`
+    held = await must_wait(
+        session, gate, existing, posting=not request.draft, approved_by=approved_by
+    )
+    if held:
+        data = data.model_copy(update={"draft": True})
+    return existing, held, data
 
 
 def hold(row: GatedHeader) -> None:

@@ -26,18 +26,11 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Inspection, Location, Lot, MovementRow
-from services.stock.db.queries import (
-    document_ledgers,
-    locations_by_codes,
-    locations_by_ids,
-    lots_by_ids,
-)
-from services.stock.domain.model import Movement, QualityState, References, Tracking
+from services.stock.domain.model import Movement, QualityState, Tracking
 from services.stock.domain.posting import InsufficientStock
 from services.stock.schemas import (
     DefectOut,
@@ -46,27 +39,20 @@ from services.stock.schemas import (
     InspectionOut,
     InspectionResult,
 )
-from services.stock.usecases import drafts
+from services.stock.usecases import drafts, single_lot
 from services.stock.usecases.backdating import posting_time
 from services.stock.usecases.document_lines import (
     emit_movements,
-    naming_short_lines,
     serial_errors,
-    serial_lots,
     unit_quantities,
 )
-from services.stock.usecases.locations import stock_location_error
 from services.stock.usecases.posting import (
     InsufficientStockProblem,
-    PostingContext,
     post_movements,
-    reverse_document,
 )
-from services.stock.usecases.receipts import lot_out, movement_out
-from shared.db.paging import page_by_id, where_equal
-from shared.db.types import utcnow
+from shared.db.paging import page_by_id
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, FieldError, InvalidInput, NotFound
+from shared.errors import FieldError, InvalidInput
 from shared.http.pagination import PageParams
 
 DOCUMENT_TYPE = "inspection"
@@ -84,17 +70,10 @@ async def check_item(
     catalog: CatalogClient, data: InspectionCreate
 ) -> tuple[CatalogItem | None, list[FieldError]]:
     """Ask the catalog about the item (outside any transaction) and collect its errors."""
-    item = await catalog.item_by_code(data.item_code)
+    item, errors = await single_lot.check_item(catalog, data.item_code, data.lot_number)
     if item is None:
-        return None, [
-            FieldError("body.item_code", f"the catalog has no item {data.item_code!r}", "not_found")
-        ]
+        return None, errors
     tracking = Tracking(item.tracking)
-    errors = []
-    if tracking is Tracking.LOT and data.lot_number is None:
-        errors.append(FieldError("body.lot_number", "the item is lot-tracked", "missing"))
-    if tracking is Tracking.NONE and data.lot_number is not None:
-        errors.append(FieldError("body.lot_number", "the item is not lot-tracked", "invalid"))
     for field, quantity, serials in _serial_lists(data):
         if tracking is Tracking.SERIAL and quantity == 0 and not serials:
             continue  # nothing accepted (or rejected): no units to name
@@ -156,29 +135,12 @@ async def post_inspection(
             "body.accepted_location_code": data.accepted_location_code or data.location_code,
             "body.rejected_location_code": data.rejected_location_code or data.location_code,
         }
-        locations = await locations_by_codes(session, set(named.values()))
-        errors = list(errors)
-        for field, code in named.items():
-            problem = stock_location_error(field, code, locations.get(code))
-            if problem is not None:
-                errors.append(problem)
-        lot: Lot | None = None
-        if data.lot_number is not None:
-            lot = (
-                await session.scalars(
-                    select(Lot).where(
-                        Lot.item_code == data.item_code, Lot.lot_number == data.lot_number
-                    )
-                )
-            ).one_or_none()
-            if lot is None:
-                errors.append(
-                    FieldError(
-                        "body.lot_number",
-                        f"{data.item_code} has no lot {data.lot_number!r}",
-                        "not_found",
-                    )
-                )
+        locations, problems = await single_lot.named_locations(session, named)
+        # a named lot must exist, whatever the item (its tracking is checked before)
+        lot, missing = await single_lot.named_lot(
+            session, data.item_code, data.lot_number, must_exist=True
+        )
+        errors = [*errors, *problems, *missing]
         if errors or item is None:
             raise InvalidInput(f"{len(errors)} field(s) are not valid", errors=errors)
         now = None if data.draft else posting_time(data.posted_at)
@@ -217,29 +179,16 @@ async def post_inspection(
                 document_id=out.id,
             )
             return out
-        # a serial-tracked unit keeps its own lot unless the inspection names one
-        units = (
-            await serial_lots(
-                session,
-                (
-                    (item.code, serial)
-                    for _, _, serials in _serial_lists(data)
-                    for serial in serials or ()
-                ),
-            )
-            if lot is None
-            else {}
+        lots = await single_lot.unit_lots(
+            session,
+            item.code,
+            lot,
+            (serial for _, _, serials in _serial_lists(data) for serial in serials or ()),
         )
-        lots = {unit.id: unit for unit in [*units.values(), *([lot] if lot else [])]}
-
-        def lot_key(serial: str) -> str:
-            own = lot or units.get((item.code, serial))
-            return own.lot_number if own else ""
-
         movements = [
             Movement(
                 item_code=item.code,
-                lot_number=lot_key(serial),
+                lot_number=lots.lot_number(serial),
                 quantity=unit_quantity,
                 source_location=place.code,
                 target_location=target.code,
@@ -267,23 +216,14 @@ async def post_inspection(
         try:
             ledger = await post_movements(
                 uow,
-                PostingContext(
-                    document_type=DOCUMENT_TYPE,
-                    document_id=inspection.id,
-                    item_types={item.code: item.item_type},
-                    locations=locations,
-                    lot_ids={(item.code, each.lot_number): each.id for each in lots.values()},
-                    posted_at=now,
-                    # the inspected lot's purchase: QC results read by order and supplier
-                    references=References(purchase_order=lot.purchase_order, supplier=lot.supplier)
-                    if lot is not None
-                    else References(),
+                single_lot.posting_context(
+                    DOCUMENT_TYPE, inspection.id, item, locations, lots, now
                 ),
                 movements,
             )
         except InsufficientStockProblem as exc:
             raise _naming_short_serial(exc, data) from exc.__cause__
-        out = _out(inspection, {loc.id: loc for loc in locations.values()}, lot, lots, ledger)
+        out = _out(inspection, {loc.id: loc for loc in locations.values()}, lot, lots.by_id, ledger)
         payload = out.model_dump(mode="json")
         await uow.audit("post", "inspection", str(out.id), after=payload)
         emit_movements(uow, out.movements)
@@ -296,43 +236,21 @@ async def reverse_inspection(
     uow: UnitOfWork, inspection_id: int, item: CatalogItem | None
 ) -> InspectionOut:
     """Take a posted inspection back: its qualified and defective stock returns to pending."""
-    async with uow:
-        session = uow.session
-        inspection = await session.get(
-            Inspection, inspection_id, with_for_update=True, populate_existing=True
-        )
-        if inspection is None:
-            raise NotFound(f"inspection {inspection_id} does not exist")
-        drafts.require_posted(inspection, "inspection")
-        if item is None:
-            raise Conflict(f"the catalog no longer knows item {inspection.item_code!r}")
-        (before,) = await _load_many(session, [inspection])
-        now = utcnow()
-        try:
-            await reverse_document(
-                uow, DOCUMENT_TYPE, inspection.id, {item.code: item.item_type}, now
-            )
-        except InsufficientStockProblem as exc:
-            raise naming_short_lines(
-                exc,
-                prefix=f"inspection {inspection.number} cannot be reversed, the stock moved on: ",
-            ) from exc.__cause__
-        return await drafts.finish_reversal(
-            uow,
-            inspection,
-            before,
-            now,
-            entity="inspection",
-            event="InspectionReversed",
-            load=_load_many,
-        )
+    return await single_lot.reverse(
+        uow,
+        Inspection,
+        inspection_id,
+        item,
+        document_type=DOCUMENT_TYPE,
+        noun="inspection",
+        entity="inspection",
+        event="InspectionReversed",
+        load=_load_many,
+    )
 
 
 async def inspection_item_code(session: AsyncSession, inspection_id: int) -> str:
-    code = await session.scalar(select(Inspection.item_code).where(Inspection.id == inspection_id))
-    if code is None:
-        raise NotFound(f"inspection {inspection_id} does not exist")
-    return code
+    return await single_lot.item_code_of(session, Inspection, inspection_id, "inspection")
 
 
 def _naming_short_serial(
@@ -368,12 +286,7 @@ def _out(
     ledger: Sequence[MovementRow],
 ) -> InspectionOut:
     return InspectionOut(
-        id=inspection.id,
-        number=inspection.number,
-        status=DocumentStatus(inspection.status),
-        item_code=inspection.item_code,
-        lot=lot_out(lot) if lot else None,
-        location_code=locations[inspection.location_id].code,
+        **single_lot.common_fields(inspection, locations, lot, lots, ledger),
         accepted_location_code=locations[inspection.accepted_location_id].code,
         rejected_location_code=locations[inspection.rejected_location_id].code,
         accepted_quantity=inspection.accepted_quantity,
@@ -384,17 +297,6 @@ def _out(
         result=InspectionResult(inspection.result),
         inspector=inspection.inspector,
         defects=[DefectOut.model_validate(d) for d in inspection.defects],
-        note=inspection.note,
-        created_at=inspection.created_at,
-        created_by=inspection.created_by,
-        posted_at=inspection.posted_at,
-        posted_by=inspection.posted_by,
-        cancelled_at=inspection.cancelled_at,
-        cancelled_by=inspection.cancelled_by,
-        reversed_at=inspection.reversed_at,
-        reversed_by=inspection.reversed_by,
-        movements=[movement_out(row, dict(locations), dict(lots)) for row in ledger],
-        draft_request=inspection.draft,
     )
 
 
@@ -402,26 +304,13 @@ async def _load_many(
     session: AsyncSession, inspections: Sequence[Inspection]
 ) -> list[InspectionOut]:
     """Inspections with their movements, in a fixed number of queries."""
-    if not inspections:
-        return []
-    ids = [i.id for i in inspections]
-    ledger = await document_ledgers(session, [DOCUMENT_TYPE], ids)
-    every_row = [row for group in ledger.values() for row in group]
-    locations = await locations_by_ids(
+    return await single_lot.load_many(
         session,
-        [i.location_id for i in inspections]
-        + [i.accepted_location_id for i in inspections]
-        + [i.rejected_location_id for i in inspections]
-        + [r.from_location_id for r in every_row]
-        + [r.to_location_id for r in every_row],
+        DOCUMENT_TYPE,
+        inspections,
+        _out,
+        location_ids=lambda i: (i.location_id, i.accepted_location_id, i.rejected_location_id),
     )
-    lots = await lots_by_ids(
-        session, [i.lot_id for i in inspections] + [r.lot_id for r in every_row]
-    )
-    return [
-        _out(i, locations, lots[i.lot_id] if i.lot_id else None, lots, ledger[i.id])
-        for i in inspections
-    ]
 
 
 async def cancel_inspection(uow: UnitOfWork, inspection_id: int) -> InspectionOut:
@@ -438,9 +327,7 @@ async def cancel_inspection(uow: UnitOfWork, inspection_id: int) -> InspectionOu
 
 
 async def get_inspection(session: AsyncSession, inspection_id: int) -> InspectionOut:
-    inspection = await session.get(Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound(f"inspection {inspection_id} does not exist")
+    inspection = await drafts.document_or_404(session, Inspection, inspection_id, "inspection")
     (out,) = await _load_many(session, [inspection])
     return out
 
@@ -454,17 +341,14 @@ async def list_inspections(
     result: str | None,
     status: DocumentStatus | None = None,
 ) -> tuple[list[InspectionOut], str | None]:
-    query = where_equal(
-        select(Inspection),
+    query = single_lot.listing(
+        Inspection,
+        lot_number,
         {
             Inspection.item_code: item_code,
             Inspection.result: result,
             Inspection.status: status.value if status else None,
         },
     )
-    if lot_number is not None:
-        query = query.where(
-            Inspection.lot_id.in_(select(Lot.id).where(Lot.lot_number == lot_number))
-        )
     rows, cursor = await page_by_id(session, query, Inspection.id, page)
     return await _load_many(session, rows), cursor

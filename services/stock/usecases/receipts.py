@@ -220,16 +220,9 @@ async def post_receipt(
     closed approval gate a posting is saved as a draft that waits for approval instead."""
     async with uow:
         session = uow.session
-        existing = (
-            await drafts.draft_for_update(session, Receipt, draft_id, "receipt", expected=expected)
-            if draft_id is not None
-            else None
+        existing, held, data = await approvals.open_posting(
+            session, GATE, Receipt, draft_id, data, expected=expected, approved_by=approved_by
         )
-        held = await approvals.must_wait(
-            session, GATE, existing, posting=not data.draft, approved_by=approved_by
-        )
-        if held:
-            data = data.model_copy(update={"draft": True})
         location = await location_by_code(session, data.location_code)
         problem = stock_location_error("body.location_code", data.location_code, location)
         if problem is not None:
