@@ -22,10 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
+import asyncpg
 from sqlalchemy import BigInteger, DateTime, Numeric, and_, case, func, literal, select, type_coerce
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -108,6 +109,37 @@ def raw(session: AsyncSession, column: Any, name: str | None = None) -> Any:
     return type_coerce(column, plain_type).label(name or column.key)
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def record_class(name: str, columns: Sequence[str]) -> type[asyncpg.Record]:
+    """A record class of the driver whose columns are also attributes (`row.id`), like
+    SQLAlchemy's rows: the driver builds it, nothing is converted per row."""
+    attributes: dict[str, Any] = {
+        column: property(itemgetter(i)) for i, column in enumerate(columns)
+    }
+    return type(name, (asyncpg.Record,), attributes)
+
+
+async def driver_fetch(
+    session: AsyncSession, sql: str, *args: Any, rows: type[asyncpg.Record] | None = None
+) -> list[Any]:
+    """Rows (asyncpg records) of `sql` run by asyncpg itself on the session's connection,
+    in its transaction (PostgreSQL only): a trace reads thousands of rows in a handful of
+    statements, and skipping SQLAlchemy's statement building and row processing is a
+    good part of its CPU."""
+    connection = await session.connection()
+    raw_connection = await connection.get_raw_connection()
+    driver = raw_connection.driver_connection
+    assert driver is not None
+    if not driver.is_in_transaction():
+        # SQLAlchemy begins on the connection at its first statement: let it open the
+        # session's transaction (a snapshot's isolation) before reading in it
+        await connection.exec_driver_sql("SELECT 1")
+    return list(await driver.fetch(sql, *args, record_class=rows))
+
+
 async def fetch(session: AsyncSession, statement: Any) -> list[Any]:
     """Rows of a column select, run on the session's connection: the ORM's per-statement
     work doubles the cost of a trace's dozens of small reads (it is in the same
@@ -132,10 +164,20 @@ NODE_COLUMNS = tuple(
 )
 
 
-async def _nodes(session: AsyncSession, ids: Iterable[int]) -> dict[int, Row[Any]]:
+#: A node row read with the driver (PostgreSQL): the columns of `NODE_COLUMNS` by name.
+NodeRow = record_class("NodeRow", [column.key for column in NODE_COLUMNS])
+_NODES_SQL = (
+    f"SELECT {', '.join(column.name for column in NODE_COLUMNS)} FROM trace_nodes"
+    " WHERE id IN (SELECT unnest($1::bigint[]))"
+)
+
+
+async def _nodes(session: AsyncSession, ids: Iterable[int]) -> dict[int, Any]:
     wanted = list(set(ids))
     if not wanted:
         return {}
+    if on_postgresql(session):
+        return {r[0]: r for r in await driver_fetch(session, _NODES_SQL, wanted, rows=NodeRow)}
     rows = await fetch(session, select(*NODE_COLUMNS).where(one_of(session, TraceNode.id, wanted)))
     return {row.id: row for row in rows}
 
@@ -144,6 +186,14 @@ async def _revisions(session: AsyncSession, work_orders: Iterable[str]) -> dict[
     wanted = sorted({wo for wo in work_orders if wo})
     if not wanted:
         return {}
+    if on_postgresql(session):
+        rows = await driver_fetch(
+            session,
+            "SELECT number, bom_revision FROM trace_work_orders"
+            " WHERE number IN (SELECT unnest($1::varchar[]))",
+            wanted,
+        )
+        return {number: revision for number, revision in rows}
     rows = await fetch(
         session,
         select(TraceWorkOrder.number, TraceWorkOrder.bom_revision).where(
@@ -157,17 +207,27 @@ async def _places(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[d
     found: dict[int, list[dict[str, str]]] = defaultdict(list)
     if not ids:
         return found
-    rows = await fetch(
-        session,
-        select(
-            TraceNodeStock.node_id,
-            TraceNodeStock.location_code,
-            TraceNodeStock.quality_state,
-            TraceNodeStock.quantity,
+    rows: list[Any]
+    if on_postgresql(session):
+        rows = await driver_fetch(
+            session,
+            "SELECT node_id, location_code, quality_state, quantity FROM trace_node_stock"
+            " WHERE node_id IN (SELECT unnest($1::bigint[])) AND quantity <> 0"
+            " ORDER BY location_code, quality_state",
+            list(ids),
         )
-        .where(one_of(session, TraceNodeStock.node_id, list(ids)), TraceNodeStock.quantity != 0)
-        .order_by(TraceNodeStock.location_code, TraceNodeStock.quality_state),
-    )
+    else:
+        rows = await fetch(
+            session,
+            select(
+                TraceNodeStock.node_id,
+                TraceNodeStock.location_code,
+                TraceNodeStock.quality_state,
+                TraceNodeStock.quantity,
+            )
+            .where(one_of(session, TraceNodeStock.node_id, list(ids)), TraceNodeStock.quantity != 0)
+            .order_by(TraceNodeStock.location_code, TraceNodeStock.quality_state),
+        )
     for node_id, location, state, quantity in rows:
         found[node_id].append(
             {"location_code": location, "quality_state": state, "quantity": plain_of(quantity)}
@@ -180,7 +240,7 @@ class NodeBook:
     """Nodes loaded once per request, each rendered as the API shows it (JSON types, the
     shape of `NodeOut`)."""
 
-    nodes: dict[int, Row[Any]] = field(default_factory=dict)
+    nodes: dict[int, Any] = field(default_factory=dict)  # rows with the node columns
     revisions: dict[str, str] = field(default_factory=dict)
     places: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     _fields: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -251,8 +311,7 @@ class NodeBook:
 # --- edges ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     parent: int  # the produced node
     child: int  # what went into it
     work_order: str
@@ -356,6 +415,71 @@ async def below_all(session: AsyncSession, root: int) -> list[int]:
         )
     )
     return [row[0] for row in await fetch(session, select(walk.c.id))]
+
+
+#: Every node below a node and what went into each (`below_all`, then `edges_below`
+#: without assignments), read with the driver (PostgreSQL). Two statements: planned as
+#: one (the walk joined to the inputs), PostgreSQL misjudges the walk's size and the
+#: statement takes several times as long.
+_BELOW_ALL_SQL = """
+WITH RECURSIVE walk(id) AS (
+    SELECT $1::bigint
+    UNION
+    SELECT went_in.node_id
+    FROM walk
+    JOIN trace_links AS produced
+        ON produced.node_id = walk.id AND produced.role = 'output' AND produced.quantity > 0
+    JOIN trace_links AS went_in
+        ON went_in.work_order = produced.work_order AND went_in.role = 'input'
+        AND went_in.quantity > 0
+)
+SELECT array_agg(id) FROM walk
+"""
+_INPUTS_SQL = """
+-- every child is in the walk too: its item codes are looked up once each (a hash join),
+-- not once per edge
+WITH walked AS MATERIALIZED (
+    SELECT id, item_code FROM trace_nodes WHERE id IN (SELECT unnest($1::bigint[]))
+)
+-- the columns of `Edge`: parent, child, work order, how, quantity
+SELECT produced.node_id, went_in.node_id, went_in.work_order, went_in.how, went_in.quantity
+FROM trace_links AS produced
+JOIN trace_links AS went_in
+    ON went_in.work_order = produced.work_order AND went_in.role = 'input'
+    AND went_in.quantity > 0
+JOIN walked AS child ON child.id = went_in.node_id
+WHERE produced.node_id IN (SELECT unnest($1::bigint[]))
+    AND produced.role = 'output' AND produced.quantity > 0
+ORDER BY produced.node_id, went_in.work_order, child.item_code, went_in.node_id, went_in.how
+"""
+
+
+#: An `Edge` as the driver reads it (`_INPUTS_SQL`): its fields by name and position.
+EdgeRecord = record_class("EdgeRecord", Edge._fields)
+
+
+async def all_edges_below(session: AsyncSession, root: int) -> dict[int, list[Edge]]:
+    """What went into each node below `root` (and `root`), as `edges_below` of
+    `below_all` without assignments gives it, per parent."""
+    found: dict[int, list[Edge]] = {}
+    if not on_postgresql(session):
+        for edge in await edges_below(session, await below_all(session, root), assignments=False):
+            found.setdefault(edge.parent, []).append(edge)
+        return found
+    current: int | None = None
+    mine: list[Any] = []  # records that read as `Edge`s
+    seen: set[int] = set()
+    ids = (await driver_fetch(session, _BELOW_ALL_SQL, root))[0][0]
+    for row in await driver_fetch(session, _INPUTS_SQL, ids, rows=EdgeRecord):
+        parent, child = row[0], row[1]
+        if parent != current:
+            current, mine, seen = parent, [], set()
+            found[parent] = mine
+        if child in seen or child == parent:
+            continue
+        seen.add(child)
+        mine.append(row)
+    return found
 
 
 async def edges_below(
@@ -501,6 +625,33 @@ async def edges_above(
 # --- step and QC records -------------------------------------------------------------------
 
 
+_OPERATION_COLUMNS = (
+    "id",
+    "record_id",
+    "source",
+    "kind",
+    "work_order",
+    "node_id",
+    "operation",
+    "station",
+    "operator",
+    "result",
+    "started_at",
+    "finished_at",
+    "recorded_at",
+)
+OperationRow = record_class("OperationRow", _OPERATION_COLUMNS)
+#: `steps_of` on PostgreSQL, read with the driver: two indexed reads in one statement
+#: (not one `node_id IN .. OR work_order IN ..`, a full scan).
+_STEPS_SQL = f"""
+SELECT {", ".join(_OPERATION_COLUMNS)} FROM trace_operations
+WHERE node_id IN (SELECT unnest($1::bigint[]))
+UNION ALL
+SELECT {", ".join(_OPERATION_COLUMNS)} FROM trace_operations
+WHERE work_order IN (SELECT unnest($2::varchar[])) AND node_id IS NULL
+"""
+
+
 async def steps_of(
     session: AsyncSession, book: NodeBook, ids: Sequence[int]
 ) -> dict[int, list[dict[str, Any]]]:
@@ -509,37 +660,41 @@ async def steps_of(
     if not ids:
         return found
     orders = sorted({book.nodes[i].work_order for i in ids if book.nodes[i].work_order})
-    columns = (
-        TraceOperation.id,
-        TraceOperation.record_id,
-        TraceOperation.source,
-        TraceOperation.kind,
-        TraceOperation.work_order,
-        TraceOperation.node_id,
-        TraceOperation.operation,
-        TraceOperation.station,
-        TraceOperation.operator,
-        TraceOperation.result,
-        raw(session, TraceOperation.started_at),
-        raw(session, TraceOperation.finished_at),
-        raw(session, TraceOperation.recorded_at),
-    )
-    # two indexed reads, not one `node_id IN .. OR work_order IN ..` (a full scan)
-    rows = list(
-        await fetch(
-            session, select(*columns).where(one_of(session, TraceOperation.node_id, list(ids)))
+    rows: list[Any]
+    if on_postgresql(session):
+        rows = await driver_fetch(session, _STEPS_SQL, list(ids), orders, rows=OperationRow)
+    else:
+        columns = (
+            TraceOperation.id,
+            TraceOperation.record_id,
+            TraceOperation.source,
+            TraceOperation.kind,
+            TraceOperation.work_order,
+            TraceOperation.node_id,
+            TraceOperation.operation,
+            TraceOperation.station,
+            TraceOperation.operator,
+            TraceOperation.result,
+            raw(session, TraceOperation.started_at),
+            raw(session, TraceOperation.finished_at),
+            raw(session, TraceOperation.recorded_at),
         )
-    )
-    if orders:
-        rows += list(
+        # two indexed reads, not one `node_id IN .. OR work_order IN ..` (a full scan)
+        rows = list(
             await fetch(
-                session,
-                select(*columns).where(
-                    one_of(session, TraceOperation.work_order, orders),
-                    TraceOperation.node_id.is_(None),
-                ),
+                session, select(*columns).where(one_of(session, TraceOperation.node_id, list(ids)))
             )
         )
+        if orders:
+            rows += list(
+                await fetch(
+                    session,
+                    select(*columns).where(
+                        one_of(session, TraceOperation.work_order, orders),
+                        TraceOperation.node_id.is_(None),
+                    ),
+                )
+            )
     by_order: dict[str, list[Any]] = defaultdict(list)
     by_node: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
@@ -549,7 +704,7 @@ async def steps_of(
             by_node[row.node_id].append(row)
     rendered: dict[int, dict[str, Any]] = {}
 
-    def step(r: Row[Any]) -> dict[str, Any]:
+    def step(r: Any) -> dict[str, Any]:
         if r.id not in rendered:
             rendered[r.id] = {
                 "record_id": r.record_id,
@@ -576,31 +731,41 @@ async def qc_of(session: AsyncSession, ids: Sequence[int]) -> dict[int, list[dic
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if not ids:
         return found
-    rows = await fetch(
-        session,
-        select(
-            TraceQcRecord.node_id,
-            TraceQcRecord.kind,
-            TraceQcRecord.document_number,
-            TraceQcRecord.result,
-            TraceQcRecord.inspector,
-            TraceQcRecord.accepted_quantity,
-            TraceQcRecord.rejected_quantity,
-            TraceQcRecord.occurred_at,
+    rows: list[Any]
+    if on_postgresql(session):
+        rows = await driver_fetch(
+            session,
+            "SELECT node_id, kind, document_number, result, inspector, accepted_quantity,"
+            " rejected_quantity, occurred_at FROM trace_qc_records"
+            " WHERE node_id IN (SELECT unnest($1::bigint[])) ORDER BY occurred_at, id",
+            list(ids),
         )
-        .where(one_of(session, TraceQcRecord.node_id, list(ids)))
-        .order_by(TraceQcRecord.occurred_at, TraceQcRecord.id),
-    )
-    for row in rows:
-        found[row.node_id].append(
+    else:
+        rows = await fetch(
+            session,
+            select(
+                TraceQcRecord.node_id,
+                TraceQcRecord.kind,
+                TraceQcRecord.document_number,
+                TraceQcRecord.result,
+                TraceQcRecord.inspector,
+                TraceQcRecord.accepted_quantity,
+                TraceQcRecord.rejected_quantity,
+                TraceQcRecord.occurred_at,
+            )
+            .where(one_of(session, TraceQcRecord.node_id, list(ids)))
+            .order_by(TraceQcRecord.occurred_at, TraceQcRecord.id),
+        )
+    for node_id, kind, number, result, inspector, accepted, rejected, occurred_at in rows:
+        found[node_id].append(
             {
-                "kind": row.kind,
-                "document_number": row.document_number,
-                "result": row.result,
-                "inspector": row.inspector,
-                "accepted_quantity": plain_or_none(row.accepted_quantity),
-                "rejected_quantity": plain_or_none(row.rejected_quantity),
-                "occurred_at": iso(row.occurred_at),
+                "kind": kind,
+                "document_number": number,
+                "result": result,
+                "inspector": inspector,
+                "accepted_quantity": plain_or_none(accepted),
+                "rejected_quantity": plain_or_none(rejected),
+                "occurred_at": iso(occurred_at),
             }
         )
     return found
@@ -636,32 +801,35 @@ class Walk:
 async def walk_backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> Walk:
     root = await find_node(session, ref)
     assignments = await any_assignments(session)
-    prefetched: dict[int, list[Edge]] | None = None
-    if depth is None and not assignments:
-        # the complete trace: every node below in one recursive query and their edges
-        # in a second, instead of a round of queries per level
-        prefetched = defaultdict(list)
-        for edge in await edges_below(
-            session, await below_all(session, root.id), assignments=False
-        ):
-            prefetched[edge.parent].append(edge)
-
-    async def edges_of(frontier: list[int]) -> list[Edge]:
-        if prefetched is not None:
-            return [edge for parent in frontier for edge in prefetched.get(parent, ())]
-        return await edges_below(session, frontier, assignments=assignments)
-
     level_of = {root.id: 0}
     below: dict[int, list[Edge]] = {}
     cut = False
     frontier, level = [root.id], 0
+    nxt: list[int]
+    if depth is None and not assignments:
+        # the complete trace: every node below and their edges at once, instead of a
+        # round of queries per level; each parent's edges are taken whole
+        everything = await all_edges_below(session, root.id)
+        while frontier:
+            level += 1
+            nxt = []
+            for parent in frontier:
+                mine = everything.get(parent)
+                if mine is None:
+                    continue
+                below[parent] = mine
+                for _, child, _, _, _ in mine:
+                    if child not in level_of:
+                        level_of[child] = level
+                        nxt.append(child)
+            frontier = nxt
     while frontier:
-        edges = await edges_of(frontier)
+        edges = await edges_below(session, frontier, assignments=assignments)
         if depth is not None and level >= depth:
             cut = bool(edges)
             break
         level += 1
-        nxt: list[int] = []
+        nxt = []
         for edge in edges:
             below.setdefault(edge.parent, []).append(edge)
             if edge.child not in level_of:
@@ -693,33 +861,45 @@ async def backward(session: AsyncSession, ref: NodeRef, depth: int | None) -> di
     refs: dict[int, dict[str, Any]] = {}
 
     def reference(node_id: int) -> dict[str, Any]:
-        base = refs.get(node_id)
-        if base is None:
-            base = refs[node_id] = {**book.identity(node_id), "repeated": True}
+        base = refs[node_id] = {**book.identity(node_id), "repeated": True}
         return base
 
-    def build(node_id: int, level: int, via: Edge | None) -> dict[str, Any]:
-        if node_id in shown:
-            assert via is not None  # the root is never met again
-            entry = dict(reference(node_id))
-        else:
-            shown.add(node_id)
-            entry = book.fields(node_id)
-            entry["steps"] = steps.get(node_id, [])
-            entry["qc_records"] = qc.get(node_id, [])
-            entry["repeated"] = False
-            entry["children"] = [build(e.child, level + 1, e) for e in below.get(node_id, [])]
-        entry["depth"] = level
-        if via is None:
-            entry["via_work_order"] = entry["link"] = entry["quantity"] = None
-        else:
-            entry["via_work_order"] = via.work_order or None
-            entry["link"] = via.how
-            entry["quantity"] = plain_of(via.quantity)
+    def build(node_id: int, level: int) -> dict[str, Any]:
+        """The node in full (met for the first time), without the edge it hangs by."""
+        shown.add(node_id)
+        entry = book.fields(node_id)
+        entry["steps"] = steps.get(node_id, [])
+        entry["qc_records"] = qc.get(node_id, [])
+        entry["repeated"] = False
+        children: list[dict[str, Any]] = []
+        entry["children"] = children
+        below_level = level + 1
+        for _, child, work_order, how, quantity in below.get(node_id, ()):
+            if child in shown:
+                # most entries of a tree (lots shared by many orders): a reference
+                children.append(
+                    {
+                        **(refs.get(child) or reference(child)),
+                        "depth": below_level,
+                        "via_work_order": work_order or None,
+                        "link": how,
+                        "quantity": plain_of(quantity),
+                    }
+                )
+            else:
+                full = build(child, below_level)
+                full["depth"] = below_level
+                full["via_work_order"] = work_order or None
+                full["link"] = how
+                full["quantity"] = plain_of(quantity)
+                children.append(full)
         return entry
 
+    root = build(walk.root, 0)
+    root["depth"] = 0
+    root["via_work_order"] = root["link"] = root["quantity"] = None
     return {
-        "root": build(walk.root, 0, None),
+        "root": root,
         "depth_limit": depth,
         "complete": not walk.cut,
         "node_count": len(walk.visited),
