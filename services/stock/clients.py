@@ -21,6 +21,7 @@ class CatalogItem:
     tracking: str
     shelf_life_days: int | None
     id: int | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,4 +108,5 @@ def _item(data: dict[str, Any]) -> CatalogItem:
         tracking=data["tracking"],
         shelf_life_days=data.get("shelf_life_days"),
         id=data.get("id"),
+        category=data.get("category"),
     )

@@ -1,16 +1,21 @@
-"""Report routes: dead stock."""
+"""Report routes: dead stock, aging."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
-from services.stock.domain.model import Stage
-from services.stock.report_schemas import DeadStockReport
+from services.stock.api.deps import Catalog
+from services.stock.domain.model import QualityState, Stage
+from services.stock.report_schemas import AgingReport, DeadStockReport
+from services.stock.usecases.aging import DEFAULT_LIMITS, AgingGroup, aging, read_stock
 from services.stock.usecases.reports import StockScope, dead_stock
+from shared.db.types import utcnow
+from shared.errors import FieldError, InvalidInput
 from shared.http.commands import render
 from shared.http.context import Reader
 from shared.http.problems import problem_responses
@@ -62,3 +67,97 @@ async def dead_stock_report(
     async with ctx.db.snapshot() as session:
         report = await dead_stock(session, idle_days=idle_days, limit=limit, scope=scope)
     return render(ctx, report)
+
+
+@router.get(
+    "/v1/reports/aging",
+    response_model=AgingReport,
+    operation_id="aging_report",
+    responses=problem_responses(401, 422, 502),
+)
+async def aging_report(
+    ctx: Reader,
+    catalog: Catalog,
+    buckets: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="The age bands' upper limits in days, ascending positive integers "
+            "separated by commas: 30,90,180,365 (the default) gives 0-30, 31-90, 91-180, "
+            "181-365 and over 365",
+        ),
+    ] = None,
+    group_by: Annotated[
+        AgingGroup,
+        Query(
+            description="item (with its name), category (the catalog's), warehouse (the "
+            "topmost location of type warehouse above the stock, else the top of its tree) "
+            "or stage"
+        ),
+    ] = AgingGroup.ITEM,
+    as_of: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="A past moment (with time zone): ages at its date, quantities and "
+            "values from the ledger up to then, as `GET /v1/stock-overview`; default now"
+        ),
+    ] = None,
+    location_code: Annotated[str | None, Query(max_length=100)] = None,
+    subtree: Annotated[
+        bool,
+        Query(
+            description="With location_code: also every location below it; without "
+            "location_code it changes nothing"
+        ),
+    ] = False,
+    stage: Stage | None = None,
+    quality_state: QualityState | None = None,
+    item_code: Annotated[
+        list[Annotated[str, Field(max_length=64)]] | None,
+        Query(max_length=500, description="Repeat for several items (up to 500); default all"),
+    ] = None,
+) -> Response:
+    """Aging (库龄): on-hand quantity and value by age since receipt (a lot's receipt date,
+    else when its balance began to hold stock) in bands, per item, category, warehouse or
+    stage, with what is in lots past their expiry date (values for finance and admin)."""
+    limits, errors = _limits(buckets)
+    now = utcnow()
+    if as_of is not None and as_of > now:
+        errors.append(FieldError("query.as_of", "must not be in the future", "future"))
+    if errors:
+        raise InvalidInput(f"{len(errors)} parameter(s) are not valid", errors=errors)
+    scope = StockScope(
+        location_code=location_code,
+        subtree=subtree,
+        stage=stage,
+        item_codes=list(dict.fromkeys(item_code or [])),
+    )
+    async with ctx.db.snapshot() as session:
+        stock = await read_stock(
+            session, as_of=as_of, now=now, scope=scope, quality_state=quality_state
+        )
+    return render(ctx, await aging(stock, catalog, limits=limits, group_by=group_by))
+
+
+def _limits(text: str | None) -> tuple[tuple[int, ...], list[FieldError]]:
+    """`buckets` as ascending positive integers, else the error naming it."""
+    if text is None:
+        return DEFAULT_LIMITS, []
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        limits = tuple(int(part) for part in parts)
+    except ValueError:
+        limits = ()
+    if (
+        not limits
+        or any(limit < 1 or limit > 36500 for limit in limits)
+        or any(a >= b for a, b in pairwise(limits))
+        or len(limits) > 20
+    ):
+        problem = FieldError(
+            "query.buckets",
+            "ascending positive whole days separated by commas, e.g. 30,90,180,365",
+            "invalid",
+        )
+        return DEFAULT_LIMITS, [problem]
+    return limits, []
