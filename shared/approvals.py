@@ -82,6 +82,17 @@ class ApprovalGateColumns:
     updated_by: Mapped[str] = mapped_column(String(200))
 
 
+class HeldForApproval:
+    """The columns of a document a gate can hold (a declarative mixin): `approval` is
+    "not_required", "pending" (held: only workflow's decision completes it) or "approved";
+    `approval_ref` names the workflow instance that decided it last."""
+
+    approval: Mapped[str] = mapped_column(
+        String(20), server_default="not_required", default="not_required"
+    )
+    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
+
+
 GateOutT = TypeVar("GateOutT", bound=ApprovalGateOut)
 
 

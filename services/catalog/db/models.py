@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.approvals import ApprovalGateColumns
+from shared.approvals import ApprovalGateColumns, HeldForApproval
 from shared.db.tables import NAMING_CONVENTION, JsonDoc
 from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
@@ -165,7 +165,7 @@ class RoutingOperation(Base):
     setup_minutes: Mapped[Decimal] = mapped_column(ExactDecimal(16, 4), default=Decimal(0))
 
 
-class BomVersion(Base):
+class BomVersion(HeldForApproval, Base):
     """One revision of one made item's bill of materials."""
 
     __tablename__ = "bom_versions"
@@ -185,13 +185,6 @@ class BomVersion(Base):
     revised_from_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: "not_required", "pending" (released under the `bom_release` approval gate: kept a
-    #: draft that only workflow's decision releases) or "approved"; `approval_ref` names
-    #: the workflow instance that decided it.
-    approval: Mapped[str] = mapped_column(
-        String(20), server_default="not_required", default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
     #: While pending: the `BomRelease` body as it was given, released on approval.
     release_request: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.approvals import ApprovalGateColumns
+from shared.approvals import ApprovalGateColumns, HeldForApproval
 from shared.db.tables import NAMING_CONVENTION
 from shared.db.types import BigId, ExactDecimal, UTCDateTime
 
@@ -206,7 +206,7 @@ class MrpRun(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
 
-class PlannedOrderRow(Base):
+class PlannedOrderRow(HeldForApproval, Base):
     __tablename__ = "planned_orders"
     __table_args__ = (
         UniqueConstraint("run_id", "number"),
@@ -228,13 +228,6 @@ class PlannedOrderRow(Base):
     #: planned, or firmed (then `firmed_as` names the purchase or work order).
     status: Mapped[str] = mapped_column(String(10))
     firmed_as: Mapped[str] = mapped_column(String(100), default="")
-    #: not_required, pending (firming waits for workflow's decision, `firm_request` held),
-    #: or approved (firmed on workflow's approval); `approval_ref` names the workflow
-    #: instance that decided it last.
-    approval: Mapped[str] = mapped_column(
-        String(20), default="not_required", server_default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), default="", server_default="")
     #: The `FirmRequest` held while the firming waits for approval.
     firm_request: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     approval_requested_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.approvals import ApprovalGateColumns
+from shared.approvals import ApprovalGateColumns, HeldForApproval
 from shared.db.tables import NAMING_CONVENTION, JsonDoc
 from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
@@ -62,7 +62,7 @@ class Lot(Base):
     work_order: Mapped[str] = mapped_column(String(100), default="")
 
 
-class Receipt(Base):
+class Receipt(HeldForApproval, Base):
     """A purchase receipt (the document behind its movements).
 
     Its items are `receipt_lines`; `item_code` .. `unit_price` here repeat the first line
@@ -100,12 +100,6 @@ class Receipt(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: "not_required", "pending" (posted under an approval gate: kept a draft that only
-    #: workflow's decision posts) or "approved"; `approval_ref` names workflow's instance.
-    approval: Mapped[str] = mapped_column(
-        String(20), server_default="not_required", default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class ReceiptLine(Base):
@@ -340,7 +334,7 @@ class TransferLine(Base):
     entered_uom: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
-class Requisition(Base):
+class Requisition(HeldForApproval, Base):
     """A material requisition (生产领料): components issued to a work order's line.
 
     draft -> submitted -> posted; draft or submitted may be cancelled; posted may be
@@ -367,12 +361,6 @@ class Requisition(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: "not_required", "pending" (submitted under an approval gate: only workflow's
-    #: decision posts it) or "approved"; `approval_ref` names workflow's instance.
-    approval: Mapped[str] = mapped_column(
-        String(20), server_default="not_required", default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class ApprovalGate(ApprovalGateColumns, Base):
@@ -399,7 +387,7 @@ class RequisitionLine(Base):
     entered_uom: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
-class ScrapReturn(Base):
+class ScrapReturn(HeldForApproval, Base):
     """A posted scrap, return to supplier or customer return: stock leaves or arrives at one
     physical location, from or to a virtual one (scrapped, supplier, customer)."""
 
@@ -428,15 +416,9 @@ class ScrapReturn(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: "not_required", "pending" (posted under an approval gate: kept a draft that only
-    #: workflow's decision posts) or "approved"; `approval_ref` names workflow's instance.
-    approval: Mapped[str] = mapped_column(
-        String(20), server_default="not_required", default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
-class DefectiveRelease(Base):
+class DefectiveRelease(HeldForApproval, Base):
     """A defective release (concession): defective stock of one item at one location
     becomes qualified, there or at another location."""
 
@@ -468,12 +450,6 @@ class DefectiveRelease(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: "not_required", "pending" (posted under an approval gate: kept a draft that only
-    #: workflow's decision posts) or "approved"; `approval_ref` names workflow's instance.
-    approval: Mapped[str] = mapped_column(
-        String(20), server_default="not_required", default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class ScrapReturnLine(Base):
@@ -608,7 +584,7 @@ class ShipmentLine(Base):
 # --- stock counts (migration 0007) ---
 
 
-class StockCount(Base):
+class StockCount(HeldForApproval, Base):
     """A stock count (盘点, SAP physical inventory): the book of a location subtree frozen at
     the start, counted, then its differences posted (701 gains / 702 losses).
 
@@ -635,13 +611,6 @@ class StockCount(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reversed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: "not_required", "pending" (posted with differences under an approval gate: still
-    #: counting, only workflow's decision posts it) or "approved"; `approval_ref` names
-    #: workflow's instance.
-    approval: Mapped[str] = mapped_column(
-        String(20), server_default="not_required", default="not_required"
-    )
-    approval_ref: Mapped[str] = mapped_column(String(100), server_default="", default="")
 
 
 class StockCountItem(Base):

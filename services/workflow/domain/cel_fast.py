@@ -381,39 +381,26 @@ def _truth(value: Any) -> bool:
     raise Fallback
 
 
-def _and(left: Callable[[], Any], right: Callable[[], Any]) -> bool:
+def _junction(absorbing: bool, left: Callable[[], Any], right: Callable[[], Any]) -> bool:
+    """`&&` (`absorbing` False) or `||` (True), commutative with errors as in CEL: an
+    operand equal to `absorbing` decides whatever the other gives; two booleans that are
+    not decide the other way; anything else falls back."""
+    a: object
+    b: object
     try:
         a = left()
     except Exception:
         a = None
-    if a is False:
-        return False
+    if a is absorbing:
+        return absorbing
     try:
         b = right()
     except Exception:
         b = None
-    if b is False:
-        return False
-    if a is True and b is True:
-        return True
-    raise Fallback
-
-
-def _or(left: Callable[[], Any], right: Callable[[], Any]) -> bool:
-    try:
-        a = left()
-    except Exception:
-        a = None
-    if a is True:
-        return True
-    try:
-        b = right()
-    except Exception:
-        b = None
-    if b is True:
-        return True
-    if a is False and b is False:
-        return False
+    if b is absorbing:
+        return absorbing
+    if a is (not absorbing) and b is (not absorbing):
+        return not absorbing
     raise Fallback
 
 
@@ -766,7 +753,7 @@ def _out(value: Any) -> Any:
 
 
 _RUNTIME: dict[str, Any] = {
-    "_truth": _truth, "_and": _and, "_or": _or, "_not": _not, "_neg": _neg,
+    "_truth": _truth, "_junction": _junction, "_not": _not, "_neg": _neg,
     "_lt": _lt, "_le": _le, "_gt": _gt, "_ge": _ge, "_eq": _eq, "_ne": _ne, "_in": _in,
     "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div, "_mod": _mod,
     "_index": _index, "_has": _has, "_size": _size, "_contains": _contains,
@@ -840,7 +827,7 @@ class _Generator:
             return f"{_BINARY[node[1]]}({left}, {right})"
         if kind in ("and", "or"):
             left, right = self.gen(node[1], scope), self.gen(node[2], scope)
-            return f"_{kind}(lambda: {left}, lambda: {right})"
+            return f"_junction({kind == 'or'}, lambda: {left}, lambda: {right})"
         if kind == "cond":
             test = self.gen(node[1], scope)
             then, otherwise = self.gen(node[2], scope), self.gen(node[3], scope)
