@@ -10,6 +10,7 @@ from services.stock.api.defective_releases import router as defective_releases_r
 from services.stock.api.inspections import router as inspections_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
+from services.stock.api.movement_summary import router as movement_summary_router
 from services.stock.api.opening_balances import router as opening_balances_router
 from services.stock.api.periods import router as periods_router
 from services.stock.api.production_receipts import router as production_receipts_router
@@ -22,6 +23,7 @@ from services.stock.api.serials import router as serials_router
 from services.stock.api.shipments import router as shipments_router
 from services.stock.api.stock_card import router as stock_card_router
 from services.stock.api.stock_counts import router as stock_counts_router
+from services.stock.api.stock_value import router as stock_value_router
 from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
 from shared.http.app import create_service_app
@@ -45,6 +47,8 @@ def create_app(
             ledger_router,
             stock_card_router,
             reports_router,
+            stock_value_router,
+            movement_summary_router,
             reservations_router,
             periods_router,
             serials_router,

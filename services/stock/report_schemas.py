@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -127,3 +128,67 @@ class AgingReport(BaseModel):
     expired_value: Worth | None = restricted(
         read=COST_ROLES, default=None, description="Value of the expired stock (finance, admin)"
     )
+
+
+class TurnoverPeriod(BaseModel):
+    """A period of the turnover trend: a calendar month or an ISO week (Monday-Sunday)."""
+
+    label: str = Field(description='"2026-11" for a month, "2026-W48" for a week')
+    start: date = Field(description="Its first day")
+    end: date = Field(description="Its last day; in the last period the report date")
+    days: int = Field(description="Days from start to end, both included")
+
+
+class TurnoverCell(BaseModel):
+    """Issues against average inventory in one period (or the whole trend)."""
+
+    label: str = Field(description='The period\'s label; "first..last" for the whole trend')
+    issued_value: Worth | None = restricted(
+        read=COST_ROLES,
+        default=None,
+        description="Value issued for consumption at moving-average cost: to work orders "
+        "(requisitions, backflush), shipped, scrapped; reversals taken off (finance, admin)",
+    )
+    average_inventory_value: Worth | None = restricted(
+        read=COST_ROLES,
+        default=None,
+        description="The mean of the period's daily closing stock values (finance, admin)",
+    )
+    turnover: Decimal | None = Field(
+        description="issued_value / average_inventory_value, 4 decimals; null without stock"
+    )
+    days_of_supply: Decimal | None = Field(
+        description="days x average_inventory_value / issued_value, 1 decimal: how long the "
+        "average stock lasts at the period's rate of issue; null when nothing was issued"
+    )
+
+
+class TurnoverRow(BaseModel):
+    """One group of the turnover report: the total, an item, a category, a stage or a
+    warehouse."""
+
+    key: str | None = Field(
+        description="Item code, category code (null: no category), stage or warehouse code "
+        "after `group_by`; null for group_by=total"
+    )
+    item_name: str | None = Field(default=None, description="The item's name (group_by=item)")
+    periods: list[TurnoverCell] = Field(description="One per period of the trend, oldest first")
+    overall: TurnoverCell = Field(
+        description="The whole trend as one period (day-weighted average inventory)"
+    )
+
+
+class TurnoverReport(BaseModel):
+    """Inventory turnover (库存周转) per month or week: issues, average inventory, ratio."""
+
+    period: str = Field(description="month or week")
+    date_from: date = Field(description="The first period's first day")
+    date_to: date = Field(description="The report date: the last period ends here")
+    group_by: str = Field(description="total, item, category, stage or warehouse")
+    periods: list[TurnoverPeriod] = Field(description="The trend, oldest first")
+    rows: list[TurnoverRow] = Field(
+        description="By issued value over the trend, highest first (then key); at most `limit`"
+    )
+    total_rows: int = Field(description="Groups found, not only the rows shown")
+    totals: list[TurnoverCell] = Field(description="Every group, per period")
+    overall: TurnoverCell = Field(description="Every group over the whole trend")

@@ -7,6 +7,8 @@ after each, checks the ledger's invariants on SQLite and PostgreSQL:
   locations, is never negative, is zero when nothing is on hand, and equals quantity
   times the average cost within rounding;
 * the ledger sequence has no gaps;
+* the stock flows kept by posting (per day, month and item-month) equal the ledger summed,
+  and the month-end closings equal the flows summed up to each month's end;
 * a document saved as a draft moves nothing until its draft is posted (and a refused
   posting leaves nothing moved either).
 
@@ -24,6 +26,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.stock.usecases.closings import flow_closings, stored_closings
+from services.stock.usecases.flows import ledger_flows, stored_flows
 from tests.conftest import auth
 from tests.service.test_thin_slice_inprocess import Slice, make_item, make_location
 
@@ -32,7 +36,8 @@ STATES = ["pending_inspection", "qualified", "defective"]
 
 quantity = st.integers(min_value=1, max_value=40).map(str)
 price = st.one_of(st.none(), st.decimals(min_value=0, max_value=20, places=3).map(str))
-hours_ago = st.one_of(st.just(0), st.integers(min_value=1, max_value=72))
+# back to 70 days: across month ends, so postings land in months already closed
+hours_ago = st.one_of(st.just(0), st.integers(min_value=1, max_value=24 * 70))
 item_index = st.integers(min_value=0, max_value=1)
 place = st.integers(min_value=0, max_value=1)
 
@@ -119,6 +124,9 @@ async def _check(s: Slice, items: list[str], places: list[str]) -> None:
         )
     sequences = sorted(m["sequence"] for m in await _all(s, "/v1/movements"))
     assert sequences == list(range(1, len(sequences) + 1))
+    async with s.apps["stock"].state.db.read() as session:  # the flows kept by posting
+        assert await stored_flows(session) == await ledger_flows(session)
+        assert await stored_closings(session) == await flow_closings(session)
 
 
 async def _create(s: Slice, path: str, body: dict[str, Any], draft: bool) -> tuple[int, Any]:

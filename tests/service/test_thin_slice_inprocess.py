@@ -6,8 +6,9 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +30,8 @@ class Slice:
     catalog: httpx.AsyncClient
     stock: httpx.AsyncClient
     trace: httpx.AsyncClient
+    #: The apps by name (their state holds their databases).
+    apps: dict[str, Any] = field(default_factory=dict)
 
 
 def _client(transport: HostRoutingTransport, name: str) -> httpx.AsyncClient:
@@ -67,7 +70,7 @@ async def wired(database_factory) -> AsyncIterator[Slice]:
     async with started(apps):
         clients = [_client(transport, name) for name in ("catalog", "stock", "trace")]
         try:
-            yield Slice(*clients)
+            yield Slice(*clients, apps=apps)
         finally:
             for client in clients:
                 await client.aclose()

@@ -1,19 +1,22 @@
-"""Report routes: dead stock, aging."""
+"""Report routes: dead stock, aging, turnover."""
 
 from __future__ import annotations
 
+from datetime import UTC, date
 from itertools import pairwise
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from services.stock.api.deps import Catalog
-from services.stock.domain.model import QualityState, Stage
-from services.stock.report_schemas import AgingReport, DeadStockReport
+from services.stock.api.report_params import Scope
+from services.stock.domain.model import QualityState
+from services.stock.report_schemas import AgingReport, DeadStockReport, TurnoverReport
 from services.stock.usecases.aging import DEFAULT_LIMITS, AgingGroup, aging, read_stock
-from services.stock.usecases.reports import StockScope, dead_stock
+from services.stock.usecases.reports import dead_stock
+from services.stock.usecases.turnover import PeriodKind, TurnoverGroup, report, turnover
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
 from shared.http.commands import render
@@ -31,6 +34,7 @@ router = APIRouter(tags=["reports"])
 )
 async def dead_stock_report(
     ctx: Reader,
+    scope: Scope,
     idle_days: Annotated[
         int,
         Query(
@@ -42,28 +46,9 @@ async def dead_stock_report(
         ),
     ] = 90,
     limit: Annotated[int, Query(ge=1, le=1000, description="Items shown, by value")] = 10,
-    location_code: Annotated[str | None, Query(max_length=100)] = None,
-    subtree: Annotated[
-        bool,
-        Query(
-            description="With location_code: also every location below it; without "
-            "location_code it changes nothing"
-        ),
-    ] = False,
-    stage: Stage | None = None,
-    item_code: Annotated[
-        list[Annotated[str, Field(max_length=64)]] | None,
-        Query(max_length=500, description="Repeat for several items (up to 500); default all"),
-    ] = None,
 ) -> Response:
     """Dead stock: items holding stock with no issue for `idle_days`, by value (values for
     finance and admin); an item issued anywhere is not dead, the filters choose its stock."""
-    scope = StockScope(
-        location_code=location_code,
-        subtree=subtree,
-        stage=stage,
-        item_codes=list(dict.fromkeys(item_code or [])),
-    )
     async with ctx.db.snapshot() as session:
         report = await dead_stock(session, idle_days=idle_days, limit=limit, scope=scope)
     return render(ctx, report)
@@ -78,6 +63,7 @@ async def dead_stock_report(
 async def aging_report(
     ctx: Reader,
     catalog: Catalog,
+    scope: Scope,
     buckets: Annotated[
         str | None,
         Query(
@@ -102,20 +88,7 @@ async def aging_report(
             "values from the ledger up to then, as `GET /v1/stock-overview`; default now"
         ),
     ] = None,
-    location_code: Annotated[str | None, Query(max_length=100)] = None,
-    subtree: Annotated[
-        bool,
-        Query(
-            description="With location_code: also every location below it; without "
-            "location_code it changes nothing"
-        ),
-    ] = False,
-    stage: Stage | None = None,
     quality_state: QualityState | None = None,
-    item_code: Annotated[
-        list[Annotated[str, Field(max_length=64)]] | None,
-        Query(max_length=500, description="Repeat for several items (up to 500); default all"),
-    ] = None,
 ) -> Response:
     """Aging (库龄): on-hand quantity and value by age since receipt (a lot's receipt date,
     else when its balance began to hold stock) in bands, per item, category, warehouse or
@@ -126,17 +99,71 @@ async def aging_report(
         errors.append(FieldError("query.as_of", "must not be in the future", "future"))
     if errors:
         raise InvalidInput(f"{len(errors)} parameter(s) are not valid", errors=errors)
-    scope = StockScope(
-        location_code=location_code,
-        subtree=subtree,
-        stage=stage,
-        item_codes=list(dict.fromkeys(item_code or [])),
-    )
     async with ctx.db.snapshot() as session:
         stock = await read_stock(
             session, as_of=as_of, now=now, scope=scope, quality_state=quality_state
         )
     return render(ctx, await aging(stock, catalog, limits=limits, group_by=group_by))
+
+
+@router.get(
+    "/v1/reports/turnover",
+    response_model=TurnoverReport,
+    operation_id="turnover_report",
+    responses=problem_responses(401, 422, 502),
+)
+async def turnover_report(
+    ctx: Reader,
+    catalog: Catalog,
+    scope: Scope,
+    period: Annotated[
+        PeriodKind, Query(description="month (calendar months) or week (ISO, Monday-Sunday)")
+    ] = PeriodKind.MONTH,
+    periods: Annotated[
+        int, Query(ge=1, le=104, description="How many periods the trend shows, up to date_to's")
+    ] = 12,
+    date_to: Annotated[
+        date | None,
+        Query(description="The report date (UTC), not in the future: the last period ends "
+        "here (a period in progress counts its days so far); default today"),
+    ] = None,
+    group_by: Annotated[
+        TurnoverGroup,
+        Query(
+            description="total, item (with its name), category (the catalog's), stage, or "
+            "warehouse (the topmost location of type warehouse above the stock)"
+        ),
+    ] = TurnoverGroup.TOTAL,
+    limit: Annotated[
+        int, Query(ge=1, le=20000, description="Rows shown, by issued value over the trend")
+    ] = 100,
+) -> Response:
+    """Inventory turnover (库存周转) per month or week over the last `periods`: the value
+    issued for consumption (to work orders, shipped, scrapped; reversals taken off), the
+    average of the daily closing stock values, their ratio and the days of supply; per
+    group and over the whole trend. Read from the daily and monthly stock flows, never the
+    whole ledger. A location or stage (filter or group) gets an item's average value in
+    proportion to its share of the item's average quantity. Values for finance and admin;
+    the ratios for everyone who reads stock."""
+    today = utcnow().astimezone(UTC).date()
+    if date_to is not None and date_to > today:
+        raise InvalidInput(
+            "1 parameter(s) are not valid",
+            errors=[FieldError("query.date_to", "must not be in the future", "future")],
+        )
+    kind = PeriodKind(period)
+    async with ctx.db.snapshot() as session:
+        computed = await turnover(
+            session,
+            kind=kind,
+            count=periods,
+            last_day=date_to or today,
+            group_by=group_by,
+            scope=scope,
+        )
+    stage = scope.stage.value if scope.stage else None
+    answer = await report(computed, catalog, kind=kind, stage=stage, limit=limit)
+    return render(ctx, answer)
 
 
 def _limits(text: str | None) -> tuple[tuple[int, ...], list[FieldError]]:

@@ -252,6 +252,8 @@ class LedgerCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_sequence: Mapped[int] = mapped_column(BigId)
+    #: The last month (its first day) whose closings are built (usecases/closings.py).
+    flows_closed_through: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Inspection(Base):
@@ -764,3 +766,55 @@ class OpeningBalanceLine(Base):
     unit_cost: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
     #: The units of a serial-tracked item (as many as the quantity); [] for other items.
     serial_numbers: Mapped[list[str]] = mapped_column(JsonDoc)
+
+
+class StockFlow(Base):
+    """The ledger summed per day, month or item-month (domain/flows.py), kept by posting."""
+
+    __tablename__ = "stock_flows"
+    __table_args__ = (Index("ix_stock_flows_item", "item_code", "grain", "period"),)
+
+    #: d (day), m (month), t (month and item only).
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    #: The day, or the month's first day.
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: A physical location; 0 in the item grain (as the columns below: "", false).
+    location_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    quality_state: Mapped[str] = mapped_column(String(30), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    #: The movement kind (the ledger's document type).
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    #: The other end was a virtual location: the item's stock changed, not only its place.
+    external: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    #: The document's partners (the ledger's); "" where none.
+    supplier: Mapped[str] = mapped_column(String(200), primary_key=True)
+    customer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    qty_in: Mapped[Decimal] = mapped_column(ExactDecimal())
+    qty_out: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_in: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_out: Mapped[Decimal] = mapped_column(ExactDecimal())
+    moves: Mapped[int] = mapped_column(BigId)
+    #: The net change times the days from its day to the period's end, both included.
+    qty_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: Of `out`, what left for consumption (domain/flows.py `CONSUMPTION`).
+    used_qty: Mapped[Decimal] = mapped_column(ExactDecimal())
+    used_value: Mapped[Decimal] = mapped_column(ExactDecimal())
+
+
+class StockClosing(Base):
+    """The stock at a month's end per item, location, state and stage: the flows up to it
+    (usecases/closings.py). `value` is the bucket's flows' value; an item's add up to its
+    value at that moment."""
+
+    __tablename__ = "stock_closings"
+
+    #: The month's first day.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    location_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    quality_state: Mapped[str] = mapped_column(String(30), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.clients import BATCH, CatalogClient, CatalogItem
+from services.stock.clients import CatalogClient
 from services.stock.db.models import Balance, Location, Lot, MovementRow
 from services.stock.db.queries import location_by_code, location_subtree_ids
 from services.stock.domain.model import LocationType, QualityState
@@ -39,6 +39,7 @@ from services.stock.usecases.overview import (
     item_worth,
     replayed_sums,
 )
+from services.stock.usecases.report_items import report_items
 from services.stock.usecases.reports import StockScope
 from shared.db.filters import one_of
 
@@ -133,7 +134,7 @@ async def read_stock(
         held=chosen,
         values=values,
         lots=lots,
-        warehouses=_warehouses(locations),
+        warehouses=warehouses(locations),
     )
 
 
@@ -143,7 +144,7 @@ async def aging(
     """The aging report of `stock`, asking the catalog (outside any transaction) for the
     items' names, units and categories."""
     report_date, lots, values = stock.report_date, stock.lots, stock.values
-    items = await _catalog_items(catalog, sorted({key[0] for key in stock.held}))
+    items = await report_items(catalog, {key[0] for key in stock.held})
     band_list = bands(limits)
 
     groups: dict[str | None, _Sums] = {}
@@ -184,7 +185,7 @@ async def aging(
             total.value[i] += sums.value[i]
         total.expired_quantity += sums.expired_quantity
         total.expired_value += sums.expired_value
-        single = _single_unit(sums.units)
+        single = single_unit(sums.units)
         # an item has one stock unit, even one the catalog no longer knows
         counted = single is not None or group_by is AgingGroup.ITEM
         info = items.get(group) if group_by is AgingGroup.ITEM and group is not None else None
@@ -200,7 +201,7 @@ async def aging(
                 expired_value=sums.expired_value,
             )
         )
-    single_total = _single_unit(total.units) is not None or not rows
+    single_total = single_unit(total.units) is not None or not rows
     return AgingReport(
         as_of=stock.moment,
         report_date=report_date,
@@ -215,7 +216,7 @@ async def aging(
     )
 
 
-def _single_unit(units: set[str | None]) -> str | None:
+def single_unit(units: set[str | None]) -> str | None:
     """The one unit of a group's items, or None when they mix units (or one is unknown)."""
     if len(units) == 1:
         (unit,) = units
@@ -337,14 +338,7 @@ async def _arrivals(session: AsyncSession, as_of: datetime, held: dict[Bucket, _
         held[key].since = last.get(key)
 
 
-async def _catalog_items(catalog: CatalogClient, codes: list[str]) -> dict[str, CatalogItem]:
-    found: dict[str, CatalogItem] = {}
-    for start in range(0, len(codes), BATCH):
-        found.update(await catalog.items_by_codes(codes[start : start + BATCH]))
-    return found
-
-
-def _warehouses(locations: dict[int, Location]) -> dict[int, Location]:
+def warehouses(locations: dict[int, Location]) -> dict[int, Location]:
     """Every location's warehouse: its topmost ancestor (or itself) of type warehouse, else
     the top of its tree."""
     found: dict[int, Location] = {}

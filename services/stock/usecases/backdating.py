@@ -28,8 +28,10 @@ from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location, MovementRow, PostingPeriod
+from services.stock.domain.flows import FlowMove, flow_deltas
 from services.stock.domain.model import QualityState
 from services.stock.domain.valuation import Direction, ItemValue, StoredMovement, replay
+from services.stock.usecases.flows import Stages, balance_stages, record_flows
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
 
@@ -151,14 +153,16 @@ async def lowest_balance_from(
 
 _LATER_SQL = (
     "SELECT id, quantity, from_location_id, to_location_id, priced, unit_cost, value, "
-    "reversal_of_id FROM movements WHERE item_code = $1 AND posted_at > $2 "
+    "reversal_of_id, posted_at, from_state, to_state, stage, document_type, supplier, customer "
+    "FROM movements WHERE item_code = $1 AND posted_at > $2 "
     "ORDER BY posted_at, sequence"
 )
 
 
 async def _later_rows(session: AsyncSession, item_code: str, posted_at: datetime) -> list[Any]:
     """The item's movements after `posted_at` in time order: (id, quantity, from id, to id,
-    priced, unit cost, value, reversal of). On PostgreSQL straight from the driver (a replay
+    priced, unit cost, value, reversal of, posted at, from state, to state, stage, document
+    type, supplier, customer). On PostgreSQL straight from the driver (a replay
     may read a hundred thousand rows), elsewhere through SQLAlchemy."""
     if session.get_bind().dialect.name == "postgresql":
         await session.flush()  # the driver sees only what the session has written
@@ -176,6 +180,13 @@ async def _later_rows(session: AsyncSession, item_code: str, posted_at: datetime
             MovementRow.unit_cost,
             MovementRow.value,
             MovementRow.reversal_of_id,
+            MovementRow.posted_at,
+            MovementRow.from_state,
+            MovementRow.to_state,
+            MovementRow.stage,
+            MovementRow.document_type,
+            MovementRow.supplier,
+            MovementRow.customer,
         )
         .where(MovementRow.item_code == item_code, MovementRow.posted_at > posted_at)
         .order_by(MovementRow.posted_at, MovementRow.sequence)
@@ -214,7 +225,7 @@ async def replay_later(
             value=value,
             stored_unit_cost=unit_cost,
         )
-        for row_id, quantity, source, target, priced, unit_cost, value, reverses in rows
+        for row_id, quantity, source, target, priced, unit_cost, value, reverses, *_ in rows
     ]
     replayed = {row.row_id for row in stored}
     outside_ids = {row.reverses for row in stored if row.reverses} - replayed
@@ -243,4 +254,42 @@ async def replay_later(
             update(MovementRow),
             [{"id": row_id, "value": value, "unit_cost": cost} for row_id, value, cost in changes],
         )
+    if changes:
+        stages = await balance_stages(session, [item_code])
+        revalued = _revaluations(item_code, rows, changes, virtual, stages)
+        await record_flows(session, flow_deltas(revalued))
     return len(changes)
+
+
+def _revaluations(
+    item_code: str,
+    rows: list[Any],
+    changes: list[tuple[int, Decimal, Decimal]],
+    virtual: set[int],
+    stages: Stages,
+) -> list[FlowMove]:
+    """The value changes of replayed movements, as flows (no quantity, no movement)."""
+    new_values = {row_id: value for row_id, value, _ in changes}
+    return [
+        FlowMove(
+            posted_at=row[8],
+            item_code=item_code,
+            kind=row[12],
+            from_stage=stages.get((item_code, row[2]), row[11]),
+            to_stage=stages.get((item_code, row[3]), row[11]),
+            from_location_id=row[2],
+            to_location_id=row[3],
+            from_virtual=row[2] in virtual,
+            to_virtual=row[3] in virtual,
+            from_state=row[9],
+            to_state=row[10],
+            quantity=Decimal(0),
+            value=new_values[row[0]] - row[6],
+            reversal=row[7] is not None,
+            supplier=row[13],
+            customer=row[14],
+            count=0,
+        )
+        for row in rows
+        if row[0] in new_values and new_values[row[0]] != row[6]
+    ]

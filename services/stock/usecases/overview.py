@@ -14,11 +14,11 @@ Value fields are read by finance and admin only.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,8 @@ class GroupBy(StrEnum):
     LOCATION = "location"
     LOT = "lot"
 
+
+K = TypeVar("K")
 
 #: item, location id, lot id, quality state, serial number ("" without)
 Bucket = tuple[str, int, int | None, str, str]
@@ -187,23 +189,51 @@ async def item_worth(
     }
 
 
-def bucket_values(
-    buckets: dict[Bucket, tuple[Decimal, str]], worth: dict[str, tuple[Decimal, Decimal]]
-) -> dict[Bucket, Decimal]:
-    """Each bucket's share of its item's value, by quantity, rounded cumulatively."""
-    by_item: dict[str, list[Bucket]] = defaultdict(list)
-    for bucket in buckets:
-        by_item[bucket[0]].append(bucket)
-    values: dict[Bucket, Decimal] = {}
-    for item, keys in by_item.items():
-        held, value = worth.get(item, (Decimal(0), Decimal(0)))
+def share_value(
+    quantities: Mapping[K, Decimal],
+    worth: Mapping[str, tuple[Decimal, Decimal]],
+    *,
+    item: Callable[[K], str],
+    order: Callable[[K], Any],
+) -> dict[K, Decimal]:
+    """Each key's share of its item's value (`worth`: the item's quantity and value), by
+    quantity, rounded cumulatively in `order` so that an item's shares add up to exactly its
+    value when they cover its stock. Reports that group buckets coarser or finer get equal
+    sums per group as long as their groups are contiguous in the order: the overview's
+    buckets and the stock-value report's (item, location, state) share the same running sums
+    at every location and state."""
+    by_item: dict[str, list[K]] = defaultdict(list)
+    for key in quantities:
+        by_item[item(key)].append(key)
+    values: dict[K, Decimal] = {}
+    for code, keys in by_item.items():
+        held, value = worth.get(code, (Decimal(0), Decimal(0)))
         running, before = Decimal(0), Decimal(0)
-        for key in sorted(keys, key=lambda k: (k[1], k[2] or 0, k[3], k[4])):
-            running += buckets[key][0]
+        for key in sorted(keys, key=order):
+            running += quantities[key]
             upto = money(running * value / held) if held > 0 else Decimal(0)
             values[key] = upto - before
             before = upto
     return values
+
+
+def bucket_order(bucket: Bucket) -> tuple[int, str, int, str]:
+    """Buckets by location, quality state, lot and serial: those of one location and state
+    are contiguous."""
+    _item, location_id, lot_id, state, serial = bucket
+    return (location_id, state, lot_id or 0, serial)
+
+
+def bucket_values(
+    buckets: dict[Bucket, tuple[Decimal, str]], worth: dict[str, tuple[Decimal, Decimal]]
+) -> dict[Bucket, Decimal]:
+    """Each bucket's share of its item's value, by quantity, rounded cumulatively."""
+    return share_value(
+        {key: quantity for key, (quantity, _stage) in buckets.items()},
+        worth,
+        item=lambda bucket: bucket[0],
+        order=bucket_order,
+    )
 
 
 def _roots(locations: Iterable[Location]) -> dict[int, Location]:

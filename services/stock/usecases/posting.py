@@ -32,6 +32,7 @@ from services.stock.db.queries import (
     take_sequences,
     valuations_for_update,
 )
+from services.stock.domain.flows import flow_deltas
 from services.stock.domain.model import (
     FIRST_ARRIVALS,
     LEFT_AS,
@@ -58,6 +59,8 @@ from services.stock.usecases.backdating import (
     lowest_balance_from,
     replay_later,
 )
+from services.stock.usecases.closings import settle
+from services.stock.usecases.flows import moves_of, record_flows
 from services.stock.usecases.overview import item_worth
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -143,6 +146,17 @@ async def post_movements(
     ]
     uow.session.add_all(ledger)
     await uow.session.flush()
+    virtual_ids = {loc.id for loc in ctx.locations.values() if loc.is_virtual}
+    side_stages = {
+        (move.item_code, loc.id): stage_for(
+            ctx.item_types[move.item_code], LocationType(loc.location_type)
+        ).value
+        for move in movements
+        for loc in (ctx.locations[move.source_location], ctx.locations[move.target_location])
+        if not loc.is_virtual
+    }
+    await record_flows(uow.session, flow_deltas(moves_of(ledger, virtual_ids, side_stages)))
+    await settle(uow.session)  # holding the ledger counter, as closing a month needs
     return ledger
 
 

@@ -44,6 +44,19 @@ class StockScope:
     item_codes: Sequence[str] = ()
 
 
+async def scope_location_ids(session: AsyncSession, scope: StockScope) -> frozenset[int] | None:
+    """The location ids the scope's location filter allows (None: every one); an unknown
+    code allows none, as in every report."""
+    if scope.location_code is None:
+        return None
+    root = await location_by_code(session, scope.location_code)
+    if root is None:
+        return frozenset()
+    if not scope.subtree:
+        return frozenset({root.id})
+    return frozenset(await session.scalars(location_subtree_ids(root.id)))
+
+
 async def dead_stock(
     session: AsyncSession, *, idle_days: int, limit: int, scope: StockScope
 ) -> DeadStockReport:

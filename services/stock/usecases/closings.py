@@ -1,0 +1,269 @@
+"""Month-end closings: the stock at the end of each past month, per item, location,
+quality state and stage, so that the stock at any day is one month's closings plus the
+flows of at most a month (domain/flows.py), not the flows since the beginning.
+
+* **Built** month by month, each from the previous one plus the month's flows, by the
+  first posting that finds a month over and not yet closed (`close_months`, inside that
+  posting, holding the ledger counter as every posting does), so no job has to run; the
+  ledger counter remembers the last month closed (`flows_closed_through`).
+* **Kept current.** A posting dated in a closed month (a back-dated one, or the value
+  changes of the later movements it revalues) adds its flows to that month's closings and
+  to every later closed month's, once it holds the ledger counter (`settle`): a month being
+  closed and a posting into it never miss each other.
+* **Read** by `stock_at_end_of`: the closings of the last closed month ending by then, plus
+  the flows after it. Where nothing is closed yet, the flows from the beginning.
+
+The closings always equal the flows summed up to each month's end (tested after random
+back-dated postings, with `flow_closings`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Table, func, literal, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.db.models import LedgerCounter, StockClosing, StockFlow
+from services.stock.domain.flows import (
+    FlowKey,
+    FlowSums,
+    Grain,
+    days_in_month,
+    month_of,
+    next_month,
+)
+from services.stock.usecases.flows import BEGINNING, PENDING, covering
+from shared.db.dialects import dialect_insert
+from shared.db.types import utcnow
+
+ZERO = Decimal(0)
+#: The flow (and closing) columns a reader may group stock by; item_code always first.
+BUCKET = ("item_code", "location_id", "quality_state", "stage")
+
+
+def _table() -> Table:
+    table = StockClosing.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def previous_month(day: date) -> date:
+    return month_of(month_of(day) - timedelta(days=1))
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=days_in_month(month))
+
+
+async def settle(session: AsyncSession) -> None:
+    """Inside a posting that holds the ledger counter: close the months now over, then add
+    the flows it added that fall in closed months to those months' closings."""
+    pending: list[Mapping[FlowKey, FlowSums]] = session.info.pop(PENDING, [])
+    # months closed now are built from the flows, these included: only the older ones
+    # need them added
+    closed = await closed_through(session)
+    await close_months(session, previous_month(utcnow().date()), closed)
+    if closed is None or not pending:
+        return
+    changes: dict[tuple[date, str, int, str, str], list[Decimal]] = defaultdict(
+        lambda: [ZERO, ZERO]
+    )
+    for deltas in pending:
+        for key, sums in deltas.items():
+            if key.grain != Grain.DAY.value or key.period > month_end(closed):
+                continue
+            month = month_of(key.period)
+            while month <= closed:
+                change = changes[
+                    (month, key.item_code, key.location_id, key.quality_state, key.stage)
+                ]
+                change[0] += sums.qty_in - sums.qty_out
+                change[1] += sums.value_in - sums.value_out
+                month = next_month(month)
+    rows = [
+        {
+            "month": month,
+            "item_code": item,
+            "location_id": location,
+            "quality_state": state,
+            "stage": stage,
+            "quantity": quantity,
+            "value": value,
+        }
+        for (month, item, location, state, stage), (quantity, value) in sorted(changes.items())
+        if quantity or value
+    ]
+    if rows:
+        table = _table()
+        insert = dialect_insert(session)(table)
+        await session.execute(
+            insert.on_conflict_do_update(
+                index_elements=["month", *BUCKET],
+                set_={
+                    "quantity": table.c.quantity + insert.excluded.quantity,
+                    "value": table.c.value + insert.excluded.value,
+                },
+            ),
+            rows,
+        )
+
+
+async def closed_through(session: AsyncSession) -> date | None:
+    """The last month whose closings are built (its first day), None before any."""
+    return await session.scalar(
+        select(LedgerCounter.flows_closed_through).where(LedgerCounter.id == 1)
+    )
+
+
+async def close_months(session: AsyncSession, through: date, closed: date | None) -> date | None:
+    """Build the closings of every month after `closed` (the last built) up to `through`
+    (a month's first day), in order; returns the last month closed (None: nothing was ever
+    posted). The caller holds the ledger counter (a posting, after taking its sequences)."""
+    if closed is not None and closed >= through:
+        return closed
+    if closed is None:
+        first = await session.scalar(
+            select(func.min(StockFlow.period)).where(StockFlow.grain == Grain.MONTH.value)
+        )
+        if first is None or first > through:
+            return None
+        month = first
+    else:
+        month = next_month(closed)
+    while month <= through:
+        await _close(session, month)
+        month = next_month(month)
+    await session.execute(
+        update(LedgerCounter).where(LedgerCounter.id == 1).values(flows_closed_through=through)
+    )
+    return through
+
+
+async def _close(session: AsyncSession, month: date) -> None:
+    """The closings of `month`: the previous month's plus the month's flows."""
+    before = select(
+        *(StockClosing.__table__.c[name] for name in BUCKET),
+        StockClosing.quantity.label("quantity"),
+        StockClosing.value.label("value"),
+    ).where(StockClosing.month == previous_month(month))
+    flows = select(
+        *(StockFlow.__table__.c[name] for name in BUCKET),
+        (StockFlow.qty_in - StockFlow.qty_out).label("quantity"),
+        (StockFlow.value_in - StockFlow.value_out).label("value"),
+    ).where(StockFlow.grain == Grain.MONTH.value, StockFlow.period == month)
+    both = union_all(before, flows).subquery("both")
+    summed = (
+        select(
+            literal(month).label("month"),
+            *(both.c[name] for name in BUCKET),
+            func.sum(both.c.quantity),
+            func.sum(both.c.value),
+        )
+        .group_by(*(both.c[name] for name in BUCKET))
+        .having((func.sum(both.c.quantity) != 0) | (func.sum(both.c.value) != 0))
+    )
+    await session.execute(
+        _table().insert().from_select(["month", *BUCKET, "quantity", "value"], summed)
+    )
+
+
+async def stock_at_end_of(
+    session: AsyncSession, day: date, key: Sequence[str], items: Sequence[str]
+) -> tuple[dict[tuple[Any, ...], Decimal], dict[str, Decimal]]:
+    """The stock at the end of `day`: the quantity per `key` (bucket columns, see `BUCKET`;
+    [] for one total) and the value per item, of `items` (every item when empty)."""
+    closed = await closed_through(session)
+    latest = month_of(day) if day == month_end(month_of(day)) else previous_month(day)
+    parts: list[Any] = []
+    if closed is not None:
+        anchor = min(closed, latest)
+        closing_columns = [StockClosing.__table__.c[name] for name in key]
+        query = select(
+            *closing_columns,
+            StockClosing.item_code.label("item"),
+            StockClosing.quantity.label("quantity"),
+            StockClosing.value.label("value"),
+        ).where(StockClosing.month == anchor)
+        if items:
+            query = query.where(StockClosing.item_code.in_(items))
+        parts.append(query)
+        start = month_end(anchor) + timedelta(days=1)
+    else:
+        start = BEGINNING
+    flow_columns = [StockFlow.__table__.c[name] for name in key]
+    flows = select(
+        *flow_columns,
+        StockFlow.item_code.label("item"),
+        (StockFlow.qty_in - StockFlow.qty_out).label("quantity"),
+        (StockFlow.value_in - StockFlow.value_out).label("value"),
+    ).where(covering(start, day))
+    if items:
+        flows = flows.where(StockFlow.item_code.in_(items))
+    parts.append(flows)
+    both = union_all(*parts).subquery("both")
+    grouped = [both.c[name] for name in key]
+    query = select(
+        *grouped, both.c.item, func.sum(both.c.quantity), func.sum(both.c.value)
+    ).group_by(*grouped, both.c.item)
+    quantities: dict[tuple[Any, ...], Decimal] = defaultdict(lambda: ZERO)
+    values: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in await session.execute(query):
+        *found, item, quantity, value = row
+        quantities[tuple(found)] += Decimal(quantity)
+        values[item] += Decimal(value)
+    return dict(quantities), dict(values)
+
+
+#: month, item code, location id, quality state, stage -> quantity, value
+Closings = dict[tuple[date, str, int, str, str], tuple[Decimal, Decimal]]
+
+
+async def stored_closings(session: AsyncSession) -> Closings:
+    """The closings as stored, rows at zero left out (for the checks)."""
+    return {
+        (row.month, row.item_code, row.location_id, row.quality_state, row.stage): (
+            row.quantity,
+            row.value,
+        )
+        for row in await session.scalars(select(StockClosing))
+        if row.quantity or row.value
+    }
+
+
+async def flow_closings(session: AsyncSession) -> Closings:
+    """The closings the flows give for every closed month (what `stored_closings` must be)."""
+    closed = await closed_through(session)
+    if closed is None:
+        return {}
+    rows = await session.execute(
+        select(
+            StockFlow.period,
+            *(StockFlow.__table__.c[name] for name in BUCKET),
+            StockFlow.qty_in - StockFlow.qty_out,
+            StockFlow.value_in - StockFlow.value_out,
+        ).where(StockFlow.grain == Grain.DAY.value)
+    )
+    per_month: dict[tuple[str, int, str, str], dict[date, list[Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: [ZERO, ZERO])
+    )
+    for day, item, location, state, stage, quantity, value in rows:
+        cell = per_month[(item, location, state, stage)][month_of(day)]
+        cell[0] += quantity
+        cell[1] += value
+    out: Closings = {}
+    for bucket, months in per_month.items():
+        quantity, value = ZERO, ZERO
+        month = min(months)
+        while month <= closed:
+            change = months.get(month)
+            if change is not None:
+                quantity, value = quantity + change[0], value + change[1]
+            if quantity or value:
+                out[(month, *bucket)] = (quantity, value)
+            month = next_month(month)
+    return out

@@ -1,0 +1,166 @@
+"""Keeping the stock flows (domain/flows.py) current, and reading them back.
+
+Posting adds its movements' flows in its own transaction (one upsert of every touched
+key, adding to what is there), a back-dated posting's revaluation adds the value changes
+of the movements it replays; so the flows always equal the ledger summed (tested against
+`ledger_flows`, which sums the ledger itself; migration 0026 sums an existing ledger).
+Two postings that touch one flow row share its item, whose valuation row they lock
+first: they wait for each other, never deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.stock.db.models import Balance, Location, MovementRow, StockFlow
+from services.stock.domain.flows import FlowKey, FlowMove, FlowSums, Grain, flow_deltas, span
+from shared.db.dialects import dialect_insert
+
+_KEY = (
+    "grain",
+    "period",
+    "item_code",
+    "location_id",
+    "quality_state",
+    "stage",
+    "kind",
+    "external",
+    "supplier",
+    "customer",
+)
+_SUMS = (
+    "qty_in",
+    "qty_out",
+    "value_in",
+    "value_out",
+    "moves",
+    "qty_days",
+    "value_days",
+    "used_qty",
+    "used_value",
+)
+
+
+def _table() -> Table:
+    table = StockFlow.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+#: Where the flows a transaction added wait for the month-end closings (`closings.settle`).
+PENDING = "stock_flows_pending"
+
+
+async def record_flows(session: AsyncSession, deltas: Mapping[FlowKey, FlowSums]) -> None:
+    """Add `deltas` to the stored flows, creating the rows that are new; they are noted in
+    the session for the closings of months already closed (`closings.settle`)."""
+    if not deltas:
+        return
+    session.info.setdefault(PENDING, []).append(deltas)
+    table = _table()
+    rows = [
+        {
+            **{name: getattr(key, name) for name in _KEY},
+            **{name: getattr(sums, name) for name in _SUMS},
+        }
+        for key, sums in sorted(deltas.items())
+    ]
+    insert = dialect_insert(session)(table)
+    statement = insert.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={name: table.c[name] + insert.excluded[name] for name in _SUMS},
+    )
+    await session.execute(statement, rows)
+
+
+#: The stage of an item's stock at a location: (item code, location id) -> stage.
+Stages = Mapping[tuple[str, int], str]
+
+
+def moves_of(
+    rows: Iterable[MovementRow], virtual_ids: frozenset[int] | set[int], stages: Stages
+) -> list[FlowMove]:
+    """The flows' view of ledger rows. A ledger row's `stage` is its physical end's (the
+    arriving one when both are): each end takes its own from `stages`."""
+    return [
+        FlowMove(
+            posted_at=row.posted_at,
+            item_code=row.item_code,
+            kind=row.document_type,
+            from_stage=stages.get((row.item_code, row.from_location_id), row.stage),
+            to_stage=stages.get((row.item_code, row.to_location_id), row.stage),
+            from_location_id=row.from_location_id,
+            to_location_id=row.to_location_id,
+            from_virtual=row.from_location_id in virtual_ids,
+            to_virtual=row.to_location_id in virtual_ids,
+            from_state=row.from_state,
+            to_state=row.to_state,
+            quantity=row.quantity,
+            value=row.value,
+            reversal=row.reversal_of_id is not None,
+            supplier=row.supplier,
+            customer=row.customer,
+        )
+        for row in rows
+    ]
+
+
+async def virtual_location_ids(session: AsyncSession) -> set[int]:
+    return set(await session.scalars(select(Location.id).where(Location.is_virtual.is_(True))))
+
+
+async def balance_stages(session: AsyncSession, item_codes: Iterable[str] | None = None) -> Stages:
+    """The stage of each item's stock at each location it ever held (its balance rows')."""
+    query = select(Balance.item_code, Balance.location_id, func.min(Balance.stage)).group_by(
+        Balance.item_code, Balance.location_id
+    )
+    if item_codes is not None:
+        query = query.where(Balance.item_code.in_(sorted(set(item_codes))))
+    return {(item, location): stage for item, location, stage in await session.execute(query)}
+
+
+async def ledger_flows(session: AsyncSession, batch: int = 5000) -> dict[FlowKey, FlowSums]:
+    """The flows summed from the whole ledger (the check, and the rebuild, of the stored)."""
+    virtual = await virtual_location_ids(session)
+    stages = await balance_stages(session)
+    total: dict[FlowKey, FlowSums] = {}
+    result = await session.stream_scalars(select(MovementRow).order_by(MovementRow.id))
+    async for part in result.partitions(batch):
+        for key, sums in flow_deltas(moves_of(part, virtual, stages)).items():
+            found = total.get(key)
+            if found is None:
+                total[key] = sums
+            else:
+                found.add(sums)
+    return {key: sums for key, sums in total.items() if not sums.is_zero()}
+
+
+async def stored_flows(session: AsyncSession) -> dict[FlowKey, FlowSums]:
+    """The stored flows, rows that sum to nothing left out."""
+    out: dict[FlowKey, FlowSums] = {}
+    for row in await session.scalars(select(StockFlow)):
+        sums = FlowSums(**{name: getattr(row, name) for name in _SUMS})
+        if not sums.is_zero():
+            out[FlowKey(**{name: getattr(row, name) for name in _KEY})] = sums
+    return out
+
+
+#: Before any movement: flows from here on are all of them.
+BEGINNING = date(1970, 1, 1)
+
+
+def covering(first: date, last: date, months: Grain = Grain.MONTH) -> ColumnElement[bool]:
+    """The flow rows that sum the days `first` .. `last` exactly once: whole months from
+    `months` (the month grain, or the item-month grain), the other days from the day grain."""
+    parts = [
+        and_(
+            StockFlow.grain == (months if grain is Grain.MONTH else grain).value,
+            StockFlow.period.between(start, end),
+        )
+        for grain, start, end in span(first, last)
+    ]
+    return or_(*parts) if parts else StockFlow.grain == "-"

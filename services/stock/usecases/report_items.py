@@ -1,0 +1,49 @@
+"""What the reports need to know of items from the catalog (name, unit, type, category),
+kept for a few minutes.
+
+A report over the whole stock asks about every item holding it: twenty thousand items are
+a hundred catalog calls. Reports take the catalog's answers from a cache kept per stock
+app (per catalog client) for `FRESH_SECONDS`, so a report run again, or another report
+over the same items, asks only about items it has not seen lately. A changed name or
+category shows in reports within that time; an item's unit and tracking never change once
+stock holds it. Documents never read this cache: posting always asks the catalog.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from weakref import WeakKeyDictionary
+
+from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.usecases.document_lines import catalog_items
+from shared.client import ServiceClient
+
+#: How long a catalog answer serves reports.
+FRESH_SECONDS = 300.0
+
+#: Per catalog client: item code -> (the catalog's item or None, when it was asked).
+_CACHES: WeakKeyDictionary[ServiceClient, dict[str, tuple[CatalogItem | None, float]]] = (
+    WeakKeyDictionary()
+)
+
+
+async def report_items(catalog: CatalogClient, codes: Iterable[str]) -> dict[str, CatalogItem]:
+    """The catalog's items among `codes` (codes it has no item for are absent)."""
+    cache = _CACHES.setdefault(catalog.client, {})
+    now = time.monotonic()
+    wanted = set(codes)
+    stale = [
+        code
+        for code in wanted
+        if (hit := cache.get(code)) is None or hit[1] < now - FRESH_SECONDS
+    ]
+    if stale:
+        for code, item in (await catalog_items(catalog, stale)).items():
+            cache[code] = (item, now)
+    found: dict[str, CatalogItem] = {}
+    for code in wanted:
+        item = cache[code][0]
+        if item is not None:
+            found[code] = item
+    return found
