@@ -24,7 +24,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/stock-overview", "/v1/production-receipts", "/v1/shipments", "/v1/stock-counts",
         "/v1/valuation", "/v1/reservations", "/v1/availability",
         "/v1/posting-period", "/v1/serials", "/v1/opening-balances", "/v1/approval-gates",
-        "/v1/reports", "/v1/defective-releases",
+        "/v1/reports", "/v1/defective-releases", "/v1/report-definitions",
     ),
     "mrp": (
         "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",

@@ -15,6 +15,8 @@ from services.stock.api.opening_balances import router as opening_balances_route
 from services.stock.api.periods import router as periods_router
 from services.stock.api.production_receipts import router as production_receipts_router
 from services.stock.api.receipts import router as receipts_router
+from services.stock.api.report_query import definitions_router as report_definitions_router
+from services.stock.api.report_query import router as report_query_router
 from services.stock.api.reports import router as reports_router
 from services.stock.api.requisitions import router as requisitions_router
 from services.stock.api.reservations import router as reservations_router
@@ -49,6 +51,8 @@ def create_app(
             reports_router,
             stock_value_router,
             movement_summary_router,
+            report_query_router,
+            report_definitions_router,
             reservations_router,
             periods_router,
             serials_router,

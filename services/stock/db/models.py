@@ -803,6 +803,27 @@ class StockFlow(Base):
     used_value: Mapped[Decimal] = mapped_column(ExactDecimal())
 
 
+class ReportDefinition(Base):
+    """A saved report query (usecases/report_definitions.py), shared with roles."""
+
+    __tablename__ = "report_definitions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    #: The query as `POST /v1/reports/query` takes it.
+    query: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    format: Mapped[str] = mapped_column(String(10))
+    #: The roles it is shared with, as ",finance,planner," (a LIKE on both databases).
+    shared_roles: Mapped[str] = mapped_column(String(400), default=",")
+    owner: Mapped[str] = mapped_column(String(200), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 class StockClosing(Base):
     """The stock at a month's end per item, location, state and stage: the flows up to it
     (usecases/closings.py). `value` is the bucket's flows' value; an item's add up to its
