@@ -15,6 +15,10 @@ from shared.db.uow import UnitOfWork
 EventsCommitted = Callable[[list[int]], Awaitable[None]]
 
 
+#: Memory a snapshot read's sort or hash may use on PostgreSQL before spilling to disk.
+SNAPSHOT_WORK_MEM = "64MB"
+
+
 class Database:
     def __init__(self, url: str, service: str) -> None:
         self.url = url
@@ -46,11 +50,14 @@ class Database:
         """A read-only session whose every query sees the same moment.
 
         PostgreSQL: REPEATABLE READ (read only, so it never fails to serialize), set before
-        the first statement. SQLite: a read transaction already reads one snapshot (WAL).
+        the first statement, with `SNAPSHOT_WORK_MEM` for its sorts and hashes (reports
+        group hundreds of thousands of rows; the default 4 MB spills them to disk). SQLite:
+        a read transaction already reads one snapshot (WAL).
         """
         async with self.read() as session:
             if self.engine.dialect.name == "postgresql":
                 await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                await session.execute(text(f"SET LOCAL work_mem = '{SNAPSHOT_WORK_MEM}'"))
             yield session
 
     async def ping(self) -> None:
