@@ -12,12 +12,18 @@ stock holds it. Documents never read this cache: posting always asks the catalog
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from weakref import WeakKeyDictionary
 
+from sqlalchemy import ARRAY, String, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import NamedFromClause
+
 from services.stock.clients import CatalogClient, CatalogItem
+from services.stock.db.models import ItemValuation
 from services.stock.usecases.document_lines import catalog_items
 from shared.client import ServiceClient
+from shared.db.filters import one_of
 
 #: How long a catalog answer serves reports.
 FRESH_SECONDS = 300.0
@@ -47,3 +53,27 @@ async def report_items(catalog: CatalogClient, codes: Iterable[str]) -> dict[str
         if item is not None:
             found[code] = item
     return found
+
+
+def catalog_table(items: dict[str, CatalogItem]) -> NamedFromClause:
+    """PostgreSQL only: `items`' codes, categories, types and units as a table (`catalog`)
+    to join to the flows, so the database groups by the catalog's fields."""
+    codes = sorted(items)
+    return (
+        func.unnest(
+            bindparam("codes", codes, ARRAY(String)),
+            bindparam("categories", [items[c].category for c in codes], ARRAY(String)),
+            bindparam("item_types", [items[c].item_type for c in codes], ARRAY(String)),
+            bindparam("uoms", [items[c].uom for c in codes], ARRAY(String)),
+        )
+        .table_valued("item_code", "category", "item_type", "uom")
+        .render_derived(name="catalog")
+    )
+
+
+async def valued_items(session: AsyncSession, item_codes: Sequence[str] = ()) -> list[str]:
+    """Every item stock ever held (each has its valuation row), or those of `item_codes`."""
+    query = select(ItemValuation.item_code)
+    if item_codes:
+        query = query.where(one_of(session, ItemValuation.item_code, list(item_codes)))
+    return list(await session.scalars(query))

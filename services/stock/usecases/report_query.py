@@ -31,19 +31,18 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, case, func, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import ItemValuation, Location, StockFlow
+from services.stock.db.models import Location, StockFlow
 from services.stock.domain.flows import Grain
 from services.stock.report_query_schemas import Dimension, Measure
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.closings import stock_at_end_of
 from services.stock.usecases.flows import BEGINNING, covering
 from services.stock.usecases.overview import bucket_values
-from services.stock.usecases.report_items import report_items
+from services.stock.usecases.report_items import catalog_table, report_items, valued_items
 from services.stock.usecases.report_query_plan import (
     FLOWS,
     QUANTITIES,
@@ -128,21 +127,11 @@ async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryR
     items: dict[str, CatalogItem] | None = None
     if db.engine.dialect.name == "postgresql" and plan.groups_in_database:
         async with db.read() as session:
-            codes = await valued_items(session, plan)
+            codes = await valued_items(session, plan.filters.get("item_code", ()))
         items = await report_items(catalog, codes)
     async with db.snapshot() as session:
         read = await read_report(session, plan, items)
     return await shape(read, catalog)
-
-
-async def valued_items(session: AsyncSession, plan: Plan) -> list[str]:
-    """Every item stock ever held (each has its valuation row), or those filtered."""
-    query = select(ItemValuation.item_code)
-    if "item_code" in plan.filters:
-        query = query.where(
-            one_of(session, ItemValuation.item_code, list(plan.filters["item_code"]))
-        )
-    return list(await session.scalars(query))
 
 
 async def read_report(
@@ -209,17 +198,7 @@ async def _read_flows_by_catalog(
     """`_read_flows` grouped by category / item type in PostgreSQL, the items' fields
     joined from arrays; each row also says whether its items share one known unit."""
     plan = read.plan
-    codes = sorted(items)
-    catalog = (
-        func.unnest(
-            bindparam("codes", codes, ARRAY(String)),
-            bindparam("categories", [items[c].category for c in codes], ARRAY(String)),
-            bindparam("item_types", [items[c].item_type for c in codes], ARRAY(String)),
-            bindparam("uoms", [items[c].uom for c in codes], ARRAY(String)),
-        )
-        .table_valued("item_code", "category", "item_type", "uom")
-        .render_derived(name="catalog")
-    )
+    catalog = catalog_table(items)
     names: list[str] = []
     columns: list[Any] = []
     for dimension in plan.dimensions:

@@ -45,7 +45,7 @@ from services.stock.report_schemas import TurnoverCell, TurnoverPeriod, Turnover
 from services.stock.usecases.aging import warehouses
 from services.stock.usecases.closings import stock_at_end_of
 from services.stock.usecases.flows import covering
-from services.stock.usecases.report_items import report_items
+from services.stock.usecases.report_items import catalog_table, report_items
 from services.stock.usecases.reports import StockScope, scope_location_ids
 
 ZERO = Decimal(0)
@@ -127,8 +127,13 @@ async def turnover(
     last_day: date,
     group_by: TurnoverGroup,
     scope: StockScope,
+    catalog_items: dict[str, CatalogItem] | None = None,
 ) -> _Computed:
-    """Issued and average values per group and period, read in the caller's snapshot."""
+    """Issued and average values per group and period, read in the caller's snapshot.
+
+    With `catalog_items` (PostgreSQL, by category): the database sums the period changes
+    per category, the items' categories joined from them (`report_items.catalog_table`),
+    so a year of twenty thousand items comes back as a few hundred rows."""
     trend = periods(kind, count, last_day)
     # below the item only when a group or filter needs locations or stages; else the sums
     # are the items' (or, for the total, everybody's) and the database adds them up
@@ -144,10 +149,18 @@ async def turnover(
     quantities, values = await _opening(session, trend[0].start, scope.item_codes, detail)
     # whole months per item come from the item-month grain (a row per item and month)
     months = Grain.MONTH if detail is _Detail.BUCKET else Grain.ITEM_TOTAL
-    changes = await _changes(session, trend, scope.item_codes, _key_columns(detail), months)
+    grouped = catalog_items is not None and detail is _Detail.ITEM
+    key = _key_columns(detail)
+    joined = None
+    if grouped and catalog_items is not None:
+        joined = catalog_table(catalog_items)
+        key = [joined.c.category]
+    changes = await _changes(session, trend, scope.item_codes, key, months, joined)
     locations = {loc.id: loc for loc in await session.scalars(select(Location))}
     in_scope = await scope_location_ids(session, scope)
-    return _Computed(trend, group_by, detail, quantities, values, changes, locations, in_scope)
+    return _Computed(
+        trend, group_by, detail, quantities, values, changes, locations, in_scope, grouped
+    )
 
 
 class _Detail(StrEnum):
@@ -196,8 +209,10 @@ async def _changes(
     items: Sequence[str],
     key: list[Any],
     months: Grain,
+    joined: Any = None,
 ) -> dict[int, dict[_Bucket, _Change]]:
-    """Per period (its index in `trend`), each bucket's change and weighted days."""
+    """Per period (its index in `trend`), each bucket's change and weighted days; with
+    `joined`, the catalog's items joined to group by their fields (see `turnover`)."""
     query = (
         select(
             StockFlow.grain,
@@ -212,6 +227,10 @@ async def _changes(
         .where(covering(trend[0].start, trend[-1].end, months))
         .group_by(StockFlow.grain, StockFlow.period, *key)
     )
+    if joined is not None:
+        query = query.select_from(StockFlow).outerjoin(
+            joined, joined.c.item_code == StockFlow.item_code
+        )
     if items:
         query = query.where(StockFlow.item_code.in_(items))
     starts = [p.start for p in trend]
@@ -260,6 +279,8 @@ class _Computed:
     changes: dict[int, dict[_Bucket, _Change]]
     locations: dict[int, Location]
     location_ids: frozenset[int] | None
+    #: The changes are keyed by their group already (summed per category in the database).
+    grouped: bool = False
 
     def groups(
         self, items: dict[str, CatalogItem], stage: str | None
@@ -290,7 +311,7 @@ class _Computed:
             weighted: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
             moved: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
             for bucket, change in self.changes.get(index, {}).items():
-                key = group(bucket[0])
+                key = bucket[0] if self.grouped else group(bucket[0])
                 weighted[key] += change.value_days
                 moved[key] += change.value
                 out[key][index].issued += change.issued
@@ -373,7 +394,8 @@ async def report(
     """The turnover report of `computed`, asking the catalog (outside any transaction) for
     categories and names when the grouping needs them."""
     needs_catalog = computed.group_by in (TurnoverGroup.CATEGORY, TurnoverGroup.ITEM)
-    codes = sorted({bucket[0] for bucket in computed.quantities} | _changed_items(computed))
+    changed = set() if computed.grouped else _changed_items(computed)
+    codes = sorted({bucket[0] for bucket in computed.quantities} | changed)
     items = await report_items(catalog, codes) if needs_catalog else {}
     groups = computed.groups(items, stage)
     trend = computed.trend
