@@ -15,7 +15,7 @@ from sqlalchemy import delete, update
 
 from services.stock.db.models import LedgerCounter, StockClosing
 from services.stock.domain.flows import days_in_month, month_of
-from services.stock.usecases.closings import closed_through, flow_closings, stored_closings
+from services.stock.usecases.closings import flow_closings, flows_closed_through, stored_closings
 from services.stock.usecases.flows import ledger_flows, stored_flows
 from shared.db.migrate import alembic_config
 from tests.conftest import auth
@@ -277,7 +277,7 @@ async def test_month_end_closings_follow_back_dated_postings(wired: Slice) -> No
     w = await world(wired)
     db = wired.apps["stock"].state.db
     async with db.read() as session:
-        closed = await closed_through(session)
+        closed = await flows_closed_through(session)
         kept = await stored_closings(session)
     assert closed == P  # the last month over
     assert kept and kept == await _flow_closings(wired)

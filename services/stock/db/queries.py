@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Select, Table, select, tuple_, update
@@ -233,21 +233,24 @@ async def valuations_for_update(
     return {row.item_code: row for row in rows}
 
 
-async def take_sequences(session: AsyncSession, count: int) -> int:
-    """Reserve `count` consecutive ledger sequence numbers; returns the first.
+async def take_sequences(session: AsyncSession, count: int) -> tuple[int, date | None]:
+    """Reserve `count` consecutive ledger sequence numbers; returns the first, and the last
+    month whose flows are closed (usecases/closings.py), read under the same lock.
 
     The counter row stays locked until the transaction ends, so sequences are handed out
     in commit order without gaps (a rolled-back posting gives its numbers back).
     """
-    last = await session.scalar(
-        update(LedgerCounter)
-        .where(LedgerCounter.id == 1)
-        .values(last_sequence=LedgerCounter.last_sequence + count)
-        .returning(LedgerCounter.last_sequence)
-    )
-    if last is None:
+    row = (
+        await session.execute(
+            update(LedgerCounter)
+            .where(LedgerCounter.id == 1)
+            .values(last_sequence=LedgerCounter.last_sequence + count)
+            .returning(LedgerCounter.last_sequence, LedgerCounter.flows_closed_through)
+        )
+    ).first()
+    if row is None:
         raise RuntimeError("the ledger counter row is missing (run the stock migrations)")
-    return int(last) - count + 1
+    return int(row[0]) - count + 1, row[1]
 
 
 async def serials_for_update(

@@ -60,13 +60,13 @@ def month_end(month: date) -> date:
     return month.replace(day=days_in_month(month))
 
 
-async def settle(session: AsyncSession) -> None:
-    """Inside a posting that holds the ledger counter: close the months now over, then add
-    the flows it added that fall in closed months to those months' closings."""
+async def settle(session: AsyncSession, closed: date | None) -> None:
+    """Inside a posting that holds the ledger counter (`closed`: the last month closed,
+    read when taking it): close the months now over, then add the flows it added that
+    fall in closed months to those months' closings."""
     pending: list[Mapping[FlowKey, FlowSums]] = session.info.pop(PENDING, [])
     # months closed now are built from the flows, these included: only the older ones
     # need them added
-    closed = await closed_through(session)
     await close_months(session, previous_month(utcnow().date()), closed)
     if closed is None or not pending:
         return
@@ -113,7 +113,7 @@ async def settle(session: AsyncSession) -> None:
         )
 
 
-async def closed_through(session: AsyncSession) -> date | None:
+async def flows_closed_through(session: AsyncSession) -> date | None:
     """The last month whose closings are built (its first day), None before any."""
     return await session.scalar(
         select(LedgerCounter.flows_closed_through).where(LedgerCounter.id == 1)
@@ -177,7 +177,7 @@ async def stock_at_end_of(
 ) -> tuple[dict[tuple[Any, ...], Decimal], dict[str, Decimal]]:
     """The stock at the end of `day`: the quantity per `key` (bucket columns, see `BUCKET`;
     [] for one total) and the value per item, of `items` (every item when empty)."""
-    closed = await closed_through(session)
+    closed = await flows_closed_through(session)
     latest = month_of(day) if day == month_end(month_of(day)) else previous_month(day)
     parts: list[Any] = []
     if closed is not None:
@@ -237,7 +237,7 @@ async def stored_closings(session: AsyncSession) -> Closings:
 
 async def flow_closings(session: AsyncSession) -> Closings:
     """The closings the flows give for every closed month (what `stored_closings` must be)."""
-    closed = await closed_through(session)
+    closed = await flows_closed_through(session)
     if closed is None:
         return {}
     rows = await session.execute(

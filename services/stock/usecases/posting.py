@@ -139,7 +139,7 @@ async def post_movements(
         row.quantity = quantity
         row.updated_at = max(row.updated_at, ctx.posted_at)
     worth = await _value(uow, ctx, movements, virtual, later)
-    first = await take_sequences(uow.session, len(movements))
+    first, closed = await take_sequences(uow.session, len(movements))
     ledger = [
         _ledger_row(uow, ctx, move, valued, first + offset)
         for offset, (move, valued) in enumerate(zip(movements, worth, strict=True))
@@ -156,7 +156,7 @@ async def post_movements(
         if not loc.is_virtual
     }
     await record_flows(uow.session, flow_deltas(moves_of(ledger, virtual_ids, side_stages)))
-    await settle(uow.session)  # holding the ledger counter, as closing a month needs
+    await settle(uow.session, closed)  # holding the ledger counter, as closing a month needs
     return ledger
 
 

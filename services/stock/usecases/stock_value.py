@@ -8,9 +8,8 @@ value at D is the same over every location (moves between locations cancel out).
 Back-dated postings and the revaluations they cause are in both, so a later day shows the
 revalued values.
 
-A bucket's stage is its balance's (the item type at the location's type, as posting set
-it), as `GET /v1/stock-overview` takes it; the flow rows' stage (the same, set per side by
-posting) only stands in where no balance row is found.
+A bucket's stage is its flows' and closings', set per side by posting exactly as the
+balance's (the item type at the location's type), which `GET /v1/stock-overview` shows.
 
 Each bucket's value is its share of its item's value by quantity, rounded cumulatively in
 the order of `overview.share_value` (location, then quality state): the per location and
@@ -23,17 +22,16 @@ them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Balance, Location
+from services.stock.db.models import Location
 from services.stock.domain.model import QualityState, Stage
 from services.stock.stock_value_schemas import StockValueCell, StockValueReport, StockValueRow
 from services.stock.usecases.aging import single_unit, warehouses
@@ -41,7 +39,6 @@ from services.stock.usecases.closings import BUCKET, stock_at_end_of
 from services.stock.usecases.overview import share_value
 from services.stock.usecases.report_items import report_items
 from services.stock.usecases.reports import StockScope, scope_location_ids
-from shared.db.filters import one_of
 
 ZERO = Decimal(0)
 
@@ -83,12 +80,12 @@ async def read_stock_value(
     """The stock `scope` (and `quality_state`) selects at the end of `day`, with values."""
     held_at, item_values = await stock_at_end_of(session, day, BUCKET, scope.item_codes)
     quantities: dict[Bucket, Decimal] = defaultdict(lambda: ZERO)
-    flow_stages: dict[tuple[str, int], str] = {}
+    stages: dict[tuple[str, int], str] = {}
     item_quantities: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for (item, location_id, state, stage), quantity in held_at.items():
         quantities[(item, location_id, state)] += quantity
         item_quantities[item] += quantity
-        flow_stages.setdefault((item, location_id), stage)
+        stages.setdefault((item, location_id), stage)
     worth = {item: (item_quantities[item], value) for item, value in item_values.items()}
     allowed = await scope_location_ids(session, scope)
     in_scope = {
@@ -96,12 +93,11 @@ async def read_stock_value(
         for key, quantity in quantities.items()
         if quantity != 0 and (allowed is None or key[1] in allowed)
     }
-    stages = await _stages(session, sorted({key[0] for key in in_scope}), scope.item_codes)
     values = share_value(in_scope, worth, item=lambda key: key[0], order=lambda key: key[1:])
     held: dict[Bucket, Held] = {}
     for key, quantity in in_scope.items():
         item, location_id, state = key
-        stage = stages.get((item, location_id)) or flow_stages.get((item, location_id), "")
+        stage = stages[(item, location_id)]
         if scope.stage is not None and stage != scope.stage.value:
             continue
         if quality_state is not None and state != quality_state.value:
@@ -109,20 +105,6 @@ async def read_stock_value(
         held[key] = Held(quantity, stage, values[key])
     locations = {loc.id: loc for loc in await session.scalars(select(Location))}
     return StockAtDay(day=day, held=held, locations=locations, warehouses=warehouses(locations))
-
-
-async def _stages(
-    session: AsyncSession, items: list[str], filtered: Sequence[str]
-) -> dict[tuple[str, int], str]:
-    """The stage of each item's balances per location (the stock overview's stages)."""
-    if not items:
-        return {}
-    query = select(Balance.item_code, Balance.location_id, func.min(Balance.stage)).group_by(
-        Balance.item_code, Balance.location_id
-    )
-    if filtered:
-        query = query.where(one_of(session, Balance.item_code, items))
-    return {(item, location): stage for item, location, stage in await session.execute(query)}
 
 
 @dataclass(slots=True)
