@@ -29,7 +29,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
     "mrp": (
         "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",
         "/v1/purchase-orders", "/v1/mrp-runs", "/v1/planned-orders", "/v1/buildable",
-        "/v1/firming-approval-gate",
+        "/v1/firming-approval-gate", "/v1/usage-variances",
     ),
     "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
     "workflow": (

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.mrp.api.firming_approval import router as firming_approval_router
 from services.mrp.api.material import router as material_router
+from services.mrp.api.material_usage import router as material_usage_router
 from services.mrp.api.orders import router as orders_router
 from services.mrp.api.runs import router as runs_router
 from services.mrp.api.work_orders import completions_router
@@ -27,11 +28,12 @@ def create_app(
         description=(
             "Demands (sales orders, forecasts), purchase and work orders kept current from "
             "stock's feed, MRP runs (time-phased, multi-level, lot-sized, pegged), "
-            "material checks and MES completions."
+            "material checks, usage variances and MES completions."
         ),
         routers=[
             orders_router,
             material_router,
+            material_usage_router,
             completions_router,
             work_orders_router,
             runs_router,

@@ -1,8 +1,9 @@
 """Typed clients for the services MRP calls: the catalog (items, planning data) and stock
-(availability, production receipts)."""
+(availability, average costs, production receipts)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ from shared.errors import FieldError, InvalidInput, UpstreamError
 BATCH = 200
 #: Item codes per stock availability call (stock's limit).
 AVAILABILITY_PAGE = 500
+#: Item codes up to which average costs are asked one item a call, in parallel (stock's
+#: valuation filters one item code a call); above it, its whole valuation is read by page.
+COST_CALLS = 20
+#: Rows per valuation page (stock's page limit).
+VALUATION_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +291,49 @@ class StockClient:
                 )
             found.update(_availabilities(orjson.loads(response.content)["items"]))
         return found
+
+    async def average_costs(self, codes: Sequence[str]) -> dict[str, Decimal]:
+        """Stock's current moving-average cost per stock unit of `codes` (with nothing on
+        hand, the item's last average); codes stock never valued are absent. 502/503/504
+        when stock does not answer: never a guessed cost."""
+        wanted = list(dict.fromkeys(codes))
+        if not wanted:
+            return {}
+        rows: list[dict[str, Any]] = []
+        if len(wanted) <= COST_CALLS:
+            pages = await asyncio.gather(*(self.valuation_page(item_code=c) for c in wanted))
+            rows = [row for page_rows, _ in pages for row in page_rows]
+        else:
+            cursor: str | None = None
+            while True:
+                page_rows, cursor = await self.valuation_page(cursor=cursor)
+                rows.extend(page_rows)
+                if cursor is None:
+                    break
+        chosen = set(wanted)
+        return {
+            row["item_code"]: Decimal(row["average_cost"])
+            for row in rows
+            if row["item_code"] in chosen
+        }
+
+    async def valuation_page(
+        self, *, item_code: str | None = None, cursor: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of stock's current valuation (`GET /v1/valuation`, empty items too):
+        its rows (`item_code`, `quantity`, `value`, `average_cost`) and the next cursor."""
+        params: dict[str, Any] = {"include_empty": "true", "limit": VALUATION_PAGE}
+        if item_code is not None:
+            params["item_code"] = item_code
+        if cursor is not None:
+            params["cursor"] = cursor
+        response = await self.client.request("stock", "GET", "/v1/valuation", params=params)
+        if response.status_code != 200:
+            raise UpstreamError(
+                f"stock answered {response.status_code} when asked for average costs"
+            )
+        body = orjson.loads(response.content)
+        return list(body["items"]), body.get("next_cursor")
 
 
 def _availabilities(rows: list[dict[str, Any]]) -> dict[str, Availability]:

@@ -4,13 +4,16 @@ purchase orders and work orders."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
-from shared.schemas import Quantity, SignedQuantity
+from shared.policy import restricted
+from shared.schemas import DecimalString, Quantity, SignedQuantity
 
 MAX_ORDER_LINES = 500
 #: Letters, digits and . _ / - (no spaces): an order number other systems can quote.
@@ -341,3 +344,123 @@ class WorkOrderChange(BaseModel):
     wip_location_code: str | None = Field(None, max_length=100)
     output_location_code: str | None = Field(None, max_length=100)
     note: str | None = Field(None, max_length=500)
+
+
+# --- material usage against the BOM standard (用料差异) ----------------------------------
+
+#: Who may see what material is worth (stock's moving-average costs and values).
+COST_ROLES = frozenset({FINANCE, ADMIN})
+#: A value or unit cost at 6 decimals (as stock keeps them), rounded half-up.
+Worth = Annotated[Decimal, Field(max_digits=28, decimal_places=6), DecimalString]
+#: Component units per unit of the order's item, as pinned (10 decimals).
+PerUnit = Annotated[Decimal, Field(max_digits=28, decimal_places=10), DecimalString]
+#: A percentage at 2 decimals, rounded half-up.
+Percent = Annotated[Decimal, Field(max_digits=22, decimal_places=2), DecimalString]
+
+
+class MaterialUsageLineOut(BaseModel):
+    """One component: what the output made so far should have used, and what it used."""
+
+    position: int
+    item_code: str
+    in_bom: bool = Field(
+        description="On the pinned BOM; false: consumed although not on it (standard 0)"
+    )
+    quantity_per: PerUnit = Field(description="Per unit of the order's item, scrap included")
+    fixed_quantity: SignedQuantity = Field(description="Once per order (setup)")
+    standard_quantity: SignedQuantity = Field(
+        description="quantity_per x (produced + scrapped) + fixed_quantity once anything was "
+        "produced or scrapped, rounded up to 6 places (what a backflush by BOM consumes)"
+    )
+    issued_quantity: SignedQuantity = Field(description="Issued to the order by requisitions")
+    consumed_quantity: SignedQuantity = Field(
+        description="Actual: consumed by production receipts (reversals counted back)"
+    )
+    variance_quantity: SignedQuantity = Field(description="consumed - standard")
+    variance_percent: Percent | None = Field(
+        description="variance / standard x 100; null when the standard is 0"
+    )
+    unit_cost: Worth | None = restricted(
+        read=COST_ROLES,
+        default=None,
+        description="Stock's current moving-average cost per stock unit (finance, admin); "
+        "null when stock has never valued the item",
+    )
+    standard_value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="standard_quantity x unit_cost"
+    )
+    actual_value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="consumed_quantity x unit_cost"
+    )
+    variance_value: Worth | None = restricted(
+        read=COST_ROLES,
+        default=None,
+        description="actual - standard value: the usage (quantity) variance at one unit cost",
+    )
+
+
+class MaterialUsageOut(BaseModel):
+    """A work order's material usage against its pinned BOM (用料差异)."""
+
+    work_order_id: int
+    number: str
+    item_code: str
+    status: WorkOrderStatus
+    quantity: Quantity
+    bom_revision: str
+    produced_quantity: SignedQuantity
+    scrapped_quantity: SignedQuantity
+    standard_basis_quantity: SignedQuantity = Field(
+        description="produced + scrapped: the output the standard is computed for"
+    )
+    components: list[MaterialUsageLineOut]
+    components_over: int = Field(description="Components consumed above their standard")
+    components_under: int = Field(description="Components consumed below their standard")
+    standard_value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="Sum over the valued components"
+    )
+    actual_value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="Sum over the valued components"
+    )
+    variance_value: Worth | None = restricted(
+        read=COST_ROLES, default=None, description="Sum over the valued components"
+    )
+    values_complete: bool | None = restricted(
+        read=COST_ROLES,
+        default=None,
+        description="Every component has a unit cost (false: the totals leave some out)",
+    )
+
+
+class UsageVarianceRowOut(BaseModel):
+    """One work order's usage variance in brief."""
+
+    work_order_id: int
+    number: str
+    item_code: str
+    status: WorkOrderStatus
+    quantity: Quantity
+    produced_quantity: SignedQuantity
+    scrapped_quantity: SignedQuantity
+    updated_at: datetime = Field(description="The last change (a movement counted, a status)")
+    components_over: int
+    components_under: int
+    largest_variance_percent: Percent | None = Field(
+        description="The component variance percent furthest from 0 (sign kept); null when "
+        "no component has a standard"
+    )
+    standard_value: Worth | None = restricted(read=COST_ROLES, default=None)
+    actual_value: Worth | None = restricted(read=COST_ROLES, default=None)
+    variance_value: Worth | None = restricted(read=COST_ROLES, default=None)
+    values_complete: bool | None = restricted(read=COST_ROLES, default=None)
+
+
+class UsageVarianceListOut(BaseModel):
+    """Work orders by the size of their usage variance, largest first."""
+
+    items: list[UsageVarianceRowOut]
+    sorted_by: str = Field(
+        description="variance_value (|variance value|, for finance and admin) or "
+        "variance_percent (|largest variance percent|, for the other roles)"
+    )
+    more: bool = Field(description="More orders matched than `limit`; narrow the filters")

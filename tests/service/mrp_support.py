@@ -134,9 +134,12 @@ async def receive(plant: Plant, item: str, location: str, quantity: str, **extra
     return response.json()  # type: ignore[no-any-return]
 
 
-async def qualified(plant: Plant, item: str, location: str, quantity: str) -> None:
-    """Receive `quantity` and pass it all through QC: qualified stock at `location`."""
-    await receive(plant, item, location, quantity)
+async def qualified(
+    plant: Plant, item: str, location: str, quantity: str, **receipt: Any
+) -> None:
+    """Receive `quantity` (with the `receipt`'s other fields, such as a unit_price) and
+    pass it all through QC: qualified stock at `location`."""
+    await receive(plant, item, location, quantity, **receipt)
     qc = {
         "item_code": item,
         "location_code": location,
