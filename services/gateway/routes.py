@@ -24,7 +24,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/stock-overview", "/v1/production-receipts", "/v1/shipments", "/v1/stock-counts",
         "/v1/valuation", "/v1/reservations", "/v1/availability",
         "/v1/posting-period", "/v1/serials", "/v1/opening-balances", "/v1/approval-gates",
-        "/v1/reports", "/v1/defective-releases", "/v1/report-definitions",
+        "/v1/reports", "/v1/defective-releases", "/v1/report-definitions", "/v1/report-files",
     ),
     "mrp": (
         "/v1/demands", "/v1/sales-orders", "/v1/forecasts", "/v1/work-orders",
@@ -41,6 +41,15 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
 #: Paths forwarded without a user's credentials: DingTalk's and WeCom's callbacks, which
 #: prove themselves by their signatures (checked by the service that owns the path).
 OPEN_PATHS = frozenset({"/v1/mobile/dingtalk/callback", "/v1/mobile/wecom/callback"})
+#: Prefixes whose GETs are forwarded without credentials: a kept report workbook, whose
+#: unguessable, expiring token in the path is the credential (a digest message links to it).
+OPEN_GET_PREFIXES = ("/v1/report-files/",)
+
+
+def is_open(method: str, path: str) -> bool:
+    """Whether a request to `path` goes through without a user's credentials."""
+    return path in OPEN_PATHS or (method == "GET" and path.startswith(OPEN_GET_PREFIXES))
+
 #: Who an open path's request is, as the service sees it (no roles).
 OPEN_CALLER = "public:callback"
 

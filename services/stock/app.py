@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.stock.api.approvals import router as approvals_router
 from services.stock.api.defective_releases import router as defective_releases_router
 from services.stock.api.inspections import router as inspections_router
+from services.stock.api.inventory_health import router as inventory_health_router
 from services.stock.api.ledger import router as ledger_router
 from services.stock.api.locations import router as locations_router
 from services.stock.api.movement_summary import router as movement_summary_router
@@ -50,6 +51,7 @@ def create_app(
             stock_card_router,
             reports_router,
             stock_value_router,
+            inventory_health_router,
             movement_summary_router,
             report_query_router,
             report_definitions_router,

@@ -74,6 +74,23 @@ class CatalogClient:
             )
         return {row["code"]: _item(row) for row in response.json()["items"]}
 
+    async def safety_stocks(self) -> dict[str, tuple[CatalogItem, Decimal]]:
+        """Every item with a safety stock above 0, with it, by code (the catalog's pages)."""
+        found: dict[str, tuple[CatalogItem, Decimal]] = {}
+        params: dict[str, Any] = {"with_safety_stock": "true", "limit": BATCH}
+        while True:
+            response = await self.client.request("catalog", "GET", "/v1/items", params=params)
+            if response.status_code != 200:
+                raise UpstreamError(
+                    f"catalog answered {response.status_code} when asked for safety stocks"
+                )
+            body = response.json()
+            for row in body["items"]:
+                found[row["code"]] = (_item(row), Decimal(row["safety_stock"]))
+            if not body.get("next_cursor"):
+                return found
+            params["cursor"] = body["next_cursor"]
+
 
 async def convert(
     catalog: CatalogClient, item: CatalogItem, quantity: Decimal, from_uom: str

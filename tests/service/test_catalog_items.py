@@ -147,3 +147,19 @@ async def test_many_items_by_code_in_one_call(catalog: httpx.AsyncClient) -> Non
     assert sorted(i["code"] for i in found.json()["items"]) == ["BULK-1", "BULK/3"]
     too_many = await catalog.get("/v1/items", params={"code": [f"C{n}" for n in range(501)]})
     assert too_many.status_code == 422
+
+
+async def test_items_with_or_without_a_safety_stock(catalog: httpx.AsyncClient) -> None:
+    prefix = f"SS-{uuid.uuid4().hex[:6]}-"
+    for n, safety in enumerate(("0", "500", "0.5")):
+        body = item_body(code=f"{prefix}{n}", safety_stock=safety)
+        assert (await catalog.post("/v1/items", json=body)).status_code == 201
+
+    async def codes(flag: str) -> list[str]:
+        params = {"code_prefix": prefix, "with_safety_stock": flag}
+        return [i["code"] for i in (await catalog.get("/v1/items", params=params)).json()["items"]]
+
+    assert await codes("true") == [f"{prefix}1", f"{prefix}2"]
+    assert await codes("false") == [f"{prefix}0"]
+    bad = await catalog.get("/v1/items", params={"with_safety_stock": "perhaps"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.with_safety_stock"

@@ -1,5 +1,6 @@
 """The report tests with hand-computed numbers (turnover, a dead-stock ranking, an aging
-split, the in/out summary), run again through the gateway on both databases.
+split, the in/out summary, inventory health), run again through the gateway on both
+databases; and a kept report workbook fetched through it without credentials.
 
 The tests are the report modules' own, imported here; this module's `wired` fixture puts
 a real gateway in front of the catalog and stock, and turns each request's internal test
@@ -35,6 +36,11 @@ from tests.service.test_stock_aging_report import (  # noqa: F401 (collected her
 )
 from tests.service.test_stock_dead_stock_and_since import (  # noqa: F401
     test_dead_stock_ranks_idle_items_by_value,
+)
+from tests.service.test_stock_inventory_health import (  # noqa: F401
+    test_health_adds_up_by_hand_and_ties_out_with_the_reports,
+    test_roles_without_cost_see_no_values_and_get_no_workbook,
+    world,
 )
 from tests.service.test_stock_movement_summary import (  # noqa: F401
     test_summary_by_kind_over_months_and_days,
@@ -95,3 +101,23 @@ async def wired(database_factory) -> AsyncIterator[Slice]:
             await client.aclose()
     await services.aclose()
 
+
+
+async def test_a_kept_workbook_opens_through_the_gateway_without_credentials(
+    wired: Slice,
+) -> None:
+    await world(wired)
+    made = await wired.stock.post("/v1/reports/inventory-health/files", headers=auth("finance"))
+    assert made.status_code == 201, made.text
+    url = made.json()["file"]["url"]
+    nobody = {"Authorization": ""}
+    fetched = await wired.stock.get(url, headers=nobody)
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.content.startswith(b"PK")  # a zip: the .xlsx
+    # only that: its other paths, and other verbs, still need credentials
+    health = await wired.stock.get("/v1/reports/inventory-health", headers=nobody)
+    assert health.status_code == 401, health.text
+    deleted = await wired.stock.delete(url, headers=nobody)
+    assert deleted.status_code == 401, deleted.text
+    unknown = await wired.stock.get("/v1/report-files/" + "y" * 43, headers=nobody)
+    assert unknown.status_code == 404, unknown.text

@@ -84,9 +84,16 @@ async def list_items(
             "many items in one call",
         ),
     ] = None,
+    with_safety_stock: Annotated[
+        bool | None,
+        Query(
+            description="true: only items with a safety stock above 0 (what a stock health "
+            "check compares availability with); false: only items without one"
+        ),
+    ] = None,
 ) -> Response:
-    """List items in creation order, filtered by type, category, lifecycle, MPN, text or
-    a list of codes."""
+    """List items in creation order, filtered by type, category, lifecycle, MPN, text,
+    safety stock or a list of codes."""
     async with ctx.db.read() as session:
         items, cursor = await usecases.list_items(
             session,
@@ -98,6 +105,7 @@ async def list_items(
             mpn=mpn,
             search=q,
             codes=code or (),
+            with_safety_stock=with_safety_stock,
         )
     return render(ctx, ItemPage(items=items, next_cursor=cursor))
 

@@ -446,8 +446,13 @@ async def list_items(
     mpn: str | None = None,
     search: str | None = None,
     codes: Sequence[str] = (),
+    with_safety_stock: bool | None = None,
 ) -> tuple[list[ItemOut], str | None]:
     query = where_equal(select(Item), {Item.item_type: item_type, Item.lifecycle: lifecycle})
+    if with_safety_stock is not None:
+        query = query.where(
+            Item.safety_stock > 0 if with_safety_stock else Item.safety_stock <= 0
+        )
     if codes:
         query = query.where(Item.code.in_(set(codes)))
     if code_prefix:

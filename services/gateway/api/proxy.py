@@ -2,10 +2,10 @@
 
 Requests whose path the routing table (or a `/services/<name>/` mount) assigns to a
 service never go through FastAPI's router: they are authenticated, rate-limited and
-streamed to the service straight away (the few `OPEN_PATHS`, app callbacks that carry
-signatures instead of credentials, skip authentication and carry no roles). Every other
-path falls through to the gateway's own routes, which answer unknown paths with 404 and
-wrong methods with 405.
+streamed to the service straight away (the few open paths, app callbacks that carry
+signatures instead of credentials and kept report files whose token is the credential,
+skip authentication and carry no roles). Every other path falls through to the gateway's
+own routes, which answer unknown paths with 404 and wrong methods with 405.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.domain.routing import resolve
 from services.gateway.proxy import Proxy, route_path
-from services.gateway.routes import OPEN_CALLER, OPEN_PATHS, ROUTE_TABLE
+from services.gateway.routes import OPEN_CALLER, ROUTE_TABLE, is_open
 from services.gateway.security import Caller, identify
 from services.gateway.settings import Settings
 from shared.auth.principal import Principal
@@ -50,7 +50,7 @@ class ProxyMiddleware:
         scope["route"] = ProxiedRoute(f"proxy:{target.service}")
         request = Request(scope, receive)
         try:
-            if path in OPEN_PATHS:
+            if is_open(scope["method"], path):
                 request.app.state.rate_limiter.check(OPEN_CALLER)
                 caller = Caller(Principal(OPEN_CALLER))
             else:

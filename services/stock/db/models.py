@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     UniqueConstraint,
@@ -839,3 +840,21 @@ class StockClosing(Base):
     stage: Mapped[str] = mapped_column(String(20), primary_key=True)
     quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
     value: Mapped[Decimal] = mapped_column(ExactDecimal())
+
+
+class ReportFile(Base):
+    """A report workbook kept for a while behind an unguessable token, so a message can
+    link to it (`GET /v1/report-files/{token}` needs no credentials; usecases/
+    inventory_health.py)."""
+
+    __tablename__ = "report_files"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: 43 URL-safe characters (256 random bits).
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
