@@ -623,13 +623,21 @@ class Source(StrEnum):
       last_movement_at, locations;
     * `overdue_approvals`: per pending approval step past its time limit (here):
       instance_id, step_id, document_type, document_number, step, approvers (a list),
-      waiting_for (their names in one text), requester, due_at, hours_overdue.
+      waiting_for (their names in one text), requester, due_at, hours_overdue;
+    * `inventory_health`: one subject a run, the whole stock's health from stock's
+      `/v1/reports/inventory-health` (dead stock: no issue for `days`): date (the local
+      day), stock_value, below_safety_stock (items) and below_safety_items (the ten most
+      short, one per line), dead_stock_items, dead_stock_value and dead_stock_top (the ten
+      most valuable, one per line), aged_days (180), aged_value, aged_share (percent),
+      file_url (a workbook of it, kept 7 days, opened without credentials) and
+      file_expires_at; its episode key is the date, so it fires once a day.
     """
 
     EXPIRING_LOTS = "expiring_lots"
     PENDING_INSPECTION = "pending_inspection"
     DEAD_STOCK = "dead_stock"
     OVERDUE_APPROVALS = "overdue_approvals"
+    INVENTORY_HEALTH = "inventory_health"
 
 
 class Fact(StrEnum):
@@ -649,7 +657,8 @@ class ActionIn(BaseModel):
     """What a rule does when it fires:
 
     * `notify`: a message from `template` (values from `values`, CEL expressions) on
-      `channel`; for SMS and e-mail channels, to each holder of `to_role`;
+      `channel`, linking to `link` (a CEL expression giving a URL or a gateway path);
+      for SMS and e-mail channels, to each holder of `to_role`;
     * `todo`: a to-do of `todo_type` for `assignee_role` (or `assignee`), titled from
       `title` (a CEL expression giving text), for the subject's item and `quantity`;
     * `webhook`: the rule, key and facts to the webhook `channel` as `event_type`;
@@ -672,6 +681,9 @@ class ActionIn(BaseModel):
     quantity: Cel | None = None
     event_type: str = Field("rule.fired", max_length=100)
     amount: Cel | None = Field(None, description="start_flow: the review's amount")
+    link: Cel | None = Field(
+        None, description="notify: where the message links to (a URL, or a path on the gateway)"
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> ActionIn:
@@ -707,8 +719,8 @@ class TriggerIn(BaseModel):
         30,
         ge=1,
         le=3650,
-        description="expiring_lots: expiring within this many days; dead_stock: no issue "
-        "for this many days",
+        description="expiring_lots: expiring within this many days; dead_stock and "
+        "inventory_health: no issue for this many days",
     )
 
     @model_validator(mode="after")
@@ -751,6 +763,13 @@ class RuleIn(BaseModel):
     )
     actions: list[ActionIn] = Field(min_length=1, max_length=10)
     active: bool = False
+
+    @model_validator(mode="after")
+    def _daily_key(self) -> RuleIn:
+        """A health digest has no item: unless a key is given, its episode is the day."""
+        if self.trigger.source is Source.INVENTORY_HEALTH and "key" not in self.model_fields_set:
+            self.key = "subject.date"
+        return self
 
 
 class RunOut(BaseModel):

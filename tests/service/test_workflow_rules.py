@@ -175,6 +175,7 @@ async def test_rules_are_refused_with_every_bad_part(approvals: Approvals) -> No
     codes = [r["code"] for r in (await a.as_admin("GET", "/v1/rules"))["items"]]
     assert codes == [  # the shipped ones, and nothing of the refused one
         "safety_stock", "lots_expiring", "pending_inspection", "overdue_approvals", "dead_stock",
+        "inventory_digest",
     ]
 
 

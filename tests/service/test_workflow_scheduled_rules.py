@@ -294,7 +294,7 @@ async def test_scheduled_rules_are_refused_with_every_bad_part(approvals: Approv
     assert response.status_code == 409  # shipped, switched off
     codes = {r["code"] for r in (await a.as_admin("GET", "/v1/rules"))["items"]}
     assert codes == {"safety_stock", "lots_expiring", "pending_inspection",
-                     "overdue_approvals", "dead_stock"}
+                     "overdue_approvals", "dead_stock", "inventory_digest"}
 
 
 async def test_a_rule_starts_a_review_flow_once_per_episode(approvals: Approvals) -> None:
@@ -337,3 +337,58 @@ async def test_a_rule_starts_a_review_flow_once_per_episode(approvals: Approvals
     assert (await a.as_admin("POST", f"/v1/rules/{rule['code']}/run"))["fired"] == 0
     again = await a.as_admin("GET", "/v1/approvals", params={"document_type": "rule_review"})
     assert len(again["items"]) == 1
+
+
+async def test_the_inventory_digest_tells_managers_daily_with_the_workbook(
+    approvals: Approvals,
+) -> None:
+    a = approvals
+    await a.as_admin("POST", "/v1/notifications/channels", 201, json={
+        "code": "managers", "name": "Managers group", "kind": "dingtalk_robot",
+        "config": {
+            "webhook_url": f"http://{ROBOT_HOST}/robot/send?access_token={a.robot.access_token}",
+            "secret": a.robot.secret,
+        },
+    })
+    short = code("SHORT")  # a safety stock of 100, nothing received
+    await a.as_admin("POST", "/v1/items", 201, json={
+        "code": short, "name": "Speaker cone", "uom": "pcs", "item_type": "raw_material",
+        "tracking": "none", "safety_stock": "100",
+    })
+    old = await _lot_item(a)  # 50 x 2 received 200 days ago, never issued: dead and aged
+    await _receive(a, old, "50", posted_at=(utcnow() - timedelta(days=200)).isoformat())
+    fresh = await _lot_item(a)  # 15 x 2 today
+    await _receive(a, fresh, "15")
+
+    # a switched-off copy of the digest, to preview (its key, the date, by default)
+    body = scheduled("managers", "inventory_health", "true", "subject.date", days=90)
+    del body["key"]
+    preview_rule = await a.as_admin("POST", "/v1/rules", 201, json={**body, "active": False})
+    assert preview_rule["key"] == "subject.date"
+    preview = await a.as_admin("POST", f"/v1/rules/{preview_rule['code']}/preview")
+    [would] = preview["would_fire"]
+    subject = would["subject"]
+    assert (subject["stock_value"], subject["below_safety_stock"]) == (130, 1)
+    assert (subject["dead_stock_items"], subject["dead_stock_value"]) == (1, 100)
+    assert (subject["aged_days"], subject["aged_value"]) == (180, 100)
+    assert subject["file_url"] == ""  # a preview keeps no workbook
+
+    assert await switch_on(a.apps["workflow"].state.db, ["inventory_digest"]) == []
+    first = _at((await _rule(a, "inventory_digest"))["next_run_at"])
+    await a.settle(first)
+    [message] = a.robot.received
+    text = message["markdown"]["text"]
+    assert "库存健康日报" in text and "库存金额：130" in text
+    assert "低于安全库存：1 项" in text and short in text
+    assert "呆滞料（90 天无出库）：1 项，金额 100" in text and old["item"] in text
+    assert "库龄超过 180 天：100（占 76.92%）" in text  # 100 of 130
+    [link] = [part for part in text.split("(") if "/v1/report-files/" in part]
+    path = "/v1/report-files/" + link.split("/v1/report-files/")[1].rstrip(")")
+    workbook = await a.client.get(path, headers={"Authorization": ""})
+    assert workbook.status_code == 200 and workbook.content.startswith(b"PK")
+
+    await a.settle(first)  # the same morning again: nothing more
+    await a.settle(first + timedelta(days=1))  # the next morning: the next digest
+    assert len(a.robot.received) == 2
+    got = await _rule(a, "inventory_digest")
+    assert (got["last_run"]["fired"], got["last_run"]["closed"]) == (1, 1)

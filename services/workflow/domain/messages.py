@@ -269,6 +269,24 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Last movement: {last_movement_at}",
         ),
     },
+    "inventory_health": {
+        "zh": (
+            "库存健康日报 {date}",
+            "库存金额：{stock_value}\n"
+            "低于安全库存：{below_safety_stock} 项\n{below_safety_items}\n"
+            "呆滞料（{idle_days} 天无出库）：{dead_stock_items} 项，金额 {dead_stock_value}\n"
+            "{dead_stock_top}\n"
+            "库龄超过 {aged_days} 天：{aged_value}（占 {aged_share}%）",
+        ),
+        "en": (
+            "Inventory health {date}",
+            "Stock value: {stock_value}\n"
+            "Below safety stock: {below_safety_stock} items\n{below_safety_items}\n"
+            "Dead stock (no issue for {idle_days} days): {dead_stock_items} items worth "
+            "{dead_stock_value}\n{dead_stock_top}\n"
+            "Aged over {aged_days} days: {aged_value} ({aged_share}% of the value)",
+        ),
+    },
     "posting_failed": {
         "zh": (
             "过账失败：{document_type} {document_number}",

@@ -147,6 +147,7 @@ def expression_errors(body: RuleIn) -> list[FieldError]:
         check(f"body.actions.{a}.title", action.title)
         check(f"body.actions.{a}.quantity", action.quantity)
         check(f"body.actions.{a}.amount", action.amount)
+        check(f"body.actions.{a}.link", action.link)
     return errors
 
 
@@ -471,6 +472,10 @@ async def plan_actions(
             values = {"rule": rule.name, "key": f"{item_code or '-'}: {exc}"[:500]}
         if action.kind is ActionKind.NOTIFY:
             people = await people_of_role(session, action.to_role) if action.to_role else []
+            try:
+                link = _text(evaluate(action.link, activation))[:1000] if action.link else ""
+            except EvaluationError:
+                link = ""  # the message still goes out, without its link
             planned.append(
                 PlannedAction(
                     kind=action.kind,
@@ -479,6 +484,7 @@ async def plan_actions(
                         "template": template,
                         "values": values,
                         "people": people,
+                        "link": link,
                     },
                 )
             )
@@ -570,6 +576,7 @@ async def _act(
                 [detail["channel"]],
                 detail["template"],
                 detail["values"],
+                link=detail.get("link", ""),
                 people=detail["people"],
                 dedupe=f"{tag}:{index}",
                 now=now,

@@ -256,17 +256,87 @@ async def _overdue_approvals(
     return Subjects(items)
 
 
+#: Lines of the dead-stock top and of the items below safety stock in the digest.
+HEALTH_TOP = 10
+#: The digest's aged stock: older than this many days since receipt.
+AGED_DAYS = 180
+
+
+async def _inventory_health(
+    client: ServiceClient,
+    trigger: TriggerIn,
+    calendar: WorkingCalendar,
+    now: datetime,
+    *,
+    keep_file: bool,
+) -> Subjects:
+    """One subject: stock's health check now. A run has stock keep its workbook (once per
+    local day and limit: a retry gets the same file); a preview only reads the figures."""
+    today = now.astimezone(calendar.zone).date().isoformat()
+    params = {"idle_days": trigger.days, "aged_days": AGED_DAYS, "top": HEALTH_TOP}
+    if keep_file:
+        key = f"inventory-health-{today}-{trigger.days}"
+        response = await client.request(
+            "stock",
+            "POST",
+            "/v1/reports/inventory-health/files",
+            params=params,
+            idempotency_key=key,
+        )
+    else:
+        response = await client.request(
+            "stock", "GET", "/v1/reports/inventory-health", params=params
+        )
+    if response.status_code not in (200, 201):
+        raise httpx.HTTPError(f"stock inventory-health answered {response.status_code}")
+    body = response.json()
+    dead, below, aged = body["dead_stock"], body["below_safety_stock"], body["aged"]
+    names = await catalog_items(client, [row["item_code"] for row in dead["top"]])
+    dead_lines = [
+        f"{n}. {row['item_code']} {names.get(row['item_code'], {}).get('name', '')}: "
+        f"{_decimal(row.get('value')):,.2f} ({row['idle_days']} d)"
+        for n, row in enumerate(dead["top"], 1)
+    ]
+    below_lines = [
+        f"{n}. {row['item_code']} {row['item_name']}: {row['available']} / "
+        f"{row['safety_stock']} {row['uom']}"
+        for n, row in enumerate(below["items"], 1)
+    ]
+    kept = body.get("file") or {}
+    subject = {
+        "date": today,
+        "stock_value": _decimal(body["stock_value"].get("total_value")),
+        "below_safety_stock": int(below["count"]),
+        "below_safety_items": "\n".join(below_lines) or "-",
+        "idle_days": int(dead["idle_days"]),
+        "dead_stock_items": int(dead["total_items"]),
+        "dead_stock_value": _decimal(dead.get("total_value")),
+        "dead_stock_top": "\n".join(dead_lines) or "-",
+        "aged_days": int(aged["older_than_days"]),
+        "aged_value": _decimal(aged.get("value")),
+        "aged_share": _decimal(aged.get("share_percent")),
+        "file_url": kept.get("url", ""),
+        "file_expires_at": _local(kept.get("expires_at"), calendar) if kept else "",
+    }
+    return Subjects([subject])
+
+
 async def gather_subjects(
     db: Database,
     client: ServiceClient,
     trigger: TriggerIn,
     calendar: WorkingCalendar,
     now: datetime,
+    *,
+    keep_file: bool = False,
 ) -> Subjects:
-    """The subjects of the trigger's source now; items named from the catalog."""
+    """The subjects of the trigger's source now; items named from the catalog. Only a run
+    (`keep_file`) has stock keep an inventory health workbook."""
     if trigger.source is Source.OVERDUE_APPROVALS:
         async with db.read() as session:
             return await _overdue_approvals(session, calendar, now)
+    if trigger.source is Source.INVENTORY_HEALTH:
+        return await _inventory_health(client, trigger, calendar, now, keep_file=keep_file)
     if trigger.source is Source.EXPIRING_LOTS:
         found = await _expiring_lots(client, trigger, calendar, now)
     elif trigger.source is Source.PENDING_INSPECTION:
@@ -395,7 +465,7 @@ async def run_rule(
     async with db.read() as session:
         calendar = await calendar_named(session, trigger.calendar)
     try:
-        found = await gather_subjects(db, client, trigger, calendar, now)
+        found = await gather_subjects(db, client, trigger, calendar, now, keep_file=True)
     except (ProblemError, httpx.HTTPError, KeyError, ValueError, TypeError) as exc:
         problem = f"cannot read the {trigger.source} subjects: {exc}"
         log.warning("scheduled_rule_source_failed", rule=rule.code, problem=problem)
