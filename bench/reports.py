@@ -386,6 +386,17 @@ async def run(stack: Stack, args: argparse.Namespace, stock_url: str, dsn: str) 
     client = httpx.AsyncClient(
         base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=300
     )
+    if not args.reuse:
+        results["setup"] = await set_up(client, args, stock_url, dsn)
+    await time_reports(client, args, results)
+    await client.aclose()
+    return results
+
+
+async def set_up(
+    client: httpx.AsyncClient, args: argparse.Namespace, stock_url: str, dsn: str
+) -> dict[str, Any]:
+    """The catalog's items, the locations, the ledger, its flows and closings (timed)."""
     tag = uuid.uuid4().hex[:4].upper()
     codes = [f"RP-{tag}-{n:05d}" for n in range(args.items)]
     categories = [f"RC-{tag}-{n:02d}" for n in range(args.categories)]
@@ -424,7 +435,7 @@ async def run(stack: Stack, args: argparse.Namespace, stock_url: str, dsn: str) 
     closing_s = time.perf_counter() - started
     print(f"setup: the first posting built {args.days // 30} months' closings in {closing_s:.1f} s")
     await analyze(dsn)
-    results["setup"] = {
+    return {
         "items": args.items,
         "movements": total,
         "days": args.days,
@@ -433,7 +444,12 @@ async def run(stack: Stack, args: argparse.Namespace, stock_url: str, dsn: str) 
         "first_posting_with_closings_s": round(closing_s, 1),
     }
 
-    today = now.date()
+
+async def time_reports(
+    client: httpx.AsyncClient, args: argparse.Namespace, results: dict[str, Any]
+) -> None:
+    """Each report `--repeat` times after one untimed call, into `results`."""
+    today = datetime.now(UTC).date()
     year_ago = today - timedelta(days=365)
     first_month = date(year_ago.year, year_ago.month, 1) + timedelta(days=31)
     reports: list[tuple[str, str, dict[str, Any]]] = [
@@ -484,8 +500,6 @@ async def run(stack: Stack, args: argparse.Namespace, stock_url: str, dsn: str) 
         "target_ms": TARGETS["query_ms"],
         "met": figures["max_ms"] < TARGETS["query_ms"],
     }
-    await client.aclose()
-    return results
 
 
 def verdicts(results: dict[str, Any]) -> list[tuple[str, str, bool]]:
@@ -512,13 +526,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--categories", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5, help="timed calls per report")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the stock database and the stack's directory, to time again with --reuse",
+    )
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE:DIRECTORY",
+        help="time the reports on a kept stock database and stack directory (no set-up)",
+    )
     args = parser.parse_args(argv)
     pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
-    database = f"bench_reports_{uuid.uuid4().hex[:8]}"
+    if args.reuse:
+        database, kept_dir = args.reuse.split(":", 1)
+        var_dir = Path(kept_dir)
+    else:
+        database = f"bench_reports_{uuid.uuid4().hex[:8]}"
+        asyncio.run(pg_execute(pg_url, f'CREATE DATABASE "{database}"'))
+        var_dir = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     stock_url = f"{pg_url.rstrip('/')}/{database}"
-    asyncio.run(pg_execute(pg_url, f'CREATE DATABASE "{database}"'))
+    keep = args.keep or args.reuse
     info = machine()
-    var_dir = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     print(f"starting the stack in {var_dir} (stock on PostgreSQL {database}) ...", flush=True)
     started = time.perf_counter()
     try:
@@ -534,7 +563,10 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             stack.stop()
     finally:
-        asyncio.run(pg_execute(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        if keep:
+            print(f"kept: --reuse {database}:{var_dir} (drop the database when done)")
+        else:
+            asyncio.run(pg_execute(pg_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
     report = {
         "benchmark": "reports",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -5,7 +5,8 @@ whole test file per worker (a module's fixtures are built once; each worker buil
 databases). The fuzzing of every service's API (`tests/contract/test_schemathesis.py`:
 289 generated tests, in-process apps on SQLite) runs in a pytest process of its own beside
 them, because xdist workers would run one test per service instead of the generated ones.
-The workers report as they go; the fuzzing's report follows. The exit status is the first
+The workers report as they go, then the 15 slowest tests (to keep the suite's time in
+check); the fuzzing's report follows. The exit status is the first
 failing one's.
 
     python -m tools.test                 # the whole suite
@@ -35,7 +36,7 @@ def main(argv: Sequence[str]) -> int:
         )
         try:
             status = subprocess.call(
-                [*pytest, "-n", "auto", "--dist", "loadfile", "--ignore", FUZZ]
+                [*pytest, "-n", "auto", "--dist", "loadfile", "--durations", "15", "--ignore", FUZZ]
             )
             fuzz_status = beside.wait()
         except BaseException:

@@ -120,7 +120,7 @@ async def keep_inventory_health_file(
     "/v1/report-files/{token}",
     operation_id="get_report_file",
     responses={
-        **problem_responses(404),
+        **problem_responses(401, 404, 422),
         200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The kept workbook"},
     },
 )

@@ -196,7 +196,9 @@ async def _read_flows_by_catalog(
     session: AsyncSession, read: ReadFlows, items: dict[str, CatalogItem]
 ) -> None:
     """`_read_flows` grouped by category / item type in PostgreSQL, the items' fields
-    joined from arrays; each row also says whether its items share one known unit."""
+    joined from arrays; and by the items' unit (null: unknown to the catalog) when the plan
+    shows quantities, the rows of one group merged when shaped (a hash per unit is much
+    cheaper than counting distinct units per group)."""
     plan = read.plan
     catalog = catalog_table(items)
     names: list[str] = []
@@ -211,11 +213,7 @@ async def _read_flows_by_catalog(
     if plan.time is not None:
         names.append("period")
         columns.append(StockFlow.period)
-    units = [
-        func.count(func.distinct(catalog.c.uom)),
-        func.bool_and(catalog.c.uom.is_not(None)),
-        func.min(catalog.c.uom),
-    ]
+    units = [catalog.c.uom] if plan.needs_units else []
     query = (
         select(*columns, *_flow_sums(_external()), *units)
         .select_from(StockFlow)
@@ -226,8 +224,8 @@ async def _read_flows_by_catalog(
     for name in ("category", "item_type"):
         if name in plan.filters:
             query = query.where(catalog.c[name].in_(plan.filters[name]))
-    if columns:
-        query = query.group_by(*columns)
+    if columns or units:
+        query = query.group_by(*columns, *units)
     read.flow_columns = names
     read.by_catalog = True
     read.flow_rows = [tuple(row) for row in await session.execute(query)]
@@ -489,9 +487,8 @@ def _group_flows(read: ReadFlows, grouper: _Grouper, groups: dict[tuple[Any, ...
         sums.internal_moves += int(internal or 0)
         if units and item is not None:
             sums.units.add(grouper.unit(item))
-        elif units and read.by_catalog:  # how many units, all known, the least of them
-            count, known, unit = row[width + 6 :]
-            sums.units.update([unit] if count == 1 and known else [None, ""])
+        elif units and read.by_catalog:  # the unit of this part of the group
+            sums.units.add(row[width + 6])
 
 
 @dataclass(slots=True)
