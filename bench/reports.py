@@ -3,6 +3,7 @@
     make bench                      # runs this after the stock benchmark
     .venv/bin/python bench/reports.py [--items 20000] [--movements 5000000] [--days 730]
                                       [--repeat 5] [--categories 20]
+                                      [--keep | --reuse DATABASE:DIRECTORY]
 
 Starts the stack the way `make run` does, except that the stock service's database is a
 fresh PostgreSQL database (dropped afterwards; `BENCH_POSTGRES_URL`, default
@@ -26,7 +27,9 @@ month and category; targets: each built-in report under 1 s, the query under 500
 
 Everything runs on this machine: the load generator, the gateway, the six services and
 PostgreSQL share its cores (2 on the reference machine). Results go to
-bench/results/reports-<timestamp>.json.
+bench/results/reports-<timestamp>.json. `--keep` leaves the stock database and the stack's
+directory (the catalog) in place and prints the `--reuse` argument that times the reports
+again on them without the set-up (to compare changes on the same data).
 """
 
 from __future__ import annotations

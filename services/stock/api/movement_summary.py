@@ -12,7 +12,7 @@ from services.stock.api.deps import Catalog
 from services.stock.api.report_params import Scope
 from services.stock.domain.model import QualityState
 from services.stock.movement_summary_schemas import MovementSummaryReport
-from services.stock.usecases.movement_summary import SummaryGroup, movement_summary, read_flows
+from services.stock.usecases.movement_summary import SummaryGroup, summarize
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
 from shared.http.commands import render
@@ -80,13 +80,13 @@ async def movement_summary_report(
         )
     if errors:
         raise InvalidInput(f"{len(errors)} parameter(s) are not valid", errors=errors)
-    async with ctx.db.snapshot() as session:
-        flows = await read_flows(
-            session,
-            date_from=first,
-            date_to=last,
-            group_by=group_by,
-            scope=scope,
-            quality_state=quality_state,
-        )
-    return render(ctx, await movement_summary(flows, catalog))
+    report = await summarize(
+        ctx.db,
+        catalog,
+        date_from=first,
+        date_to=last,
+        group_by=group_by,
+        scope=scope,
+        quality_state=quality_state,
+    )
+    return render(ctx, report)

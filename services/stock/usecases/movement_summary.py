@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.clients import CatalogClient
+from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Location, StockFlow
 from services.stock.db.queries import location_by_code, location_subtree_ids
 from services.stock.domain.model import QualityState
@@ -37,8 +37,9 @@ from services.stock.movement_summary_schemas import (
 )
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.flows import covering
-from services.stock.usecases.report_items import report_items
+from services.stock.usecases.report_items import catalog_table, report_items, valued_items
 from services.stock.usecases.reports import StockScope
+from shared.db.database import Database
 from shared.db.filters import one_of
 
 ZERO = Decimal(0)
@@ -53,17 +54,20 @@ class SummaryGroup(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FlowLine:
-    """The period's flows of one kind, item and key, on one side (external or not)."""
+    """The period's flows of one kind, item and key, on one side (external or not); or,
+    summed in the database (PostgreSQL), of one kind, unit and key (`item_code` None)."""
 
     kind: str
     key: str | None
-    item_code: str
+    item_code: str | None
     external: bool
     qty_in: Decimal
     qty_out: Decimal
     value_in: Decimal
     value_out: Decimal
     moves: int
+    #: The items' unit, when summed per unit in the database (None: unknown there).
+    unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,41 @@ class _Sums:
         )
 
 
+async def summarize(
+    db: Database,
+    catalog: CatalogClient,
+    *,
+    date_from: date,
+    date_to: date,
+    group_by: SummaryGroup,
+    scope: StockScope,
+    quality_state: QualityState | None,
+) -> MovementSummaryReport:
+    """The summary report: the flows read in one snapshot, then shaped.
+
+    On PostgreSQL, unless per item, the database sums the flows per kind, side, key and the
+    items' unit: the catalog's items (asked first, outside any transaction, of every item
+    stock ever valued) join the flows as an array parameter, so a year of twenty thousand
+    items comes back as a few rows instead of one per kind and item.
+    """
+    items: dict[str, CatalogItem] | None = None
+    if db.engine.dialect.name == "postgresql" and group_by is not SummaryGroup.KIND_ITEM:
+        async with db.read() as session:
+            codes = await valued_items(session, scope.item_codes)
+        items = await report_items(catalog, codes)
+    async with db.snapshot() as session:
+        flows = await read_flows(
+            session,
+            date_from=date_from,
+            date_to=date_to,
+            group_by=group_by,
+            scope=scope,
+            quality_state=quality_state,
+            items=items,
+        )
+    return await movement_summary(flows, catalog)
+
+
 async def read_flows(
     session: AsyncSession,
     *,
@@ -128,10 +167,17 @@ async def read_flows(
     group_by: SummaryGroup,
     scope: StockScope,
     quality_state: QualityState | None,
+    items: dict[str, CatalogItem] | None = None,
 ) -> PeriodFlows:
     """The flows of the days `date_from` .. `date_to` that `scope` (and `quality_state`)
-    selects, summed per kind, item, side and the key `group_by` adds."""
-    columns: list[Any] = [StockFlow.kind, StockFlow.item_code, StockFlow.external]
+    selects, summed per kind, item, side and the key `group_by` adds; with `items` (the
+    catalog's, PostgreSQL) per kind, the items' unit, side and key."""
+    catalog = catalog_table(items) if items is not None else None
+    columns: list[Any] = [
+        StockFlow.kind,
+        StockFlow.item_code if catalog is None else catalog.c.uom,
+        StockFlow.external,
+    ]
     if group_by is SummaryGroup.KIND_WAREHOUSE:
         columns.append(StockFlow.location_id)
     elif group_by is SummaryGroup.KIND_STAGE:
@@ -144,17 +190,26 @@ async def read_flows(
         func.sum(StockFlow.moves),
     ]
     query = select(*columns, *sums).where(covering(date_from, date_to)).group_by(*columns)
+    if catalog is not None:
+        query = query.select_from(StockFlow).outerjoin(
+            catalog, catalog.c.item_code == StockFlow.item_code
+        )
     query = await _filtered(session, query, scope, quality_state)
     rows = (await session.execute(query)).all()
     homes: dict[int, Location] = {}
     if group_by is SummaryGroup.KIND_WAREHOUSE:
         homes = warehouses({loc.id: loc for loc in await session.scalars(select(Location))})
-    return PeriodFlows(date_from, date_to, group_by, [_line(row, group_by, homes) for row in rows])
+    by_unit = catalog is not None
+    lines = [_line(row, group_by, homes, by_unit) for row in rows]
+    return PeriodFlows(date_from, date_to, group_by, lines)
 
 
-def _line(row: Any, group_by: SummaryGroup, homes: dict[int, Location]) -> FlowLine:
+def _line(
+    row: Any, group_by: SummaryGroup, homes: dict[int, Location], by_unit: bool
+) -> FlowLine:
     """A summed row of `read_flows`'s query, its group key resolved."""
-    kind, item, external, *rest = row
+    kind, item_or_unit, external, *rest = row
+    item, unit = (None, item_or_unit) if by_unit else (item_or_unit, None)
     key: str | None = None
     if group_by is SummaryGroup.KIND_ITEM:
         key = item
@@ -168,6 +223,7 @@ def _line(row: Any, group_by: SummaryGroup, homes: dict[int, Location]) -> FlowL
         kind=kind,
         key=key,
         item_code=item,
+        unit=unit,
         external=bool(external),
         qty_in=_decimal(qty_in),
         qty_out=_decimal(qty_out),
@@ -206,13 +262,17 @@ async def _filtered(
 async def movement_summary(flows: PeriodFlows, catalog: CatalogClient) -> MovementSummaryReport:
     """The summary report of `flows`, asking the catalog (outside any transaction) for the
     items' units and names."""
-    items = await report_items(catalog, sorted({line.item_code for line in flows.lines}))
+    codes = sorted({line.item_code for line in flows.lines if line.item_code is not None})
+    items = await report_items(catalog, codes)
     groups: dict[tuple[str, str | None], _Sums] = {}
     for line in flows.lines:
         sums = groups.setdefault((line.kind, line.key), _Sums())
         sums.add_line(line)
-        info = items.get(line.item_code)
-        sums.units.add(info.uom if info is not None else None)
+        if line.item_code is None:
+            sums.units.add(line.unit)
+        else:
+            info = items.get(line.item_code)
+            sums.units.add(info.uom if info is not None else None)
     per_item = flows.group_by is SummaryGroup.KIND_ITEM
     rows, total = [], _Sums()
     for kind, key in sorted(groups, key=lambda g: (g[0], g[1] is None, g[1] or "")):
