@@ -29,10 +29,7 @@ from shared.errors import FieldError, InvalidInput, UpstreamError
 BATCH = 200
 #: Item codes per stock availability call (stock's limit).
 AVAILABILITY_PAGE = 500
-#: Item codes up to which average costs are asked one item a call, in parallel (stock's
-#: valuation filters one item code a call); above it, its whole valuation is read by page.
-COST_CALLS = 20
-#: Rows per valuation page (stock's page limit).
+#: Item codes per stock valuation call (stock's limit, and its page size).
 VALUATION_PAGE = 500
 
 
@@ -294,46 +291,28 @@ class StockClient:
 
     async def average_costs(self, codes: Sequence[str]) -> dict[str, Decimal]:
         """Stock's current moving-average cost per stock unit of `codes` (with nothing on
-        hand, the item's last average); codes stock never valued are absent. 502/503/504
-        when stock does not answer: never a guessed cost."""
+        hand, the item's last average), `VALUATION_PAGE` items a call; codes stock never
+        valued are absent. 502/503/504 when stock does not answer: never a guessed cost."""
         wanted = list(dict.fromkeys(codes))
-        if not wanted:
-            return {}
-        rows: list[dict[str, Any]] = []
-        if len(wanted) <= COST_CALLS:
-            pages = await asyncio.gather(*(self.valuation_page(item_code=c) for c in wanted))
-            rows = [row for page_rows, _ in pages for row in page_rows]
-        else:
-            cursor: str | None = None
-            while True:
-                page_rows, cursor = await self.valuation_page(cursor=cursor)
-                rows.extend(page_rows)
-                if cursor is None:
-                    break
-        chosen = set(wanted)
+        chunks = [
+            wanted[start : start + VALUATION_PAGE]
+            for start in range(0, len(wanted), VALUATION_PAGE)
+        ]
+        pages = await asyncio.gather(*(self._valuation(chunk) for chunk in chunks))
         return {
-            row["item_code"]: Decimal(row["average_cost"])
-            for row in rows
-            if row["item_code"] in chosen
+            row["item_code"]: Decimal(row["average_cost"]) for page in pages for row in page
         }
 
-    async def valuation_page(
-        self, *, item_code: str | None = None, cursor: str | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of stock's current valuation (`GET /v1/valuation`, empty items too):
-        its rows (`item_code`, `quantity`, `value`, `average_cost`) and the next cursor."""
-        params: dict[str, Any] = {"include_empty": "true", "limit": VALUATION_PAGE}
-        if item_code is not None:
-            params["item_code"] = item_code
-        if cursor is not None:
-            params["cursor"] = cursor
+    async def _valuation(self, codes: list[str]) -> list[dict[str, Any]]:
+        """Stock's current valuation rows (`item_code`, `quantity`, `value`,
+        `average_cost`) of up to `VALUATION_PAGE` items, empty ones too."""
+        params = {"item_code": codes, "include_empty": "true", "limit": VALUATION_PAGE}
         response = await self.client.request("stock", "GET", "/v1/valuation", params=params)
         if response.status_code != 200:
             raise UpstreamError(
                 f"stock answered {response.status_code} when asked for average costs"
             )
-        body = orjson.loads(response.content)
-        return list(body["items"]), body.get("next_cursor")
+        return list(orjson.loads(response.content)["items"])
 
 
 def _availabilities(rows: list[dict[str, Any]]) -> dict[str, Availability]:

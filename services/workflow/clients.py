@@ -16,6 +16,8 @@ from shared.errors import UpstreamError
 
 #: Item codes per catalog call (the catalog's limit is higher; short URLs).
 BATCH = 200
+#: Item codes per stock valuation call (stock's limit and page size).
+VALUATION_BATCH = 500
 #: Requests in flight at once to one service for one question (items, costs).
 CONCURRENCY = 8
 #: Locations climbed at most to find a warehouse.
@@ -52,22 +54,27 @@ async def catalog_items(client: ServiceClient, codes: list[str]) -> dict[str, di
 
 
 async def average_costs(client: ServiceClient, codes: list[str]) -> dict[str, Decimal]:
-    """Stock's moving-average cost per item (what issuing it is worth now)."""
+    """Stock's moving-average cost per item (what issuing it is worth now; 0 for an item
+    stock never valued), `VALUATION_BATCH` items a call."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def one(code: str) -> tuple[str, Decimal]:
+    async def chunk(part: list[str]) -> list[dict[str, Any]]:
         async with gate:
             response = await client.request(
                 "stock",
                 "GET",
                 "/v1/valuation",
-                params={"item_code": code, "include_empty": "true", "limit": 1},
+                params={"item_code": part, "include_empty": "true", "limit": len(part)},
             )
-        body = await _json(response, f"stock valuation of {code}")
-        rows = [row for row in body["items"] if row["item_code"] == code]
-        return code, Decimal(str(rows[0]["average_cost"])) if rows else Decimal(0)
+            return list((await _json(response, "stock valuation"))["items"])
 
-    return dict(await asyncio.gather(*(one(code) for code in codes)))
+    wanted = list(dict.fromkeys(codes))
+    parts = [
+        wanted[start : start + VALUATION_BATCH] for start in range(0, len(wanted), VALUATION_BATCH)
+    ]
+    pages = await asyncio.gather(*(chunk(part) for part in parts))
+    found = {row["item_code"]: Decimal(str(row["average_cost"])) for page in pages for row in page}
+    return {code: found.get(code, Decimal(0)) for code in wanted}
 
 
 async def warehouse_of(client: ServiceClient, location_code: str | None) -> str | None:

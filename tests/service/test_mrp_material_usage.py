@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.mrp.clients import COST_CALLS, StockClient
+from services.mrp.clients import VALUATION_PAGE, StockClient
 from services.mrp.usecases.material_usage import (
     ComponentUse,
     standard_quantity,
@@ -221,19 +221,19 @@ async def test_usage_against_standard_with_values_for_finance(plant: Plant) -> N
     totals = numbers(body, "standard_value", "actual_value", "variance_value")
     assert totals == (D("43.44"), D("47.7"), D("4.26"))
     assert body["values_complete"] is True
-    # the costs came from stock's valuation, one item a call
+    # the costs came from stock's valuation, every component in one call
     asked = [r for r in plant.transport.requests if r.url.path.endswith("/v1/valuation")]
-    assert {r.url.params["item_code"] for r in asked} >= {s.chip, s.cap, s.paste, s.shield}
+    assert set(asked[-1].url.params.get_list("item_code")) == {s.chip, s.cap, s.paste, s.shield}
     # admin sees the same
     assert (await usage(plant, order)).json() == body
-    # many items: stock's whole valuation is read page by page, the same costs come back
+    # many items: a call per VALUATION_PAGE codes; codes stock never valued are absent
     client = StockClient(plant.transport.apps["mrp"].state.client)
-    unknown = [f"NO-SUCH-{n}" for n in range(COST_CALLS)]
+    unknown = [f"NO-SUCH-{n}" for n in range(VALUATION_PAGE)]
     start = len(plant.transport.requests)
     costs = await client.average_costs([s.chip, s.cap, s.paste, s.shield, *unknown])
     assert costs == {s.chip: D("1.3"), s.cap: D("0.1"), s.paste: D("2.5"), s.shield: 3}
-    paged = [r for r in plant.transport.requests[start:] if r.url.path.endswith("/v1/valuation")]
-    assert paged and all("item_code" not in r.url.params for r in paged)
+    calls = [r for r in plant.transport.requests[start:] if r.url.path.endswith("/v1/valuation")]
+    assert [len(r.url.params.get_list("item_code")) for r in calls] == [VALUATION_PAGE, 4]
 
 
 async def test_roles_without_cost_see_quantities_only_and_never_wait_for_stock(

@@ -174,3 +174,26 @@ async def test_the_ledger_sequence_has_no_gaps(wired: Slice) -> None:
     sequences = sorted(m["sequence"] for m in rows)
     assert sequences == list(range(1, len(rows) + 1))
     assert [m["sequence"] for m in sorted(rows, key=lambda m: m["id"])] == sequences
+
+
+async def test_several_items_are_valued_in_one_call_now_and_in_the_past(wired: Slice) -> None:
+    location = await make_location(wired)
+    first, second, other = [await make_item(wired, tracking="none") for _ in range(3)]
+    await receive(wired, first, location, "4", "2.5")
+    await receive(wired, second, location, "10", "0.3")
+    await receive(wired, other, location, "1", "99")
+    before = datetime.now(UTC).isoformat()
+    await receive(wired, first, location, "4", "3.5")  # 8 at 3
+    for params in ({}, {"as_of": before}):
+        response = await wired.stock.get(
+            "/v1/valuation", params={"item_code": [second, first, "NO-SUCH"], **params}
+        )
+        assert response.status_code == 200, response.text
+        rows = {r["item_code"]: r for r in response.json()["items"]}
+        assert list(rows) == sorted([first, second])  # by code; the other item not asked
+        expected_first = ("8", "24") if not params else ("4", "10")
+        assert (rows[first]["quantity"], rows[first]["value"]) == expected_first
+        assert (rows[second]["quantity"], rows[second]["value"]) == ("10", "3")
+        assert D(response.json()["total_value"]) == D(expected_first[1]) + 3
+    too_many = await wired.stock.get("/v1/valuation", params={"item_code": ["X"] * 501})
+    assert too_many.status_code == 422, too_many.text

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from services.stock.api.deps import SubtreeCode
 from services.stock.domain.model import QualityState
@@ -89,7 +89,13 @@ async def get_valuation(
     as_of: Annotated[
         AwareDatetime | None, Query(description="A past moment (with time zone); default now")
     ] = None,
-    item_code: Annotated[str | None, Query(max_length=64)] = None,
+    item_code: Annotated[
+        list[Annotated[str, Field(max_length=64)]] | None,
+        Query(
+            max_length=500,
+            description="Only these items (repeat for several, up to 500); default all",
+        ),
+    ] = None,
     include_empty: Annotated[
         bool, Query(description="Also items that hold nothing (their last average cost)")
     ] = False,
@@ -97,6 +103,10 @@ async def get_valuation(
     """Quantity, value and moving-average cost per item (finance and admin), by item code."""
     async with ctx.db.read() as session:
         result = await valuation.valuation(
-            session, page, as_of=as_of, item_code=item_code, include_empty=include_empty
+            session,
+            page,
+            as_of=as_of,
+            item_codes=list(dict.fromkeys(item_code or [])),
+            include_empty=include_empty,
         )
     return render(ctx, result)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,16 +27,17 @@ async def valuation(
     page: PageParams,
     *,
     as_of: datetime | None,
-    item_code: str | None,
+    item_codes: Sequence[str],
     include_empty: bool,
 ) -> ValuationOut:
+    """Per item (of `item_codes`; all when empty), by code, a page at a time."""
     after = str(page.cursor[0]) if page.cursor else None
     if as_of is None:
         query = select(ItemValuation).order_by(ItemValuation.item_code)
         total = select(func.coalesce(func.sum(ItemValuation.value), 0))
-        if item_code is not None:
-            query = query.where(ItemValuation.item_code == item_code)
-            total = total.where(ItemValuation.item_code == item_code)
+        if item_codes:
+            query = query.where(ItemValuation.item_code.in_(item_codes))
+            total = total.where(ItemValuation.item_code.in_(item_codes))
         if not include_empty:
             query = query.where(ItemValuation.quantity != 0)
         if after is not None:
@@ -48,7 +50,7 @@ async def valuation(
             total_value=Decimal(await session.scalar(total) or 0),
             next_cursor=cursor,
         )
-    worth = await item_worth(session, as_of, None if item_code is None else [item_code])
+    worth = await item_worth(session, as_of, list(item_codes) or None)
     codes = sorted(
         code
         for code, (quantity, _) in worth.items()
