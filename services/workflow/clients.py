@@ -34,46 +34,51 @@ async def _json(response: httpx.Response, what: str) -> Any:
     return response.json()
 
 
-async def catalog_items(client: ServiceClient, codes: list[str]) -> dict[str, dict[str, Any]]:
-    """The catalog's items by code (codes it does not know are absent), asked in chunks
-    at once."""
-
+async def _rows_by_chunk(
+    client: ServiceClient,
+    service: str,
+    path: str,
+    code_param: str,
+    codes: list[str],
+    size: int,
+    **params: str,
+) -> list[dict[str, Any]]:
+    """Every row a list endpoint gives for `codes`, asked `size` codes a call (`code_param`
+    repeated, with `params`), `CONCURRENCY` calls at once."""
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def chunk(part: list[str]) -> list[dict[str, Any]]:
         async with gate:
-            response = await client.request(
-                "catalog", "GET", "/v1/items", params={"code": part, "limit": len(part)}
-            )
-            return list((await _json(response, "catalog items"))["items"])
+            query = {code_param: part, **params, "limit": len(part)}
+            response = await client.request(service, "GET", path, params=query)
+            return list((await _json(response, f"{service} {path}"))["items"])
 
-    pages = await asyncio.gather(
-        *(chunk(codes[start : start + BATCH]) for start in range(0, len(codes), BATCH))
-    )
-    return {row["code"]: row for page in pages for row in page}
+    parts = [codes[start : start + size] for start in range(0, len(codes), size)]
+    pages = await asyncio.gather(*(chunk(part) for part in parts))
+    return [row for page in pages for row in page]
+
+
+async def catalog_items(client: ServiceClient, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """The catalog's items by code (codes it does not know are absent), asked in chunks
+    at once."""
+    rows = await _rows_by_chunk(client, "catalog", "/v1/items", "code", codes, BATCH)
+    return {row["code"]: row for row in rows}
 
 
 async def average_costs(client: ServiceClient, codes: list[str]) -> dict[str, Decimal]:
     """Stock's moving-average cost per item (what issuing it is worth now; 0 for an item
     stock never valued), `VALUATION_BATCH` items a call."""
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def chunk(part: list[str]) -> list[dict[str, Any]]:
-        async with gate:
-            response = await client.request(
-                "stock",
-                "GET",
-                "/v1/valuation",
-                params={"item_code": part, "include_empty": "true", "limit": len(part)},
-            )
-            return list((await _json(response, "stock valuation"))["items"])
-
     wanted = list(dict.fromkeys(codes))
-    parts = [
-        wanted[start : start + VALUATION_BATCH] for start in range(0, len(wanted), VALUATION_BATCH)
-    ]
-    pages = await asyncio.gather(*(chunk(part) for part in parts))
-    found = {row["item_code"]: Decimal(str(row["average_cost"])) for page in pages for row in page}
+    rows = await _rows_by_chunk(
+        client,
+        "stock",
+        "/v1/valuation",
+        "item_code",
+        wanted,
+        VALUATION_BATCH,
+        include_empty="true",
+    )
+    found = {row["item_code"]: Decimal(str(row["average_cost"])) for row in rows}
     return {code: found.get(code, Decimal(0)) for code in wanted}
 
 

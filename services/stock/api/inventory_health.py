@@ -13,7 +13,6 @@ from services.stock.api.deps import Catalog
 from services.stock.health_schemas import InventoryHealth
 from services.stock.schemas import COST_ROLES
 from services.stock.usecases.inventory_health import (
-    XLSX_MEDIA_TYPE,
     HealthRequest,
     inventory_health,
     keep_file,
@@ -25,6 +24,7 @@ from shared.errors import Forbidden
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.problems import problem_responses
+from shared.spreadsheet_files import XLSX_MEDIA_TYPE
 
 router = APIRouter(tags=["reports"])
 

@@ -15,7 +15,7 @@ from services.stock.api.report_params import Scope
 from services.stock.domain.model import QualityState
 from services.stock.report_schemas import AgingReport, DeadStockReport, TurnoverReport
 from services.stock.usecases.aging import DEFAULT_LIMITS, AgingGroup, aging, read_stock
-from services.stock.usecases.report_items import report_items, valued_items
+from services.stock.usecases.report_items import items_for_database
 from services.stock.usecases.reports import dead_stock
 from services.stock.usecases.turnover import PeriodKind, TurnoverGroup, report, turnover
 from shared.db.types import utcnow
@@ -154,15 +154,9 @@ async def turnover_report(
         )
     kind = PeriodKind(period)
     items = None
-    if (
-        group_by is TurnoverGroup.CATEGORY
-        and scope.location_code is None
-        and scope.stage is None
-        and ctx.db.engine.dialect.name == "postgresql"
-    ):  # the database sums per category: the catalog's items first, outside it
-        async with ctx.db.read() as session:
-            codes = await valued_items(session, scope.item_codes)
-        items = await report_items(catalog, codes)
+    if group_by is TurnoverGroup.CATEGORY and scope.location_code is None and scope.stage is None:
+        # PostgreSQL sums per category: the catalog's items first, outside the snapshot
+        items = await items_for_database(ctx.db, catalog, scope.item_codes)
     async with ctx.db.snapshot() as session:
         computed = await turnover(
             session,

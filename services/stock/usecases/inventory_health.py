@@ -39,6 +39,7 @@ from services.stock.health_schemas import (
 from services.stock.report_schemas import AgingReport, DeadStockReport
 from services.stock.stock_value_schemas import StockValueReport
 from services.stock.usecases.aging import DEFAULT_LIMITS, AgedStock, AgingGroup, aging, read_stock
+from services.stock.usecases.report_export import write_cell, write_table
 from services.stock.usecases.reports import StockScope, dead_stock
 from services.stock.usecases.reservations import availability
 from services.stock.usecases.stock_value import (
@@ -51,10 +52,10 @@ from shared.db.database import Database
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import NotFound
+from shared.spreadsheet_files import XLSX_MEDIA_TYPE
 
 #: How long a workbook's link works.
 FILE_DAYS = 7
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 _EVERYTHING = StockScope()
@@ -179,7 +180,7 @@ def to_xlsx(health: InventoryHealth, ages: AgingReport) -> bytes:
     bold = book.add_format({"bold": True})
     money = book.add_format({"num_format": "#,##0.00"})
     _summary(book, bold, money, health)
-    _table(
+    write_table(
         book.add_worksheet("Below safety stock"),
         bold,
         ["Item", "Name", "Unit", "Safety stock", "Available", "Shortage", "Shortage %"],
@@ -197,7 +198,7 @@ def to_xlsx(health: InventoryHealth, ages: AgingReport) -> bytes:
         ],
     )
     dead = book.add_worksheet("Dead stock")
-    _table(
+    write_table(
         dead,
         bold,
         ["Item", "Quantity", "Value", "Idle days", "Last issue", "Last movement", "Locations"],
@@ -227,7 +228,7 @@ def to_xlsx(health: InventoryHealth, ages: AgingReport) -> bytes:
             anchor="I2",
         )
     sheet = book.add_worksheet("Aging")
-    _table(
+    write_table(
         sheet,
         bold,
         ["Stage", *(b.label for b in ages.buckets), "Total"],
@@ -270,7 +271,7 @@ def _summary(book: Any, bold: Any, money: Any, health: InventoryHealth) -> None:
     lines += [(row.stage.value, row.value) for row in value.stages]
     for index, (label, cell) in enumerate(lines):
         sheet.write_string(index, 0, label, bold if index in (0, 8) else None)
-        _write(sheet, index, 1, cell, money)
+        write_cell(sheet, index, 1, cell, money)
     if value.stages:
         first = 9
         _chart(
@@ -285,24 +286,6 @@ def _summary(book: Any, bold: Any, money: Any, health: InventoryHealth) -> None:
             anchor="D2",
             label_col=0,
         )
-
-
-def _table(sheet: Any, bold: Any, header: list[str], rows: list[list[Any]]) -> None:
-    for col, name in enumerate(header):
-        sheet.write_string(0, col, name, bold)
-        sheet.set_column(col, col, max(12, len(name) + 2))
-    for index, row in enumerate(rows, start=1):
-        for col, cell in enumerate(row):
-            _write(sheet, index, col, cell)
-
-
-def _write(sheet: Any, row: int, col: int, cell: Any, number_format: Any = None) -> None:
-    if cell is None:
-        return
-    if isinstance(cell, Decimal | int) and not isinstance(cell, bool):
-        sheet.write_number(row, col, float(cell), number_format)
-    else:
-        sheet.write_string(row, col, str(cell))
 
 
 def _chart(

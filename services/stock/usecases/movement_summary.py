@@ -37,7 +37,7 @@ from services.stock.movement_summary_schemas import (
 )
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.flows import covering
-from services.stock.usecases.report_items import catalog_table, report_items, valued_items
+from services.stock.usecases.report_items import catalog_table, items_for_database, report_items
 from services.stock.usecases.reports import StockScope
 from shared.db.database import Database
 from shared.db.filters import one_of
@@ -137,15 +137,13 @@ async def summarize(
     """The summary report: the flows read in one snapshot, then shaped.
 
     On PostgreSQL, unless per item, the database sums the flows per kind, side, key and the
-    items' unit: the catalog's items (asked first, outside any transaction, of every item
-    stock ever valued) join the flows as an array parameter, so a year of twenty thousand
-    items comes back as a few rows instead of one per kind and item.
+    items' unit: the catalog's items (`items_for_database`) join the flows as an array
+    parameter, so a year of twenty thousand items comes back as a few rows instead of one
+    per kind and item.
     """
     items: dict[str, CatalogItem] | None = None
-    if db.engine.dialect.name == "postgresql" and group_by is not SummaryGroup.KIND_ITEM:
-        async with db.read() as session:
-            codes = await valued_items(session, scope.item_codes)
-        items = await report_items(catalog, codes)
+    if group_by is not SummaryGroup.KIND_ITEM:
+        items = await items_for_database(db, catalog, scope.item_codes)
     async with db.snapshot() as session:
         flows = await read_flows(
             session,

@@ -73,23 +73,36 @@ def to_xlsx(result: QueryResult) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(SHEET)
-    header = book.add_format({"bold": True})
-    for col, name in enumerate(result.columns):
-        sheet.write_string(0, col, name, header)
-        sheet.set_column(col, col, max(12, len(name) + 2))
-    for index, row in enumerate(result.rows, start=1):
-        for col, name in enumerate(result.columns):
-            value = row[name]
-            if value is None:
-                continue
-            if isinstance(value, Decimal | int):
-                sheet.write_number(index, col, float(value))
-            else:
-                sheet.write_string(index, col, str(value))
+    write_table(
+        sheet,
+        book.add_format({"bold": True}),
+        result.columns,
+        [[row[name] for name in result.columns] for row in result.rows],
+    )
     if result.rows:
         _chart(book, sheet, result)
     book.close()
     return buffer.getvalue()
+
+
+def write_table(sheet: Any, bold: Any, header: list[str], rows: list[list[Any]]) -> None:
+    """A bold header row (columns at least 12 wide), then the rows below it."""
+    for col, name in enumerate(header):
+        sheet.write_string(0, col, name, bold)
+        sheet.set_column(col, col, max(12, len(name) + 2))
+    for index, row in enumerate(rows, start=1):
+        for col, cell in enumerate(row):
+            write_cell(sheet, index, col, cell)
+
+
+def write_cell(sheet: Any, row: int, col: int, cell: Any, number_format: Any = None) -> None:
+    """Numbers as numbers, anything else as text; nothing for None."""
+    if cell is None:
+        return
+    if isinstance(cell, Decimal | int) and not isinstance(cell, bool):
+        sheet.write_number(row, col, float(cell), number_format)
+    else:
+        sheet.write_string(row, col, str(cell))
 
 
 def _chart(book: Any, sheet: Any, result: QueryResult) -> None:

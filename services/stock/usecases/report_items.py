@@ -23,6 +23,7 @@ from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import ItemValuation
 from services.stock.usecases.document_lines import catalog_items
 from shared.client import ServiceClient
+from shared.db.database import Database
 from shared.db.filters import one_of
 
 #: How long a catalog answer serves reports.
@@ -77,3 +78,18 @@ async def valued_items(session: AsyncSession, item_codes: Sequence[str] = ()) ->
     if item_codes:
         query = query.where(one_of(session, ItemValuation.item_code, list(item_codes)))
     return list(await session.scalars(query))
+
+
+async def items_for_database(
+    db: Database, catalog: CatalogClient, item_codes: Sequence[str] = ()
+) -> dict[str, CatalogItem] | None:
+    """On PostgreSQL, the catalog's items of every item stock ever valued (or of
+    `item_codes`), asked before the report's snapshot and outside any transaction, for the
+    database to group flows by their catalog fields (`catalog_table`); None on SQLite,
+    where reports group in Python. An item first posted between this look-up and the
+    snapshot counts as unknown to the catalog in that answer."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    async with db.read() as session:
+        codes = await valued_items(session, item_codes)
+    return await report_items(catalog, codes)

@@ -42,7 +42,7 @@ from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.closings import stock_at_end_of
 from services.stock.usecases.flows import BEGINNING, covering
 from services.stock.usecases.overview import bucket_values
-from services.stock.usecases.report_items import catalog_table, report_items, valued_items
+from services.stock.usecases.report_items import catalog_table, items_for_database, report_items
 from services.stock.usecases.report_query_plan import (
     FLOWS,
     QUANTITIES,
@@ -119,16 +119,13 @@ async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryR
     """Read the plan's flows in one snapshot and shape them with the catalog's help.
 
     On PostgreSQL, flow measures grouped by category or item type but not by item are
-    summed by the database per group: the catalog's items (asked first, outside any
-    transaction, of every item stock ever valued) join the flows as an array parameter, so
-    a year of twenty thousand items comes back as a few hundred rows. An item first posted
-    between that look-up and the snapshot counts as unknown to the catalog in that answer.
+    summed by the database per group: the catalog's items (`items_for_database`) join the
+    flows as an array parameter, so a year of twenty thousand items comes back as a few
+    hundred rows.
     """
     items: dict[str, CatalogItem] | None = None
-    if db.engine.dialect.name == "postgresql" and plan.groups_in_database:
-        async with db.read() as session:
-            codes = await valued_items(session, plan.filters.get("item_code", ()))
-        items = await report_items(catalog, codes)
+    if plan.groups_in_database:
+        items = await items_for_database(db, catalog, plan.filters.get("item_code", ()))
     async with db.snapshot() as session:
         read = await read_report(session, plan, items)
     return await shape(read, catalog)
