@@ -20,7 +20,7 @@ ledger nobody else is changing for that item.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,14 +31,12 @@ from services.stock.db.models import Location, MovementRow, PostingPeriod
 from services.stock.domain.flows import FlowMove, flow_deltas
 from services.stock.domain.model import QualityState
 from services.stock.domain.valuation import Direction, ItemValue, StoredMovement, replay
-from services.stock.usecases.flows import Stages, balance_stages, record_flows
+from services.stock.usecases.flows import FUTURE_SKEW, Stages, balance_stages, record_flows
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
 
 #: Up to this many items, later movements are probed item by item (an index seek each).
 FEW_ITEMS = 20
-#: How far ahead of the server clock a client's posting time may be (clock skew).
-FUTURE_SKEW = timedelta(minutes=5)
 
 
 class Now(datetime):

@@ -37,7 +37,7 @@ from services.stock.domain.flows import (
     month_of,
     next_month,
 )
-from services.stock.usecases.flows import BEGINNING, PENDING, covering
+from services.stock.usecases.flows import BEGINNING, PENDING, covered
 from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 
@@ -195,15 +195,15 @@ async def stock_at_end_of(
         start = month_end(anchor) + timedelta(days=1)
     else:
         start = BEGINNING
-    flow_columns = [StockFlow.__table__.c[name] for name in key]
+    rows = covered(start, day, to_date=True)
     flows = select(
-        *flow_columns,
-        StockFlow.item_code.label("item"),
-        (StockFlow.qty_in - StockFlow.qty_out).label("quantity"),
-        (StockFlow.value_in - StockFlow.value_out).label("value"),
-    ).where(covering(start, day))
+        *(getattr(rows, name) for name in key),
+        rows.item_code.label("item"),
+        (rows.qty_in - rows.qty_out).label("quantity"),
+        (rows.value_in - rows.value_out).label("value"),
+    ).select_from(rows)
     if items:
-        flows = flows.where(StockFlow.item_code.in_(items))
+        flows = flows.where(rows.item_code.in_(items))
     parts.append(flows)
     both = union_all(*parts).subquery("both")
     grouped = [both.c[name] for name in key]

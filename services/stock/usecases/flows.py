@@ -11,14 +11,26 @@ first: they wait for each other, never deadlock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, func, or_, select
+from sqlalchemy import Table, false, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from services.stock.db.models import Balance, Location, MovementRow, StockFlow
-from services.stock.domain.flows import FlowKey, FlowMove, FlowSums, Grain, flow_deltas, span
+from services.stock.domain.flows import (
+    FlowKey,
+    FlowMove,
+    FlowSums,
+    Grain,
+    days_in_month,
+    flow_deltas,
+    month_of,
+    span,
+)
 from shared.db.dialects import dialect_insert
+from shared.db.types import utcnow
 
 _KEY = (
     "grain",
@@ -153,14 +165,35 @@ async def stored_flows(session: AsyncSession) -> dict[FlowKey, FlowSums]:
 BEGINNING = date(1970, 1, 1)
 
 
-def covering(first: date, last: date, months: Grain = Grain.MONTH) -> ColumnElement[bool]:
-    """The flow rows that sum the days `first` .. `last` exactly once: whole months from
-    `months` (the month grain, or the item-month grain), the other days from the day grain."""
+#: How far past the clock a posting time may lie (usecases/backdating.py refuses later ones).
+FUTURE_SKEW = timedelta(minutes=5)
+
+
+def covered(first: date, last: date, months: Grain = Grain.MONTH, *, to_date: bool = False) -> Any:
+    """The flow rows that sum the days `first` .. `last` exactly once, as a stand-in for
+    `StockFlow` in a query: whole months from `months` (the month grain, or the item-month
+    grain), the other days from the day grain (every day with `months` the day grain).
+
+    Each part is one range of the flows' primary key (grain, period, ...), and the parts
+    are a UNION ALL: an OR of them in one WHERE makes PostgreSQL scan the whole table of
+    every grain instead.
+
+    `to_date`: for sums that do not weight by days (not `qty_days`, `value_days`), a
+    `last` from today on takes its month whole, the days after now holding no flows (no
+    posting lies later than `FUTURE_SKEW`): a month to date is one row per key, not one
+    per key and day.
+    """
+    if to_date and last >= (utcnow() + FUTURE_SKEW).date():
+        month = month_of(last)
+        last = month.replace(day=days_in_month(month))
+    ranges = span(first, last) if months is not Grain.DAY else [(Grain.DAY, first, last)]
     parts = [
-        and_(
+        select(StockFlow).where(
             StockFlow.grain == (months if grain is Grain.MONTH else grain).value,
             StockFlow.period.between(start, end),
         )
-        for grain, start, end in span(first, last)
-    ]
-    return or_(*parts) if parts else StockFlow.grain == "-"
+        for grain, start, end in ranges
+        if start <= end
+    ] or [select(StockFlow).where(false())]
+    rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("flows")
+    return aliased(StockFlow, rows, name="flows")

@@ -1,6 +1,6 @@
 """Stock reports: inbound and outbound by movement kind over a period (收发汇总).
 
-Read from the stock flows (domain/flows.py), never from the ledger: `covering` picks the
+Read from the stock flows (domain/flows.py), never from the ledger: `covered` picks the
 flow rows that sum the period's days exactly once (whole months from the month grain, the
 days around them from the day grain), so the report costs the same for a day or ten years.
 
@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location, StockFlow
+from services.stock.db.models import Location
 from services.stock.db.queries import location_by_code, location_subtree_ids
 from services.stock.domain.model import QualityState
 from services.stock.movement_summary_schemas import (
@@ -36,7 +36,7 @@ from services.stock.movement_summary_schemas import (
     MovementSummaryRow,
 )
 from services.stock.usecases.aging import single_unit, warehouses
-from services.stock.usecases.flows import covering
+from services.stock.usecases.flows import covered
 from services.stock.usecases.report_items import catalog_table, items_for_database, report_items
 from services.stock.usecases.reports import StockScope
 from shared.db.database import Database
@@ -171,28 +171,27 @@ async def read_flows(
     selects, summed per kind, item, side and the key `group_by` adds; with `items` (the
     catalog's, PostgreSQL) per kind, the items' unit, side and key."""
     catalog = catalog_table(items) if items is not None else None
+    flows = covered(date_from, date_to, to_date=True)
     columns: list[Any] = [
-        StockFlow.kind,
-        StockFlow.item_code if catalog is None else catalog.c.uom,
-        StockFlow.external,
+        flows.kind,
+        flows.item_code if catalog is None else catalog.c.uom,
+        flows.external,
     ]
     if group_by is SummaryGroup.KIND_WAREHOUSE:
-        columns.append(StockFlow.location_id)
+        columns.append(flows.location_id)
     elif group_by is SummaryGroup.KIND_STAGE:
-        columns.append(StockFlow.stage)
+        columns.append(flows.stage)
     sums = [
-        func.sum(StockFlow.qty_in),
-        func.sum(StockFlow.qty_out),
-        func.sum(StockFlow.value_in),
-        func.sum(StockFlow.value_out),
-        func.sum(StockFlow.moves),
+        func.sum(flows.qty_in),
+        func.sum(flows.qty_out),
+        func.sum(flows.value_in),
+        func.sum(flows.value_out),
+        func.sum(flows.moves),
     ]
-    query = select(*columns, *sums).where(covering(date_from, date_to)).group_by(*columns)
+    query = select(*columns, *sums).select_from(flows).group_by(*columns)
     if catalog is not None:
-        query = query.select_from(StockFlow).outerjoin(
-            catalog, catalog.c.item_code == StockFlow.item_code
-        )
-    query = await _filtered(session, query, scope, quality_state)
+        query = query.outerjoin(catalog, catalog.c.item_code == flows.item_code)
+    query = await _filtered(session, query, flows, scope, quality_state)
     rows = (await session.execute(query)).all()
     homes: dict[int, Location] = {}
     if group_by is SummaryGroup.KIND_WAREHOUSE:
@@ -236,24 +235,28 @@ def _decimal(number: Any) -> Decimal:
 
 
 async def _filtered(
-    session: AsyncSession, query: Any, scope: StockScope, quality_state: QualityState | None
+    session: AsyncSession,
+    query: Any,
+    flows: Any,
+    scope: StockScope,
+    quality_state: QualityState | None,
 ) -> Any:
-    """`query` on the flows narrowed to `scope` and `quality_state`; an unknown location
-    code selects nothing, as in the other reports."""
+    """`query` on `flows` (see `covered`) narrowed to `scope` and `quality_state`; an
+    unknown location code selects nothing, as in the other reports."""
     if scope.location_code is not None:
         root = await location_by_code(session, scope.location_code)
         root_id = root.id if root is not None else -1
         query = query.where(
-            StockFlow.location_id.in_(location_subtree_ids(root_id))
+            flows.location_id.in_(location_subtree_ids(root_id))
             if scope.subtree
-            else StockFlow.location_id == root_id
+            else flows.location_id == root_id
         )
     if scope.stage is not None:
-        query = query.where(StockFlow.stage == scope.stage.value)
+        query = query.where(flows.stage == scope.stage.value)
     if quality_state is not None:
-        query = query.where(StockFlow.quality_state == quality_state.value)
+        query = query.where(flows.quality_state == quality_state.value)
     if scope.item_codes:
-        query = query.where(one_of(session, StockFlow.item_code, scope.item_codes))
+        query = query.where(one_of(session, flows.item_code, scope.item_codes))
     return query
 
 

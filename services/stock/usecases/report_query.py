@@ -2,7 +2,7 @@
 read from the stock flows (domain/flows.py), never from the ledger.
 
 Flow measures (received, issued, movements) sum the flow rows that cover the date range
-exactly once (`covering`): whole months from the month grain, or from the item-month grain
+exactly once (`covered`): whole months from the month grain, or from the item-month grain
 when nothing asks for a location, stage or quality state (far fewer rows), the other days
 from the day grain; a week or day dimension reads day rows. External sides (the other end
 was virtual) are received and issued; item-month rows hold only those. Movements: the
@@ -31,16 +31,16 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location, StockFlow
+from services.stock.db.models import Location
 from services.stock.domain.flows import Grain
 from services.stock.report_query_schemas import Dimension, Measure
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.closings import stock_at_end_of
-from services.stock.usecases.flows import BEGINNING, covering
+from services.stock.usecases.flows import BEGINNING, covered
 from services.stock.usecases.overview import bucket_values
 from services.stock.usecases.report_items import catalog_table, items_for_database, report_items
 from services.stock.usecases.report_query_plan import (
@@ -100,19 +100,17 @@ def _months(plan: Plan) -> Grain:
     return Grain.MONTH if plan.location_level or plan.partner_level else Grain.ITEM_TOTAL
 
 
-def _range_rows(plan: Plan, first: date, last: date) -> ColumnElement[bool]:
-    """The flow rows summing `first` .. `last` once, fine enough for the time dimension."""
-    if plan.time in (Dimension.DAY, Dimension.WEEK):
-        return and_(StockFlow.grain == Grain.DAY.value, StockFlow.period.between(first, last))
-    return covering(first, last, _months(plan))
+def _flows(plan: Plan) -> Any:
+    """The flow rows summing the plan's range once, fine enough for its time dimension
+    (`covered`; no measure weights by days, so a range to today takes the month whole)."""
+    days = plan.time in (Dimension.DAY, Dimension.WEEK)
+    months = Grain.DAY if days else _months(plan)
+    return covered(plan.first, plan.last, months, to_date=True)
 
 
-def _external() -> ColumnElement[bool]:
+def _external(flows: Any) -> ColumnElement[bool]:
     """Sides that changed the item's stock: the item grains' rows hold only those."""
-    return or_(
-        StockFlow.grain == Grain.ITEM_TOTAL.value,
-        StockFlow.external.is_(True),
-    )
+    return or_(flows.grain == Grain.ITEM_TOTAL.value, flows.external.is_(True))
 
 
 async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryResult:
@@ -166,26 +164,26 @@ async def _read_flows(session: AsyncSession, read: ReadFlows) -> None:
     if plan.time is not None:
         names.append("period")
     names = list(dict.fromkeys(names))
-    columns = [getattr(StockFlow, name) for name in names]
-    query = select(*columns, *_flow_sums(_external())).where(
-        _range_rows(plan, plan.first, plan.last)
-    )
-    query = _where_flows(session, query, plan, read.locations)
+    flows = _flows(plan)
+    columns = [getattr(flows, name) for name in names]
+    query = select(*columns, *_flow_sums(flows)).select_from(flows)
+    query = _where_flows(session, query, flows, plan, read.locations)
     if columns:
         query = query.group_by(*columns)
     read.flow_columns = names
     read.flow_rows = [tuple(row) for row in await session.execute(query)]
 
 
-def _flow_sums(external: ColumnElement[bool]) -> list[Any]:
+def _flow_sums(flows: Any) -> list[Any]:
     """received qty, received value, issued qty, issued value, external and internal moves"""
+    external = _external(flows)
     return [
-        func.sum(case((external, StockFlow.qty_in), else_=ZERO)),
-        func.sum(case((external, StockFlow.value_in), else_=ZERO)),
-        func.sum(case((external, StockFlow.qty_out), else_=ZERO)),
-        func.sum(case((external, StockFlow.value_out), else_=ZERO)),
-        func.sum(case((external, StockFlow.moves), else_=0)),
-        func.sum(case((external, 0), else_=StockFlow.moves)),
+        func.sum(case((external, flows.qty_in), else_=ZERO)),
+        func.sum(case((external, flows.value_in), else_=ZERO)),
+        func.sum(case((external, flows.qty_out), else_=ZERO)),
+        func.sum(case((external, flows.value_out), else_=ZERO)),
+        func.sum(case((external, flows.moves), else_=0)),
+        func.sum(case((external, 0), else_=flows.moves)),
     ]
 
 
@@ -198,6 +196,7 @@ async def _read_flows_by_catalog(
     cheaper than counting distinct units per group)."""
     plan = read.plan
     catalog = catalog_table(items)
+    flows = _flows(plan)
     names: list[str] = []
     columns: list[Any] = []
     for dimension in plan.dimensions:
@@ -206,18 +205,17 @@ async def _read_flows_by_catalog(
             columns.append(catalog.c[dimension.value])
         elif dimension in _FLOW_COLUMNS and _FLOW_COLUMNS[dimension] not in names:
             names.append(_FLOW_COLUMNS[dimension])
-            columns.append(getattr(StockFlow, _FLOW_COLUMNS[dimension]))
+            columns.append(getattr(flows, _FLOW_COLUMNS[dimension]))
     if plan.time is not None:
         names.append("period")
-        columns.append(StockFlow.period)
+        columns.append(flows.period)
     units = [catalog.c.uom] if plan.needs_units else []
     query = (
-        select(*columns, *_flow_sums(_external()), *units)
-        .select_from(StockFlow)
-        .outerjoin(catalog, catalog.c.item_code == StockFlow.item_code)
-        .where(_range_rows(plan, plan.first, plan.last))
+        select(*columns, *_flow_sums(flows), *units)
+        .select_from(flows)
+        .outerjoin(catalog, catalog.c.item_code == flows.item_code)
     )
-    query = _where_flows(session, query, plan, read.locations)
+    query = _where_flows(session, query, flows, plan, read.locations)
     for name in ("category", "item_type"):
         if name in plan.filters:
             query = query.where(catalog.c[name].in_(plan.filters[name]))
@@ -229,20 +227,20 @@ async def _read_flows_by_catalog(
 
 
 def _where_flows(
-    session: AsyncSession, query: Any, plan: Plan, locations: dict[int, Location]
+    session: AsyncSession, query: Any, flows: Any, plan: Plan, locations: dict[int, Location]
 ) -> Any:
     """The flow measures' filters: item, location level, movement kind and partner."""
-    query = _where_items(session, query, plan)
-    query = _where_locations(session, query, plan, locations)
+    query = _where_items(session, query, flows, plan)
+    query = _where_locations(query, flows, plan, locations)
     for name in ("kind", "supplier", "customer"):
         if name in plan.filters:
-            query = query.where(getattr(StockFlow, name).in_(plan.filters[name]))
+            query = query.where(getattr(flows, name).in_(plan.filters[name]))
     return query
 
 
-def _where_items(session: AsyncSession, query: Any, plan: Plan) -> Any:
+def _where_items(session: AsyncSession, query: Any, flows: Any, plan: Plan) -> Any:
     if "item_code" in plan.filters:
-        query = query.where(one_of(session, StockFlow.item_code, list(plan.filters["item_code"])))
+        query = query.where(one_of(session, flows.item_code, list(plan.filters["item_code"])))
     return query
 
 
@@ -261,14 +259,14 @@ def location_ids(plan: Plan, locations: dict[int, Location]) -> set[int] | None:
 
 
 def _where_locations(
-    session: AsyncSession, query: Any, plan: Plan, locations: dict[int, Location]
+    query: Any, flows: Any, plan: Plan, locations: dict[int, Location]
 ) -> Any:
     kept = location_ids(plan, locations)
     if kept is not None:
-        query = query.where(StockFlow.location_id.in_(sorted(kept) or [-1]))
+        query = query.where(flows.location_id.in_(sorted(kept) or [-1]))
     for name in ("stage", "quality_state"):
         if name in plan.filters:
-            query = query.where(getattr(StockFlow, name).in_(plan.filters[name]))
+            query = query.where(getattr(flows, name).in_(plan.filters[name]))
     return query
 
 
@@ -283,14 +281,15 @@ async def _read_stock(session: AsyncSession, read: ReadFlows) -> None:
             session, plan.first - timedelta(days=1), names, plan.filters.get("item_code", ())
         )
         read.opening = StockChange(quantities, values)
-    keys = [getattr(StockFlow, name) for name in names]
+    flows = _flows(plan)
+    keys = [getattr(flows, name) for name in names]
     net = (
-        func.sum(StockFlow.qty_in - StockFlow.qty_out),
-        func.sum(StockFlow.value_in - StockFlow.value_out),
+        func.sum(flows.qty_in - flows.qty_out),
+        func.sum(flows.value_in - flows.value_out),
     )
-    period = [StockFlow.period] if plan.time is not None else []
-    query = select(*keys, *period, *net).where(_range_rows(plan, plan.first, plan.last))
-    query = _where_items(session, query, plan).group_by(*keys, *period)
+    period = [flows.period] if plan.time is not None else []
+    query = select(*keys, *period, *net).select_from(flows)
+    query = _where_items(session, query, flows, plan).group_by(*keys, *period)
     index = _bucket_index(plan)
     width = len(keys)
     for row in await session.execute(query):

@@ -38,13 +38,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location, StockFlow
+from services.stock.db.models import Location
 from services.stock.domain.flows import Grain, days_in_month, month_of
 from services.stock.domain.valuation import money
 from services.stock.report_schemas import TurnoverCell, TurnoverPeriod, TurnoverReport, TurnoverRow
 from services.stock.usecases.aging import warehouses
 from services.stock.usecases.closings import stock_at_end_of
-from services.stock.usecases.flows import covering
+from services.stock.usecases.flows import covered
 from services.stock.usecases.report_items import catalog_table, report_items
 from services.stock.usecases.reports import StockScope, scope_location_ids
 
@@ -150,12 +150,13 @@ async def turnover(
     # whole months per item come from the item-month grain (a row per item and month)
     months = Grain.MONTH if detail is _Detail.BUCKET else Grain.ITEM_TOTAL
     grouped = catalog_items is not None and detail is _Detail.ITEM
-    key = _key_columns(detail)
+    flows = covered(trend[0].start, trend[-1].end, months)
+    key = _key_columns(flows, detail)
     joined = None
     if grouped and catalog_items is not None:
         joined = catalog_table(catalog_items)
         key = [joined.c.category]
-    changes = await _changes(session, trend, scope.item_codes, key, months, joined)
+    changes = await _changes(session, trend, flows, scope.item_codes, key, joined)
     locations = {loc.id: loc for loc in await session.scalars(select(Location))}
     in_scope = await scope_location_ids(session, scope)
     return _Computed(
@@ -171,12 +172,13 @@ class _Detail(StrEnum):
     TOTAL = "total"
 
 
-def _key_columns(detail: _Detail) -> list[Any]:
-    """The bucket's columns at `detail`; a coarser bucket has "" and 0 in the others."""
+def _key_columns(flows: Any, detail: _Detail) -> list[Any]:
+    """The bucket's columns of `flows` at `detail`; a coarser bucket has "" and 0 in the
+    others."""
     if detail is _Detail.BUCKET:
-        return [StockFlow.item_code, StockFlow.location_id, StockFlow.stage]
+        return [flows.item_code, flows.location_id, flows.stage]
     if detail is _Detail.ITEM:
-        return [StockFlow.item_code]
+        return [flows.item_code]
     return []
 
 
@@ -206,33 +208,32 @@ async def _opening(
 async def _changes(
     session: AsyncSession,
     trend: list[Period],
+    flows: Any,
     items: Sequence[str],
     key: list[Any],
-    months: Grain,
     joined: Any = None,
 ) -> dict[int, dict[_Bucket, _Change]]:
-    """Per period (its index in `trend`), each bucket's change and weighted days; with
-    `joined`, the catalog's items joined to group by their fields (see `turnover`)."""
+    """Per period (its index in `trend`), each bucket's change and weighted days, from
+    `flows` (the trend's, `covered`); with `joined`, the catalog's items joined to group
+    by their fields (see `turnover`)."""
     query = (
         select(
-            StockFlow.grain,
-            StockFlow.period,
+            flows.grain,
+            flows.period,
             *key,
-            func.sum(StockFlow.qty_in - StockFlow.qty_out),
-            func.sum(StockFlow.value_in - StockFlow.value_out),
-            func.sum(StockFlow.qty_days),
-            func.sum(StockFlow.value_days),
-            func.sum(StockFlow.used_value),
+            func.sum(flows.qty_in - flows.qty_out),
+            func.sum(flows.value_in - flows.value_out),
+            func.sum(flows.qty_days),
+            func.sum(flows.value_days),
+            func.sum(flows.used_value),
         )
-        .where(covering(trend[0].start, trend[-1].end, months))
-        .group_by(StockFlow.grain, StockFlow.period, *key)
+        .select_from(flows)
+        .group_by(flows.grain, flows.period, *key)
     )
     if joined is not None:
-        query = query.select_from(StockFlow).outerjoin(
-            joined, joined.c.item_code == StockFlow.item_code
-        )
+        query = query.outerjoin(joined, joined.c.item_code == flows.item_code)
     if items:
-        query = query.where(StockFlow.item_code.in_(items))
+        query = query.where(flows.item_code.in_(items))
     starts = [p.start for p in trend]
     out: dict[int, dict[_Bucket, _Change]] = defaultdict(lambda: defaultdict(_Change))
     for row in await session.execute(query):
