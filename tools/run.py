@@ -41,7 +41,7 @@ BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow")
 SERVICES = (GATEWAY, *BACKENDS)
 #: Which services each service's event feed nudges (`<NAME>_EVENT_SUBSCRIBERS`).
 EVENT_SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
-    "catalog": ("workflow",),
+    "catalog": ("stock", "workflow"),
     "stock": ("trace", "mrp", "workflow"),
     "mrp": ("trace", "workflow"),
 }

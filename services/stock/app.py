@@ -29,6 +29,8 @@ from services.stock.api.stock_counts import router as stock_counts_router
 from services.stock.api.stock_value import router as stock_value_router
 from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
+from services.stock.usecases import catalog_feed
+from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
 
@@ -64,6 +66,14 @@ def create_app(
             opening_balances_router,
             approvals_router,
             defective_releases_router,
+        ],
+        subscriptions=[
+            Subscription(
+                catalog_feed.SOURCE,
+                catalog_feed.apply_catalog_event,
+                batch_handler=catalog_feed.apply_catalog_events,
+                page_size=500,
+            )
         ],
         http_transport=http_transport,
     )

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.client import ServiceClient
+from shared.db.database import Database
 from shared.errors import UpstreamError
 
 
@@ -41,8 +42,13 @@ class ConversionRefused(Exception):
 
 
 class CatalogClient:
-    def __init__(self, client: ServiceClient) -> None:
+    """The catalog as stock sees it: the service, and (`copy`, stock's database) the copy
+    of its items kept from its feed, which reports read first (usecases/report_items.py);
+    documents always ask the service."""
+
+    def __init__(self, client: ServiceClient, copy: Database | None = None) -> None:
         self.client = client
+        self.copy = copy
 
     async def item_by_code(self, code: str) -> CatalogItem | None:
         """The catalog's item with `code`, or None if the catalog has none."""

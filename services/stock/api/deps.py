@@ -16,7 +16,7 @@ SubtreeCode = Annotated[
 
 
 async def catalog_client(request: Request) -> CatalogClient:
-    return CatalogClient(request.app.state.client)
+    return CatalogClient(request.app.state.client, request.app.state.db)
 
 
 Catalog = Annotated[CatalogClient, Depends(catalog_client)]

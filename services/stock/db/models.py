@@ -858,3 +858,25 @@ class ReportFile(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CatalogItemCopy(Base):
+    """Stock's copy of a catalog item's reporting fields, kept from the catalog's feed
+    (usecases/catalog_feed.py), so reports name and group items without asking the
+    catalog."""
+
+    __tablename__ = "catalog_items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: The catalog's id: an item deleted and created again under its code is another item.
+    item_id: Mapped[int] = mapped_column(BigId)
+    name: Mapped[str] = mapped_column(String(200))
+    uom: Mapped[str] = mapped_column(String(20))
+    item_type: Mapped[str] = mapped_column(String(20))
+    tracking: Mapped[str] = mapped_column(String(10))
+    shelf_life_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: The category's code (None: none).
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: The catalog's version of the item: an older event never overwrites a newer copy.
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,12 +1,14 @@
 """What the reports need to know of items from the catalog (name, unit, type, category),
 kept for a few minutes.
 
-A report over the whole stock asks about every item holding it: twenty thousand items are
-a hundred catalog calls. Reports take the catalog's answers from a cache kept per stock
-app (per catalog client) for `FRESH_SECONDS`, so a report run again, or another report
-over the same items, asks only about items it has not seen lately. A changed name or
-category shows in reports within that time; an item's unit and tracking never change once
-stock holds it. Documents never read this cache: posting always asks the catalog.
+A report over the whole stock asks about every item holding it. Reports read stock's copy
+of the catalog's items (`catalog_items`, kept from the catalog's feed by
+usecases/catalog_feed.py) and ask the catalog only about items the copy lacks yet (twenty
+thousand items would be a hundred calls); the answers are kept per stock app (per catalog
+client) for `FRESH_SECONDS`, so a report run again, or another report over the same items,
+reads only items it has not seen lately. A changed name or category shows in reports
+within that time; an item's unit and tracking never change once stock holds it. Documents
+never read the copy or this cache: posting always asks the catalog.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import NamedFromClause
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import ItemValuation
+from services.stock.db.models import CatalogItemCopy, ItemValuation
 from services.stock.usecases.document_lines import catalog_items
 from shared.client import ServiceClient
 from shared.db.database import Database
@@ -28,6 +30,8 @@ from shared.db.filters import one_of
 
 #: How long a catalog answer serves reports.
 FRESH_SECONDS = 300.0
+#: Codes per read of the copy (SQLite takes at most 32,766 values a statement).
+COPY_CHUNK = 10_000
 
 #: Per catalog client: item code -> (the catalog's item or None, when it was asked).
 _CACHES: WeakKeyDictionary[ServiceClient, dict[str, tuple[CatalogItem | None, float]]] = (
@@ -46,13 +50,39 @@ async def report_items(catalog: CatalogClient, codes: Iterable[str]) -> dict[str
         if (hit := cache.get(code)) is None or hit[1] < now - FRESH_SECONDS
     ]
     if stale:
-        for code, item in (await catalog_items(catalog, stale)).items():
-            cache[code] = (item, now)
+        copied = await copied_items(catalog.copy, stale) if catalog.copy is not None else {}
+        asked = [code for code in stale if code not in copied]
+        fetched = await catalog_items(catalog, asked) if asked else {}
+        for code in stale:
+            cache[code] = (copied.get(code) or fetched.get(code), now)
     found: dict[str, CatalogItem] = {}
     for code in wanted:
         item = cache[code][0]
         if item is not None:
             found[code] = item
+    return found
+
+
+async def copied_items(db: Database, codes: Sequence[str]) -> dict[str, CatalogItem]:
+    """The items among `codes` in stock's copy of the catalog's items."""
+    copy = CatalogItemCopy
+    query = select(
+        copy.code,
+        copy.name,
+        copy.uom,
+        copy.item_type,
+        copy.tracking,
+        copy.shelf_life_days,
+        copy.item_id,
+        copy.category,
+    )
+    wanted = list(codes)
+    found: dict[str, CatalogItem] = {}
+    async with db.read() as session:
+        for start in range(0, len(wanted), COPY_CHUNK):
+            chunk = wanted[start : start + COPY_CHUNK]
+            for row in await session.execute(query.where(one_of(session, copy.code, chunk))):
+                found[row[0]] = CatalogItem(*row)
     return found
 
 
