@@ -880,3 +880,29 @@ class CatalogItemCopy(Base):
     #: The catalog's version of the item: an older event never overwrites a newer copy.
     version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StockRollup(Base):
+    """The day and month flows (`StockFlow`'s d and m grains) summed over items by the
+    catalog fields reports group by: category, item type and unit (usecases/rollups.py).
+    An item's flows are in it while stock's copy of the catalog holds the item."""
+
+    __tablename__ = "stock_rollups"
+
+    #: d (day) or m (month).
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: The category's code; "" for none.
+    category: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    uom: Mapped[str] = mapped_column(String(20), primary_key=True)
+    location_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    quality_state: Mapped[str] = mapped_column(String(30), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    external: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    qty_in: Mapped[Decimal] = mapped_column(ExactDecimal())
+    qty_out: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_in: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_out: Mapped[Decimal] = mapped_column(ExactDecimal())
+    moves: Mapped[int] = mapped_column(BigId)

@@ -37,7 +37,7 @@ from services.stock.domain.flows import (
     month_of,
     next_month,
 )
-from services.stock.usecases.flows import BEGINNING, PENDING, covered
+from services.stock.usecases.flows import BEGINNING, covered
 from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 
@@ -60,11 +60,12 @@ def month_end(month: date) -> date:
     return month.replace(day=days_in_month(month))
 
 
-async def settle(session: AsyncSession, closed: date | None) -> None:
+async def settle(
+    session: AsyncSession, closed: date | None, pending: Sequence[Mapping[FlowKey, FlowSums]]
+) -> None:
     """Inside a posting that holds the ledger counter (`closed`: the last month closed,
-    read when taking it): close the months now over, then add the flows it added that
-    fall in closed months to those months' closings."""
-    pending: list[Mapping[FlowKey, FlowSums]] = session.info.pop(PENDING, [])
+    read when taking it): close the months now over, then add the flows it added
+    (`pending`, see `flows.added`) that fall in closed months to those months' closings."""
     # months closed now are built from the flows, these included: only the older ones
     # need them added
     await close_months(session, previous_month(utcnow().date()), closed)

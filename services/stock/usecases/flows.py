@@ -18,7 +18,7 @@ from sqlalchemy import Table, false, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.stock.db.models import Balance, Location, MovementRow, StockFlow
+from services.stock.db.models import Balance, Location, MovementRow, StockFlow, StockRollup
 from services.stock.domain.flows import (
     FlowKey,
     FlowMove,
@@ -63,13 +63,20 @@ def _table() -> Table:
     return table
 
 
-#: Where the flows a transaction added wait for the month-end closings (`closings.settle`).
+#: Where the flows a transaction added wait for the month-end closings (`closings.settle`)
+#: and the rollups (`rollups.add`), which the posting updates holding the ledger counter.
 PENDING = "stock_flows_pending"
+
+
+def added(session: AsyncSession) -> list[Mapping[FlowKey, FlowSums]]:
+    """The flows the session's transaction added since last asked (`record_flows`)."""
+    pending: list[Mapping[FlowKey, FlowSums]] = session.info.pop(PENDING, [])
+    return pending
 
 
 async def record_flows(session: AsyncSession, deltas: Mapping[FlowKey, FlowSums]) -> None:
     """Add `deltas` to the stored flows, creating the rows that are new; they are noted in
-    the session for the closings of months already closed (`closings.settle`)."""
+    the session (`added`) for the closings of months already closed and the rollups."""
     if not deltas:
         return
     session.info.setdefault(PENDING, []).append(deltas)
@@ -169,10 +176,18 @@ BEGINNING = date(1970, 1, 1)
 FUTURE_SKEW = timedelta(minutes=5)
 
 
-def covered(first: date, last: date, months: Grain = Grain.MONTH, *, to_date: bool = False) -> Any:
+def covered(
+    first: date,
+    last: date,
+    months: Grain = Grain.MONTH,
+    *,
+    to_date: bool = False,
+    source: type[StockFlow] | type[StockRollup] = StockFlow,
+) -> Any:
     """The flow rows that sum the days `first` .. `last` exactly once, as a stand-in for
     `StockFlow` in a query: whole months from `months` (the month grain, or the item-month
     grain), the other days from the day grain (every day with `months` the day grain).
+    `source` StockRollup: the same of the rollups (day and month grains only).
 
     Each part is one range of the flows' primary key (grain, period, ...), and the parts
     are a UNION ALL: an OR of them in one WHERE makes PostgreSQL scan the whole table of
@@ -188,12 +203,12 @@ def covered(first: date, last: date, months: Grain = Grain.MONTH, *, to_date: bo
         last = month.replace(day=days_in_month(month))
     ranges = span(first, last) if months is not Grain.DAY else [(Grain.DAY, first, last)]
     parts = [
-        select(StockFlow).where(
-            StockFlow.grain == (months if grain is Grain.MONTH else grain).value,
-            StockFlow.period.between(start, end),
+        select(source).where(
+            source.grain == (months if grain is Grain.MONTH else grain).value,
+            source.period.between(start, end),
         )
         for grain, start, end in ranges
         if start <= end
-    ] or [select(StockFlow).where(false())]
+    ] or [select(source).where(false())]
     rows = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("flows")
-    return aliased(StockFlow, rows, name="flows")
+    return aliased(source, rows, name="flows")

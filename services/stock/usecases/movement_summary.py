@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location
+from services.stock.db.models import Location, StockFlow, StockRollup
 from services.stock.db.queries import location_by_code, location_subtree_ids
 from services.stock.domain.model import QualityState
 from services.stock.movement_summary_schemas import (
@@ -35,6 +35,7 @@ from services.stock.movement_summary_schemas import (
     MovementSummaryReport,
     MovementSummaryRow,
 )
+from services.stock.usecases import rollups
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.flows import covered
 from services.stock.usecases.report_items import catalog_table, items_for_database, report_items
@@ -136,11 +137,26 @@ async def summarize(
 ) -> MovementSummaryReport:
     """The summary report: the flows read in one snapshot, then shaped.
 
-    On PostgreSQL, unless per item, the database sums the flows per kind, side, key and the
-    items' unit: the catalog's items (`items_for_database`) join the flows as an array
-    parameter, so a year of twenty thousand items comes back as a few rows instead of one
-    per kind and item.
+    Unless per item or of some items, it reads the rollups (usecases/rollups.py: the flows
+    summed by unit, among others), a few thousand rows a year, when they hold every item.
+    Else on PostgreSQL, unless per item, the database sums the flows per kind, side, key
+    and the items' unit: the catalog's items (`items_for_database`) join the flows as an
+    array parameter, so a year of twenty thousand items comes back as a few rows instead of
+    one per kind and item.
     """
+    if group_by is not SummaryGroup.KIND_ITEM and not scope.item_codes:
+        async with db.snapshot() as session:
+            if await rollups.complete(session):
+                flows = await read_flows(
+                    session,
+                    date_from=date_from,
+                    date_to=date_to,
+                    group_by=group_by,
+                    scope=scope,
+                    quality_state=quality_state,
+                    rolled=True,
+                )
+                return await movement_summary(flows, catalog)
     items: dict[str, CatalogItem] | None = None
     if group_by is not SummaryGroup.KIND_ITEM:
         items = await items_for_database(db, catalog, scope.item_codes)
@@ -166,17 +182,19 @@ async def read_flows(
     scope: StockScope,
     quality_state: QualityState | None,
     items: dict[str, CatalogItem] | None = None,
+    rolled: bool = False,
 ) -> PeriodFlows:
     """The flows of the days `date_from` .. `date_to` that `scope` (and `quality_state`)
     selects, summed per kind, item, side and the key `group_by` adds; with `items` (the
-    catalog's, PostgreSQL) per kind, the items' unit, side and key."""
+    catalog's, PostgreSQL) per kind, the items' unit, side and key; `rolled`, the same from
+    the rollups (no item scope there)."""
     catalog = catalog_table(items) if items is not None else None
-    flows = covered(date_from, date_to, to_date=True)
-    columns: list[Any] = [
-        flows.kind,
-        flows.item_code if catalog is None else catalog.c.uom,
-        flows.external,
-    ]
+    flows = covered(
+        date_from, date_to, to_date=True, source=StockRollup if rolled else StockFlow
+    )
+    # per unit from the rollups or the catalog joined, else per item
+    unit = flows.uom if rolled else None if catalog is None else catalog.c.uom
+    columns: list[Any] = [flows.kind, flows.item_code if unit is None else unit, flows.external]
     if group_by is SummaryGroup.KIND_WAREHOUSE:
         columns.append(flows.location_id)
     elif group_by is SummaryGroup.KIND_STAGE:
@@ -196,7 +214,7 @@ async def read_flows(
     homes: dict[int, Location] = {}
     if group_by is SummaryGroup.KIND_WAREHOUSE:
         homes = warehouses({loc.id: loc for loc in await session.scalars(select(Location))})
-    by_unit = catalog is not None
+    by_unit = catalog is not None or rolled
     lines = [_line(row, group_by, homes, by_unit) for row in rows]
     return PeriodFlows(date_from, date_to, group_by, lines)
 

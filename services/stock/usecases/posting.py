@@ -52,6 +52,7 @@ from services.stock.domain.posting import (
     held_since,
 )
 from services.stock.domain.valuation import ItemValue, Valued, value_movements
+from services.stock.usecases import rollups
 from services.stock.usecases.backdating import (
     Now,
     check_posting_time,
@@ -60,7 +61,7 @@ from services.stock.usecases.backdating import (
     replay_later,
 )
 from services.stock.usecases.closings import settle
-from services.stock.usecases.flows import moves_of, record_flows
+from services.stock.usecases.flows import added, moves_of, record_flows
 from services.stock.usecases.overview import item_worth
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -156,7 +157,10 @@ async def post_movements(
         if not loc.is_virtual
     }
     await record_flows(uow.session, flow_deltas(moves_of(ledger, virtual_ids, side_stages)))
-    await settle(uow.session, closed)  # holding the ledger counter, as closing a month needs
+    flows = added(uow.session)
+    # holding the ledger counter, as closing a month and the rollups need
+    await settle(uow.session, closed, flows)
+    await rollups.add(uow.session, flows)
     return ledger
 
 

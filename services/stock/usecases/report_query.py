@@ -35,9 +35,10 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location
+from services.stock.db.models import Location, StockFlow, StockRollup
 from services.stock.domain.flows import Grain
 from services.stock.report_query_schemas import Dimension, Measure
+from services.stock.usecases import rollups
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.closings import stock_at_end_of
 from services.stock.usecases.flows import BEGINNING, covered
@@ -100,12 +101,15 @@ def _months(plan: Plan) -> Grain:
     return Grain.MONTH if plan.location_level or plan.partner_level else Grain.ITEM_TOTAL
 
 
-def _flows(plan: Plan) -> Any:
-    """The flow rows summing the plan's range once, fine enough for its time dimension
-    (`covered`; no measure weights by days, so a range to today takes the month whole)."""
-    days = plan.time in (Dimension.DAY, Dimension.WEEK)
-    months = Grain.DAY if days else _months(plan)
-    return covered(plan.first, plan.last, months, to_date=True)
+def _flows(plan: Plan, source: type[StockFlow] | type[StockRollup] = StockFlow) -> Any:
+    """The flow rows (or rollups) summing the plan's range once, fine enough for its time
+    dimension (`covered`; no measure weights by days, so a range to today takes the month
+    whole)."""
+    if plan.time in (Dimension.DAY, Dimension.WEEK):
+        months = Grain.DAY
+    else:
+        months = Grain.MONTH if source is StockRollup else _months(plan)
+    return covered(plan.first, plan.last, months, to_date=True, source=source)
 
 
 def _external(flows: Any) -> ColumnElement[bool]:
@@ -121,6 +125,10 @@ async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryR
     flows as an array parameter, so a year of twenty thousand items comes back as a few
     hundred rows.
     """
+    if plan.rollable:
+        async with db.snapshot() as session:
+            if await rollups.complete(session):
+                return await shape(await read_report(session, plan, rolled=True), catalog)
     items: dict[str, CatalogItem] | None = None
     if plan.groups_in_database:
         items = await items_for_database(db, catalog, plan.filters.get("item_code", ()))
@@ -130,14 +138,19 @@ async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryR
 
 
 async def read_report(
-    session: AsyncSession, plan: Plan, items: dict[str, CatalogItem] | None = None
+    session: AsyncSession,
+    plan: Plan,
+    items: dict[str, CatalogItem] | None = None,
+    *,
+    rolled: bool = False,
 ) -> ReadFlows:
     """Run the plan's queries (in the caller's snapshot); with `items` (PostgreSQL) the
-    flows are grouped by their catalog fields in the database."""
+    flows are grouped by their catalog fields in the database; `rolled`, the flow
+    measures are read from the rollups (`Plan.rollable`, `rollups.complete`)."""
     read = ReadFlows(plan)
     read.locations = {loc.id: loc for loc in await session.scalars(select(Location))}
     if any(m in FLOWS for m in plan.measures):
-        if items is not None:
+        if items is not None or rolled:
             await _read_flows_by_catalog(session, read, items)
         else:
             await _read_flows(session, read)
@@ -188,37 +201,49 @@ def _flow_sums(flows: Any) -> list[Any]:
 
 
 async def _read_flows_by_catalog(
-    session: AsyncSession, read: ReadFlows, items: dict[str, CatalogItem]
+    session: AsyncSession, read: ReadFlows, items: dict[str, CatalogItem] | None
 ) -> None:
     """`_read_flows` grouped by category / item type in PostgreSQL, the items' fields
     joined from arrays; and by the items' unit (null: unknown to the catalog) when the plan
     shows quantities, the rows of one group merged when shaped (a hash per unit is much
-    cheaper than counting distinct units per group)."""
+    cheaper than counting distinct units per group). Without `items`, the same from the
+    rollups, which hold those fields (any database)."""
     plan = read.plan
-    catalog = catalog_table(items)
-    flows = _flows(plan)
+    if items is None:
+        flows = _flows(plan, StockRollup)
+        fields = {
+            "category": func.nullif(flows.category, ""),
+            "item_type": flows.item_type,
+            "uom": flows.uom,
+        }
+        query = select().select_from(flows)
+    else:
+        catalog = catalog_table(items)
+        flows = _flows(plan)
+        fields = {name: catalog.c[name] for name in ("category", "item_type", "uom")}
+        query = (
+            select()
+            .select_from(flows)
+            .outerjoin(catalog, catalog.c.item_code == flows.item_code)
+        )
     names: list[str] = []
     columns: list[Any] = []
     for dimension in plan.dimensions:
         if dimension in (Dimension.CATEGORY, Dimension.ITEM_TYPE):
             names.append(dimension.value)
-            columns.append(catalog.c[dimension.value])
+            columns.append(fields[dimension.value])
         elif dimension in _FLOW_COLUMNS and _FLOW_COLUMNS[dimension] not in names:
             names.append(_FLOW_COLUMNS[dimension])
             columns.append(getattr(flows, _FLOW_COLUMNS[dimension]))
     if plan.time is not None:
         names.append("period")
         columns.append(flows.period)
-    units = [catalog.c.uom] if plan.needs_units else []
-    query = (
-        select(*columns, *_flow_sums(flows), *units)
-        .select_from(flows)
-        .outerjoin(catalog, catalog.c.item_code == flows.item_code)
-    )
+    units = [fields["uom"]] if plan.needs_units else []
+    query = query.add_columns(*columns, *_flow_sums(flows), *units)
     query = _where_flows(session, query, flows, plan, read.locations)
     for name in ("category", "item_type"):
         if name in plan.filters:
-            query = query.where(catalog.c[name].in_(plan.filters[name]))
+            query = query.where(fields[name].in_(plan.filters[name]))
     if columns or units:
         query = query.group_by(*columns, *units)
     read.flow_columns = names

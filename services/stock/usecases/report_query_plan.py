@@ -105,6 +105,17 @@ class Plan:
         return self.needs_catalog and not self.by_item and any(m in FLOWS for m in self.measures)
 
     @property
+    def rollable(self) -> bool:
+        """The flow measures can be read from the rollups: nothing looks at single items
+        or partners (usecases/rollups.py)."""
+        return (
+            any(m in FLOWS for m in self.measures)
+            and not self.by_item
+            and not any(d in (Dimension.SUPPLIER, Dimension.CUSTOMER) for d in self.dimensions)
+            and not any(name in self.filters for name in ("item_code", "supplier", "customer"))
+        )
+
+    @property
     def needs_item(self) -> bool:
         """The rows read must keep the item apart."""
         return self.by_item or self.needs_catalog
