@@ -31,6 +31,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
         self.precision = precision
         self.scale = scale
         self._factor = Decimal(10) ** scale
+        self._quantum = Decimal(1).scaleb(-scale)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -55,12 +56,14 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return number
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        # called for every value read (reports read hundreds of thousands): kept lean
         if value is None:
             return None
-        quantum = Decimal(1).scaleb(-self.scale)
         if dialect.name == "sqlite":
-            return Decimal(int(value)).scaleb(-self.scale, _EXACT).quantize(quantum, context=_EXACT)
-        return Decimal(value).quantize(quantum, context=_EXACT)
+            number = Decimal(int(value)).scaleb(-self.scale, _EXACT)
+        else:
+            number = value if type(value) is Decimal else Decimal(value)
+        return number.quantize(self._quantum, context=_EXACT)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
