@@ -7,7 +7,10 @@ when nothing asks for a location, stage or quality state (far fewer rows), the o
 from the day grain; a week or day dimension reads day rows. External sides (the other end
 was virtual) are received and issued; item-month rows hold only those. Movements: the
 external sides count once each and an internal movement's two sides once together; with
-a location-level dimension or filter every side counts (a transfer at both ends).
+a location-level dimension or filter every side counts (a transfer at both ends). A query
+that looks at no single item, supplier or customer reads the same sums from the rollups
+(usecases/rollups.py: per category, item type and unit), a few thousand rows a year, once
+they hold every item.
 
 Stock measures (quantity, value) are the stock at the end of the range (of each time
 bucket): the opening, the stock at the end of the day before the first day
@@ -120,10 +123,11 @@ def _external(flows: Any) -> ColumnElement[bool]:
 async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryResult:
     """Read the plan's flows in one snapshot and shape them with the catalog's help.
 
-    On PostgreSQL, flow measures grouped by category or item type but not by item are
-    summed by the database per group: the catalog's items (`items_for_database`) join the
-    flows as an array parameter, so a year of twenty thousand items comes back as a few
-    hundred rows.
+    Flow measures of a plan that looks at no single item or partner (`Plan.rollable`) come
+    from the rollups when they hold every item (`rollups.complete`). Else on PostgreSQL,
+    flow measures grouped by category or item type but not by item are summed by the
+    database per group: the catalog's items (`items_for_database`) join the flows as an
+    array parameter, so a year of twenty thousand items comes back as a few hundred rows.
     """
     if plan.rollable:
         async with db.snapshot() as session:
