@@ -54,6 +54,9 @@ def upgrade() -> None:
         sa.Column("value_in", ExactDecimal(), nullable=False),
         sa.Column("value_out", ExactDecimal(), nullable=False),
         sa.Column("moves", ID, nullable=False),
+        sa.Column("qty_days", ExactDecimal(), nullable=False),
+        sa.Column("value_days", ExactDecimal(), nullable=False),
+        sa.Column("used_value", ExactDecimal(), nullable=False),
         sa.PrimaryKeyConstraint(*KEY, name=f"pk_{TABLE}"),
     )
 

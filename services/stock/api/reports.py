@@ -14,6 +14,7 @@ from services.stock.api.deps import Catalog
 from services.stock.api.report_params import Scope
 from services.stock.domain.model import QualityState
 from services.stock.report_schemas import AgingReport, DeadStockReport, TurnoverReport
+from services.stock.usecases import rollups
 from services.stock.usecases.aging import DEFAULT_LIMITS, AgingGroup, aging, read_stock
 from services.stock.usecases.report_items import items_for_database
 from services.stock.usecases.reports import dead_stock
@@ -155,8 +156,11 @@ async def turnover_report(
     kind = PeriodKind(period)
     items = None
     if group_by is TurnoverGroup.CATEGORY and scope.location_code is None and scope.stage is None:
-        # PostgreSQL sums per category: the catalog's items first, outside the snapshot
-        items = await items_for_database(ctx.db, catalog, scope.item_codes)
+        async with ctx.db.read() as session:
+            rolled = not scope.item_codes and await rollups.complete(session)
+        if not rolled:
+            # PostgreSQL sums per category: the catalog's items first, outside the snapshot
+            items = await items_for_database(ctx.db, catalog, scope.item_codes)
     async with ctx.db.snapshot() as session:
         computed = await turnover(
             session,

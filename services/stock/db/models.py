@@ -906,3 +906,8 @@ class StockRollup(Base):
     value_in: Mapped[Decimal] = mapped_column(ExactDecimal())
     value_out: Mapped[Decimal] = mapped_column(ExactDecimal())
     moves: Mapped[int] = mapped_column(BigId)
+    #: As the flows' (turnover reads them): the change weighted by the days to the period's
+    #: end, and what left for consumption.
+    qty_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    used_value: Mapped[Decimal] = mapped_column(ExactDecimal())

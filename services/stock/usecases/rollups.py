@@ -53,7 +53,16 @@ KEY = (
     "kind",
     "external",
 )
-SUMS = ("qty_in", "qty_out", "value_in", "value_out", "moves")
+SUMS = (
+    "qty_in",
+    "qty_out",
+    "value_in",
+    "value_out",
+    "moves",
+    "qty_days",
+    "value_days",
+    "used_value",
+)
 #: The flow grains summed into rollups.
 GRAINS = (Grain.DAY.value, Grain.MONTH.value)
 #: category ("" for none), item type, unit
@@ -103,12 +112,9 @@ async def add(session: AsyncSession, added: Iterable[Mapping[FlowKey, FlowSums]]
             key.kind,
             key.external,
         )
-        total = totals.setdefault(rollup_key, [ZERO, ZERO, ZERO, ZERO, 0])
-        total[0] += sums.qty_in
-        total[1] += sums.qty_out
-        total[2] += sums.value_in
-        total[3] += sums.value_out
-        total[4] += sums.moves
+        total = totals.setdefault(rollup_key, [0 if name == "moves" else ZERO for name in SUMS])
+        for index, name in enumerate(SUMS):
+            total[index] += getattr(sums, name)
     if totals:
         await _upsert(
             session,

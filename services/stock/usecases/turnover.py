@@ -38,10 +38,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.clients import CatalogClient, CatalogItem
-from services.stock.db.models import Location
+from services.stock.db.models import Location, StockRollup
 from services.stock.domain.flows import Grain, days_in_month, month_of
 from services.stock.domain.valuation import money
 from services.stock.report_schemas import TurnoverCell, TurnoverPeriod, TurnoverReport, TurnoverRow
+from services.stock.usecases import rollups
 from services.stock.usecases.aging import warehouses
 from services.stock.usecases.closings import stock_at_end_of
 from services.stock.usecases.flows import covered
@@ -147,20 +148,40 @@ async def turnover(
     ):
         detail = _Detail.BUCKET
     quantities, values = await _opening(session, trend[0].start, scope.item_codes, detail)
-    # whole months per item come from the item-month grain (a row per item and month)
-    months = Grain.MONTH if detail is _Detail.BUCKET else Grain.ITEM_TOTAL
-    grouped = catalog_items is not None and detail is _Detail.ITEM
-    flows = covered(trend[0].start, trend[-1].end, months)
-    key = _key_columns(flows, detail)
     joined = None
-    if grouped and catalog_items is not None:
-        joined = catalog_table(catalog_items)
-        key = [joined.c.category]
+    key: list[Any]
+    if await rolled_up(session, group_by, detail, scope):
+        # the whole stock, or per category: the rollups hold the changes' sums already
+        flows = covered(trend[0].start, trend[-1].end, source=StockRollup)
+        grouped = group_by is TurnoverGroup.CATEGORY
+        key = [func.nullif(flows.category, "")] if grouped else []
+    else:
+        # whole months per item come from the item-month grain (a row per item and month)
+        months = Grain.MONTH if detail is _Detail.BUCKET else Grain.ITEM_TOTAL
+        grouped = catalog_items is not None and detail is _Detail.ITEM
+        flows = covered(trend[0].start, trend[-1].end, months)
+        key = _key_columns(flows, detail)
+        if grouped and catalog_items is not None:
+            joined = catalog_table(catalog_items)
+            key = [joined.c.category]
     changes = await _changes(session, trend, flows, scope.item_codes, key, joined)
     locations = {loc.id: loc for loc in await session.scalars(select(Location))}
     in_scope = await scope_location_ids(session, scope)
     return _Computed(
         trend, group_by, detail, quantities, values, changes, locations, in_scope, grouped
+    )
+
+
+async def rolled_up(
+    session: AsyncSession, group_by: TurnoverGroup, detail: _Detail, scope: StockScope
+) -> bool:
+    """The changes can be read from the rollups (usecases/rollups.py): the total or per
+    category, of every item and location, and the rollups hold every item."""
+    return (
+        group_by in (TurnoverGroup.TOTAL, TurnoverGroup.CATEGORY)
+        and detail is not _Detail.BUCKET
+        and not scope.item_codes
+        and await rollups.complete(session)
     )
 
 
