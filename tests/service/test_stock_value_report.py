@@ -193,7 +193,10 @@ async def test_ties_out_with_the_stock_overview(wired: Slice) -> None:
     await receive(wired, lotted, w["other"], "5", lot="L4", price="3", posted_at=on(P1, 7))
     # L2 qualified between L1 and L3 pending: one location and state in two runs of lots
     await accept(wired, lotted, w["store"], "4", lot="L2", posted_at=on(P1, 8))
-    for day in (END_P1, END_P, TODAY - timedelta(days=1)):
+    # month ends; days early in a month (its previous closing plus the days since) and
+    # late in one (its own closing less the days after), around the scrap and the moves
+    days = [P1.replace(day=n) for n in (3, 19, 20, 21, 27)] + [P.replace(day=n) for n in (4, 25)]
+    for day in (END_P1, END_P, TODAY - timedelta(days=1), *days):
         mine = await report(wired, as_of_date=day.isoformat())
         theirs = await overview(wired, day, group_by="warehouse")
         assert D(mine["total_value"]) == D(theirs["total_value"])

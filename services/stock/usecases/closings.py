@@ -177,12 +177,21 @@ async def stock_at_end_of(
     session: AsyncSession, day: date, key: Sequence[str], items: Sequence[str]
 ) -> tuple[dict[tuple[Any, ...], Decimal], dict[str, Decimal]]:
     """The stock at the end of `day`: the quantity per `key` (bucket columns, see `BUCKET`;
-    [] for one total) and the value per item, of `items` (every item when empty)."""
+    [] for one total) and the value per item, of `items` (every item when empty).
+
+    The month-end closing before `day` plus the flows since; or, when `day` lies nearer
+    the end of its own month and that month is closed, that month's closing less the flows
+    of the days after `day` (fewer day rows to read)."""
     closed = await flows_closed_through(session)
     latest = month_of(day) if day == month_end(month_of(day)) else previous_month(day)
     parts: list[Any] = []
+    start, end, adding = BEGINNING, day, True
     if closed is not None:
         anchor = min(closed, latest)
+        start = month_end(anchor) + timedelta(days=1)
+        own = month_of(day)
+        if own <= closed and own != latest and month_end(own) - day < day - start:
+            anchor, start, end, adding = own, day + timedelta(days=1), month_end(own), False
         closing_columns = [StockClosing.__table__.c[name] for name in key]
         query = select(
             *closing_columns,
@@ -193,15 +202,17 @@ async def stock_at_end_of(
         if items:
             query = query.where(StockClosing.item_code.in_(items))
         parts.append(query)
-        start = month_end(anchor) + timedelta(days=1)
-    else:
-        start = BEGINNING
-    rows = covered(start, day, to_date=True)
+    rows = covered(start, end, to_date=adding)
+    change = (
+        (rows.qty_in - rows.qty_out, rows.value_in - rows.value_out)
+        if adding
+        else (rows.qty_out - rows.qty_in, rows.value_out - rows.value_in)
+    )
     flows = select(
         *(getattr(rows, name) for name in key),
         rows.item_code.label("item"),
-        (rows.qty_in - rows.qty_out).label("quantity"),
-        (rows.value_in - rows.value_out).label("value"),
+        change[0].label("quantity"),
+        change[1].label("value"),
     ).select_from(rows)
     if items:
         flows = flows.where(rows.item_code.in_(items))
