@@ -331,3 +331,10 @@ async def test_refuses_bad_parameters(wired: Slice) -> None:
         "query.quality_state",
         "query.stage",
     ]
+
+
+async def test_a_day_in_the_first_month_of_the_calendar_holds_nothing(wired: Slice) -> None:
+    await world(wired)
+    for day in ("0001-01-05", "0001-01-31"):
+        answer = await report(wired, as_of_date=day)
+        assert answer["rows"] == [] and D(answer["total_value"]) == 0

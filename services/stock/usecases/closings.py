@@ -183,13 +183,15 @@ async def stock_at_end_of(
     the end of its own month and that month is closed, that month's closing less the flows
     of the days after `day` (fewer day rows to read)."""
     closed = await flows_closed_through(session)
-    latest = month_of(day) if day == month_end(month_of(day)) else previous_month(day)
+    own = month_of(day)
+    latest: date | None = own  # the last month-end on or before `day`: none in year 1
+    if day != month_end(own):
+        latest = previous_month(day) if own > date.min else None
     parts: list[Any] = []
     start, end, adding = BEGINNING, day, True
-    if closed is not None:
+    if closed is not None and latest is not None:
         anchor = min(closed, latest)
         start = month_end(anchor) + timedelta(days=1)
-        own = month_of(day)
         if own <= closed and own != latest and month_end(own) - day < day - start:
             anchor, start, end, adding = own, day + timedelta(days=1), month_end(own), False
         closing_columns = [StockClosing.__table__.c[name] for name in key]
