@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("moves", ID, nullable=False),
         sa.Column("qty_days", ExactDecimal(), nullable=False),
         sa.Column("value_days", ExactDecimal(), nullable=False),
+        sa.Column("used_qty", ExactDecimal(), nullable=False),
         sa.Column("used_value", ExactDecimal(), nullable=False),
         sa.PrimaryKeyConstraint(*KEY, name=f"pk_{TABLE}"),
     )

@@ -910,4 +910,5 @@ class StockRollup(Base):
     #: end, and what left for consumption.
     qty_days: Mapped[Decimal] = mapped_column(ExactDecimal())
     value_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    used_qty: Mapped[Decimal] = mapped_column(ExactDecimal())
     used_value: Mapped[Decimal] = mapped_column(ExactDecimal())

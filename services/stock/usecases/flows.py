@@ -44,7 +44,8 @@ _KEY = (
     "supplier",
     "customer",
 )
-_SUMS = (
+#: The sums of a flow row (`FlowSums`' fields), which the rollups hold too.
+SUMS = (
     "qty_in",
     "qty_out",
     "value_in",
@@ -84,14 +85,14 @@ async def record_flows(session: AsyncSession, deltas: Mapping[FlowKey, FlowSums]
     rows = [
         {
             **{name: getattr(key, name) for name in _KEY},
-            **{name: getattr(sums, name) for name in _SUMS},
+            **{name: getattr(sums, name) for name in SUMS},
         }
         for key, sums in sorted(deltas.items())
     ]
     insert = dialect_insert(session)(table)
     statement = insert.on_conflict_do_update(
         index_elements=list(_KEY),
-        set_={name: table.c[name] + insert.excluded[name] for name in _SUMS},
+        set_={name: table.c[name] + insert.excluded[name] for name in SUMS},
     )
     await session.execute(statement, rows)
 
@@ -162,7 +163,7 @@ async def stored_flows(session: AsyncSession) -> dict[FlowKey, FlowSums]:
     """The stored flows, rows that sum to nothing left out."""
     out: dict[FlowKey, FlowSums] = {}
     for row in await session.scalars(select(StockFlow)):
-        sums = FlowSums(**{name: getattr(row, name) for name in _SUMS})
+        sums = FlowSums(**{name: getattr(row, name) for name in SUMS})
         if not sums.is_zero():
             out[FlowKey(**{name: getattr(row, name) for name in _KEY})] = sums
     return out

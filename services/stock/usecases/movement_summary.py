@@ -144,33 +144,30 @@ async def summarize(
     array parameter, so a year of twenty thousand items comes back as a few rows instead of
     one per kind and item.
     """
-    if group_by is not SummaryGroup.KIND_ITEM and not scope.item_codes:
-        async with db.snapshot() as session:
-            if await rollups.complete(session):
-                flows = await read_flows(
-                    session,
-                    date_from=date_from,
-                    date_to=date_to,
-                    group_by=group_by,
-                    scope=scope,
-                    quality_state=quality_state,
-                    rolled=True,
-                )
-                return await movement_summary(flows, catalog)
-    items: dict[str, CatalogItem] | None = None
-    if group_by is not SummaryGroup.KIND_ITEM:
-        items = await items_for_database(db, catalog, scope.item_codes)
-    async with db.snapshot() as session:
-        flows = await read_flows(
+
+    async def read(session: AsyncSession, **source: Any) -> PeriodFlows:
+        return await read_flows(
             session,
             date_from=date_from,
             date_to=date_to,
             group_by=group_by,
             scope=scope,
             quality_state=quality_state,
-            items=items,
+            **source,
         )
-    return await movement_summary(flows, catalog)
+
+    flows: PeriodFlows | None = None
+    if group_by is not SummaryGroup.KIND_ITEM and not scope.item_codes:
+        async with db.snapshot() as session:
+            if await rollups.complete(session):
+                flows = await read(session, rolled=True)
+    if flows is None:
+        items: dict[str, CatalogItem] | None = None
+        if group_by is not SummaryGroup.KIND_ITEM:
+            items = await items_for_database(db, catalog, scope.item_codes)
+        async with db.snapshot() as session:
+            flows = await read(session, items=items)
+    return await movement_summary(flows, catalog)  # asks the catalog: outside the snapshot
 
 
 async def read_flows(

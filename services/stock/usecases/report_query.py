@@ -129,16 +129,18 @@ async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryR
     database per group: the catalog's items (`items_for_database`) join the flows as an
     array parameter, so a year of twenty thousand items comes back as a few hundred rows.
     """
+    read: ReadFlows | None = None
     if plan.rollable:
         async with db.snapshot() as session:
             if await rollups.complete(session):
-                return await shape(await read_report(session, plan, rolled=True), catalog)
-    items: dict[str, CatalogItem] | None = None
-    if plan.groups_in_database:
-        items = await items_for_database(db, catalog, plan.filters.get("item_code", ()))
-    async with db.snapshot() as session:
-        read = await read_report(session, plan, items)
-    return await shape(read, catalog)
+                read = await read_report(session, plan, rolled=True)
+    if read is None:
+        items: dict[str, CatalogItem] | None = None
+        if plan.groups_in_database:
+            items = await items_for_database(db, catalog, plan.filters.get("item_code", ()))
+        async with db.snapshot() as session:
+            read = await read_report(session, plan, items)
+    return await shape(read, catalog)  # asks the catalog: outside the snapshot
 
 
 async def read_report(

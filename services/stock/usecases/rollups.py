@@ -37,10 +37,10 @@ from services.stock.db.models import (
     StockRollup,
 )
 from services.stock.domain.flows import FlowKey, FlowSums, Grain
+from services.stock.usecases.flows import SUMS
 from shared.db.dialects import dialect_insert
 from shared.db.filters import one_of
 
-ZERO = Decimal(0)
 KEY = (
     "grain",
     "period",
@@ -52,16 +52,6 @@ KEY = (
     "stage",
     "kind",
     "external",
-)
-SUMS = (
-    "qty_in",
-    "qty_out",
-    "value_in",
-    "value_out",
-    "moves",
-    "qty_days",
-    "value_days",
-    "used_value",
 )
 #: The flow grains summed into rollups.
 GRAINS = (Grain.DAY.value, Grain.MONTH.value)
@@ -97,7 +87,7 @@ async def add(session: AsyncSession, added: Iterable[Mapping[FlowKey, FlowSums]]
     if not keys:
         return
     fields = await fields_of(session, {key.item_code for key, _ in keys})
-    totals: dict[tuple[Any, ...], list[Any]] = {}
+    totals: dict[tuple[Any, ...], FlowSums] = {}
     for key, sums in keys:
         found = fields.get(key.item_code)
         if found is None:
@@ -112,34 +102,26 @@ async def add(session: AsyncSession, added: Iterable[Mapping[FlowKey, FlowSums]]
             key.kind,
             key.external,
         )
-        total = totals.setdefault(rollup_key, [0 if name == "moves" else ZERO for name in SUMS])
-        for index, name in enumerate(SUMS):
-            total[index] += getattr(sums, name)
+        totals.setdefault(rollup_key, FlowSums()).add(sums)
     if totals:
-        await _upsert(
-            session,
-            [
-                {**dict(zip(KEY, key, strict=True)), **dict(zip(SUMS, total, strict=True))}
-                for key, total in sorted(totals.items())
-            ],
-        )
+        rows = [
+            {**dict(zip(KEY, key, strict=True)), **{name: getattr(sums, name) for name in SUMS}}
+            for key, sums in sorted(totals.items())
+        ]
+        await session.execute(_adding(dialect_insert(session)(_table())), rows)
 
 
-async def _upsert(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    table = _table()
-    insert = dialect_insert(session)(table)
-    statement = insert.on_conflict_do_update(
+def _adding(insert: Any) -> Any:
+    """`insert` into the rollups adding its sums to the rows already there."""
+    return insert.on_conflict_do_update(
         index_elements=list(KEY),
-        set_={name: table.c[name] + insert.excluded[name] for name in SUMS},
+        set_={name: _table().c[name] + insert.excluded[name] for name in SUMS},
     )
-    await session.execute(statement, rows)
 
 
 async def hold_ledger(session: AsyncSession) -> None:
     """Take the ledger counter (as postings do, last) until the transaction ends."""
-    await session.execute(
-        select(LedgerCounter.id).where(LedgerCounter.id == 1).with_for_update()
-    )
+    await session.execute(select(LedgerCounter.id).where(LedgerCounter.id == 1).with_for_update())
 
 
 def _summed(sign: int, codes: Collection[str] | None, session: AsyncSession) -> Any:
@@ -181,15 +163,8 @@ async def shift(session: AsyncSession, codes: Collection[str], sign: int) -> Non
     the copy between a -1 and a +1. Rows left summing to nothing are removed."""
     if not codes:
         return
-    table = _table()
-    insert = dialect_insert(session)(table).from_select(
-        [*KEY, *SUMS], _summed(sign, codes, session)
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={name: table.c[name] + insert.excluded[name] for name in SUMS},
-    )
-    await session.execute(statement)
+    insert = dialect_insert(session)(_table())
+    await session.execute(_adding(insert.from_select([*KEY, *SUMS], _summed(sign, codes, session))))
     if sign < 0:
         fields = set((await fields_of(session, codes)).values())
         if fields:
@@ -234,6 +209,4 @@ async def rebuild(session: AsyncSession) -> None:
     """Write the rollups anew from the flows and the copy (holding the ledger counter)."""
     await hold_ledger(session)
     await session.execute(delete(StockRollup))
-    await session.execute(
-        _table().insert().from_select([*KEY, *SUMS], _summed(1, None, session))
-    )
+    await session.execute(_table().insert().from_select([*KEY, *SUMS], _summed(1, None, session)))
