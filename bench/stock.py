@@ -438,6 +438,12 @@ async def write_ledger(dsn: str, item_code: str, moves: Iterator[Move], ledger: 
             await connection.execute(
                 "UPDATE ledger_counter SET last_sequence = $1 WHERE id = 1", last + ledger.count
             )
+            # these movements stay out of the flows (no report reads them here): the
+            # aggregation does not follow them
+            await connection.execute(
+                "UPDATE stock_aggregation SET flows_through = $1 WHERE id = 1",
+                last + ledger.count,
+            )
             await connection.executemany(
                 f"INSERT INTO balances ({', '.join(balance_columns)}) VALUES "
                 f"({', '.join(f'${n}' for n in range(1, len(balance_columns) + 1))})",
@@ -904,6 +910,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay-repeat", type=int, default=5, help="as_of queries timed")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
+        "--no-aggregation",
+        action="store_true",
+        help="run stock without its background aggregation (the flows, closings and rollups "
+        "then wait for a report): what that loop costs postings, by comparison",
+    )
+    parser.add_argument(
         "--only",
         type=lambda text: set(text.split(",")),
         default={"receipts", "transfer", "receipt_lines", "opening", "backdated", "balances"},
@@ -922,7 +934,10 @@ def main(argv: list[str] | None = None) -> int:
             var_dir,
             base_port=0,
             log_level="WARNING",
-            extra_env={"gateway": {"GATEWAY_RATE_LIMIT_PER_SECOND": "0"}},
+            extra_env={
+                "gateway": {"GATEWAY_RATE_LIMIT_PER_SECOND": "0"},
+                "stock": {"STOCK_AGGREGATE_IN_BACKGROUND": str(not args.no_aggregation).lower()},
+            },
             database_overrides={"stock": f"{pg_url.rstrip('/')}/{database}"},
         )
         try:

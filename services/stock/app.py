@@ -29,7 +29,7 @@ from services.stock.api.stock_counts import router as stock_counts_router
 from services.stock.api.stock_value import router as stock_value_router
 from services.stock.api.transfers import router as transfers_router
 from services.stock.settings import Settings
-from services.stock.usecases import catalog_feed
+from services.stock.usecases import aggregation, catalog_feed
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
@@ -76,4 +76,11 @@ def create_app(
             )
         ],
         http_transport=http_transport,
+        workers=[_follow_ledger],
     )
+
+
+async def _follow_ledger(app: FastAPI) -> None:
+    """The flows, closings and rollups follow the ledger (usecases/aggregation.py)."""
+    if app.state.settings.aggregate_in_background:
+        await aggregation.follow(app.state.db, app.state.metrics.quiet_for)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -12,3 +13,10 @@ class Settings(ServiceSettings):
 
     service_name: str = "stock"
     database_url: str = "sqlite+aiosqlite:///var/stock.db"
+    aggregate_in_background: bool = Field(
+        True,
+        description="Keep the flows, closings and rollups close behind the ledger with a "
+        "background loop (usecases/aggregation.py); off, reports add what is missing when "
+        "they are asked (as after a bulk load), and the posting benchmark measures what "
+        "the loop costs postings",
+    )

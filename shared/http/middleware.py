@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logging import get_logger, request_id_var
@@ -32,7 +32,27 @@ class HttpMetrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        self.in_progress = Gauge(
+            "http_requests_in_progress", "HTTP requests being served", ["service"],
+            registry=self.registry,
+        )
         self.service = service
+        self._serving = 0
+        self._last_finished = time.monotonic()
+
+    def started(self) -> None:
+        self._serving += 1
+        self.in_progress.labels(self.service).inc()
+
+    def finished(self) -> None:
+        self._serving -= 1
+        self._last_finished = time.monotonic()
+        self.in_progress.labels(self.service).dec()
+
+    def quiet_for(self) -> float:
+        """Seconds since the app last served a request; 0 while it serves one (background
+        work that can wait waits for a quiet moment)."""
+        return 0.0 if self._serving else time.monotonic() - self._last_finished
 
 
 def incoming_request_id(scope: Scope) -> str:
@@ -62,6 +82,7 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status_holder: dict[str, Any] = {"status": 500}
+        self.metrics.started()
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -74,6 +95,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            self.metrics.finished()
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"

@@ -26,6 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.stock.usecases import aggregation
 from services.stock.usecases.closings import flow_closings, stored_closings
 from services.stock.usecases.flows import ledger_flows, stored_flows
 from tests.conftest import auth
@@ -124,7 +125,8 @@ async def _check(s: Slice, items: list[str], places: list[str]) -> None:
         )
     sequences = sorted(m["sequence"] for m in await _all(s, "/v1/movements"))
     assert sequences == list(range(1, len(sequences) + 1))
-    async with s.apps["stock"].state.db.read() as session:  # the flows kept by posting
+    await aggregation.catch_up(s.apps["stock"].state.db)  # the flows follow the ledger
+    async with s.apps["stock"].state.db.read() as session:
         assert await stored_flows(session) == await ledger_flows(session)
         assert await stored_closings(session) == await flow_closings(session)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from services.stock.usecases import report_items, rollups
+from services.stock.usecases import aggregation, report_items, rollups
 from tests.service import test_stock_movement_summary as summary_tests
 from tests.service import test_stock_report_query as query_tests
 from tests.service import test_stock_turnover_report as turnover_tests
@@ -22,7 +22,9 @@ from tests.service.test_thin_slice_inprocess import Slice
 
 
 async def consistent(s: Slice) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    """The stored rollups, checked against the flows and the copy."""
+    """The stored rollups (once they follow every posting), checked against the flows
+    and the copy."""
+    await aggregation.catch_up(s.apps["stock"].state.db)
     async with s.apps["stock"].state.db.read() as session:
         stored = await rollups.stored(session)
         assert stored == await rollups.expected(session)

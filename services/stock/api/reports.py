@@ -14,7 +14,7 @@ from services.stock.api.deps import Catalog
 from services.stock.api.report_params import Scope
 from services.stock.domain.model import QualityState
 from services.stock.report_schemas import AgingReport, DeadStockReport, TurnoverReport
-from services.stock.usecases import rollups
+from services.stock.usecases import aggregation, rollups
 from services.stock.usecases.aging import DEFAULT_LIMITS, AgingGroup, aging, read_stock
 from services.stock.usecases.report_items import items_for_database
 from services.stock.usecases.reports import dead_stock
@@ -154,6 +154,7 @@ async def turnover_report(
             errors=[FieldError("query.date_to", "must not be in the future", "future")],
         )
     kind = PeriodKind(period)
+    await aggregation.catch_up(ctx.db)  # every posting so far in the flows and rollups
     items = None
     if group_by is TurnoverGroup.CATEGORY and scope.location_code is None and scope.stage is None:
         async with ctx.db.read() as session:

@@ -12,6 +12,7 @@ from services.stock.api.deps import Catalog
 from services.stock.api.report_params import Scope
 from services.stock.domain.model import QualityState
 from services.stock.stock_value_schemas import StockValueReport
+from services.stock.usecases import aggregation
 from services.stock.usecases.stock_value import StockValueGroup, read_stock_value, stock_value
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
@@ -60,6 +61,7 @@ async def stock_value_report(
             "1 parameter(s) are not valid",
             errors=[FieldError("query.as_of_date", "must not be in the future", "future")],
         )
+    await aggregation.catch_up(ctx.db)  # every posting so far in the flows and closings
     async with ctx.db.snapshot() as session:
         stock = await read_stock_value(
             session, day=as_of_date or today, scope=scope, quality_state=quality_state

@@ -253,8 +253,19 @@ class LedgerCounter(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_sequence: Mapped[int] = mapped_column(BigId)
+
+
+class StockAggregation(Base):
+    """One row: how far the flows, closings and rollups follow the ledger
+    (usecases/aggregation.py); locked by whoever writes them."""
+
+    __tablename__ = "stock_aggregation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The last ledger sequence the aggregates hold.
+    flows_through: Mapped[int] = mapped_column(BigId)
     #: The last month (its first day) whose closings are built (usecases/closings.py).
-    flows_closed_through: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_through: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class Inspection(Base):

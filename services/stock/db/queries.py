@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Select, Table, select, tuple_, update
@@ -233,24 +233,22 @@ async def valuations_for_update(
     return {row.item_code: row for row in rows}
 
 
-async def take_sequences(session: AsyncSession, count: int) -> tuple[int, date | None]:
-    """Reserve `count` consecutive ledger sequence numbers; returns the first, and the last
-    month whose flows are closed (usecases/closings.py), read under the same lock.
+async def take_sequences(session: AsyncSession, count: int) -> int:
+    """Reserve `count` consecutive ledger sequence numbers; returns the first.
 
     The counter row stays locked until the transaction ends, so sequences are handed out
-    in commit order without gaps (a rolled-back posting gives its numbers back).
+    in commit order without gaps (a rolled-back posting gives its numbers back): whoever
+    sees a sequence committed sees every earlier one (usecases/aggregation.py relies on it).
     """
-    row = (
-        await session.execute(
-            update(LedgerCounter)
-            .where(LedgerCounter.id == 1)
-            .values(last_sequence=LedgerCounter.last_sequence + count)
-            .returning(LedgerCounter.last_sequence, LedgerCounter.flows_closed_through)
-        )
-    ).first()
-    if row is None:
+    last = await session.scalar(
+        update(LedgerCounter)
+        .where(LedgerCounter.id == 1)
+        .values(last_sequence=LedgerCounter.last_sequence + count)
+        .returning(LedgerCounter.last_sequence)
+    )
+    if last is None:
         raise RuntimeError("the ledger counter row is missing (run the stock migrations)")
-    return int(row[0]) - count + 1, row[1]
+    return int(last) - count + 1
 
 
 async def serials_for_update(

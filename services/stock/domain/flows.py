@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 ZERO = Decimal(0)
 
@@ -54,8 +55,9 @@ class Grain(StrEnum):
 CONSUMPTION = frozenset({"requisition", "production_receipt", "shipment", "scrap"})
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class FlowKey:
+class FlowKey(NamedTuple):
+    """A flow row's key (a tuple: quick to build, hash and sort by the million)."""
+
     grain: str
     period: date
     item_code: str

@@ -28,10 +28,10 @@ from sqlalchemy import and_, case, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.stock.db.models import Location, MovementRow, PostingPeriod
-from services.stock.domain.flows import FlowMove, flow_deltas
+from services.stock.domain.flows import FlowMove
 from services.stock.domain.model import QualityState
 from services.stock.domain.valuation import Direction, ItemValue, StoredMovement, replay
-from services.stock.usecases.flows import FUTURE_SKEW, Stages, balance_stages, record_flows
+from services.stock.usecases.flows import FUTURE_SKEW, Stages, balance_stages
 from shared.db.types import utcnow
 from shared.errors import FieldError, InvalidInput
 
@@ -151,8 +151,8 @@ async def lowest_balance_from(
 
 _LATER_SQL = (
     "SELECT id, quantity, from_location_id, to_location_id, priced, unit_cost, value, "
-    "reversal_of_id, posted_at, from_state, to_state, stage, document_type, supplier, customer "
-    "FROM movements WHERE item_code = $1 AND posted_at > $2 "
+    "reversal_of_id, posted_at, from_state, to_state, stage, document_type, supplier, customer, "
+    "sequence FROM movements WHERE item_code = $1 AND posted_at > $2 "
     "ORDER BY posted_at, sequence"
 )
 
@@ -160,7 +160,7 @@ _LATER_SQL = (
 async def _later_rows(session: AsyncSession, item_code: str, posted_at: datetime) -> list[Any]:
     """The item's movements after `posted_at` in time order: (id, quantity, from id, to id,
     priced, unit cost, value, reversal of, posted at, from state, to state, stage, document
-    type, supplier, customer). On PostgreSQL straight from the driver (a replay
+    type, supplier, customer, sequence). On PostgreSQL straight from the driver (a replay
     may read a hundred thousand rows), elsewhere through SQLAlchemy."""
     if session.get_bind().dialect.name == "postgresql":
         await session.flush()  # the driver sees only what the session has written
@@ -185,6 +185,7 @@ async def _later_rows(session: AsyncSession, item_code: str, posted_at: datetime
             MovementRow.document_type,
             MovementRow.supplier,
             MovementRow.customer,
+            MovementRow.sequence,
         )
         .where(MovementRow.item_code == item_code, MovementRow.posted_at > posted_at)
         .order_by(MovementRow.posted_at, MovementRow.sequence)
@@ -254,9 +255,22 @@ async def replay_later(
         )
     if changes:
         stages = await balance_stages(session, [item_code])
-        revalued = _revaluations(item_code, rows, changes, virtual, stages)
-        await record_flows(session, flow_deltas(revalued))
+        session.info.setdefault(REVALUED, []).extend(
+            _revaluations(item_code, rows, changes, virtual, stages)
+        )
     return len(changes)
+
+
+#: Where a posting's revaluations wait until it holds the ledger counter
+#: (`posting.post_movements`, `aggregation.add_revaluations`).
+REVALUED = "stock_revalued"
+
+
+def revalued(session: AsyncSession) -> list[tuple[int, FlowMove]]:
+    """The value changes `replay_later` made in the session's transaction since last
+    asked: (the changed movement's sequence, the change as a flow)."""
+    found: list[tuple[int, FlowMove]] = session.info.pop(REVALUED, [])
+    return found
 
 
 def _revaluations(
@@ -265,28 +279,32 @@ def _revaluations(
     changes: list[tuple[int, Decimal, Decimal]],
     virtual: set[int],
     stages: Stages,
-) -> list[FlowMove]:
-    """The value changes of replayed movements, as flows (no quantity, no movement)."""
+) -> list[tuple[int, FlowMove]]:
+    """The value changes of replayed movements, as flows (no quantity, no movement), with
+    each movement's sequence."""
     new_values = {row_id: value for row_id, value, _ in changes}
     return [
-        FlowMove(
-            posted_at=row[8],
-            item_code=item_code,
-            kind=row[12],
-            from_stage=stages.get((item_code, row[2]), row[11]),
-            to_stage=stages.get((item_code, row[3]), row[11]),
-            from_location_id=row[2],
-            to_location_id=row[3],
-            from_virtual=row[2] in virtual,
-            to_virtual=row[3] in virtual,
-            from_state=row[9],
-            to_state=row[10],
-            quantity=Decimal(0),
-            value=new_values[row[0]] - row[6],
-            reversal=row[7] is not None,
-            supplier=row[13],
-            customer=row[14],
-            count=0,
+        (
+            row[15],
+            FlowMove(
+                posted_at=row[8],
+                item_code=item_code,
+                kind=row[12],
+                from_stage=stages.get((item_code, row[2]), row[11]),
+                to_stage=stages.get((item_code, row[3]), row[11]),
+                from_location_id=row[2],
+                to_location_id=row[3],
+                from_virtual=row[2] in virtual,
+                to_virtual=row[3] in virtual,
+                from_state=row[9],
+                to_state=row[10],
+                quantity=Decimal(0),
+                value=new_values[row[0]] - row[6],
+                reversal=row[7] is not None,
+                supplier=row[13],
+                customer=row[14],
+                count=0,
+            ),
         )
         for row in rows
         if row[0] in new_values and new_values[row[0]] != row[6]

@@ -64,10 +64,10 @@ async def apply_catalog_events(uow: UnitOfWork, events: list[FeedEvent]) -> None
     """Apply a page of the catalog's feed in order: runs of changes are one upsert (the
     last of each item's changes in the run), each deletion one statement. Items whose
     category, type or unit change (or that arrive or leave) move their flows in the
-    rollups, holding the ledger counter as postings do (usecases/rollups.py)."""
+    rollups, holding the aggregation row as the aggregation does (usecases/rollups.py)."""
     if not any(event.type in CHANGED or event.type == DELETED for event in events):
         return
-    await rollups.hold_ledger(uow.session)
+    await rollups.hold(uow.session)
     run: dict[str, dict[str, Any]] = {}
     for event in events:
         if event.type in CHANGED:

@@ -3,13 +3,14 @@ quality state and stage, so that the stock at any day is one month's closings pl
 flows of at most a month (domain/flows.py), not the flows since the beginning.
 
 * **Built** month by month, each from the previous one plus the month's flows, by the
-  first posting that finds a month over and not yet closed (`close_months`, inside that
-  posting, holding the ledger counter as every posting does), so no job has to run; the
-  ledger counter remembers the last month closed (`flows_closed_through`).
-* **Kept current.** A posting dated in a closed month (a back-dated one, or the value
-  changes of the later movements it revalues) adds its flows to that month's closings and
-  to every later closed month's, once it holds the ledger counter (`settle`): a month being
-  closed and a posting into it never miss each other.
+  aggregation (usecases/aggregation.py) once it finds a month over and not yet closed
+  (`close_months`, holding the aggregation row), so no job has to run; the aggregation
+  row remembers the last month closed (`flows_closed_through`).
+* **Kept current.** Movements dated in a closed month (back-dated ones, or the value
+  changes of the later movements they revalue) add their flows to that month's closings
+  and to every later closed month's as the aggregation reaches them (`settle`), after the
+  months it closes first: a month being closed and a movement into it never miss each
+  other.
 * **Read** by `stock_at_end_of`: the closings of the last closed month ending by then, plus
   the flows after it. Where nothing is closed yet, the flows from the beginning.
 
@@ -28,7 +29,7 @@ from typing import Any
 from sqlalchemy import Table, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.stock.db.models import LedgerCounter, StockClosing, StockFlow
+from services.stock.db.models import StockAggregation, StockClosing, StockFlow
 from services.stock.domain.flows import (
     FlowKey,
     FlowSums,
@@ -63,9 +64,9 @@ def month_end(month: date) -> date:
 async def settle(
     session: AsyncSession, closed: date | None, pending: Sequence[Mapping[FlowKey, FlowSums]]
 ) -> None:
-    """Inside a posting that holds the ledger counter (`closed`: the last month closed,
-    read when taking it): close the months now over, then add the flows it added
-    (`pending`, see `flows.added`) that fall in closed months to those months' closings."""
+    """Holding the aggregation row (`closed`: the last month closed, as read then): close
+    the months now over, then add the flows just recorded (`pending`) that fall in
+    months closed before to those months' closings."""
     # months closed now are built from the flows, these included: only the older ones
     # need them added
     await close_months(session, previous_month(utcnow().date()), closed)
@@ -117,14 +118,14 @@ async def settle(
 async def flows_closed_through(session: AsyncSession) -> date | None:
     """The last month whose closings are built (its first day), None before any."""
     return await session.scalar(
-        select(LedgerCounter.flows_closed_through).where(LedgerCounter.id == 1)
+        select(StockAggregation.closed_through).where(StockAggregation.id == 1)
     )
 
 
 async def close_months(session: AsyncSession, through: date, closed: date | None) -> date | None:
     """Build the closings of every month after `closed` (the last built) up to `through`
     (a month's first day), in order; returns the last month closed (None: nothing was ever
-    posted). The caller holds the ledger counter (a posting, after taking its sequences)."""
+    posted). The caller holds the aggregation row (usecases/aggregation.py)."""
     if closed is not None and closed >= through:
         return closed
     if closed is None:
@@ -140,7 +141,7 @@ async def close_months(session: AsyncSession, through: date, closed: date | None
         await _close(session, month)
         month = next_month(month)
     await session.execute(
-        update(LedgerCounter).where(LedgerCounter.id == 1).values(flows_closed_through=through)
+        update(StockAggregation).where(StockAggregation.id == 1).values(closed_through=through)
     )
     return through
 

@@ -1,11 +1,10 @@
 """Keeping the stock flows (domain/flows.py) current, and reading them back.
 
-Posting adds its movements' flows in its own transaction (one upsert of every touched
-key, adding to what is there), a back-dated posting's revaluation adds the value changes
-of the movements it replays; so the flows always equal the ledger summed (tested against
-`ledger_flows`, which sums the ledger itself; migration 0026 sums an existing ledger).
-Two postings that touch one flow row share its item, whose valuation row they lock
-first: they wait for each other, never deadlock.
+The flows follow the ledger after postings commit (usecases/aggregation.py, one upsert
+of every touched key per batch of movements, adding to what is there), a back-dated
+posting's revaluations adding the value changes of the movements it replayed; so once
+caught up the flows equal the ledger summed (tested against `ledger_flows`, which sums
+the ledger itself; migration 0026 summed an existing ledger).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from services.stock.domain.flows import (
     month_of,
     span,
 )
-from shared.db.dialects import dialect_insert
+from shared.db.dialects import upsert_adding
 from shared.db.types import utcnow
 
 _KEY = (
@@ -64,37 +63,18 @@ def _table() -> Table:
     return table
 
 
-#: Where the flows a transaction added wait for the month-end closings (`closings.settle`)
-#: and the rollups (`rollups.add`), which the posting updates holding the ledger counter.
-PENDING = "stock_flows_pending"
-
-
-def added(session: AsyncSession) -> list[Mapping[FlowKey, FlowSums]]:
-    """The flows the session's transaction added since last asked (`record_flows`)."""
-    pending: list[Mapping[FlowKey, FlowSums]] = session.info.pop(PENDING, [])
-    return pending
-
-
 async def record_flows(session: AsyncSession, deltas: Mapping[FlowKey, FlowSums]) -> None:
-    """Add `deltas` to the stored flows, creating the rows that are new; they are noted in
-    the session (`added`) for the closings of months already closed and the rollups."""
+    """Add `deltas` to the stored flows, creating the rows that are new (the caller holds
+    the aggregation row, usecases/aggregation.py: no two writers, no lock order needed)."""
     if not deltas:
         return
-    session.info.setdefault(PENDING, []).append(deltas)
-    table = _table()
-    rows = [
-        {
-            **{name: getattr(key, name) for name in _KEY},
-            **{name: getattr(sums, name) for name in SUMS},
-        }
-        for key, sums in sorted(deltas.items())
-    ]
-    insert = dialect_insert(session)(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=list(_KEY),
-        set_={name: table.c[name] + insert.excluded[name] for name in SUMS},
-    )
-    await session.execute(statement, rows)
+    keys = list(zip(*deltas, strict=True))  # a key is a tuple: one per column
+    sums = deltas.values()
+    columns = {
+        **{name: list(values) for name, values in zip(_KEY, keys, strict=True)},
+        **{name: [getattr(row, name) for row in sums] for name in SUMS},
+    }
+    await upsert_adding(session, _table(), _KEY, SUMS, columns)
 
 
 #: The stage of an item's stock at a location: (item code, location id) -> stage.
@@ -102,10 +82,13 @@ Stages = Mapping[tuple[str, int], str]
 
 
 def moves_of(
-    rows: Iterable[MovementRow], virtual_ids: frozenset[int] | set[int], stages: Stages
+    rows: Iterable[Any],
+    virtual_ids: frozenset[int] | set[int],
+    stages: Stages,
 ) -> list[FlowMove]:
-    """The flows' view of ledger rows. A ledger row's `stage` is its physical end's (the
-    arriving one when both are): each end takes its own from `stages`."""
+    """The flows' view of ledger rows (`MovementRow`s, or rows of the columns it reads).
+    A ledger row's `stage` is its physical end's (the arriving one when both are): each
+    end takes its own from `stages`."""
     return [
         FlowMove(
             posted_at=row.posted_at,

@@ -38,6 +38,7 @@ from services.stock.health_schemas import (
 )
 from services.stock.report_schemas import AgingReport, DeadStockReport
 from services.stock.stock_value_schemas import StockValueReport
+from services.stock.usecases import aggregation
 from services.stock.usecases.aging import DEFAULT_LIMITS, AgedStock, AgingGroup, aging, read_stock
 from services.stock.usecases.report_export import write_cell, write_table
 from services.stock.usecases.reports import StockScope, dead_stock
@@ -89,6 +90,7 @@ async def inventory_health(
     now = utcnow()
     # the catalog first, outside the snapshot: which items have a safety stock
     safety = await catalog.safety_stocks()
+    await aggregation.catch_up(db)  # every posting so far in the month-end closings
     async with db.snapshot() as session:
         read = await _read(session, now, request, list(safety))
     limits = sorted({*DEFAULT_LIMITS, request.aged_days})

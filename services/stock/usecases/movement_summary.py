@@ -35,7 +35,7 @@ from services.stock.movement_summary_schemas import (
     MovementSummaryReport,
     MovementSummaryRow,
 )
-from services.stock.usecases import rollups
+from services.stock.usecases import aggregation, rollups
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.flows import covered
 from services.stock.usecases.report_items import catalog_table, items_for_database, report_items
@@ -156,6 +156,7 @@ async def summarize(
             **source,
         )
 
+    await aggregation.catch_up(db)  # every posting so far in the flows and rollups
     flows: PeriodFlows | None = None
     if group_by is not SummaryGroup.KIND_ITEM and not scope.item_codes:
         async with db.snapshot() as session:

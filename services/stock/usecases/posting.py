@@ -32,7 +32,6 @@ from services.stock.db.queries import (
     take_sequences,
     valuations_for_update,
 )
-from services.stock.domain.flows import flow_deltas
 from services.stock.domain.model import (
     FIRST_ARRIVALS,
     LEFT_AS,
@@ -52,16 +51,15 @@ from services.stock.domain.posting import (
     held_since,
 )
 from services.stock.domain.valuation import ItemValue, Valued, value_movements
-from services.stock.usecases import rollups
+from services.stock.usecases import aggregation
 from services.stock.usecases.backdating import (
     Now,
     check_posting_time,
     items_with_later_movements,
     lowest_balance_from,
     replay_later,
+    revalued,
 )
-from services.stock.usecases.closings import settle
-from services.stock.usecases.flows import added, moves_of, record_flows
 from services.stock.usecases.overview import item_worth
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -111,6 +109,11 @@ async def post_movements(
     In one go, in a fixed lock order (no deadlocks): the balances (sorted), the items'
     valuations (sorted; every movement gets its moving-average value), then the ledger
     counter (gap-free sequence numbers, held until commit).
+
+    The aggregates (flows, month-end closings, rollups) are not written here: they follow
+    the ledger once the posting commits (usecases/aggregation.py), so they never lengthen
+    a posting, nor the time it holds the ledger counter. Only a back-dated posting that
+    revalues later movements the aggregates already hold changes them itself.
     """
     virtual = frozenset(code for code, loc in ctx.locations.items() if loc.is_virtual)
     deltas = balance_deltas(movements, virtual)
@@ -140,27 +143,18 @@ async def post_movements(
         row.quantity = quantity
         row.updated_at = max(row.updated_at, ctx.posted_at)
     worth = await _value(uow, ctx, movements, virtual, later)
-    first, closed = await take_sequences(uow.session, len(movements))
+    first = await take_sequences(uow.session, len(movements))
     ledger = [
         _ledger_row(uow, ctx, move, valued, first + offset)
         for offset, (move, valued) in enumerate(zip(movements, worth, strict=True))
     ]
     uow.session.add_all(ledger)
     await uow.session.flush()
-    virtual_ids = {loc.id for loc in ctx.locations.values() if loc.is_virtual}
-    side_stages = {
-        (move.item_code, loc.id): stage_for(
-            ctx.item_types[move.item_code], LocationType(loc.location_type)
-        ).value
-        for move in movements
-        for loc in (ctx.locations[move.source_location], ctx.locations[move.target_location])
-        if not loc.is_virtual
-    }
-    await record_flows(uow.session, flow_deltas(moves_of(ledger, virtual_ids, side_stages)))
-    flows = added(uow.session)
-    # holding the ledger counter, as closing a month and the rollups need
-    await settle(uow.session, closed, flows)
-    await rollups.add(uow.session, flows)
+    changes = revalued(uow.session)
+    if changes:  # back-dated: rare, and what the aggregates hold must change now
+        await aggregation.add_revaluations(uow.session, changes)
+    # the flows, closings and rollups follow once this commits (usecases/aggregation.py)
+    uow.after_commit(aggregation.wake)
     return ledger
 
 

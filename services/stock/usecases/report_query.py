@@ -41,7 +41,7 @@ from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.db.models import Location, StockFlow, StockRollup
 from services.stock.domain.flows import Grain
 from services.stock.report_query_schemas import Dimension, Measure
-from services.stock.usecases import rollups
+from services.stock.usecases import aggregation, rollups
 from services.stock.usecases.aging import single_unit, warehouses
 from services.stock.usecases.closings import stock_at_end_of
 from services.stock.usecases.flows import BEGINNING, covered
@@ -129,6 +129,7 @@ async def run_report(db: Database, catalog: CatalogClient, plan: Plan) -> QueryR
     database per group: the catalog's items (`items_for_database`) join the flows as an
     array parameter, so a year of twenty thousand items comes back as a few hundred rows.
     """
+    await aggregation.catch_up(db)  # every posting so far in the flows and rollups
     read: ReadFlows | None = None
     if plan.rollable:
         async with db.snapshot() as session:

@@ -8,12 +8,13 @@ read the rollups instead (`complete` says when they may).
 An item's flows are in the rollups while stock's copy of the catalog (`catalog_items`,
 usecases/catalog_feed.py) holds the item, under the copy's fields:
 
-* a posting adds its flows (`add`), in its transaction, holding the ledger counter: every
-  writer of rollups holds it, so their shared rows never deadlock and a posting and a
-  change of an item's fields never cross;
+* the aggregation (usecases/aggregation.py) adds the flows of the movements it reaches
+  (`add`), holding the aggregation row: every writer of rollups holds it, so their
+  shared rows never deadlock and new flows and a change of an item's fields never cross;
 * when the copy first receives an item, changes its category, type or unit, or loses it,
   `shift` moves the item's flows from its old fields to its new ones (`catalog_feed`,
-  holding the ledger counter too).
+  holding the aggregation row too): the flows the aggregation adds later go under the
+  new fields.
 
 `expected` sums the rollups from the flows and the copy, what the stored ones always equal
 (rows that sum to nothing aside); `rebuild` writes them so (for a ledger written by other
@@ -32,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.stock.db.models import (
     CatalogItemCopy,
     ItemValuation,
-    LedgerCounter,
+    StockAggregation,
     StockFlow,
     StockRollup,
 )
@@ -80,9 +81,8 @@ async def fields_of(session: AsyncSession, codes: Collection[str]) -> dict[str, 
 
 
 async def add(session: AsyncSession, added: Iterable[Mapping[FlowKey, FlowSums]]) -> None:
-    """Add the day and month flows of a posting (`added`, as `flows.record_flows` noted
-    them) to the rollups, for the items the copy holds; the caller holds the ledger
-    counter."""
+    """Add day and month flows just recorded (`added`) to the rollups, for the items the
+    copy holds; the caller holds the aggregation row."""
     keys = [(key, sums) for deltas in added for key, sums in deltas.items() if key.grain in GRAINS]
     if not keys:
         return
@@ -119,9 +119,15 @@ def _adding(insert: Any) -> Any:
     )
 
 
-async def hold_ledger(session: AsyncSession) -> None:
-    """Take the ledger counter (as postings do, last) until the transaction ends."""
-    await session.execute(select(LedgerCounter.id).where(LedgerCounter.id == 1).with_for_update())
+async def hold(session: AsyncSession) -> int:
+    """Lock the aggregation row until the transaction ends (every writer of flows,
+    closings and rollups does); returns the last ledger sequence they hold."""
+    through = await session.scalar(
+        select(StockAggregation.flows_through).where(StockAggregation.id == 1).with_for_update()
+    )
+    if through is None:
+        raise RuntimeError("the stock aggregation row is missing (run the stock migrations)")
+    return int(through)
 
 
 def _summed(sign: int, codes: Collection[str] | None, session: AsyncSession) -> Any:
@@ -159,7 +165,7 @@ def _summed(sign: int, codes: Collection[str] | None, session: AsyncSession) -> 
 
 async def shift(session: AsyncSession, codes: Collection[str], sign: int) -> None:
     """Add (`sign` 1) or take away (-1) the flows of the items among `codes` under the
-    fields the copy holds for them now; the caller holds the ledger counter and changes
+    fields the copy holds for them now; the caller holds the aggregation row and changes
     the copy between a -1 and a +1. Rows left summing to nothing are removed."""
     if not codes:
         return
@@ -206,7 +212,7 @@ def _nonzero(rows: Iterable[Any]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Write the rollups anew from the flows and the copy (holding the ledger counter)."""
-    await hold_ledger(session)
+    """Write the rollups anew from the flows and the copy (holding the aggregation row)."""
+    await hold(session)
     await session.execute(delete(StockRollup))
     await session.execute(_table().insert().from_select([*KEY, *SUMS], _summed(1, None, session)))
