@@ -17,9 +17,9 @@ one of 200 customers; one item in ten stops being issued after the first year (d
 stock). Values are moving averages (bench/stock.py's re-implementation); balances, item
 valuations and the ledger counter are set to match. The stock flows are then summed from
 that ledger by migration 0026's SQL (downgrade to 0025 and upgrade again), which is
-timed; a first posting through the API then wakes the aggregation, which builds the
-month-end closings of every month over (timed until it has caught up), and everything is
-ANALYZEd.
+timed; stock's aggregation loop then builds the month-end closings of every month over
+in the background (during the next step), a first posting through the API is timed until
+the aggregation has caught up with it, and everything is ANALYZEd.
 
 Then each report is asked `--repeat` times (after one untimed call): dead stock, aging
 (by warehouse), turnover (12 months, total and by category), the in/out summary of a
@@ -495,8 +495,9 @@ async def set_up(
         flush=True,
     )
     await analyze(dsn)
-    # the first posting wakes the aggregation, which finds the months over and builds
-    # their closings (once): timed until it has caught up
+    # stock's aggregation loop has been closing the months over meanwhile (it found them
+    # unclosed once the flows were summed); a first posting wakes it: timed until it has
+    # caught up with that posting and every month is closed
     started = time.perf_counter()
     first = await client.post(
         "/v1/receipts", json=receipt_body(codes[0], f"R{tag}-WH1/RAW", "1", "1.00"), timeout=600
@@ -506,8 +507,8 @@ async def set_up(
     await caught_up(dsn)
     closing_s = time.perf_counter() - started
     print(
-        f"setup: the first posting and the aggregation after it built {args.days // 30} "
-        f"months' closings in {closing_s:.1f} s"
+        f"setup: a first posting, and the aggregation caught up with it and the closings of "
+        f"{args.days // 30} months, in {closing_s:.1f} s"
     )
     await analyze(dsn)
     return {

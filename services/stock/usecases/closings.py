@@ -39,7 +39,7 @@ from services.stock.domain.flows import (
     next_month,
 )
 from services.stock.usecases.flows import BEGINNING, covered
-from shared.db.dialects import dialect_insert
+from shared.db.dialects import upsert_adding
 from shared.db.types import utcnow
 
 ZERO = Decimal(0)
@@ -87,32 +87,14 @@ async def settle(
                 change[0] += sums.qty_in - sums.qty_out
                 change[1] += sums.value_in - sums.value_out
                 month = next_month(month)
-    rows = [
-        {
-            "month": month,
-            "item_code": item,
-            "location_id": location,
-            "quality_state": state,
-            "stage": stage,
-            "quantity": quantity,
-            "value": value,
-        }
-        for (month, item, location, state, stage), (quantity, value) in sorted(changes.items())
-        if quantity or value
-    ]
-    if rows:
-        table = _table()
-        insert = dialect_insert(session)(table)
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["month", *BUCKET],
-                set_={
-                    "quantity": table.c.quantity + insert.excluded.quantity,
-                    "value": table.c.value + insert.excluded.value,
-                },
-            ),
-            rows,
-        )
+    rows = [(key, sums) for key, sums in sorted(changes.items()) if sums[0] or sums[1]]
+    names = ("month", *BUCKET)  # the order of the keys of `changes`
+    columns: dict[str, list[Any]] = {
+        **{name: [key[at] for key, _ in rows] for at, name in enumerate(names)},
+        "quantity": [quantity for _, (quantity, _) in rows],
+        "value": [value for _, (_, value) in rows],
+    }
+    await upsert_adding(session, _table(), names, ("quantity", "value"), columns)
 
 
 async def flows_closed_through(session: AsyncSession) -> date | None:

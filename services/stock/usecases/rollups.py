@@ -39,7 +39,7 @@ from services.stock.db.models import (
 )
 from services.stock.domain.flows import FlowKey, FlowSums, Grain
 from services.stock.usecases.flows import SUMS
-from shared.db.dialects import dialect_insert
+from shared.db.dialects import dialect_insert, upsert_adding
 from shared.db.filters import one_of
 
 KEY = (
@@ -104,11 +104,12 @@ async def add(session: AsyncSession, added: Iterable[Mapping[FlowKey, FlowSums]]
         )
         totals.setdefault(rollup_key, FlowSums()).add(sums)
     if totals:
-        rows = [
-            {**dict(zip(KEY, key, strict=True)), **{name: getattr(sums, name) for name in SUMS}}
-            for key, sums in sorted(totals.items())
-        ]
-        await session.execute(_adding(dialect_insert(session)(_table())), rows)
+        rows = sorted(totals.items())
+        columns = {
+            **{name: [key[at] for key, _ in rows] for at, name in enumerate(KEY)},
+            **{name: [getattr(sums, name) for _, sums in rows] for name in SUMS},
+        }
+        await upsert_adding(session, _table(), KEY, SUMS, columns)
 
 
 def _adding(insert: Any) -> Any:
