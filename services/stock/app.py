@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import Gauge
 
 from services.stock.api.approvals import router as approvals_router
 from services.stock.api.defective_releases import router as defective_releases_router
@@ -76,11 +77,16 @@ def create_app(
             )
         ],
         http_transport=http_transport,
-        workers=[_follow_ledger],
+        workers=[follow_ledger],
     )
 
 
-async def _follow_ledger(app: FastAPI) -> None:
+async def follow_ledger(app: FastAPI) -> None:
     """The flows, closings and rollups follow the ledger (usecases/aggregation.py)."""
     if app.state.settings.aggregate_in_background:
-        await aggregation.follow(app.state.db, app.state.metrics.quiet_for)
+        gauge = Gauge(
+            "stock_aggregation_lag_movements",
+            "Committed movements not yet in the flows, closings and rollups",
+            registry=app.state.metrics.registry,
+        )
+        await aggregation.follow(app.state.db, app.state.metrics.quiet_for, gauge.set)

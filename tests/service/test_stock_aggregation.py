@@ -11,6 +11,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
+from services.stock.app import follow_ledger
 from services.stock.db.models import LedgerCounter, StockAggregation
 from services.stock.usecases import aggregation, rollups
 from services.stock.usecases.closings import flow_closings, stored_closings
@@ -36,6 +37,15 @@ async def exact(s: Slice) -> None:
         assert await stored_flows(session) == await ledger_flows(session)
         assert await stored_closings(session) == await flow_closings(session)
         assert await rollups.stored(session) == await rollups.expected(session)
+
+
+async def wait_caught_up(s: Slice, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        last, through = await positions(s)
+        if through == last:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 async def test_postings_leave_the_aggregates_to_the_catch_up(wired: Slice) -> None:
@@ -96,34 +106,24 @@ async def test_the_background_loop_follows_postings(
     """Woken by a posting's commit (no polling meanwhile), it catches up by itself."""
     monkeypatch.setattr(aggregation, "ROUND_SECONDS", 0.01)
     monkeypatch.setattr(aggregation, "POLL_SECONDS", 600.0)
-    db = wired.apps["stock"].state.db
     item = await make_item(wired, tracking="none")
     _, store = await locations(wired, "S")
-    loop = asyncio.create_task(aggregation.follow(db))
+    # the stock service's own worker (the app runs here without background tasks)
+    loop = asyncio.create_task(follow_ledger(wired.apps["stock"]))
     try:
         await asyncio.sleep(0.1)  # its first round: nothing to do yet
         await receive(wired, item, store, "4", price="1")
         assert 0 < wired.apps["stock"].state.metrics.quiet_for() < 60  # served, now quiet
-        for _ in range(200):
-            last, through = await positions(wired)
-            if through == last:
-                break
-            await asyncio.sleep(0.05)
-        assert (last, through) == (1, 1)
+        assert await wait_caught_up(wired, 10)
+        assert await positions(wired) == (1, 1)
+        await asyncio.sleep(0.2)  # the round's end reports the lag
+        metrics = (await wired.stock.get("/metrics")).text
+        assert "stock_aggregation_lag_movements 0.0" in metrics, metrics[-2000:]
     finally:
         loop.cancel()
         with pytest.raises(asyncio.CancelledError):
             await loop
     await exact(wired)
-
-
-async def wait_caught_up(s: Slice, seconds: float) -> bool:
-    for _ in range(int(seconds / 0.05)):
-        last, through = await positions(s)
-        if through == last:
-            return True
-        await asyncio.sleep(0.05)
-    return False
 
 
 async def test_the_background_loop_waits_for_a_quiet_moment(
@@ -141,12 +141,16 @@ async def test_the_background_loop_waits_for_a_quiet_moment(
     def quiet_for() -> float:
         return 0.0 if busy["serving"] else 1.0
 
-    loop = asyncio.create_task(aggregation.follow(db, quiet_for))
+    lags: list[int] = []
+    loop = asyncio.create_task(aggregation.follow(db, quiet_for, lags.append))
     try:
         await receive(wired, item, store, "4", price="1")
         assert not await wait_caught_up(wired, 0.5)  # busy: it waits
+        assert lags[-1] == 1  # one movement to add, reported before waiting
         busy["serving"] = False
         assert await wait_caught_up(wired, 10)
+        await asyncio.sleep(0.2)
+        assert lags[-1] == 0
         # never quiet: it still catches up once DEFER_SECONDS have passed
         busy["serving"] = True
         monkeypatch.setattr(aggregation, "DEFER_SECONDS", 0.3)

@@ -68,17 +68,21 @@ QUIET_SECONDS = 0.1
 DEFER_SECONDS = 5.0
 
 
+async def _positions(session: AsyncSession) -> tuple[int, int]:
+    """(the last ledger sequence committed, the last the aggregates hold)."""
+    last = await session.scalar(select(LedgerCounter.last_sequence).where(LedgerCounter.id == 1))
+    through = await session.scalar(
+        select(StockAggregation.flows_through).where(StockAggregation.id == 1)
+    )
+    return last or 0, through or 0
+
+
 async def behind(db: Database) -> bool:
     """Whether movements are committed that the aggregates do not hold yet, or a month
     with flows is over and not closed (reads only, no lock)."""
     async with db.read() as session:
-        last = await session.scalar(
-            select(LedgerCounter.last_sequence).where(LedgerCounter.id == 1)
-        )
-        through = await session.scalar(
-            select(StockAggregation.flows_through).where(StockAggregation.id == 1)
-        )
-        if (last or 0) > (through or 0):
+        last, through = await _positions(session)
+        if last > through:
             return True
         over = previous_month(utcnow().date())
         closed = await flows_closed_through(session)
@@ -88,6 +92,13 @@ async def behind(db: Database) -> bool:
             select(func.min(StockFlow.period)).where(StockFlow.grain == Grain.MONTH.value)
         )
         return first is not None and first <= over
+
+
+async def lag(db: Database) -> int:
+    """How many committed movements the aggregates do not hold yet."""
+    async with db.read() as session:
+        last, through = await _positions(session)
+    return max(0, last - through)
 
 
 async def catch_up(db: Database, batch: int = BATCH) -> int:
@@ -186,12 +197,21 @@ def _never_busy() -> float:
     return DEFER_SECONDS
 
 
-async def follow(db: Database, quiet_for: Callable[[], float] = _never_busy) -> None:
+def _unreported(lag: int) -> None:
+    return None
+
+
+async def follow(
+    db: Database,
+    quiet_for: Callable[[], float] = _never_busy,
+    report_lag: Callable[[int], None] = _unreported,
+) -> None:
     """Keep the aggregates close behind the ledger until cancelled: catch up when a
     posting of this process has committed (at most once every `ROUND_SECONDS`), and
     every `POLL_SECONDS` (other processes' postings, or a month turning over); each
     round first waits for a quiet moment (`quiet_for`: seconds since the service last
-    served a request), at most `DEFER_SECONDS`."""
+    served a request), at most `DEFER_SECONDS`. `report_lag` gets how many movements are
+    still to add (a metric) when a round finds work, and when it ends."""
     event = asyncio.Event()
     _WAKE.add(event)
     try:
@@ -199,8 +219,10 @@ async def follow(db: Database, quiet_for: Callable[[], float] = _never_busy) -> 
             event.clear()
             try:
                 if await behind(db):
+                    report_lag(await lag(db))
                     await _quiet(quiet_for)
                     await catch_up(db)
+                report_lag(await lag(db))
             except Exception:  # a failed batch rolls back; the next round retries it
                 log.exception("stock aggregation failed")
             await asyncio.sleep(ROUND_SECONDS)
