@@ -22,6 +22,7 @@ from shared.http.commands import render, render_payload
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
+from shared.runtime import collector_paused
 
 router = APIRouter(prefix="/v1/genealogy", tags=["genealogy"])
 Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
@@ -136,12 +137,15 @@ async def trace_backward(
     """Everything inside a unit or lot down to the supplier lots, each node with its
     work order, as-built revision, steps (operator, station), QC records, supplier and
     receipt: as a tree (`BackwardTraceOut`), or as a graph (`BackwardGraphOut`)."""
-    async with ctx.db.snapshot() as session:
-        if shape == "graph":
-            return render_payload(
-                ctx, await genealogy.backward_graph(session, ref, depth), BackwardGraphOut
-            )
-        return render_payload(ctx, await genealogy.backward(session, ref, depth), BackwardTraceOut)
+    # a large answer: built and rendered without the collector (shared/runtime.py)
+    with collector_paused():
+        async with ctx.db.snapshot() as session:
+            if shape == "graph":
+                return render_payload(
+                    ctx, await genealogy.backward_graph(session, ref, depth), BackwardGraphOut
+                )
+            payload = await genealogy.backward(session, ref, depth)
+            return render_payload(ctx, payload, BackwardTraceOut)
 
 
 @router.get(
@@ -157,8 +161,10 @@ async def trace_forward(
 ) -> Response:
     """Everything a lot or unit went into, up to finished goods: where each is now, and
     the shipments with sales orders and customers."""
-    async with ctx.db.snapshot() as session:
-        return render_payload(ctx, await genealogy.forward(session, ref, depth), ForwardTraceOut)
+    with collector_paused():  # a large answer (shared/runtime.py)
+        async with ctx.db.snapshot() as session:
+            payload = await genealogy.forward(session, ref, depth)
+            return render_payload(ctx, payload, ForwardTraceOut)
 
 
 @router.post(
