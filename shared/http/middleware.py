@@ -35,19 +35,19 @@ class HttpMetrics:
         self.in_progress = Gauge(
             "http_requests_in_progress", "HTTP requests being served", ["service"],
             registry=self.registry,
-        )
+        ).labels(service)
         self.service = service
         self._serving = 0
         self._last_finished = time.monotonic()
 
     def started(self) -> None:
         self._serving += 1
-        self.in_progress.labels(self.service).inc()
+        self.in_progress.inc()
 
     def finished(self) -> None:
         self._serving -= 1
         self._last_finished = time.monotonic()
-        self.in_progress.labels(self.service).dec()
+        self.in_progress.dec()
 
     def quiet_for(self) -> float:
         """Seconds since the app last served a request; 0 while it serves one (background

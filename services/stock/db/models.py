@@ -780,7 +780,23 @@ class OpeningBalanceLine(Base):
     serial_numbers: Mapped[list[str]] = mapped_column(JsonDoc)
 
 
-class StockFlow(Base):
+class FlowSumColumns:
+    """The sums of a flow row (domain/flows.py `FlowSums`), which the rollups hold too."""
+
+    qty_in: Mapped[Decimal] = mapped_column(ExactDecimal())
+    qty_out: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_in: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_out: Mapped[Decimal] = mapped_column(ExactDecimal())
+    moves: Mapped[int] = mapped_column(BigId)
+    #: The net change times the days from its day to the period's end, both included.
+    qty_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value_days: Mapped[Decimal] = mapped_column(ExactDecimal())
+    #: Of `out`, what left for consumption (domain/flows.py `CONSUMPTION`).
+    used_qty: Mapped[Decimal] = mapped_column(ExactDecimal())
+    used_value: Mapped[Decimal] = mapped_column(ExactDecimal())
+
+
+class StockFlow(FlowSumColumns, Base):
     """The ledger summed per day, month or item-month (domain/flows.py), kept by posting."""
 
     __tablename__ = "stock_flows"
@@ -802,17 +818,6 @@ class StockFlow(Base):
     #: The document's partners (the ledger's); "" where none.
     supplier: Mapped[str] = mapped_column(String(200), primary_key=True)
     customer: Mapped[str] = mapped_column(String(200), primary_key=True)
-    qty_in: Mapped[Decimal] = mapped_column(ExactDecimal())
-    qty_out: Mapped[Decimal] = mapped_column(ExactDecimal())
-    value_in: Mapped[Decimal] = mapped_column(ExactDecimal())
-    value_out: Mapped[Decimal] = mapped_column(ExactDecimal())
-    moves: Mapped[int] = mapped_column(BigId)
-    #: The net change times the days from its day to the period's end, both included.
-    qty_days: Mapped[Decimal] = mapped_column(ExactDecimal())
-    value_days: Mapped[Decimal] = mapped_column(ExactDecimal())
-    #: Of `out`, what left for consumption (domain/flows.py `CONSUMPTION`).
-    used_qty: Mapped[Decimal] = mapped_column(ExactDecimal())
-    used_value: Mapped[Decimal] = mapped_column(ExactDecimal())
 
 
 class ReportDefinition(Base):
@@ -893,7 +898,7 @@ class CatalogItemCopy(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class StockRollup(Base):
+class StockRollup(FlowSumColumns, Base):
     """The day and month flows (`StockFlow`'s d and m grains) summed over items by the
     catalog fields reports group by: category, item type and unit (usecases/rollups.py).
     An item's flows are in it while stock's copy of the catalog holds the item."""
@@ -912,14 +917,3 @@ class StockRollup(Base):
     stage: Mapped[str] = mapped_column(String(20), primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
     external: Mapped[bool] = mapped_column(Boolean, primary_key=True)
-    qty_in: Mapped[Decimal] = mapped_column(ExactDecimal())
-    qty_out: Mapped[Decimal] = mapped_column(ExactDecimal())
-    value_in: Mapped[Decimal] = mapped_column(ExactDecimal())
-    value_out: Mapped[Decimal] = mapped_column(ExactDecimal())
-    moves: Mapped[int] = mapped_column(BigId)
-    #: As the flows' (turnover reads them): the change weighted by the days to the period's
-    #: end, and what left for consumption.
-    qty_days: Mapped[Decimal] = mapped_column(ExactDecimal())
-    value_days: Mapped[Decimal] = mapped_column(ExactDecimal())
-    used_qty: Mapped[Decimal] = mapped_column(ExactDecimal())
-    used_value: Mapped[Decimal] = mapped_column(ExactDecimal())

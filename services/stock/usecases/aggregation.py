@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import structlog
 from sqlalchemy import func, select
@@ -43,7 +44,7 @@ from services.stock.db.models import (
 )
 from services.stock.domain.flows import FlowMove, Grain, flow_deltas
 from services.stock.usecases import rollups
-from services.stock.usecases.closings import flows_closed_through, previous_month, settle
+from services.stock.usecases.closings import previous_month, settle
 from services.stock.usecases.flows import (
     balance_stages,
     moves_of,
@@ -68,43 +69,43 @@ QUIET_SECONDS = 0.1
 DEFER_SECONDS = 5.0
 
 
-async def _positions(session: AsyncSession) -> tuple[int, int]:
-    """(the last ledger sequence committed, the last the aggregates hold)."""
-    last = await session.scalar(select(LedgerCounter.last_sequence).where(LedgerCounter.id == 1))
-    through = await session.scalar(
-        select(StockAggregation.flows_through).where(StockAggregation.id == 1)
-    )
-    return last or 0, through or 0
+class Pending(NamedTuple):
+    #: Committed movements the aggregates do not hold yet.
+    movements: int
+    #: A month with flows is over and not closed.
+    month_over: bool
+
+    @property
+    def due(self) -> bool:
+        return self.movements > 0 or self.month_over
 
 
-async def behind(db: Database) -> bool:
-    """Whether movements are committed that the aggregates do not hold yet, or a month
-    with flows is over and not closed (reads only, no lock)."""
+async def pending(db: Database) -> Pending:
+    """What the aggregates lack (reads only, no lock)."""
     async with db.read() as session:
-        last, through = await _positions(session)
-        if last > through:
-            return True
+        last = await session.scalar(
+            select(LedgerCounter.last_sequence).where(LedgerCounter.id == 1)
+        )
+        row = await session.get(StockAggregation, 1)
+        assert row is not None
+        movements = max(0, (last or 0) - row.flows_through)
         over = previous_month(utcnow().date())
-        closed = await flows_closed_through(session)
-        if closed is not None:
-            return closed < over
+        if row.closed_through is not None:
+            return Pending(movements, row.closed_through < over)
         first = await session.scalar(
             select(func.min(StockFlow.period)).where(StockFlow.grain == Grain.MONTH.value)
         )
-        return first is not None and first <= over
-
-
-async def lag(db: Database) -> int:
-    """How many committed movements the aggregates do not hold yet."""
-    async with db.read() as session:
-        last, through = await _positions(session)
-    return max(0, last - through)
+        return Pending(movements, first is not None and first <= over)
 
 
 async def catch_up(db: Database, batch: int = BATCH) -> int:
     """Add every committed movement the aggregates do not hold yet; returns how many."""
-    if not await behind(db):
+    if not (await pending(db)).due:
         return 0
+    return await _run(db, batch)
+
+
+async def _run(db: Database, batch: int = BATCH) -> int:
     total = 0
     while True:
         async with db.sessionmaker() as session, session.begin():
@@ -136,11 +137,11 @@ _FLOW_COLUMNS = (
 async def step(session: AsyncSession, batch: int = BATCH) -> int:
     """Aggregate the next `batch` movements after `flows_through` (fewer when fewer are
     committed), in the caller's transaction; returns how many."""
-    through = await rollups.hold(session)
+    aggregation = await rollups.hold(session)
     rows = (
         await session.execute(
             select(*_FLOW_COLUMNS)
-            .where(MovementRow.sequence > through)
+            .where(MovementRow.sequence > aggregation.flows_through)
             .order_by(MovementRow.sequence)
             .limit(batch)
         )
@@ -148,12 +149,10 @@ async def step(session: AsyncSession, batch: int = BATCH) -> int:
     if rows:
         virtual = await virtual_location_ids(session)
         stages = await balance_stages(session, {row.item_code for row in rows})
-        await _add(session, moves_of(rows, virtual, stages))
-        aggregation = await session.get(StockAggregation, 1)
-        assert aggregation is not None
+        await _add(session, aggregation, moves_of(rows, virtual, stages))
         aggregation.flows_through = rows[-1].sequence
     else:
-        await _add(session, [])  # a month may be over
+        await _add(session, aggregation, [])  # a month may be over
     return len(rows)
 
 
@@ -163,17 +162,18 @@ async def add_revaluations(session: AsyncSession, changes: list[tuple[int, FlowM
     the movements they already hold; those they do not hold yet they will read with
     their new value. Holding the aggregation row until the posting commits, so the two
     never cross (nobody takes the ledger counter after the aggregation row)."""
-    through = await rollups.hold(session)
-    await _add(session, [move for sequence, move in changes if sequence <= through])
+    aggregation = await rollups.hold(session)
+    through = aggregation.flows_through
+    await _add(session, aggregation, [move for sequence, move in changes if sequence <= through])
 
 
-async def _add(session: AsyncSession, moves: list[FlowMove]) -> None:
+async def _add(session: AsyncSession, aggregation: StockAggregation, moves: list[FlowMove]) -> None:
     """Add `moves` to the flows, the closings (closing the months now over) and the
-    rollups; the caller holds the aggregation row."""
+    rollups; the caller holds the aggregation row (`aggregation`)."""
     deltas = flow_deltas(moves)
     await record_flows(session, deltas)
-    await settle(session, await flows_closed_through(session), [deltas])
-    await rollups.add(session, [deltas])
+    await settle(session, aggregation.closed_through, deltas)
+    await rollups.add(session, deltas)
 
 
 async def _quiet(quiet_for: Callable[[], float]) -> None:
@@ -193,18 +193,10 @@ async def wake() -> None:
         event.set()
 
 
-def _never_busy() -> float:
-    return DEFER_SECONDS
-
-
-def _unreported(lag: int) -> None:
-    return None
-
-
 async def follow(
     db: Database,
-    quiet_for: Callable[[], float] = _never_busy,
-    report_lag: Callable[[int], None] = _unreported,
+    quiet_for: Callable[[], float],
+    report_lag: Callable[[int], None],
 ) -> None:
     """Keep the aggregates close behind the ledger until cancelled: catch up when a
     posting of this process has committed (at most once every `ROUND_SECONDS`), and
@@ -218,11 +210,13 @@ async def follow(
         while True:
             event.clear()
             try:
-                if await behind(db):
-                    report_lag(await lag(db))
+                found = await pending(db)
+                if found.due:
+                    report_lag(found.movements)
                     await _quiet(quiet_for)
-                    await catch_up(db)
-                report_lag(await lag(db))
+                    await _run(db)
+                    found = await pending(db)
+                report_lag(found.movements)
             except Exception:  # a failed batch rolls back; the next round retries it
                 log.exception("stock aggregation failed")
             await asyncio.sleep(ROUND_SECONDS)

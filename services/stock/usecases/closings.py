@@ -62,7 +62,7 @@ def month_end(month: date) -> date:
 
 
 async def settle(
-    session: AsyncSession, closed: date | None, pending: Sequence[Mapping[FlowKey, FlowSums]]
+    session: AsyncSession, closed: date | None, pending: Mapping[FlowKey, FlowSums]
 ) -> None:
     """Holding the aggregation row (`closed`: the last month closed, as read then): close
     the months now over, then add the flows just recorded (`pending`) that fall in
@@ -75,18 +75,17 @@ async def settle(
     changes: dict[tuple[date, str, int, str, str], list[Decimal]] = defaultdict(
         lambda: [ZERO, ZERO]
     )
-    for deltas in pending:
-        for key, sums in deltas.items():
-            if key.grain != Grain.DAY.value or key.period > month_end(closed):
-                continue
-            month = month_of(key.period)
-            while month <= closed:
-                change = changes[
-                    (month, key.item_code, key.location_id, key.quality_state, key.stage)
-                ]
-                change[0] += sums.qty_in - sums.qty_out
-                change[1] += sums.value_in - sums.value_out
-                month = next_month(month)
+    for key, sums in pending.items():
+        if key.grain != Grain.DAY.value or key.period > month_end(closed):
+            continue
+        month = month_of(key.period)
+        while month <= closed:
+            change = changes[
+                (month, key.item_code, key.location_id, key.quality_state, key.stage)
+            ]
+            change[0] += sums.qty_in - sums.qty_out
+            change[1] += sums.value_in - sums.value_out
+            month = next_month(month)
     rows = [(key, sums) for key, sums in sorted(changes.items()) if sums[0] or sums[1]]
     names = ("month", *BUCKET)  # the order of the keys of `changes`
     columns: dict[str, list[Any]] = {

@@ -31,18 +31,7 @@ from services.stock.domain.flows import (
 from shared.db.dialects import upsert_adding
 from shared.db.types import utcnow
 
-_KEY = (
-    "grain",
-    "period",
-    "item_code",
-    "location_id",
-    "quality_state",
-    "stage",
-    "kind",
-    "external",
-    "supplier",
-    "customer",
-)
+_KEY = FlowKey._fields  # the key columns, in `FlowKey`'s order
 #: The sums of a flow row (`FlowSums`' fields), which the rollups hold too.
 SUMS = (
     "qty_in",

@@ -80,10 +80,10 @@ async def fields_of(session: AsyncSession, codes: Collection[str]) -> dict[str, 
     }
 
 
-async def add(session: AsyncSession, added: Iterable[Mapping[FlowKey, FlowSums]]) -> None:
+async def add(session: AsyncSession, added: Mapping[FlowKey, FlowSums]) -> None:
     """Add day and month flows just recorded (`added`) to the rollups, for the items the
     copy holds; the caller holds the aggregation row."""
-    keys = [(key, sums) for deltas in added for key, sums in deltas.items() if key.grain in GRAINS]
+    keys = [(key, sums) for key, sums in added.items() if key.grain in GRAINS]
     if not keys:
         return
     fields = await fields_of(session, {key.item_code for key, _ in keys})
@@ -120,15 +120,13 @@ def _adding(insert: Any) -> Any:
     )
 
 
-async def hold(session: AsyncSession) -> int:
+async def hold(session: AsyncSession) -> StockAggregation:
     """Lock the aggregation row until the transaction ends (every writer of flows,
-    closings and rollups does); returns the last ledger sequence they hold."""
-    through = await session.scalar(
-        select(StockAggregation.flows_through).where(StockAggregation.id == 1).with_for_update()
-    )
-    if through is None:
+    closings and rollups does), and return it: how far they follow the ledger."""
+    row = await session.get(StockAggregation, 1, with_for_update=True, populate_existing=True)
+    if row is None:
         raise RuntimeError("the stock aggregation row is missing (run the stock migrations)")
-    return int(through)
+    return row
 
 
 def _summed(sign: int, codes: Collection[str] | None, session: AsyncSession) -> Any:
