@@ -21,7 +21,7 @@ endif
 .PHONY: help run install test lint openapi openapi-check bench clean distclean
 
 help:
-	@echo "make run      install if needed, migrate, start all six services (gateway :8000)"
+	@echo "make run      install if needed, migrate, start all seven services (gateway :8000)"
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"

@@ -7,7 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "dev-internal-secret-change-me-0000000000"
 
-SERVICE_NAMES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow")
+SERVICE_NAMES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow", "erp")
 
 
 class ServiceSettings(BaseSettings):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-SERVICES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow")
+SERVICES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow", "erp")
 
 
 def sqlite_url(var_dir: Path, service: str) -> str:
@@ -53,7 +53,7 @@ def migrate(urls: Mapping[str, str]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.migrate", description=__doc__)
-    parser.add_argument("services", nargs="*", metavar="SERVICE", help="default: all six")
+    parser.add_argument("services", nargs="*", metavar="SERVICE", help="default: all seven")
     parser.add_argument("--var", default="var", help="folder of the SQLite files (default var)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.services) - set(SERVICES))

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OPENAPI_DIR = REPO_ROOT / "openapi"
-SERVICES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow")
+SERVICES = ("gateway", "catalog", "stock", "mrp", "trace", "workflow", "erp")
 
 
 def build_app(service: str) -> FastAPI:
@@ -68,7 +68,7 @@ def write_all(services: tuple[str, ...] = SERVICES, directory: Path = OPENAPI_DI
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.openapi", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail if a file differs from the code")
-    parser.add_argument("services", nargs="*", metavar="SERVICE", help="default: all six")
+    parser.add_argument("services", nargs="*", metavar="SERVICE", help="default: all seven")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.services) - set(SERVICES))
     if unknown:

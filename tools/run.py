@@ -37,7 +37,7 @@ from tools.migrate import database_urls, migrate, sqlite_url
 REPO_ROOT = Path(__file__).resolve().parents[1]
 GATEWAY = "gateway"
 #: The services behind the gateway, in start order.
-BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow")
+BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow", "erp")
 SERVICES = (GATEWAY, *BACKENDS)
 #: Which services each service's event feed nudges (`<NAME>_EVENT_SUBSCRIBERS`).
 EVENT_SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
@@ -351,7 +351,7 @@ def start_stack(
     extra_env: Mapping[str, Mapping[str, str]] | None = None,
     database_overrides: Mapping[str, str] | None = None,
 ) -> Stack:
-    """Secrets, migrations, six uvicorn processes, and a wait until all are healthy.
+    """Secrets, migrations, seven uvicorn processes, and a wait until all are healthy.
 
     `base_port=0` picks free ports (tests). Logs go to `<var>/logs/<service>.log`.
     `extra_env` adds or overrides variables per service (the benchmark turns the
@@ -395,7 +395,7 @@ def start_stack(
 def print_banner(stack: Stack, elapsed: float) -> None:
     gateway = stack.gateway_url
     lines = [
-        f"All six services are up ({elapsed:.1f} s).",
+        f"All seven services are up ({elapsed:.1f} s).",
         "",
         f"  gateway   {gateway}",
         f"  API docs  {gateway}/docs",

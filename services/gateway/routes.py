@@ -36,6 +36,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
         "/v1/approvals", "/v1/flows", "/v1/inbox", "/v1/org", "/v1/calendars", "/v1/todos",
         "/v1/rules", "/v1/notifications", "/v1/mobile",
     ),
+    "erp": ("/v1/movement-types", "/v1/books", "/v1/vouchers", "/v1/reconciliation"),
 }
 
 #: Paths forwarded without a user's credentials: DingTalk's and WeCom's callbacks, which

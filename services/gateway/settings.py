@@ -23,6 +23,7 @@ DEFAULT_UPSTREAMS: dict[str, str] = {
     "mrp": "http://127.0.0.1:8003",
     "trace": "http://127.0.0.1:8004",
     "workflow": "http://127.0.0.1:8005",
+    "erp": "http://127.0.0.1:8006",
 }
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,40}$")
 

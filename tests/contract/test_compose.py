@@ -20,7 +20,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow")
+BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow", "erp")
 SERVICES = ("gateway", *BACKENDS)
 REQUIRED = {
     "gateway": {"DATABASE_URL", "INTERNAL_TOKEN_SECRET", "UPSTREAMS", "JWT_SECRET"},

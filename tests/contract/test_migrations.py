@@ -14,7 +14,7 @@ from shared.db.engine import create_engine
 from shared.db.migrate import alembic_config
 from shared.db.tables import shared_metadata
 
-SERVICES = ["gateway", "catalog", "stock", "mrp", "trace", "workflow"]
+SERVICES = ["gateway", "catalog", "stock", "mrp", "trace", "workflow", "erp"]
 
 
 def _metadata(service: str) -> list[MetaData]:

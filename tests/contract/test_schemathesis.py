@@ -33,7 +33,7 @@ from shared.auth.principal import ADMIN
 from tests.conftest import TEST_SECRET, SqliteFarm, auth
 from tests.wiring import HostRoutingTransport
 
-BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow")
+BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow", "erp")
 SERVICES = ("gateway", *BACKENDS)
 #: The gateway's own settings: upstreams answered in-process, no rate limit to trip over.
 GATEWAY_SETTINGS = {
@@ -115,3 +115,4 @@ test_stock = conformance_test("stock")
 test_mrp = conformance_test("mrp")
 test_trace = conformance_test("trace")
 test_workflow = conformance_test("workflow")
+test_erp = conformance_test("erp")

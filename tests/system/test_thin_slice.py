@@ -1,6 +1,6 @@
 """The thin slice over TCP against the real processes, started exactly as `make run` does.
 
-Six uvicorn processes on free ports with a temporary var dir (SQLite files, secrets,
+Seven uvicorn processes on free ports with a temporary var dir (SQLite files, secrets,
 logs), then through the gateway with a token: item -> location -> purchase receipt ->
 balance -> the lot in trace within a second -> the same receipt replayed, not reposted.
 """

@@ -18,7 +18,7 @@ from services.gateway.routes import GATEWAY_PREFIXES, PUBLIC_PREFIXES, ROUTE_TAB
 from services.gateway.schemas import Role
 from shared.auth.principal import ROLES
 
-SERVICES = ("catalog", "stock", "mrp", "trace", "workflow")
+SERVICES = ("catalog", "stock", "mrp", "trace", "workflow", "erp")
 
 
 # --- routing -------------------------------------------------------------------------
