@@ -41,8 +41,8 @@ BACKENDS = ("catalog", "stock", "mrp", "trace", "workflow", "erp")
 SERVICES = (GATEWAY, *BACKENDS)
 #: Which services each service's event feed nudges (`<NAME>_EVENT_SUBSCRIBERS`).
 EVENT_SUBSCRIBERS: Mapping[str, tuple[str, ...]] = {
-    "catalog": ("stock", "workflow"),
-    "stock": ("trace", "mrp", "workflow"),
+    "catalog": ("stock", "workflow", "erp"),
+    "stock": ("trace", "mrp", "workflow", "erp"),
     "mrp": ("trace", "workflow"),
 }
 ADMIN_USERNAME = "admin"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.http.pagination import Page
+from shared.schemas import DecimalString
 
 TypeCode = Annotated[
     str,
@@ -144,6 +147,24 @@ class BookIn(BaseModel):
     )
     voucher_word: str = Field("记", min_length=1, max_length=10, description="凭证字")
     preparer: str = Field("erp-connector", min_length=1, max_length=100, description="制单人")
+    timezone: str = Field(
+        "Asia/Shanghai", max_length=60, description="Decides a voucher's date and period"
+    )
+    warehouses: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        max_length=200,
+        description="The warehouses (first segment of a location code) whose movements this "
+        "book posts; empty: all",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
 
 
 class BookOut(BookIn):
@@ -209,3 +230,68 @@ class DeterminationOut(BaseModel):
     )
     red_ink: bool = Field(description="A reversal: the voucher's amounts are negative (红字)")
     posts: bool = Field(description="Whether the combination gives voucher lines")
+
+
+Money = Annotated[
+    Decimal, Field(description="In the book's currency, to the cent"), DecimalString
+]
+Amount = Annotated[Decimal, DecimalString] | None
+VoucherStatus = Literal["ready", "held", "exported"]
+
+
+class VoucherLineOut(BaseModel):
+    line_no: int
+    summary: str = Field(description="摘要")
+    account: str
+    currency: str
+    debit: Money
+    credit: Money
+    quantity: Amount = Field(description="Where the account tracks quantity")
+    unit_price: Amount = Field(description="Amount / quantity, to 6 places")
+    dimensions: dict[str, str] = Field(description="Auxiliary dimensions (辅助核算) by name")
+
+
+class VoucherOut(BaseModel):
+    id: int
+    number: str = Field(description="Our stable external number: the ERP's bill number")
+    book_code: str
+    status: Literal["open", "ready", "held", "exported"]
+    date: date
+    year: int
+    period: int
+    word: str = Field(description="凭证字")
+    preparer: str
+    attachments: int = Field(description="附件数: the documents it stands for")
+    currency: str
+    document_type: str | None
+    document_id: int | None
+    document_number: str | None
+    movement_types: list[str]
+    red_ink: bool = Field(description="红字: the amounts reverse an earlier voucher")
+    reverses_number: str | None = Field(description="The voucher a red-ink one reverses")
+    total: Money = Field(description="Debits, which equal credits")
+    hold_reasons: list[str] = Field(description="Why a held voucher cannot be built")
+    erp_number: str | None = Field(description="The ERP's voucher number, once acknowledged")
+    exported_at: datetime | None
+    cursor: int = Field(description="Its place in the pull feed; pass as `after` to read on")
+    updated_at: datetime
+    lines: list[VoucherLineOut]
+
+
+class VoucherFeed(BaseModel):
+    items: list[VoucherOut]
+    next_after: int = Field(description="Pass as `after` to read on")
+    has_more: bool
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    erp_number: str = Field(
+        min_length=1, max_length=60, description="The ERP's voucher number (e.g. 记-0012)"
+    )
+
+
+class ReleaseOut(BaseModel):
+    released: int = Field(description="Held vouchers that now build and are ready")
+    still_held: int

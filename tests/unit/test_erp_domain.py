@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from services.erp.domain.accounts import (
     BUILT_IN_TEMPLATES,
     DIMENSIONS,
     VALUATION_CLASSES,
+    AccountSpec,
+    Determination,
     RuleSpec,
     determine,
     dimension_errors,
     lookup_keys,
 )
 from services.erp.domain.movement_types import Facts, Rule, classify, location_matches
+from services.erp.domain.vouchers import MovementFacts, merge, postings, sides, totals
 
 
 def facts(**changes: object) -> Facts:
@@ -134,3 +139,101 @@ def test_the_small_enterprise_standard_differs_only_in_production_and_cost_of_sa
     assert set(sbas) - set(cas) == {"4001", "5401", "5402"}
     assert sbas["4001"] == cas["5001"] == "生产成本"
     assert sbas["5401"] == cas["6401"] == "主营业务成本"
+
+
+# --- voucher lines -----------------------------------------------------------------------
+
+
+def movement_facts(**changes: object) -> MovementFacts:
+    values: dict[str, object] = {
+        "id": 1,
+        "item_code": "R",
+        "quantity": Decimal("3"),
+        "value": Decimal("1.005"),
+        "from_location": "VIRTUAL/SUPPLIER",
+        "to_location": "WH1/RAW/A",
+        "reversal": False,
+        "supplier": "Yageo",
+    }
+    values.update(changes)
+    return MovementFacts(**values)  # type: ignore[arg-type]
+
+
+ACCOUNTS = {
+    a.code: a
+    for a in (
+        AccountSpec("1403", "原材料", True, ("material", "warehouse")),
+        AccountSpec("2202.02", "暂估", False, ("supplier",)),
+        AccountSpec("1901", "待处理财产损溢", False, ("warehouse", "department")),
+    )
+}
+RECEIPT = RuleSpec("101", "", "", "1403", "2202.02", ("material", "warehouse"), ("supplier",))
+
+
+def test_a_movement_posts_its_value_to_the_cent_on_both_sides() -> None:
+    found, problems = postings(
+        movement_facts(), Determination(RECEIPT, RECEIPT.key, False), ACCOUNTS, "收货 RC-1"
+    )
+    assert problems == []
+    assert [(p.side, p.account, p.amount, p.quantity, p.dimensions) for p in found] == [
+        ("debit", "1403", Decimal("1.01"), Decimal("3"), (("material", "R"), ("warehouse", "WH1"))),
+        ("credit", "2202.02", Decimal("1.01"), None, (("supplier", "Yageo"),)),
+    ]
+
+
+def test_a_reversal_posts_red_ink_and_keeps_each_side_at_its_warehouse() -> None:
+    back = movement_facts(from_location="WH1/RAW/A", to_location="VIRTUAL/SUPPLIER", reversal=True)
+    found, _ = postings(back, Determination(RECEIPT, RECEIPT.key, True), ACCOUNTS, "冲销")
+    assert [(p.amount, p.quantity) for p in found] == [
+        (Decimal("-1.01"), Decimal("-3")),
+        (Decimal("-1.01"), None),
+    ]
+    assert found[0].dimensions == (("material", "R"), ("warehouse", "WH1"))
+    assert sides(movement_facts(from_location="WH1/A", to_location="LINE-1")) == ("LINE-1", "WH1")
+    assert sides(movement_facts(from_location="LINE-1", to_location="WH1/A", reversal=True)) == (
+        "LINE-1",
+        "WH1",
+    )
+
+
+def test_missing_dimensions_and_zero_values_post_nothing() -> None:
+    scrap = RuleSpec("551", "", "", "1901", "1403", ("warehouse", "department"), ("material",))
+    found, problems = postings(
+        movement_facts(), Determination(scrap, scrap.key, False), ACCOUNTS, "报废"
+    )
+    assert found == [] and problems == ["department is not known for account 1901"]
+    none, why = postings(
+        movement_facts(value=Decimal("0.004")),
+        Determination(RECEIPT, RECEIPT.key, False),
+        ACCOUNTS,
+        "x",
+    )
+    assert none == [] and why == []
+    unposted = RuleSpec("261", "", "wip", None, None)
+    assert postings(
+        movement_facts(), Determination(unposted, unposted.key, False), ACCOUNTS, "x"
+    ) == ([], [])
+
+
+def test_lines_of_the_same_side_account_dimensions_and_summary_add_up() -> None:
+    first, _ = postings(movement_facts(), Determination(RECEIPT, RECEIPT.key, False), ACCOUNTS, "S")
+    second, _ = postings(
+        movement_facts(id=2, value=Decimal("2"), quantity=Decimal("1")),
+        Determination(RECEIPT, RECEIPT.key, False),
+        ACCOUNTS,
+        "S",
+    )
+    other, _ = postings(
+        movement_facts(id=3, supplier="Murata"),
+        Determination(RECEIPT, RECEIPT.key, False),
+        ACCOUNTS,
+        "S",
+    )
+    lines = merge(merge([], first), [*second, *other])
+    assert [(ln.side, ln.account, ln.debit, ln.credit, ln.quantity) for ln in lines] == [
+        ("debit", "1403", Decimal("4.02"), 0, Decimal("7")),
+        ("credit", "2202.02", 0, Decimal("3.01"), None),
+        ("credit", "2202.02", 0, Decimal("1.01"), None),
+    ]
+    assert lines[0].unit_price == Decimal("0.574286")
+    assert totals(lines) == (Decimal("4.02"), Decimal("4.02"))

@@ -17,18 +17,27 @@ Company books and account determination (one map per book):
 * `erp_account_rules`: (movement type, valuation class, account modifier) -> debit and
   credit account and the dimensions to fill on each side; empty valuation class or
   modifier: any. Both accounts empty: that combination gives no voucher, deliberately.
+
+Vouchers (usecases/vouchers.py):
+* `erp_items`: the catalog's items from its feed (the item type is the valuation class).
+* `erp_movements`: stock's movements that give voucher lines, classified; open until
+  their document's event closes them.
+* `erp_vouchers`, `erp_voucher_lines`: vouchers per book with their lines;
+  `erp_voucher_movements`: which voucher of a book each movement is in.
+* `erp_counters`: the voucher numbers and the pull feed's positions.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db.tables import NAMING_CONVENTION
-from shared.db.types import BigId, UTCDateTime, utcnow
+from shared.db.types import BigId, ExactDecimal, UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
@@ -79,6 +88,8 @@ class Book(Base):
     voucher_mode: Mapped[str] = mapped_column(String(20))
     voucher_word: Mapped[str] = mapped_column(String(10))
     preparer: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(60))
+    warehouses: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -117,3 +128,126 @@ class AccountRule(Base):
         UniqueConstraint("book_code", "movement_type", "valuation_class", "modifier"),
         Index("ix_erp_account_rules_book_type", "book_code", "movement_type"),
     )
+
+
+class Item(Base):
+    """The catalog's items as its feed describes them: the item type is the valuation
+    class that picks the stock account."""
+
+    __tablename__ = "erp_items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    item_type: Mapped[str] = mapped_column(String(30))
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    uom: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Movement(Base):
+    """A stock movement from stock's feed, classified; `closed` once its document's
+    vouchers are built (a document's movements arrive together, followed by its event)."""
+
+    __tablename__ = "erp_movements"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    event_seq: Mapped[int] = mapped_column(BigId)
+    document_type: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[int] = mapped_column(BigId)
+    item_code: Mapped[str] = mapped_column(String(64))
+    lot_number: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[Decimal] = mapped_column(ExactDecimal())
+    value: Mapped[Decimal] = mapped_column(ExactDecimal())
+    from_location: Mapped[str] = mapped_column(String(100))
+    to_location: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(20))
+    reversal_of_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    purchase_order: Mapped[str] = mapped_column(String(100))
+    work_order: Mapped[str] = mapped_column(String(100))
+    sales_order: Mapped[str] = mapped_column(String(100))
+    supplier: Mapped[str] = mapped_column(String(200))
+    customer: Mapped[str] = mapped_column(String(200))
+    movement_type: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    modifier: Mapped[str] = mapped_column(String(20))
+    closed: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (
+        Index("ix_erp_movements_open", "closed", "event_seq"),
+        Index("ix_erp_movements_document", "document_type", "document_id"),
+    )
+
+
+class Voucher(Base):
+    """An accounting voucher (凭证) of a book: `open` while a day's summary still grows,
+    `ready` to export, `held` with its reasons, `exported` once the ERP acknowledged it
+    with its own number. `feed_seq` moves on with every change a puller must see."""
+
+    __tablename__ = "erp_vouchers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    book_code: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))
+    grouping: Mapped[str] = mapped_column(String(120))
+    date: Mapped[date] = mapped_column(Date)
+    year: Mapped[int] = mapped_column(Integer)
+    period: Mapped[int] = mapped_column(Integer)
+    word: Mapped[str] = mapped_column(String(10))
+    preparer: Mapped[str] = mapped_column(String(100))
+    attachments: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    document_type: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    document_number: Mapped[str] = mapped_column(String(60))
+    movement_types: Mapped[list[str]] = mapped_column(JSON)
+    red_ink: Mapped[bool] = mapped_column(Boolean)
+    reverses_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    total: Mapped[Decimal] = mapped_column(ExactDecimal())
+    hold_reasons: Mapped[list[str]] = mapped_column(JSON)
+    erp_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    feed_seq: Mapped[int] = mapped_column(BigId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_erp_vouchers_feed_seq", "feed_seq"),
+        Index("ix_erp_vouchers_book_status", "book_code", "status"),
+        Index("ix_erp_vouchers_grouping", "book_code", "grouping"),
+    )
+
+
+class VoucherLine(Base):
+    __tablename__ = "erp_voucher_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    voucher_id: Mapped[int] = mapped_column(BigId, index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(String(200))
+    account: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    debit: Mapped[Decimal] = mapped_column(ExactDecimal())
+    credit: Mapped[Decimal] = mapped_column(ExactDecimal())
+    quantity: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal(), nullable=True)
+    dimensions: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class VoucherMovement(Base):
+    """Which voucher of a book a movement is in (each movement in at most one per book)."""
+
+    __tablename__ = "erp_voucher_movements"
+
+    book_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    movement_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(BigId, index=True)
+
+
+class Counter(Base):
+    __tablename__ = "erp_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigId)

@@ -2,7 +2,8 @@
 
 A book is created from a template (企业会计准则 or 小企业会计准则), which fills its
 accounts and its map; after that, finance edits both. A rule may only name the book's
-active accounts, and only the dimensions those accounts carry.
+active accounts, and only the dimensions those accounts carry. Every change to a book's
+accounts or map rebuilds its held vouchers in the same transaction (`release_held`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.erp.schemas import (
     BookOut,
     DeterminationOut,
 )
+from services.erp.usecases import vouchers
 from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -71,6 +73,8 @@ async def _book_out(session: AsyncSession, row: Book) -> BookOut:
         voucher_mode=row.voucher_mode,
         voucher_word=row.voucher_word,
         preparer=row.preparer,
+        timezone=row.timezone,
+        warehouses=list(row.warehouses),
         account_count=accounts or 0,
         rule_count=rules or 0,
         version=row.version,
@@ -182,6 +186,7 @@ async def replace_book(uow: UnitOfWork, code: str, body: BookIn, expected: int) 
             body.voucher_word,
             body.preparer,
         )
+        row.timezone, row.warehouses = body.timezone, list(body.warehouses)
         await session.flush()
         out = await _book_out(session, row)
         await uow.audit("update", "book", code, before=before, after=out.model_dump(mode="json"))
@@ -238,6 +243,7 @@ async def put_account(
         row.name, row.tracks_quantity = body.name, body.tracks_quantity
         row.dimensions, row.active = list(body.dimensions), body.active
         await session.flush()
+        await vouchers.release_held(session, book=book)
         out = account_out(row)
         await uow.audit(
             "create" if created else "update",
@@ -364,6 +370,7 @@ async def put_rule(uow: UnitOfWork, book: str, body: AccountRuleIn) -> tuple[Acc
         row.credit_dimensions = list(body.credit_dimensions)
         row.updated_at = utcnow()
         await session.flush()
+        await vouchers.release_held(session, book=book)
         out = rule_out(row)
         await uow.audit(
             "create" if created else "update",

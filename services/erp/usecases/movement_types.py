@@ -19,6 +19,7 @@ from services.erp.schemas import (
     MovementTypeOut,
     MovementTypeRuleOut,
 )
+from services.erp.usecases import vouchers
 from shared.db.paging import page_by_id
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
@@ -195,6 +196,7 @@ async def create_type(uow: UnitOfWork, body: MovementTypeIn) -> MovementTypeOut:
             raise AlreadyExists(f"movement type {body.code} already exists") from None
         _add_rules(uow, body)
         await session.flush()
+        await vouchers.release_held(session)
         out = await get_type(session, body.code)
         await uow.audit("create", "movement_type", body.code, after=out.model_dump(mode="json"))
         await uow.commit()
@@ -224,6 +226,7 @@ async def replace_type(
         )
         _add_rules(uow, body)
         await session.flush()
+        await vouchers.release_held(session)
         out = await get_type(session, code)
         await uow.audit(
             "update", "movement_type", code, before=before, after=out.model_dump(mode="json")

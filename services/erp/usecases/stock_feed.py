@@ -1,0 +1,52 @@
+"""Stock's feed into vouchers: `MovementPosted` events are kept (classified), and the next
+event that is not one of them (the document's own `...Posted` / `...Reversed`, which stock
+writes right after its movements) builds their vouchers (usecases/vouchers.py).
+
+A page of the feed is applied in one unit of work with the cursor, so a voucher is built
+exactly once: a replayed event is skipped by the consumer, and a movement seen again is
+ignored (`ON CONFLICT DO NOTHING` on its id). A page that fails is retried one event at a
+time (`apply_stock_event`), which builds the same vouchers.
+"""
+
+from __future__ import annotations
+
+from services.erp.usecases import vouchers
+from shared.db.uow import UnitOfWork
+from shared.events.schemas import FeedEvent
+
+SOURCE = "stock"
+MOVEMENT = "MovementPosted"
+
+
+async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
+    await apply_stock_events(uow, [event])
+
+
+async def apply_stock_events(uow: UnitOfWork, events: list[FeedEvent]) -> None:
+    session = uow.session
+    ref = await vouchers.Reference.load(session)
+    waiting: list[dict[str, object]] = []  # movements of this page not yet written
+    open_document: tuple[object, object, bool] | None = None
+    for event in events:
+        if event.type == MOVEMENT:
+            payload = event.payload
+            document = (
+                payload["document_type"],
+                payload["document_id"],
+                payload.get("reversal_of_id") is not None,
+            )
+            if open_document is not None and document != open_document:
+                await vouchers.add_movements(session, waiting)
+                waiting = []
+                await vouchers.close_open(session, ref, None)
+            open_document = document
+            row = vouchers.movement_row(ref, event.seq, payload)
+            if row is not None:
+                waiting.append(row)
+            continue
+        await vouchers.add_movements(session, waiting)
+        waiting = []
+        open_document = None
+        await vouchers.close_open(session, ref, event.payload)
+    await vouchers.add_movements(session, waiting)
+    await vouchers.close_due(session)
