@@ -10,15 +10,19 @@ from services.erp.api.books import router as books_router
 from services.erp.api.movement_types import router as movement_types_router
 from services.erp.api.vouchers import router as vouchers_router
 from services.erp.settings import Settings
-from services.erp.usecases import catalog_feed, stock_feed
+from services.erp.usecases import catalog_feed, pushes, stock_feed
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
 
 def create_app(
-    settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings | None = None,
+    *,
+    http_transport: httpx.AsyncBaseTransport | None = None,
+    erp_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    return create_service_app(
+    """`erp_transport` carries the pushes to Kingdee and U8 (tests give local fakes)."""
+    app = create_service_app(
         settings or Settings(),
         title="ERP connector",
         description="Movement types, company books and account determination, and the "
@@ -39,4 +43,7 @@ def create_app(
             ),
         ],
         http_transport=http_transport,
+        workers=[pushes.run],
     )
+    app.state.erp_transport = erp_transport
+    return app

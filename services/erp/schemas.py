@@ -157,6 +157,13 @@ class BookIn(BaseModel):
         "book posts; empty: all",
     )
 
+    push_target: str | None = Field(
+        None,
+        max_length=60,
+        description="Push its vouchers to this ERP (a name in ERP_PUSH_TARGETS); null: "
+        "the ERP pulls them",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -232,11 +239,22 @@ class DeterminationOut(BaseModel):
     posts: bool = Field(description="Whether the combination gives voucher lines")
 
 
-Money = Annotated[
-    Decimal, Field(description="In the book's currency, to the cent"), DecimalString
-]
+Money = Annotated[Decimal, Field(description="In the book's currency, to the cent"), DecimalString]
 Amount = Annotated[Decimal, DecimalString] | None
-VoucherStatus = Literal["ready", "held", "exported"]
+VoucherStatus = Literal["ready", "held", "exported", "failed"]
+
+
+class PushOut(BaseModel):
+    """The voucher's push to its book's ERP."""
+
+    target: str
+    state: Literal["pending", "sent", "unknown", "confirmed", "failed"] = Field(
+        description="sent: on its way; unknown: no answer came, the ERP will be asked"
+    )
+    attempts: int
+    last_error: str | None
+    erp_number: str | None
+    next_attempt_at: datetime
 
 
 class VoucherLineOut(BaseModel):
@@ -255,7 +273,10 @@ class VoucherOut(BaseModel):
     id: int
     number: str = Field(description="Our stable external number: the ERP's bill number")
     book_code: str
-    status: Literal["open", "ready", "held", "exported"]
+    status: Literal["open", "ready", "held", "failed", "exported"] = Field(
+        description="ready: to export; held: cannot be built (hold_reasons); failed: the "
+        "ERP refused the push (push.last_error); exported: the ERP has it (erp_number)"
+    )
     date: date
     year: int
     period: int
@@ -275,6 +296,7 @@ class VoucherOut(BaseModel):
     exported_at: datetime | None
     cursor: int = Field(description="Its place in the pull feed; pass as `after` to read on")
     updated_at: datetime
+    push: PushOut | None = Field(None, description="When the book pushes to an ERP")
     lines: list[VoucherLineOut]
 
 

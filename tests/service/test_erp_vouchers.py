@@ -59,7 +59,14 @@ class Books:
 
 
 @asynccontextmanager
-async def stack(database_factory) -> AsyncIterator[Books]:
+async def stack(
+    database_factory,
+    *,
+    erp_transport: httpx.AsyncBaseTransport | None = None,
+    **erp_settings: Any,
+) -> AsyncIterator[Books]:
+    """Catalog, stock and erp behind a gateway; `erp_settings` and `erp_transport` (the
+    ERPs erp pushes to) go to erp."""
     direct = {name: f"http://{host_of(name)}" for name in ("catalog", "stock", "erp")}
     common: dict[str, Any] = {
         "internal_token_secret": TEST_SECRET,
@@ -78,8 +85,9 @@ async def stack(database_factory) -> AsyncIterator[Books]:
             http_transport=services,
         ),
         "erp": erp_app(
-            ErpSettings(database_url=await database_factory("erp"), **common),
+            ErpSettings(database_url=await database_factory("erp"), **common, **erp_settings),
             http_transport=services,
+            erp_transport=erp_transport,
         ),
     }
     routes = {host_of(name): httpx.ASGITransport(app=app) for name, app in apps.items()}

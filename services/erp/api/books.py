@@ -36,6 +36,11 @@ AccountPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,39}$")]
 TypeQuery = Annotated[str, Query(pattern=r"^[0-9A-Z]{3,4}$", description="101, 261, ...")]
 
 
+def _targets(ctx: RequestContext) -> list[str]:
+    """The push targets this service is configured with (ERP_PUSH_TARGETS)."""
+    return list(ctx.request.app.state.settings.push_targets)
+
+
 @router.post(
     "",
     status_code=201,
@@ -48,7 +53,7 @@ async def create_book(ctx: Finance, body: BookIn) -> Response:
     (小企业会计准则) fills its accounts and account map (finance, admin)."""
     return await run_command(
         ctx,
-        lambda uow: usecases.create_book(uow, body),
+        lambda uow: usecases.create_book(uow, body, _targets(ctx)),
         body=body,
         status_code=201,
         headers=etag_header,
@@ -94,7 +99,7 @@ async def replace_book(
     expected = expected_version(if_match, "book")
     return await run_command(
         ctx,
-        lambda uow: usecases.replace_book(uow, book, body, expected),
+        lambda uow: usecases.replace_book(uow, book, body, expected, _targets(ctx)),
         body=body,
         headers=etag_header,
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.erp.schemas import AcknowledgeIn, ReleaseOut, VoucherFeed, VoucherOut
+from services.erp.usecases import pushes
 from services.erp.usecases import vouchers as usecases
 from shared.auth.principal import ADMIN, FINANCE, INTEGRATION
 from shared.db.uow import UnitOfWork
@@ -117,3 +118,17 @@ async def release_vouchers(ctx: Finance, book: Book = None) -> Response:
             return ReleaseOut(released=released, still_held=held)
 
     return await run_command(ctx, command)
+
+
+@router.post(
+    "/{voucher_id}/push",
+    response_model=VoucherOut,
+    operation_id="retry_voucher_push",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def retry_voucher_push(ctx: Finance, voucher_id: IdPath) -> Response:
+    """Push a voucher the ERP refused again, once finance fixed the cause in the ERP
+    (409 unless its push failed)."""
+    await pushes.retry(ctx.uow(), voucher_id)
+    async with ctx.db.read() as session:
+        return render(ctx, await usecases.get_voucher(session, voucher_id))

@@ -25,6 +25,9 @@ Vouchers (usecases/vouchers.py):
 * `erp_vouchers`, `erp_voucher_lines`: vouchers per book with their lines;
   `erp_voucher_movements`: which voucher of a book each movement is in.
 * `erp_counters`: the voucher numbers and the pull feed's positions.
+* `erp_pushes`: the push outbox: one row per ready voucher of a book with a push target
+  (Kingdee, U8), moving pending -> sent -> confirmed, or to unknown (settled by asking
+  the ERP, never by sending again) or failed (the ERP refused it; finance retries).
 """
 
 from __future__ import annotations
@@ -90,6 +93,7 @@ class Book(Base):
     preparer: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(60))
     warehouses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    push_target: Mapped[str | None] = mapped_column(String(60), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -251,3 +255,24 @@ class Counter(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigId)
+
+
+class Push(Base):
+    __tablename__ = "erp_pushes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    voucher_id: Mapped[int] = mapped_column(BigId)
+    book_code: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(1000), default="")
+    erp_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("voucher_id", "target"),
+        Index("ix_erp_pushes_due", "state", "next_attempt_at"),
+    )

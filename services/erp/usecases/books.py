@@ -8,7 +8,7 @@ accounts or map rebuilds its held vouchers in the same transaction (`release_hel
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -75,6 +75,7 @@ async def _book_out(session: AsyncSession, row: Book) -> BookOut:
         preparer=row.preparer,
         timezone=row.timezone,
         warehouses=list(row.warehouses),
+        push_target=row.push_target,
         account_count=accounts or 0,
         rule_count=rules or 0,
         version=row.version,
@@ -109,10 +110,25 @@ def rule_out(row: AccountRule) -> AccountRuleOut:
 # --- books ------------------------------------------------------------------------------
 
 
-async def create_book(uow: UnitOfWork, body: BookIn) -> BookOut:
+def _target_errors(body: BookIn, targets: Collection[str]) -> list[FieldError]:
+    if body.push_target is None or body.push_target in targets:
+        return []
+    return [
+        FieldError(
+            "body.push_target",
+            f"no push target {body.push_target} is configured (ERP_PUSH_TARGETS: "
+            f"{', '.join(sorted(targets)) or 'none'})",
+        )
+    ]
+
+
+async def create_book(uow: UnitOfWork, body: BookIn, targets: Collection[str] = ()) -> BookOut:
     """A book with its template's accounts and account map."""
     async with uow:
         session = uow.session
+        errors = _target_errors(body, targets)
+        if errors:
+            raise InvalidInput(f"book {body.code} cannot be saved", errors=errors)
         template = domain.BUILT_IN_TEMPLATES[body.template]
         row = Book(**body.model_dump(), created_at=utcnow())
         session.add(row)
@@ -162,7 +178,9 @@ async def get_book(session: AsyncSession, code: str) -> BookOut:
     return await _book_out(session, await _book_row(session, code))
 
 
-async def replace_book(uow: UnitOfWork, code: str, body: BookIn, expected: int) -> BookOut:
+async def replace_book(
+    uow: UnitOfWork, code: str, body: BookIn, expected: int, targets: Collection[str] = ()
+) -> BookOut:
     """Change a book's name, currency and voucher settings at version `expected`."""
     async with uow:
         session = uow.session
@@ -175,6 +193,7 @@ async def replace_book(uow: UnitOfWork, code: str, body: BookIn, expected: int) 
                     f"the book was made from {row.template}: edit its accounts and map instead",
                 )
             )
+        errors += _target_errors(body, targets)
         if errors:
             raise InvalidInput(f"book {code} cannot be saved", errors=errors)
         if row.version != expected:
@@ -187,6 +206,7 @@ async def replace_book(uow: UnitOfWork, code: str, body: BookIn, expected: int) 
             body.preparer,
         )
         row.timezone, row.warehouses = body.timezone, list(body.warehouses)
+        row.push_target = body.push_target
         await session.flush()
         out = await _book_out(session, row)
         await uow.audit("update", "book", code, before=before, after=out.model_dump(mode="json"))

@@ -46,6 +46,7 @@ from services.erp.db.models import (
     Movement,
     MovementType,
     MovementTypeRule,
+    Push,
     Voucher,
     VoucherLine,
     VoucherMovement,
@@ -62,13 +63,13 @@ from services.erp.domain.vouchers import (
     totals,
     warehouse_of,
 )
-from services.erp.schemas import VoucherLineOut, VoucherOut
+from services.erp.schemas import PushOut, VoucherLineOut, VoucherOut
 from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 from shared.errors import Conflict, NotFound
 
-READY, HELD, OPEN, EXPORTED = "ready", "held", "open", "exported"
-PullStatus = Literal["ready", "held", "exported"]
+READY, HELD, OPEN, EXPORTED, FAILED = "ready", "held", "open", "exported", "failed"
+PullStatus = Literal["ready", "held", "exported", "failed"]
 FEED, NUMBER = "voucher_feed", "voucher_number"
 
 
@@ -399,14 +400,53 @@ async def _link(
     )
 
 
-async def _publish(session: AsyncSession, vouchers: Sequence[Voucher]) -> None:
-    """Move `vouchers` to the end of the pull feed, in id order."""
+async def publish(session: AsyncSession, vouchers: Sequence[Voucher]) -> None:
+    """Move `vouchers` to the end of the pull feed, in id order; those now ready in a book
+    with a push target get their push (`enqueue`)."""
     if not vouchers:
         return
     first = await take(session, FEED, len(vouchers))
     for offset, voucher in enumerate(sorted(vouchers, key=lambda v: v.id)):
         voucher.feed_seq = first + offset
         voucher.updated_at = utcnow()
+    await session.flush()
+    await enqueue(session, [v for v in vouchers if v.status == READY])
+
+
+async def enqueue(session: AsyncSession, ready: Sequence[Voucher]) -> None:
+    """A pending push for each ready voucher of a book with a push target (once per
+    voucher and target; usecases/pushes.py works them off)."""
+    if not ready:
+        return
+    targets = {
+        code: target
+        for code, target in await session.execute(
+            select(Book.code, Book.push_target).where(
+                Book.code.in_({v.book_code for v in ready}), Book.push_target.is_not(None)
+            )
+        )
+    }
+    now = utcnow()
+    rows = [
+        {
+            "voucher_id": v.id,
+            "book_code": v.book_code,
+            "target": targets[v.book_code],
+            "state": "pending",
+            "attempts": 0,
+            "last_error": "",
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for v in ready
+        if v.book_code in targets
+    ]
+    if rows:
+        insert = dialect_insert(session)
+        await session.execute(
+            insert(Push).on_conflict_do_nothing(index_elements=["voucher_id", "target"]), rows
+        )
 
 
 async def close_open(
@@ -446,7 +486,7 @@ async def close_open(
     await session.execute(
         update(Movement).where(Movement.id.in_([m.id for m in open_rows])).values(closed=True)
     )
-    await _publish(session, published)
+    await publish(session, published)
     return len(open_rows)
 
 
@@ -563,7 +603,7 @@ async def close_due(session: AsyncSession, now: datetime | None = None) -> int:
         voucher.status = HELD if voucher.hold_reasons else READY
         if voucher.hold_reasons:
             await _write_lines(session, voucher, [])
-    await _publish(session, due)
+    await publish(session, due)
     return len(due)
 
 
@@ -618,7 +658,7 @@ async def release_held(
         if voucher.status == HELD:
             voucher.status = READY
             released.append(voucher)
-    await _publish(session, released)
+    await publish(session, released)
     return sum(1 for v in released if v.status == READY)
 
 
@@ -632,7 +672,9 @@ async def count_held(session: AsyncSession, *, book: str | None = None) -> int:
 # --- reading and acknowledging ----------------------------------------------------------------
 
 
-def voucher_out(voucher: Voucher, lines: Sequence[VoucherLine]) -> VoucherOut:
+def voucher_out(
+    voucher: Voucher, lines: Sequence[VoucherLine], push: Push | None = None
+) -> VoucherOut:
     return VoucherOut(
         id=voucher.id,
         number=voucher.number,
@@ -657,6 +699,16 @@ def voucher_out(voucher: Voucher, lines: Sequence[VoucherLine]) -> VoucherOut:
         exported_at=voucher.exported_at,
         cursor=voucher.feed_seq,
         updated_at=voucher.updated_at,
+        push=None
+        if push is None
+        else PushOut(
+            target=push.target,
+            state=push.state,
+            attempts=push.attempts,
+            last_error=push.last_error or None,
+            erp_number=push.erp_number,
+            next_attempt_at=push.next_attempt_at,
+        ),
         lines=[
             VoucherLineOut(
                 line_no=line.line_no,
@@ -676,14 +728,20 @@ def voucher_out(voucher: Voucher, lines: Sequence[VoucherLine]) -> VoucherOut:
 
 async def _with_lines(session: AsyncSession, vouchers: Sequence[Voucher]) -> list[VoucherOut]:
     lines: dict[int, list[VoucherLine]] = defaultdict(list)
+    pushes: dict[int, Push] = {}
     if vouchers:
+        ids = [v.id for v in vouchers]
         for line in await session.scalars(
             select(VoucherLine)
-            .where(VoucherLine.voucher_id.in_([v.id for v in vouchers]))
+            .where(VoucherLine.voucher_id.in_(ids))
             .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
         ):
             lines[line.voucher_id].append(line)
-    return [voucher_out(v, lines[v.id]) for v in vouchers]
+        for push in await session.scalars(
+            select(Push).where(Push.voucher_id.in_(ids)).order_by(Push.id)
+        ):
+            pushes[push.voucher_id] = push
+    return [voucher_out(v, lines[v.id], pushes.get(v.id)) for v in vouchers]
 
 
 async def pull(
@@ -739,13 +797,14 @@ async def acknowledge(session: AsyncSession, voucher_id: int, erp_number: str) -
                 f"not {erp_number}"
             )
         return await get_voucher(session, voucher_id)
-    if voucher.status != READY:
+    if voucher.status not in (READY, FAILED):
         raise Conflict(
-            f"voucher {voucher.number} is {voucher.status}: only a ready one is exported"
+            f"voucher {voucher.number} is {voucher.status}: only a ready (or failed) one is "
+            "exported"
         )
     voucher.status = EXPORTED
     voucher.erp_number = erp_number
     voucher.exported_at = utcnow()
-    await _publish(session, [voucher])
+    await publish(session, [voucher])
     await session.flush()
     return await get_voucher(session, voucher_id)
