@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.erp.api.books import router as books_router
 from services.erp.api.movement_types import router as movement_types_router
+from services.erp.api.reconciliation import router as reconciliation_router
 from services.erp.api.vouchers import router as vouchers_router
 from services.erp.settings import Settings
 from services.erp.usecases import catalog_feed, pushes, stock_feed
@@ -27,7 +28,7 @@ def create_app(
         title="ERP connector",
         description="Movement types, company books and account determination, and the "
         "accounting vouchers stock's movements give (pulled and acknowledged by the ERP).",
-        routers=[movement_types_router, books_router, vouchers_router],
+        routers=[movement_types_router, books_router, vouchers_router, reconciliation_router],
         subscriptions=[
             Subscription(
                 stock_feed.SOURCE,

@@ -317,3 +317,46 @@ class AcknowledgeIn(BaseModel):
 class ReleaseOut(BaseModel):
     released: int = Field(description="Held vouchers that now build and are ready")
     still_held: int
+
+
+class AccountReconciliation(BaseModel):
+    account: str
+    name: str
+    stock_value: Money = Field(description="Stock on this account at the end of the day")
+    voucher_balance: Money = Field(description="Debits minus credits of the book's vouchers")
+    difference: Money = Field(description="stock_value - voucher_balance")
+
+
+class UnexplainedDocument(BaseModel):
+    """A document whose movements are not (all) in the book's vouchers."""
+
+    document_type: str | None
+    document_id: int | None
+    document_number: str | None
+    voucher_number: str | None
+    state: Literal["held", "not_built"]
+    value: Money = Field(description="The value its movements moved")
+    reasons: list[str]
+
+
+class UnplacedStock(BaseModel):
+    item_code: str
+    stage: str
+    value: Money
+    reason: str
+
+
+class ReconciliationOut(BaseModel):
+    book_code: str
+    as_of_date: date
+    accounts: list[AccountReconciliation] = Field(
+        description="Every account that holds stock by the book's map, and any other the "
+        "stock or the vouchers touch"
+    )
+    total_difference: Money
+    documents: list[UnexplainedDocument] = Field(
+        description="Documents behind a difference: held vouchers, movements not yet read"
+    )
+    unplaced_stock: list[UnplacedStock] = Field(
+        description="Stock no account of the map takes (no rule for its class)"
+    )

@@ -490,3 +490,69 @@ async def test_a_daily_summary_book_sums_a_day_per_movement_type_once_the_day_is
         assert receipts["lines"][0]["unit_price"] == "0.490909"
         assert Decimal(by_type[(("552",), True)]["total"]) == Decimal("-3")
         assert {v["status"] for v in by_type.values()} == {"ready"}
+
+
+async def test_reconciliation_ties_stock_value_to_the_vouchers_and_names_what_is_held(
+    database_factory,
+) -> None:
+    async with stack(database_factory) as s:
+        for code in ("CAS", "HELD"):
+            response = await s.client.post(
+                "/v1/books", json={"code": code, "name": code, "template": "cas"}, headers=s.finance
+            )
+            assert response.status_code == 201, response.text
+        rows = (
+            await s.client.get(
+                "/v1/books/HELD/account-map",
+                params={"movement_type": "601", "limit": 10},
+                headers=s.finance,
+            )
+        ).json()["items"]
+        finished = next(r for r in rows if r["valuation_class"] == "finished_good")
+        await s.client.delete(f"/v1/books/HELD/account-map/{finished['id']}", headers=s.finance)
+        await walk_through(s)
+        await s.sync()
+
+        tied = await s.client.get("/v1/reconciliation", params={"book": "CAS"}, headers=s.finance)
+        assert tied.status_code == 200, tied.text
+        by_account = {a["account"]: a for a in tied.json()["accounts"]}
+        # 590 resistors in the store, 360 at the line, 1 speaker: at 0.50 and 10.00
+        assert {
+            code: (a["stock_value"], a["voucher_balance"], a["difference"])
+            for code, a in by_account.items()
+        } == {
+            "1403": ("295", "295", "0"),
+            "1405": ("10", "10", "0"),
+            "5001": ("180", "180", "0"),
+        }
+        assert by_account["1403"]["name"] == "原材料"
+        assert tied.json()["total_difference"] == "0" and tied.json()["documents"] == []
+
+        held = (
+            await s.client.get("/v1/reconciliation", params={"book": "HELD"}, headers=s.finance)
+        ).json()
+        finished_goods = next(a for a in held["accounts"] if a["account"] == "1405")
+        # the shipment's voucher is held: the books still hold the speaker it took
+        assert (finished_goods["stock_value"], finished_goods["voucher_balance"]) == ("10", "20")
+        assert held["total_difference"] == "-10"
+        [document] = held["documents"]
+        assert (document["document_type"], document["state"], document["value"]) == (
+            "shipment",
+            "held",
+            "10",
+        )
+        assert "601/finished_good" in document["reasons"][0]
+
+        denied = await s.client.get("/v1/reconciliation", params={"book": "CAS"}, headers=s.erp_key)
+        assert denied.status_code == 403
+        future = await s.client.get(
+            "/v1/reconciliation",
+            params={"book": "CAS", "as_of_date": "2999-01-01"},
+            headers=s.finance,
+        )
+        assert future.status_code == 422
+        assert [e["field"] for e in future.json()["errors"]] == ["query.as_of_date"]
+        missing = await s.client.get(
+            "/v1/reconciliation", params={"book": "NOPE"}, headers=s.finance
+        )
+        assert missing.status_code == 404
