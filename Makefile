@@ -25,7 +25,7 @@ help:
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"
-	@echo "make bench    gateway overhead, catalog, stock, reports, mrp, trace and workflow benchmarks (results in bench/results/)"
+	@echo "make bench    gateway overhead, catalog, stock, reports, mrp, trace, erp and workflow benchmarks (results in bench/results/)"
 	@echo "make clean    caches and build files; make distclean also removes .venv and var/"
 
 $(BIN)/python:
@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/mrp.py
 	$(BIN)/python bench/trace.py
+	$(BIN)/python bench/erp.py
 	$(BIN)/python bench/workflow.py
 	$(BIN)/python bench/workflow_rules.py
 

@@ -34,7 +34,7 @@ PUBLIC_PREFIXES: dict[str, tuple[str, ...]] = {
     "trace": ("/v1/genealogy", "/v1/recalls", "/v1/operations"),
     "workflow": (
         "/v1/approvals", "/v1/flows", "/v1/inbox", "/v1/org", "/v1/calendars", "/v1/todos",
-        "/v1/rules", "/v1/notifications", "/v1/mobile",
+        "/v1/rules", "/v1/notifications", "/v1/mobile", "/v1/webhooks",
     ),
     "erp": ("/v1/movement-types", "/v1/books", "/v1/vouchers", "/v1/reconciliation"),
 }

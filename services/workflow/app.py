@@ -16,7 +16,8 @@ from services.workflow.api.org import calendars as calendars_router
 from services.workflow.api.org import router as org_router
 from services.workflow.api.rules import router as rules_router
 from services.workflow.api.rules import todo_router
-from services.workflow.runtime import runner_of
+from services.workflow.api.webhooks import router as webhooks_router
+from services.workflow.runtime import dispatcher_of, runner_of
 from services.workflow.settings import Settings
 from services.workflow.usecases import feeds, stock_feed
 from services.workflow.usecases.rules import switch_on
@@ -34,6 +35,10 @@ async def run_runner(app: FastAPI) -> None:
     await runner_of(app).run_forever()
 
 
+async def run_webhooks(app: FastAPI) -> None:
+    await dispatcher_of(app).run_forever()
+
+
 def create_app(
     settings: Settings | None = None, *, http_transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
@@ -42,7 +47,9 @@ def create_app(
         title="Workflow",
         description="Approval flows with conditions and time limits, the organisation they "
         "route through, working calendars, each person's inbox, rules that watch stock, "
-        "to-dos, and notifications by DingTalk, WeCom, SMS, e-mail and webhooks.",
+        "to-dos, notifications by DingTalk, WeCom, SMS, e-mail and webhooks, and event "
+        "webhooks for integrators: the catalog's, stock's, mrp's and workflow's events, "
+        "signed the Standard Webhooks way, in order per subscription.",
         routers=[
             flows_router,
             approvals_router,
@@ -53,6 +60,7 @@ def create_app(
             todo_router,
             notifications_router,
             mobile_router,
+            webhooks_router,
         ],
         subscriptions=[
             Subscription(
@@ -61,9 +69,11 @@ def create_app(
                 batch_handler=stock_feed.apply_stock_events,
                 page_size=500,
             ),
-            Subscription(feeds.MRP, feeds.apply_mrp_event),
-            Subscription(feeds.CATALOG, feeds.apply_catalog_event),
+            Subscription(feeds.MRP, feeds.apply_mrp_event, batch_handler=feeds.apply_mrp_events),
+            Subscription(
+                feeds.CATALOG, feeds.apply_catalog_event, batch_handler=feeds.apply_catalog_events
+            ),
         ],
         http_transport=http_transport,
-        workers=[run_runner],
+        workers=[run_runner, run_webhooks],
     )

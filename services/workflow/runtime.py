@@ -1,4 +1,5 @@
-"""The workflow app's runner, made on first use for the app's current database."""
+"""The workflow app's runner and webhook dispatcher, made on first use for the app's
+current database."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import FastAPI
 from services.workflow.settings import Settings
 from services.workflow.usecases.mobile_sync import MobileSync
 from services.workflow.usecases.runner import Runner
+from services.workflow.usecases.webhook_delivery import Dispatcher
 
 
 def runner_of(app: FastAPI) -> Runner:
@@ -32,3 +34,23 @@ def runner_of(app: FastAPI) -> Runner:
         )
         app.state.runner = runner
     return runner
+
+
+def dispatcher_of(app: FastAPI) -> Dispatcher:
+    """The app's webhook dispatcher (created on first use, for the app's current database)."""
+    dispatcher: Dispatcher | None = getattr(app.state, "webhook_dispatcher", None)
+    if dispatcher is None or dispatcher.db is not app.state.db:
+        settings: Settings = app.state.settings
+        dispatcher = Dispatcher(
+            app.state.db,
+            app.state.client.http,
+            max_attempts=settings.webhook_max_attempts,
+            backoff_seconds=settings.webhook_backoff_seconds,
+            backoff_max_seconds=settings.webhook_backoff_max_seconds,
+            lease_seconds=settings.webhook_lease_seconds,
+            concurrency=settings.webhook_concurrency,
+            batch=settings.webhook_batch,
+            poll_seconds=settings.webhook_poll_seconds,
+        )
+        app.state.webhook_dispatcher = dispatcher
+    return dispatcher

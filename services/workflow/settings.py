@@ -63,3 +63,27 @@ class Settings(ServiceSettings):
     runner_poll_seconds: float = Field(
         1.0, gt=0, description="How often the runner looks for due timers, starts and syncs"
     )
+    webhook_max_attempts: int = Field(
+        10, ge=1, le=100, description="Attempts per webhook delivery before it is dead"
+    )
+    webhook_backoff_seconds: float = Field(
+        5.0, gt=0, description="Wait after a webhook delivery's first failure; it doubles"
+    )
+    webhook_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="The longest wait between a delivery's attempts"
+    )
+    webhook_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a claimed delivery is kept from other processes while it is "
+        "sent; a delivery whose sender died goes again after it",
+    )
+    webhook_concurrency: int = Field(
+        16, ge=1, le=256, description="Subscriptions delivered at once per process"
+    )
+    webhook_batch: int = Field(
+        50, ge=1, le=1000, description="A subscription's deliveries claimed at once"
+    )
+    webhook_poll_seconds: float = Field(
+        0.5, gt=0, description="How often the webhook dispatcher looks for due deliveries"
+    )

@@ -440,3 +440,66 @@ class MobileApproval(Base):
     last_error: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+# --- event webhooks for integrators ---------------------------------------------------
+
+
+class Webhook(Base):
+    """A subscription: the feed events matching `event_types` (patterns such as
+    `stock.*Posted`) are delivered to `url`, signed with `secret` the Standard Webhooks
+    way. Deactivated (never deleted), it keeps its delivery log. `replays` counts the
+    replays made for it: each is a new generation of its deliveries."""
+
+    __tablename__ = "wf_webhooks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(1000))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    replays: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class WebhookDelivery(Base):
+    """One feed event for one subscription, and its log: pending (with the next attempt
+    due, or a lease while it is being sent), delivered, or dead after its last attempt.
+    A subscription's deliveries go out in id order, one after the other: the oldest
+    pending one first, a later one only once it is delivered or dead. One row per event
+    and subscription (`generation` 0); a replay adds a generation."""
+
+    __tablename__ = "wf_webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "source", "seq", "generation"),
+        #: A subscription's log by state, and its oldest pending delivery (min(id)).
+        Index("ix_wf_webhook_deliveries_state", "subscription_id", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("wf_webhooks.id"))
+    source: Mapped[str] = mapped_column(String(20))
+    seq: Mapped[int] = mapped_column(BigId)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+    event_id: Mapped[str] = mapped_column(String(36))
+    #: The feed's type (`MovementPosted`); it is sent as `<source>.<type>`.
+    event_type: Mapped[str] = mapped_column(String(100))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: What the webhook's `data` holds: the event with its feed, sequence and payload.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: pending, delivered, dead
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

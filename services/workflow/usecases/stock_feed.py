@@ -11,6 +11,9 @@
   else (an admin's decision), the running instance ends `cancelled`, saying so.
 * The other gated documents' `ApprovalRequested`, `ApprovalCancelled` and
   `ApprovalReturned` are taken as from every owner (`approval_feed`).
+* Every event also becomes a delivery for each webhook subscription that wants it
+  (`webhooks.enqueue_events`: one query and one insert per page), in the same unit of
+  work as the consumer's cursor.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from services.workflow.usecases.approval_feed import (
     start_instance,
 )
 from services.workflow.usecases.rules import mark_items, mark_many
+from services.workflow.usecases.webhooks import enqueue_events
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
 
@@ -41,6 +45,11 @@ OUTSIDE = {
 
 
 async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
+    await enqueue_events(uow.session, SOURCE, [event])
+    await _apply(uow, event)
+
+
+async def _apply(uow: UnitOfWork, event: FeedEvent) -> None:
     payload = event.payload
     if event.type == "MovementPosted":
         await mark_items(uow.session, [str(payload["item_code"])], event.occurred_at, event.seq)
@@ -63,14 +72,15 @@ async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
 
 
 async def apply_stock_events(uow: UnitOfWork, events: Sequence[FeedEvent]) -> None:
-    """A page of stock's events at once: every movement's item marked in one statement
-    (the latest change of each item wins, as one event at a time would leave it), the
-    document events one by one, in order."""
+    """A page of stock's events at once: their webhook deliveries queued together, every
+    movement's item marked in one statement (the latest change of each item wins, as one
+    event at a time would leave it), the document events one by one, in order."""
+    await enqueue_events(uow.session, SOURCE, events)
     latest: dict[str, FeedEvent] = {}
     for event in events:
         if event.type == "MovementPosted":
             latest[str(event.payload["item_code"])] = event
         else:
-            await apply_stock_event(uow, event)
+            await _apply(uow, event)
     if latest:
         await mark_many(uow.session, {code: (e.occurred_at, e.seq) for code, e in latest.items()})
