@@ -13,7 +13,7 @@ from services.erp.usecases import pushes
 from services.erp.usecases import vouchers as usecases
 from shared.auth.principal import ADMIN, FINANCE, INTEGRATION
 from shared.db.uow import UnitOfWork
-from shared.http.commands import render, run_command
+from shared.http.commands import render, render_payload, run_command
 from shared.http.context import RequestContext, request_context
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -52,7 +52,7 @@ async def pull_vouchers(
         if await usecases.close_due(uow.session):
             await uow.commit()
     async with ctx.db.read() as session:
-        items, next_after, more = await usecases.pull(
+        feed = await usecases.pull(
             session,
             after=after,
             limit=limit,
@@ -62,7 +62,7 @@ async def pull_vouchers(
             date_from=date_from,
             date_to=date_to,
         )
-    return render(ctx, VoucherFeed(items=items, next_after=next_after, has_more=more))
+    return render_payload(ctx, feed, VoucherFeed)
 
 
 @router.get(

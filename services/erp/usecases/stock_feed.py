@@ -25,28 +25,22 @@ async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
 async def apply_stock_events(uow: UnitOfWork, events: list[FeedEvent]) -> None:
     session = uow.session
     ref = await vouchers.Reference.load(session)
-    waiting: list[dict[str, object]] = []  # movements of this page not yet written
-    open_document: tuple[object, object, bool] | None = None
+    page = await vouchers.Page.start(session, ref)
     for event in events:
         if event.type == MOVEMENT:
             payload = event.payload
             document = (
-                payload["document_type"],
-                payload["document_id"],
+                str(payload["document_type"]),
+                int(payload["document_id"]),
                 payload.get("reversal_of_id") is not None,
             )
-            if open_document is not None and document != open_document:
-                await vouchers.add_movements(session, waiting)
-                waiting = []
-                await vouchers.close_open(session, ref, None)
-            open_document = document
+            if page.open_document not in (None, document):
+                await page.close(None)  # another document began without its event
             row = vouchers.movement_row(ref, event.seq, payload)
             if row is not None:
-                waiting.append(row)
+                page.add(row)
             continue
-        await vouchers.add_movements(session, waiting)
-        waiting = []
-        open_document = None
-        await vouchers.close_open(session, ref, event.payload)
-    await vouchers.add_movements(session, waiting)
-    await vouchers.close_due(session)
+        await page.close(event.payload)
+    await page.finish()
+    if any(book.voucher_mode == "daily_summary" for book in ref.books):
+        await vouchers.close_due(session)

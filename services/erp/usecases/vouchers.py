@@ -4,10 +4,10 @@ releasing it once the map is fixed, closing daily summaries, pulling and acknowl
 How a voucher comes about (`usecases/stock_feed.py` calls these in the feed's unit of
 work, so a voucher and the cursor that read its movements commit together):
 
-1. `add_movement`: a `MovementPosted` is classified (its movement type and modifier).
+1. `movement_row`: a `MovementPosted` is classified (its movement type and modifier).
    A movement of a type that gives no vouchers, or of no value, is left out; the others
-   are kept in `erp_movements`, open.
-2. `close_open`: stock writes a document's movements together, followed by the
+   are kept (`erp_movements`), in memory while the page runs (`Page`).
+2. `Page.close`: stock writes a document's movements together, followed by the
    document's own event (`ReceiptPosted`, `ShipmentReversed`, ...), so the next event
    that is not one of those movements closes them: for every book whose warehouses they
    touch, their postings (domain/vouchers.py) go into a voucher. A book set to
@@ -34,7 +34,7 @@ from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.erp.db.models import (
@@ -63,10 +63,11 @@ from services.erp.domain.vouchers import (
     totals,
     warehouse_of,
 )
-from services.erp.schemas import PushOut, VoucherLineOut, VoucherOut
+from services.erp.schemas import VoucherOut
 from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 from shared.errors import Conflict, NotFound
+from shared.schemas import plain
 
 READY, HELD, OPEN, EXPORTED, FAILED = "ready", "held", "open", "exported", "failed"
 PullStatus = Literal["ready", "held", "exported", "failed"]
@@ -202,14 +203,6 @@ def movement_row(ref: Reference, seq: int, payload: dict[str, Any]) -> dict[str,
         "modifier": match.modifier if match is not None else "",
         "closed": False,
     }
-
-
-async def add_movements(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        insert = dialect_insert(session)
-        await session.execute(
-            insert(Movement).on_conflict_do_nothing(index_elements=["id"]), list(rows)
-        )
 
 
 # --- 2. vouchers built --------------------------------------------------------------------
@@ -449,95 +442,236 @@ async def enqueue(session: AsyncSession, ready: Sequence[Voucher]) -> None:
         )
 
 
-async def close_open(
-    session: AsyncSession, ref: Reference, closing_payload: dict[str, Any] | None
-) -> int:
-    """Build the vouchers of the open movements (one document's, or one reversal's), for
-    every book; `closing_payload` is the document's event that closed them, if any (its
-    `number` names the document on the voucher). Returns how many movements closed."""
-    open_rows = list(
-        await session.scalars(
-            select(Movement).where(Movement.closed.is_(False)).order_by(Movement.event_seq)
-        )
-    )
-    if not open_rows:
-        return 0
-    await ref.load_items(session, (m.item_code for m in open_rows if m.stage == "wip"))
-    groups: dict[tuple[str, int, bool], list[Movement]] = defaultdict(list)
-    for m in open_rows:
-        groups[(m.document_type, m.document_id, m.reversal_of_id is not None)].append(m)
-    published: list[Voucher] = []
-    for (document_type, document_id, reversal), movements in groups.items():
-        number = ""
-        if closing_payload is not None and str(closing_payload.get("id")) == str(document_id):
-            number = str(closing_payload.get("number") or "")
-        for book in ref.books:
-            mine = [m for m in movements if _in_scope(book, m)]
-            if not mine:
-                continue
-            if book.voucher_mode == "daily_summary":
-                await _add_to_daily(session, ref, book, mine)
-                continue
-            voucher = await _document_voucher(
-                session, ref, book, mine, document_type, document_id, number, reversal
+@dataclass(slots=True)
+class Draft:
+    """A per-document voucher built in memory, written with the page's others."""
+
+    book: Book
+    columns: dict[str, Any]
+    lines: list[LineDraft]
+    movement_ids: list[int]
+    originals: list[int]  # the movements a reversal reverses
+
+
+class Page:
+    """One page of stock's feed: its movements, and the vouchers the documents they close
+    into, written at the end in a few set-based statements (`finish`).
+
+    Movements stay in memory until their document's event closes them; only those still
+    open when the page ends are written open (and picked up by the next page), so the
+    ledger of open movements stays a handful of rows."""
+
+    def __init__(self, session: AsyncSession, ref: Reference) -> None:
+        self.session = session
+        self.ref = ref
+        self.new_rows: list[dict[str, Any]] = []
+        self.carried: list[Movement] = []  # open when the page began
+        self.open: list[Movement] = []
+        self.closed: set[int] = set()
+        self.drafts: list[Draft] = []
+
+    @classmethod
+    async def start(cls, session: AsyncSession, ref: Reference) -> Page:
+        page = cls(session, ref)
+        page.carried = list(
+            await session.scalars(
+                select(Movement).where(Movement.closed.is_(False)).order_by(Movement.event_seq)
             )
-            if voucher is not None:
-                published.append(voucher)
-    await session.execute(
-        update(Movement).where(Movement.id.in_([m.id for m in open_rows])).values(closed=True)
-    )
-    await publish(session, published)
-    return len(open_rows)
+        )
+        page.open = list(page.carried)
+        return page
 
+    @property
+    def open_document(self) -> tuple[str, int, bool] | None:
+        if not self.open:
+            return None
+        m = self.open[-1]
+        return (m.document_type, m.document_id, m.reversal_of_id is not None)
 
-async def _document_voucher(
-    session: AsyncSession,
-    ref: Reference,
-    book: Book,
-    movements: Sequence[Movement],
-    document_type: str,
-    document_id: int,
-    number: str,
-    reversal: bool,
-) -> Voucher | None:
-    named = number or f"{document_type} {document_id}"
-    built = _build(ref, book, movements, lambda kind: f"{_short(kind)} {named}")
-    if not built.postings and not built.reasons:
-        return None  # nothing of value to post (e.g. only work in progress consumed)
-    voucher = await _new_voucher(
-        session,
-        book,
-        grouping=f"doc:{document_type}:{document_id}:{'reversal' if reversal else 'posting'}",
-        day=_local_date(book, movements[0].posted_at),
-        status=HELD if built.reasons else READY,
-        document_type=document_type,
-        document_id=document_id,
-        document_number=number,
-        red_ink=reversal,
-    )
-    voucher.movement_types = sorted({m.movement_type for m in movements if m.movement_type})
-    voucher.hold_reasons = built.reasons
-    if reversal:
-        voucher.reverses_number = await _original_number(session, book, movements)
-    await _write_lines(session, voucher, [] if built.reasons else merge([], built.postings))
-    await _link(session, book, voucher, movements)
-    return voucher
+    def add(self, row: dict[str, Any]) -> None:
+        self.new_rows.append(row)
+        self.open.append(Movement(**row))
 
+    async def close(self, closing_payload: dict[str, Any] | None) -> None:
+        """Build the vouchers of the open movements, for every book; `closing_payload` is
+        the document's event that closed them, if any (its `number` names the document)."""
+        if not self.open:
+            return
+        movements, self.open = self.open, []
+        self.closed.update(m.id for m in movements)
+        await self.ref.load_items(
+            self.session, (m.item_code for m in movements if m.stage == "wip")
+        )
+        groups: dict[tuple[str, int, bool], list[Movement]] = defaultdict(list)
+        for m in movements:
+            groups[(m.document_type, m.document_id, m.reversal_of_id is not None)].append(m)
+        for (document_type, document_id, reversal), mine in groups.items():
+            number = ""
+            if closing_payload is not None and str(closing_payload.get("id")) == str(document_id):
+                number = str(closing_payload.get("number") or "")
+            for book in self.ref.books:
+                scoped = [m for m in mine if _in_scope(book, m)]
+                if not scoped:
+                    continue
+                if book.voucher_mode == "daily_summary":
+                    await self._flush_movements()  # the summary links rows that exist
+                    await _add_to_daily(self.session, self.ref, book, scoped)
+                    continue
+                self._draft(book, scoped, document_type, document_id, number, reversal)
 
-async def _original_number(
-    session: AsyncSession, book: Book, movements: Sequence[Movement]
-) -> str | None:
-    originals = [m.reversal_of_id for m in movements if m.reversal_of_id is not None]
-    if not originals:
-        return None
-    number: str | None = await session.scalar(
-        select(Voucher.number)
-        .join(VoucherMovement, VoucherMovement.voucher_id == Voucher.id)
-        .where(VoucherMovement.book_code == book.code, VoucherMovement.movement_id.in_(originals))
-        .order_by(Voucher.id)
-        .limit(1)
-    )
-    return number
+    def _draft(
+        self,
+        book: Book,
+        movements: Sequence[Movement],
+        document_type: str,
+        document_id: int,
+        number: str,
+        reversal: bool,
+    ) -> None:
+        named = number or f"{document_type} {document_id}"
+        built = _build(self.ref, book, movements, lambda kind: f"{_short(kind)} {named}")
+        if not built.postings and not built.reasons:
+            return  # nothing of value to post (e.g. only work in progress consumed)
+        day = _local_date(book, movements[0].posted_at)
+        lines = [] if built.reasons else merge([], built.postings)
+        self.drafts.append(
+            Draft(
+                book=book,
+                columns={
+                    "book_code": book.code,
+                    "status": HELD if built.reasons else READY,
+                    "grouping": f"doc:{document_type}:{document_id}:"
+                    f"{'reversal' if reversal else 'posting'}",
+                    "date": day,
+                    "year": day.year,
+                    "period": day.month,
+                    "word": book.voucher_word,
+                    "preparer": book.preparer,
+                    "attachments": 1,
+                    "currency": book.currency,
+                    "document_type": document_type,
+                    "document_id": document_id,
+                    "document_number": number,
+                    "movement_types": sorted(
+                        {m.movement_type for m in movements if m.movement_type}
+                    ),
+                    "red_ink": reversal,
+                    "reverses_number": None,
+                    "total": totals(lines)[0],
+                    "hold_reasons": built.reasons,
+                },
+                lines=lines,
+                movement_ids=[m.id for m in movements],
+                originals=[m.reversal_of_id for m in movements if m.reversal_of_id is not None],
+            )
+        )
+
+    async def _flush_movements(self) -> None:
+        if self.new_rows:
+            for row in self.new_rows:
+                row["closed"] = row["id"] in self.closed
+            insert = dialect_insert(self.session)
+            await self.session.execute(
+                insert(Movement).on_conflict_do_nothing(index_elements=["id"]), self.new_rows
+            )
+            self.new_rows = []
+
+    async def finish(self) -> None:
+        """Write the page: its movements (closed, or open when their document's event is
+        still to come), the carried ones it closed, and its vouchers."""
+        await self._flush_movements()
+        done = [m.id for m in self.carried if m.id in self.closed]
+        if done:
+            await self.session.execute(
+                update(Movement).where(Movement.id.in_(done)).values(closed=True)
+            )
+        if self.drafts:
+            await self._write_drafts()
+
+    async def _write_drafts(self) -> None:
+        session, drafts = self.session, self.drafts
+        first_number = await take(session, NUMBER, len(drafts))
+        first_feed = await take(session, FEED, len(drafts))
+        now = utcnow()
+        numbered: dict[tuple[str, int], str] = {}
+        for offset, draft in enumerate(drafts):
+            number = f"{draft.book.code}-{first_number + offset:08d}"
+            draft.columns |= {
+                "number": number,
+                "feed_seq": first_feed + offset,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for movement_id in draft.movement_ids:
+                numbered.setdefault((draft.book.code, movement_id), number)
+        await self._name_originals(numbered)
+        ids = list(
+            await session.scalars(
+                insert(Voucher).returning(Voucher.id, sort_by_parameter_order=True),
+                [d.columns for d in drafts],
+            )
+        )
+        lines = [
+            {
+                "voucher_id": voucher_id,
+                "line_no": line_no,
+                "summary": line.summary,
+                "account": line.account,
+                "currency": draft.book.currency,
+                "debit": line.debit,
+                "credit": line.credit,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "dimensions": line.dimensions,
+            }
+            for draft, voucher_id in zip(drafts, ids, strict=True)
+            for line_no, line in enumerate(draft.lines, start=1)
+        ]
+        if lines:
+            await session.execute(insert(VoucherLine), lines)
+        await session.execute(
+            insert(VoucherMovement),
+            [
+                {"book_code": d.book.code, "movement_id": m, "voucher_id": voucher_id}
+                for d, voucher_id in zip(drafts, ids, strict=True)
+                for m in d.movement_ids
+            ],
+        )
+        pushes = [
+            {
+                "voucher_id": voucher_id,
+                "book_code": d.book.code,
+                "target": d.book.push_target,
+                "state": "pending",
+                "attempts": 0,
+                "last_error": "",
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for d, voucher_id in zip(drafts, ids, strict=True)
+            if d.book.push_target and d.columns["status"] == READY
+        ]
+        if pushes:
+            await session.execute(insert(Push), pushes)
+
+    async def _name_originals(self, numbered: dict[tuple[str, int], str]) -> None:
+        """`reverses_number` of red-ink drafts: the voucher of the movements they reverse,
+        built in this page or before."""
+        wanted = {(d.book.code, m) for d in self.drafts for m in d.originals} - numbered.keys()
+        if wanted:
+            for book_code, movement_id, number in await self.session.execute(
+                select(VoucherMovement.book_code, VoucherMovement.movement_id, Voucher.number)
+                .join(Voucher, Voucher.id == VoucherMovement.voucher_id)
+                .where(VoucherMovement.movement_id.in_({m for _, m in wanted}))
+            ):
+                numbered.setdefault((book_code, movement_id), number)
+        for draft in self.drafts:
+            for original in draft.originals:
+                found = numbered.get((draft.book.code, original))
+                if found is not None:
+                    draft.columns["reverses_number"] = found
+                    break
 
 
 async def _add_to_daily(
@@ -672,76 +806,121 @@ async def count_held(session: AsyncSession, *, book: str | None = None) -> int:
 # --- reading and acknowledging ----------------------------------------------------------------
 
 
-def voucher_out(
-    voucher: Voucher, lines: Sequence[VoucherLine], push: Push | None = None
-) -> VoucherOut:
-    return VoucherOut(
-        id=voucher.id,
-        number=voucher.number,
-        book_code=voucher.book_code,
-        status=voucher.status,
-        date=voucher.date,
-        year=voucher.year,
-        period=voucher.period,
-        word=voucher.word,
-        preparer=voucher.preparer,
-        attachments=voucher.attachments,
-        currency=voucher.currency,
-        document_type=voucher.document_type or None,
-        document_id=voucher.document_id,
-        document_number=voucher.document_number or None,
-        movement_types=list(voucher.movement_types),
-        red_ink=voucher.red_ink,
-        reverses_number=voucher.reverses_number,
-        total=voucher.total,
-        hold_reasons=list(voucher.hold_reasons),
-        erp_number=voucher.erp_number,
-        exported_at=voucher.exported_at,
-        cursor=voucher.feed_seq,
-        updated_at=voucher.updated_at,
-        push=None
-        if push is None
-        else PushOut(
-            target=push.target,
-            state=push.state,
-            attempts=push.attempts,
-            last_error=push.last_error or None,
-            erp_number=push.erp_number,
-            next_attempt_at=push.next_attempt_at,
-        ),
-        lines=[
-            VoucherLineOut(
-                line_no=line.line_no,
-                summary=line.summary,
-                account=line.account,
-                currency=line.currency,
-                debit=line.debit,
-                credit=line.credit,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                dimensions=dict(line.dimensions),
-            )
-            for line in lines
-        ],
-    )
+def _iso(value: datetime | None) -> str | None:
+    """A UTC timestamp as the API writes it (pydantic's form: ...Z)."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
-async def _with_lines(session: AsyncSession, vouchers: Sequence[Voucher]) -> list[VoucherOut]:
-    lines: dict[int, list[VoucherLine]] = defaultdict(list)
-    pushes: dict[int, Push] = {}
-    if vouchers:
-        ids = [v.id for v in vouchers]
-        for line in await session.scalars(
-            select(VoucherLine)
-            .where(VoucherLine.voucher_id.in_(ids))
-            .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
-        ):
-            lines[line.voucher_id].append(line)
-        for push in await session.scalars(
-            select(Push).where(Push.voucher_id.in_(ids)).order_by(Push.id)
-        ):
-            pushes[push.voucher_id] = push
-    return [voucher_out(v, lines[v.id], pushes.get(v.id)) for v in vouchers]
+def _amount(value: Decimal | None) -> str | None:
+    return plain(value) if value is not None else None
+
+
+_VOUCHER = (
+    Voucher.id,
+    Voucher.number,
+    Voucher.book_code,
+    Voucher.status,
+    Voucher.date,
+    Voucher.year,
+    Voucher.period,
+    Voucher.word,
+    Voucher.preparer,
+    Voucher.attachments,
+    Voucher.currency,
+    Voucher.document_type,
+    Voucher.document_id,
+    Voucher.document_number,
+    Voucher.movement_types,
+    Voucher.red_ink,
+    Voucher.reverses_number,
+    Voucher.total,
+    Voucher.hold_reasons,
+    Voucher.erp_number,
+    Voucher.exported_at,
+    Voucher.feed_seq,
+    Voucher.updated_at,
+)
+_LINE = (
+    VoucherLine.voucher_id,
+    VoucherLine.line_no,
+    VoucherLine.summary,
+    VoucherLine.account,
+    VoucherLine.currency,
+    VoucherLine.debit,
+    VoucherLine.credit,
+    VoucherLine.quantity,
+    VoucherLine.unit_price,
+    VoucherLine.dimensions,
+)
+
+
+async def _payloads(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Vouchers (rows of `_VOUCHER`) as `VoucherOut` shows them, in JSON types: a page of
+    a thousand is read with three plain queries and no model per voucher."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for line in await session.execute(
+        select(*_LINE)
+        .where(VoucherLine.voucher_id.in_(ids))
+        .order_by(VoucherLine.voucher_id, VoucherLine.line_no)
+    ):
+        lines[line.voucher_id].append(
+            {
+                "line_no": line.line_no,
+                "summary": line.summary,
+                "account": line.account,
+                "currency": line.currency,
+                "debit": plain(line.debit),
+                "credit": plain(line.credit),
+                "quantity": _amount(line.quantity),
+                "unit_price": _amount(line.unit_price),
+                "dimensions": dict(line.dimensions),
+            }
+        )
+    pushes: dict[int, dict[str, Any]] = {}
+    for push in await session.scalars(
+        select(Push).where(Push.voucher_id.in_(ids)).order_by(Push.id)
+    ):
+        pushes[push.voucher_id] = {
+            "target": push.target,
+            "state": push.state,
+            "attempts": push.attempts,
+            "last_error": push.last_error or None,
+            "erp_number": push.erp_number,
+            "next_attempt_at": _iso(push.next_attempt_at),
+        }
+    return [
+        {
+            "id": row.id,
+            "number": row.number,
+            "book_code": row.book_code,
+            "status": row.status,
+            "date": row.date.isoformat(),
+            "year": row.year,
+            "period": row.period,
+            "word": row.word,
+            "preparer": row.preparer,
+            "attachments": row.attachments,
+            "currency": row.currency,
+            "document_type": row.document_type or None,
+            "document_id": row.document_id,
+            "document_number": row.document_number or None,
+            "movement_types": list(row.movement_types),
+            "red_ink": row.red_ink,
+            "reverses_number": row.reverses_number,
+            "total": plain(row.total),
+            "hold_reasons": list(row.hold_reasons),
+            "erp_number": row.erp_number,
+            "exported_at": _iso(row.exported_at),
+            "cursor": row.feed_seq,
+            "updated_at": _iso(row.updated_at),
+            "push": pushes.get(row.id),
+            "lines": lines[row.id],
+        }
+        for row in rows
+    ]
 
 
 async def pull(
@@ -754,10 +933,10 @@ async def pull(
     document_type: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> tuple[list[VoucherOut], int, bool]:
-    """Vouchers changed after cursor `after`, oldest change first: (page, next cursor,
-    whether more follow). Open daily summaries are not shown until their day closes."""
-    query = select(Voucher).where(Voucher.feed_seq > after, Voucher.status != OPEN)
+) -> dict[str, Any]:
+    """Vouchers changed after cursor `after`, oldest change first, as `VoucherFeed` in JSON
+    types. Open daily summaries are not shown until their day closes."""
+    query = select(*_VOUCHER).where(Voucher.feed_seq > after, Voucher.status != OPEN)
     if book:
         query = query.where(Voucher.book_code == book)
     if status:
@@ -768,18 +947,21 @@ async def pull(
         query = query.where(Voucher.date >= date_from)
     if date_to:
         query = query.where(Voucher.date <= date_to)
-    rows = list(await session.scalars(query.order_by(Voucher.feed_seq).limit(limit + 1)))
+    rows = list(await session.execute(query.order_by(Voucher.feed_seq).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    next_after = rows[-1].feed_seq if rows else after
-    return await _with_lines(session, rows), next_after, more
+    return {
+        "items": await _payloads(session, rows),
+        "next_after": rows[-1].feed_seq if rows else after,
+        "has_more": more,
+    }
 
 
 async def get_voucher(session: AsyncSession, voucher_id: int) -> VoucherOut:
-    voucher = await session.get(Voucher, voucher_id)
-    if voucher is None:
+    row = (await session.execute(select(*_VOUCHER).where(Voucher.id == voucher_id))).first()
+    if row is None:
         raise NotFound(f"voucher {voucher_id} does not exist")
-    return (await _with_lines(session, [voucher]))[0]
+    return VoucherOut.model_validate((await _payloads(session, [row]))[0])
 
 
 async def acknowledge(session: AsyncSession, voucher_id: int, erp_number: str) -> VoucherOut:
