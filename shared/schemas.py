@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, PlainSerializer
+from pydantic import AfterValidator, AwareDatetime, Field, PlainSerializer
 
 
 def plain(value: Decimal) -> str:
@@ -37,3 +38,19 @@ SignedQuantity = Annotated[Decimal, Field(max_digits=22, decimal_places=6), Deci
 
 #: Money with at most 4 decimal places.
 Money = Annotated[Decimal, Field(max_digits=22, decimal_places=4), DecimalString]
+
+
+def _storable(value: datetime) -> datetime:
+    """A moment the databases can store: it has a UTC equivalent (9999-12-31T23:00-05:00
+    has none: converting it overflows)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "out of range: the moment in UTC must lie in the years 1 to 9999"
+        ) from None
+    return value
+
+
+#: A timezone-aware moment with a UTC equivalent (a query's `as_of`, a `posted_at`).
+Moment = Annotated[AwareDatetime, AfterValidator(_storable)]

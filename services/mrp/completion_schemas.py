@@ -6,11 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.mrp.schemas import WorkOrderOut
 from shared.http.pagination import Page
-from shared.schemas import Quantity, SignedQuantity
+from shared.schemas import Moment, Quantity, SignedQuantity
 
 LotNumber = Annotated[str, Field(min_length=1, max_length=100)]
 SerialList = Annotated[
@@ -71,8 +71,8 @@ class CompletionIn(BaseModel):
     station: str = Field("", max_length=100)
     operator: str = Field("", max_length=200)
     result: str = Field("ok", max_length=20, description="The operation's result, e.g. ok, ng")
-    started_at: AwareDatetime | None = None
-    finished_at: AwareDatetime | None = None
+    started_at: Moment | None = None
+    finished_at: Moment | None = None
     wip_location_code: str | None = Field(
         None, max_length=100, description="Default: the work order's WIP location"
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.stock.domain.model import (
     VIRTUAL_TYPES,
@@ -23,7 +23,7 @@ from shared.approvals import Decision as Decision
 from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
 from shared.policy import FilterAs, restricted
-from shared.schemas import DecimalString, Quantity, SignedQuantity
+from shared.schemas import DecimalString, Moment, Quantity, SignedQuantity
 
 #: Zero or more with at most 6 decimals (a quantity that may be nothing).
 NonNegativeQuantity = Annotated[
@@ -42,7 +42,7 @@ UnitCost = Annotated[
 ]
 #: When a posting takes effect.
 PostedAt = Annotated[
-    AwareDatetime | None,
+    Moment | None,
     Field(
         description="When the posting takes effect (with time zone); default now. It may lie "
         "in the past, after the closed period: every later balance must stay non-negative "

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.http.pagination import Page
-from shared.schemas import Quantity, SignedQuantity
+from shared.schemas import Moment, Quantity, SignedQuantity
 
 NodeKind = Literal["lot", "serial"]
 
@@ -69,8 +69,8 @@ class OperationIn(BaseModel):
     station: str = Field("", max_length=100)
     operator: str = Field("", max_length=200)
     result: str = Field("ok", min_length=1, max_length=20, description="e.g. ok, ng, pass, fail")
-    started_at: AwareDatetime | None = None
-    finished_at: AwareDatetime | None = None
+    started_at: Moment | None = None
+    finished_at: Moment | None = None
     measurements: list[MeasurementIn] = Field(default_factory=list, max_length=500)
     components: list[ComponentAssignmentIn] = Field(
         default_factory=list,

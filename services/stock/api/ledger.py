@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import BalancePage, LotOut, LotPage, MovementPage
@@ -17,6 +16,7 @@ from shared.http.context import Reader
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
+from shared.schemas import Moment
 
 router = APIRouter(tags=["ledger"])
 Code = Annotated[str | None, Query(max_length=100)]
@@ -47,7 +47,7 @@ async def list_balances(
         ),
     ] = False,
     as_of: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Query(description="A past moment (with time zone): the balances as they stood then"),
     ] = None,
     expiring_before: Annotated[
@@ -58,7 +58,7 @@ async def list_balances(
         ),
     ] = None,
     held_since_before: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Query(
             description="Only balances holding stock since before this moment (with time "
             "zone), e.g. pending inspection for more than N hours; not with as_of"

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from services.stock.api.deps import Catalog
 from services.stock.api.report_params import Scope
@@ -24,6 +23,7 @@ from shared.errors import FieldError, InvalidInput
 from shared.http.commands import render
 from shared.http.context import Reader
 from shared.http.problems import problem_responses
+from shared.schemas import Moment
 
 router = APIRouter(tags=["reports"])
 
@@ -84,7 +84,7 @@ async def aging_report(
         ),
     ] = AgingGroup.ITEM,
     as_of: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Query(
             description="A past moment (with time zone): ages at its date, quantities and "
             "values from the ledger up to then, as `GET /v1/stock-overview`; default now"
@@ -126,8 +126,10 @@ async def turnover_report(
     ] = 12,
     date_to: Annotated[
         date | None,
-        Query(description="The report date (UTC), not in the future: the last period ends "
-        "here (a period in progress counts its days so far); default today"),
+        Query(
+            description="The report date (UTC), not in the future: the last period ends "
+            "here (a period in progress counts its days so far); default today"
+        ),
     ] = None,
     group_by: Annotated[
         TurnoverGroup,

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from services.stock.api.deps import SubtreeCode
 from services.stock.domain.model import QualityState
@@ -17,6 +17,7 @@ from shared.http.commands import render
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
+from shared.schemas import Moment
 
 router = APIRouter(tags=["ledger"])
 
@@ -59,7 +60,7 @@ async def get_stock_card(
 async def get_stock_overview(
     ctx: Reader,
     as_of: Annotated[
-        AwareDatetime | None, Query(description="A past moment (with time zone); default now")
+        Moment | None, Query(description="A past moment (with time zone); default now")
     ] = None,
     group_by: GroupBy = GroupBy.TOTAL,
     item_code: Annotated[str | None, Query(max_length=64)] = None,
@@ -87,7 +88,7 @@ async def get_valuation(
     ctx: Finance,
     page: Annotated[PageParams, Depends(page_params)],
     as_of: Annotated[
-        AwareDatetime | None, Query(description="A past moment (with time zone); default now")
+        Moment | None, Query(description="A past moment (with time zone); default now")
     ] = None,
     item_code: Annotated[
         list[Annotated[str, Field(max_length=64)]] | None,
