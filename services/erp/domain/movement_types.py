@@ -14,24 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: Stock's document types, as its feed names them on every movement.
-DOCUMENT_TYPES = (
-    "purchase_receipt",
-    "inspection",
-    "defective_release",
-    "transfer",
-    "requisition",
-    "production_receipt",
-    "shipment",
-    "stock_count",
-    "opening_balance",
-    "scrap",
-    "supplier_return",
-    "customer_return",
-)
-QUALITY_STATES = ("pending_inspection", "qualified", "defective")
-STAGES = ("raw", "wip", "semi_finished", "finished")
-
 
 @dataclass(frozen=True, slots=True)
 class Facts:
