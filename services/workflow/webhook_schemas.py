@@ -29,13 +29,15 @@ Patterns are `<source>.<EventType>`; `*` stands for any run of characters
 * `mrp`: `WorkOrderStatusChanged` (`status: completed` when a work order is complete),
   `WorkOrderCreated`, `WorkOrderReleased`, `WorkOrderClosed`, `WorkOrderCancelled`,
   `OperationRecorded`, `PlannedOrderFirmed`, `PurchaseOrderCreated`/`Closed`/`Cancelled`,
-  `SalesOrderCreated`/`Closed`/`Cancelled`, `MrpRunCompleted` (its `summary.shortages`
-  counts the shortages found), and the approval hand-over events;
+  `SalesOrderCreated`/`Closed`/`Cancelled`, `MrpRunCompleted`, `ShortageFound` (one per
+  item an MRP run finds short: quantity, first day short, late part), and the approval
+  hand-over events;
 * `catalog`: `BomReleased`, `BomCreated`, `BomChanged`, `BomSuperseded`, `BomObsoleted`,
   `ItemCreated`, `ItemUpdated`, `ItemDeleted`, `RoutingChanged`, and the approval
   hand-over events;
-* `workflow`: `FlowSaved`, `FlowActivated`, `FlowDeactivated` (its own feed: whatever
-  workflow emits is delivered).
+* `workflow`: `ApprovalFinished` (an approval ended: approved, rejected, returned,
+  withdrawn, cancelled; with the document and the reason), `FlowSaved`, `FlowActivated`,
+  `FlowDeactivated` (its own feed: whatever workflow emits is delivered).
 """
 
 EventPattern = Annotated[

@@ -18,6 +18,18 @@ BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 AfterCommit = Callable[[], Awaitable[None]]
 
 
+_UNIT_OF_WORK = "unit_of_work"
+
+
+def unit_of_work(session: AsyncSession) -> UnitOfWork:
+    """The unit of work a session belongs to (for code handed only the session that must
+    emit an event in its transaction)."""
+    uow = session.info.get(_UNIT_OF_WORK)
+    if not isinstance(uow, UnitOfWork):
+        raise RuntimeError("this session is not a unit of work's: it cannot emit events")
+    return uow
+
+
 class UnitOfWork:
     """`async with uow:` opens a transaction; only `await uow.commit()` keeps its changes.
 
@@ -56,6 +68,7 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         if self._session is None:
             self._session = self._sessionmaker()
+            self._session.info[_UNIT_OF_WORK] = self
             await self._session.begin()
         return self
 

@@ -108,6 +108,13 @@ async def test_order_in_shortage_out_firm_and_replan(plant: Plant) -> None:
         cap: ("100", "2027-01-18", "0"),
         chip: ("68", "2027-01-15", "0"),
     }
+    # each shortage is also on mrp's feed, for event webhooks
+    feed = (await plant.mrp.get("/v1/events", params={"limit": 1000})).json()["events"]
+    found = [e["payload"] for e in feed if e["type"] == "ShortageFound"]
+    assert {
+        f["item_code"]: (f["quantity"], f["first_short_on"], f["late_quantity"]) for f in found
+    } == shortages
+    assert {f["run_number"] for f in found} == {first["number"]}
     pegged = await pages(plant, f"/v1/mrp-runs/{first['id']}/planned-orders", demand_ref=demand)
     assert {o["item_code"] for o in pegged} == {speaker, board, cap, chip}
 

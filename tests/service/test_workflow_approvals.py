@@ -213,6 +213,15 @@ async def test_small_amount_skips_the_director_and_a_rejection_never_posts(
     assert withdrawn["status"] == "withdrawn"
     await a.settle()
     assert (await _requisition(a, doc["id"]))["status"] == "draft"
+    # both ends are on workflow's feed, for event webhooks
+    feed = await a.as_admin("GET", "/services/workflow/v1/events", params={"limit": 1000})
+    finished = [e["payload"] for e in feed["events"] if e["type"] == "ApprovalFinished"]
+    assert [(f["id"], f["status"], f["reason"]) for f in finished] == [
+        (inst["id"], "rejected", "wrong lot"),
+        (second["id"], "withdrawn", "typo"),
+    ]
+    assert finished[0]["document_type"] == "material_requisition"
+    assert finished[0]["document_id"] == doc["id"]
 
 
 async def test_overdue_step_escalates_once_and_the_escalated_approver_decides(

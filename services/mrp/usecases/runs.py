@@ -79,6 +79,7 @@ from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.errors import FieldError, InvalidInput, NotFound
 from shared.http.pagination import PageParams
+from shared.schemas import plain
 
 #: Rows per bulk INSERT statement when storing a run.
 INSERT_CHUNK = 2000
@@ -326,6 +327,20 @@ async def start_run(
         out = run_out(run)
         await uow.audit("run", "mrp_run", str(run.id), after=out)
         uow.emit("MrpRunCompleted", "mrp_run", str(run.id), out.model_dump(mode="json"))
+        for short in result.shortages:  # one per item short: what integrators subscribe to
+            uow.emit(
+                "ShortageFound",
+                "item",
+                planning.codes[short.item_id],
+                {
+                    "run_id": run.id,
+                    "run_number": run.number,
+                    "item_code": planning.codes[short.item_id],
+                    "first_short_on": short.first_short_on.isoformat(),
+                    "quantity": plain(_up(short.quantity)),
+                    "late_quantity": plain(_up(short.late_quantity)),
+                },
+            )
         await uow.commit()
     return out
 

@@ -65,6 +65,7 @@ from services.workflow.schemas import (
 )
 from services.workflow.usecases.notify import enqueue
 from services.workflow.usecases.org import working_calendar
+from shared.db.uow import unit_of_work
 
 #: Whoever a step falls back to when its approvers resolve to nobody.
 FALLBACK_ROLE = "workflow_admin"
@@ -460,7 +461,8 @@ async def finish(
     *,
     tell_owner: bool = True,
 ) -> None:
-    """End the instance; close what is open; queue telling the owning service."""
+    """End the instance; close what is open; queue telling the owning service; put
+    `ApprovalFinished` on workflow's feed (for event webhooks)."""
     instance.status = status.value
     instance.finished_at = now
     instance.reason = reason[:500]
@@ -489,6 +491,23 @@ async def finish(
         instance.sync_problem = None
         instance.next_attempt_at = now
     history(session, instance, now, actor, status.value, comment=reason)
+    unit_of_work(session).emit(
+        "ApprovalFinished",
+        "approval",
+        str(instance.id),
+        {
+            "id": instance.id,
+            "document_type": instance.document_type,
+            "document_id": instance.document_id,
+            "document_number": instance.document_number,
+            "status": status.value,
+            "reason": instance.reason,
+            "requester": instance.requester,
+            "finished_by": actor,
+            "submitted_at": instance.submitted_at.isoformat(),
+            "finished_at": now.isoformat(),
+        },
+    )
     if status is not InstanceStatus.WITHDRAWN:
         await notify(
             session,
