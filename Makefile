@@ -25,7 +25,7 @@ help:
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"
-	@echo "make bench    gateway overhead, catalog, stock, reports, mrp, trace, erp and workflow benchmarks (results in bench/results/)"
+	@echo "make bench    gateway overhead, catalog, stock, reports, mrp, trace, erp, workflow and webhook benchmarks (results in bench/results/)"
 	@echo "make clean    caches and build files; make distclean also removes .venv and var/"
 
 $(BIN)/python:
@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/erp.py
 	$(BIN)/python bench/workflow.py
 	$(BIN)/python bench/workflow_rules.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache build \
