@@ -4,6 +4,9 @@ Each adapter does two things, and says clearly what happened:
 
 * `find(number)`: the ERP's number of the voucher we sent as `number`, or None when the
   ERP does not have it. Asked before every save and to settle an unknown outcome.
+* `void(number, reason)`: cancel (作废) the voucher saved as `number` (U8's `voucher/
+  cancel`; voiding one already voided is no error, so asking again is safe). Kingdee's
+  vouchers are corrected by red ink instead: it refuses.
 * `save(document)`: the ERP's number of the voucher it saved. It raises
   - `NotSent`: the request never reached the ERP (no connection): sending later is safe;
   - `Lost`: the request may have reached the ERP but no answer came back (a timeout, a
@@ -62,6 +65,8 @@ class Adapter(Protocol):
     async def find(self, number: str) -> str | None: ...
 
     async def save(self, document: Document) -> str: ...
+
+    async def void(self, number: str, reason: str) -> None: ...
 
 
 async def _send(client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> Any:
@@ -178,6 +183,11 @@ class KingdeeAdapter:
             raise Duplicate(messages)
         raise Refused(messages or "Kingdee refused the voucher")
 
+    async def void(self, number: str, reason: str) -> None:
+        raise Refused(
+            "a Kingdee voucher is corrected by red ink, not voided: reverse the document in stock"
+        )
+
 
 def _status(answer: Any) -> dict[str, Any] | None:
     if isinstance(answer, dict):
@@ -195,6 +205,7 @@ def _quoted(text: str) -> str:
 
 TOKEN_INVALID = ("20001", "20002")  # the token is unknown or expired
 DUPLICATE_CODE = "40009"  # a voucher with this external code exists
+ALREADY_VOIDED = "40011"  # the voucher is cancelled already
 
 
 class U8Adapter:
@@ -262,6 +273,18 @@ class U8Adapter:
             return str(answer["id"])
         if code == DUPLICATE_CODE:
             raise Duplicate(str(answer.get("errmsg")))
+        raise Refused(f"U8 {code}: {answer.get('errmsg')}")
+
+    async def void(self, number: str, reason: str) -> None:
+        answer = await self._call(
+            "POST",
+            "/api/voucher/cancel",
+            params={"tradeid": uuid.uuid4().hex},
+            json={"voucher": {"external_code": number, "reason": reason}},
+        )
+        code = str(answer.get("errcode"))
+        if code in ("0", ALREADY_VOIDED):
+            return
         raise Refused(f"U8 {code}: {answer.get('errmsg')}")
 
 

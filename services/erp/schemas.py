@@ -241,7 +241,7 @@ class DeterminationOut(BaseModel):
 
 Money = Annotated[Decimal, Field(description="In the book's currency, to the cent"), DecimalString]
 Amount = Annotated[Decimal, DecimalString] | None
-VoucherStatus = Literal["ready", "held", "exported", "failed"]
+VoucherStatus = Literal["ready", "held", "exported", "failed", "voided"]
 
 
 class PushOut(BaseModel):
@@ -273,9 +273,10 @@ class VoucherOut(BaseModel):
     id: int
     number: str = Field(description="Our stable external number: the ERP's bill number")
     book_code: str
-    status: Literal["open", "ready", "held", "failed", "exported"] = Field(
+    status: Literal["open", "ready", "held", "failed", "exported", "voided"] = Field(
         description="ready: to export; held: cannot be built (hold_reasons); failed: the "
-        "ERP refused the push (push.last_error); exported: the ERP has it (erp_number)"
+        "ERP refused the push (push.last_error); exported: the ERP has it (erp_number); "
+        "voided: cancelled in the ERP, a corrected voucher replaces it"
     )
     date: date
     year: int
@@ -294,6 +295,9 @@ class VoucherOut(BaseModel):
     hold_reasons: list[str] = Field(description="Why a held voucher cannot be built")
     erp_number: str | None = Field(description="The ERP's voucher number, once acknowledged")
     exported_at: datetime | None
+    void_reason: str | None = None
+    voided_at: datetime | None = None
+    replaces_number: str | None = Field(None, description="The voided voucher this one corrects")
     cursor: int = Field(description="Its place in the pull feed; pass as `after` to read on")
     updated_at: datetime
     push: PushOut | None = Field(None, description="When the book pushes to an ERP")
@@ -359,4 +363,18 @@ class ReconciliationOut(BaseModel):
     )
     unplaced_stock: list[UnplacedStock] = Field(
         description="Stock no account of the map takes (no rule for its class)"
+    )
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500, description="Why it is voided (作废)")
+
+
+class VoidOut(BaseModel):
+    voided: VoucherOut
+    replacement: VoucherOut = Field(
+        description="Built again from the same movements with the book's map as it is now, "
+        "under a new number; pushed like any ready voucher"
     )

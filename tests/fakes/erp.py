@@ -8,7 +8,8 @@ they saved, and can be told to misbehave the ways real ones do:
   token expired, and nothing is done;
 * `hide_next_query`: the next query does not see a voucher that is there (another
   process saved it a moment ago), so the save that follows is refused as a duplicate;
-* `refuse_accounts`: accounts the ERP does not know; a voucher naming one is refused.
+* `refuse_accounts`: accounts the ERP does not know; a voucher naming one is refused;
+* `lose_next_cancel` (U8): cancel the voucher, then drop the answer.
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ class FakeU8:
     lose_next_save: bool = False
     expire_token: bool = False
     refuse_accounts: set[str] = field(default_factory=set)
+    cancelled: dict[str, str] = field(default_factory=dict)  # external_code -> reason
+    lose_next_cancel: bool = False
 
     def number_of(self, code: str) -> str:
         return f"记-{list(self.saved).index(code) + 1:04d}"
@@ -231,6 +234,21 @@ class FakeU8:
                 else []
             )
             await _answer(send, {"errcode": "0", "vouchers": found})
+            return
+        if scope["path"] == "/api/voucher/cancel":
+            voucher = json.loads(raw)["voucher"]
+            code = voucher["external_code"]
+            if code not in self.saved:
+                await _answer(send, {"errcode": "40004", "errmsg": f"no voucher {code}"})
+                return
+            if code in self.cancelled:
+                await _answer(send, {"errcode": "40011", "errmsg": f"{code} is cancelled"})
+                return
+            self.cancelled[code] = voucher.get("reason", "")
+            if self.lose_next_cancel:
+                self.lose_next_cancel = False
+                raise httpx.ReadTimeout("the answer was lost")
+            await _answer(send, {"errcode": "0", "errmsg": ""})
             return
         if scope["path"] == "/api/voucher/add":
             self.add_requests += 1

@@ -236,3 +236,139 @@ async def test_a_book_without_a_target_is_not_pushed_and_an_unknown_erp_waits(
             ("ready", "pending", 1)
         }
         assert "not sent" in pending[0]["push"]["last_error"]
+
+
+async def test_a_u8_voucher_voided_is_replaced_by_its_correction(database_factory) -> None:
+    u8 = FakeU8()
+    async with stack(
+        database_factory, erp_transport=Dispatch({"u8.test": u8}), push_targets={"u8": U8}
+    ) as s:
+        await book(s, "CAS", "cas", "u8")
+        await walk_through(s)
+        await s.sync()
+        await run(s)
+        done = await vouchers(s)
+        assert {v["status"] for v in done} == {"exported"} and len(u8.saved) == 7
+        shipment = next(v for v in done if v["document_type"] == "shipment")
+        ready_only = await s.client.post(
+            f"/v1/vouchers/{shipment['id']}/void", json={"reason": ""}, headers=s.finance
+        )
+        assert ready_only.status_code == 422  # a reason is needed
+
+        # finance books deliveries of finished goods to 6402 now, and corrects this one
+        rows = (
+            await s.client.get(
+                "/v1/books/CAS/account-map",
+                params={"movement_type": "601", "limit": 10},
+                headers=s.finance,
+            )
+        ).json()["items"]
+        row = next(r for r in rows if r["valuation_class"] == "finished_good")
+        fixed = await s.client.put(
+            "/v1/books/CAS/account-map",
+            json={
+                **{
+                    k: row[k]
+                    for k in (
+                        "movement_type",
+                        "valuation_class",
+                        "modifier",
+                        "credit_account",
+                        "debit_dimensions",
+                        "credit_dimensions",
+                    )
+                },
+                "debit_account": "6402",
+            },
+            headers=s.finance,
+        )
+        assert fixed.status_code == 200, fixed.text
+        u8.lose_next_cancel = True
+        lost = await s.client.post(
+            f"/v1/vouchers/{shipment['id']}/void",
+            json={"reason": "wrong cost account"},
+            headers=s.finance,
+        )
+        assert lost.status_code == 503  # cancelled in U8, but the answer was lost
+        assert (await s.client.get(f"/v1/vouchers/{shipment['id']}", headers=s.finance)).json()[
+            "status"
+        ] == "exported"
+        voided = await s.client.post(
+            f"/v1/vouchers/{shipment['id']}/void",
+            json={"reason": "wrong cost account"},
+            headers=s.finance,
+        )
+        assert voided.status_code == 200, voided.text  # asking again is harmless
+        old, new = voided.json()["voided"], voided.json()["replacement"]
+        assert (old["status"], old["void_reason"]) == ("voided", "wrong cost account")
+        assert u8.cancelled == {shipment["number"]: "wrong cost account"}
+        assert (new["status"], new["replaces_number"], new["document_id"]) == (
+            "ready",
+            shipment["number"],
+            shipment["document_id"],
+        )
+        assert new["number"] != shipment["number"]
+        assert [(ln["account"], ln["debit"], ln["credit"]) for ln in new["lines"]] == [
+            ("6402", "10", "0"),
+            ("1405", "0", "10"),
+        ]
+        again = await s.client.post(
+            f"/v1/vouchers/{shipment['id']}/void", json={"reason": "twice"}, headers=s.finance
+        )
+        assert again.status_code == 409
+
+        assert list((await run(s)).values()) == ["confirmed"]
+        assert len(u8.saved) == 8
+        assert [e["account_code"] for e in u8.saved[new["number"]]["entry"]] == ["6402", "1405"]
+        # the books count the correction, not the voided voucher
+        tied = (
+            await s.client.get("/v1/reconciliation", params={"book": "CAS"}, headers=s.finance)
+        ).json()
+        assert tied["total_difference"] == "0"
+        assert {v["status"] for v in await vouchers(s)} == {"exported", "voided"}
+
+
+async def test_a_kingdee_voucher_is_not_voided_but_reversed(database_factory) -> None:
+    kingdee = FakeKingdee()
+    async with stack(
+        database_factory,
+        erp_transport=Dispatch({"kingdee.test": kingdee}),
+        push_targets={"kd": KINGDEE},
+    ) as s:
+        await book(s, "CAS", "cas", "kd")
+        await s.post(
+            "/v1/items",
+            {
+                "code": "R",
+                "name": "R",
+                "uom": "pcs",
+                "item_type": "raw_material",
+                "tracking": "none",
+            },
+        )
+        await s.post("/v1/locations", {"code": "WH1", "name": "W", "location_type": "warehouse"})
+        await s.post(
+            "/v1/locations",
+            {"code": "WH1/A", "name": "A", "location_type": "storage", "parent_code": "WH1"},
+        )
+        await s.post(
+            "/v1/receipts",
+            {
+                "item_code": "R",
+                "location_code": "WH1/A",
+                "quantity": "10",
+                "unit_price": "2",
+                "supplier": "S1",
+            },
+        )
+        await s.sync()
+        [ready] = await vouchers(s)
+        early = await s.client.post(
+            f"/v1/vouchers/{ready['id']}/void", json={"reason": "x"}, headers=s.finance
+        )
+        assert early.status_code == 409  # not pushed yet
+        await run(s)
+        refused = await s.client.post(
+            f"/v1/vouchers/{ready['id']}/void", json={"reason": "x"}, headers=s.finance
+        )
+        assert refused.status_code == 409 and "red ink" in refused.json()["detail"]

@@ -8,7 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.erp.schemas import AcknowledgeIn, ReleaseOut, VoucherFeed, VoucherOut
+from services.erp.schemas import (
+    AcknowledgeIn,
+    ReleaseOut,
+    VoidIn,
+    VoidOut,
+    VoucherFeed,
+    VoucherOut,
+)
 from services.erp.usecases import pushes
 from services.erp.usecases import vouchers as usecases
 from shared.auth.principal import ADMIN, FINANCE, INTEGRATION
@@ -132,3 +139,25 @@ async def retry_voucher_push(ctx: Finance, voucher_id: IdPath) -> Response:
     await pushes.retry(ctx.uow(), voucher_id)
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_voucher(session, voucher_id))
+
+
+@router.post(
+    "/{voucher_id}/void",
+    response_model=VoidOut,
+    operation_id="void_voucher",
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def void_voucher(ctx: Finance, voucher_id: IdPath, body: VoidIn) -> Response:
+    """Void (作废) a voucher in the ERP it was pushed to (U8's voucher cancel), then build
+    its correction from the same movements with the book's map as it is now, under a new
+    number (`replaces_number`), pushed like any ready voucher. Kingdee's vouchers are
+    corrected by red ink instead (409). A lost answer is 503: ask again, it is harmless."""
+    voided, replacement = await pushes.void(
+        ctx.db, pushes.adapters_of(ctx.request.app), ctx.uow(), voucher_id, body.reason
+    )
+    async with ctx.db.read() as session:
+        out = VoidOut(
+            voided=await usecases.get_voucher(session, voided),
+            replacement=await usecases.get_voucher(session, replacement),
+        )
+    return render(ctx, out)

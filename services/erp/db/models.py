@@ -187,7 +187,9 @@ class Movement(Base):
 class Voucher(Base):
     """An accounting voucher (凭证) of a book: `open` while a day's summary still grows,
     `ready` to export, `held` with its reasons, `exported` once the ERP acknowledged it
-    with its own number. `feed_seq` moves on with every change a puller must see."""
+    with its own number, `voided` once cancelled in the ERP (a corrected voucher,
+    `replaces_number`, takes its movements). `feed_seq` moves on with every change a
+    puller must see."""
 
     __tablename__ = "erp_vouchers"
 
@@ -213,6 +215,9 @@ class Voucher(Base):
     hold_reasons: Mapped[list[str]] = mapped_column(JSON)
     erp_number: Mapped[str | None] = mapped_column(String(60), nullable=True)
     exported_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    void_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    replaces_number: Mapped[str | None] = mapped_column(String(40), nullable=True)
     feed_seq: Mapped[int] = mapped_column(BigId)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

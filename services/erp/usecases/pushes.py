@@ -40,7 +40,7 @@ from services.erp.usecases import vouchers
 from shared.db.database import Database
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, NotFound, UpstreamUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -246,3 +246,61 @@ async def retry(uow: UnitOfWork, voucher_id: int) -> None:
         await vouchers.publish(session, [voucher])
         await uow.audit("retry_push", "voucher", voucher.number, after={"target": push.target})
         await uow.commit()
+
+
+async def void(
+    db: Database, adapters: Mapping[str, Adapter], uow: UnitOfWork, voucher_id: int, reason: str
+) -> tuple[int, int]:
+    """Cancel a voucher in the ERP it was pushed to, then build its correction (the same
+    movements, the map as it is now) under a new number, to be pushed like any other:
+    (the voided voucher's id, the replacement's). Asking again after a lost answer is
+    safe: the ERP takes a second cancel of the same voucher as done."""
+    async with db.read() as session:
+        voucher = await session.get(Voucher, voucher_id)
+        if voucher is None:
+            raise NotFound(f"voucher {voucher_id} does not exist")
+        push = (
+            await session.scalars(
+                select(Push).where(Push.voucher_id == voucher_id, Push.state == CONFIRMED)
+            )
+        ).first()
+        number, status = voucher.number, voucher.status
+    if status == vouchers.VOIDED:
+        raise Conflict(f"voucher {number} is voided already")
+    if status != vouchers.EXPORTED or push is None:
+        raise Conflict(
+            f"voucher {number} is {status}: only a voucher pushed to an ERP and confirmed "
+            "there can be voided there"
+        )
+    adapter = adapters.get(push.target)
+    if adapter is None:
+        raise Conflict(f"push target {push.target} is not configured (ERP_PUSH_TARGETS)")
+    try:
+        await adapter.void(number, reason)
+    except Refused as exc:
+        raise Conflict(f"{push.target} would not void {number}: {exc}") from exc
+    except (NotSent, Lost) as exc:
+        raise UpstreamUnavailable(
+            f"{push.target} did not answer ({exc}); ask again: voiding twice is harmless"
+        ) from exc
+    async with uow:
+        session = uow.session
+        voucher = (
+            await session.scalars(select(Voucher).where(Voucher.id == voucher_id).with_for_update())
+        ).first()
+        assert voucher is not None
+        if voucher.status == vouchers.VOIDED:
+            raise Conflict(f"voucher {number} is voided already")
+        voucher.status = vouchers.VOIDED
+        voucher.void_reason = reason
+        voucher.voided_at = utcnow()
+        replacement = await vouchers.replace(session, voucher)
+        await vouchers.publish(session, [voucher, replacement])
+        await uow.audit(
+            "void",
+            "voucher",
+            number,
+            after={"reason": reason, "replacement": replacement.number},
+        )
+        await uow.commit()
+        return voucher.id, replacement.id

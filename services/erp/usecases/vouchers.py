@@ -70,7 +70,8 @@ from shared.errors import Conflict, NotFound
 from shared.schemas import plain
 
 READY, HELD, OPEN, EXPORTED, FAILED = "ready", "held", "open", "exported", "failed"
-PullStatus = Literal["ready", "held", "exported", "failed"]
+VOIDED = "voided"
+PullStatus = Literal["ready", "held", "exported", "failed", "voided"]
 FEED, NUMBER = "voucher_feed", "voucher_number"
 
 
@@ -796,6 +797,50 @@ async def release_held(
     return sum(1 for v in released if v.status == READY)
 
 
+async def replace(session: AsyncSession, old: Voucher) -> Voucher:
+    """A voucher built again from `old`'s movements with the book's map as it is now,
+    under a new number, taking over the movements (`old` was voided in the ERP)."""
+    ref = await Reference.load(session)
+    book = next(b for b in ref.books if b.code == old.book_code)
+    movements = list(
+        await session.scalars(
+            select(Movement)
+            .join(VoucherMovement, VoucherMovement.movement_id == Movement.id)
+            .where(VoucherMovement.voucher_id == old.id, VoucherMovement.book_code == book.code)
+            .order_by(Movement.event_seq)
+        )
+    )
+    await ref.load_items(session, (m.item_code for m in movements))
+    if old.document_id is None:
+        label = f"{old.date.isoformat()} 汇总"
+    else:
+        label = old.document_number or f"{old.document_type} {old.document_id}"
+    built = _build(ref, book, movements, lambda kind: f"{_short(kind)} {label}")
+    new = await _new_voucher(
+        session,
+        book,
+        grouping=old.grouping,
+        day=old.date,
+        status=HELD if built.reasons else READY,
+        document_type=old.document_type,
+        document_id=old.document_id,
+        document_number=old.document_number,
+        red_ink=old.red_ink,
+    )
+    new.attachments = old.attachments
+    new.movement_types = sorted({m.movement_type for m in movements if m.movement_type})
+    new.hold_reasons = built.reasons
+    new.reverses_number = old.reverses_number
+    new.replaces_number = old.number
+    await _write_lines(session, new, [] if built.reasons else merge([], built.postings))
+    await session.execute(
+        update(VoucherMovement)
+        .where(VoucherMovement.voucher_id == old.id, VoucherMovement.book_code == book.code)
+        .values(voucher_id=new.id)
+    )
+    return new
+
+
 async def count_held(session: AsyncSession, *, book: str | None = None) -> int:
     query = select(func.count()).select_from(Voucher).where(Voucher.status == HELD)
     if book is not None:
@@ -837,6 +882,9 @@ _VOUCHER = (
     Voucher.hold_reasons,
     Voucher.erp_number,
     Voucher.exported_at,
+    Voucher.void_reason,
+    Voucher.voided_at,
+    Voucher.replaces_number,
     Voucher.feed_seq,
     Voucher.updated_at,
 )
@@ -914,6 +962,9 @@ async def _payloads(session: AsyncSession, rows: Sequence[Any]) -> list[dict[str
             "hold_reasons": list(row.hold_reasons),
             "erp_number": row.erp_number,
             "exported_at": _iso(row.exported_at),
+            "void_reason": row.void_reason,
+            "voided_at": _iso(row.voided_at),
+            "replaces_number": row.replaces_number,
             "cursor": row.feed_seq,
             "updated_at": _iso(row.updated_at),
             "push": pushes.get(row.id),
