@@ -11,7 +11,7 @@ from services.erp.api.movement_types import router as movement_types_router
 from services.erp.api.reconciliation import router as reconciliation_router
 from services.erp.api.vouchers import router as vouchers_router
 from services.erp.settings import Settings
-from services.erp.usecases import catalog_feed, pushes, stock_feed
+from services.erp.usecases import catalog_feed, pushes, revaluations, stock_feed
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
@@ -44,7 +44,7 @@ def create_app(
             ),
         ],
         http_transport=http_transport,
-        workers=[pushes.run],
+        workers=[pushes.run, revaluations.run],
     )
     app.state.erp_transport = erp_transport
     return app

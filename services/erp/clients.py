@@ -1,5 +1,6 @@
 """What erp asks stock: the stock value per item and stage at a moment (for the
-reconciliation), on the caller's behalf so stock shows the values (finance, admin)."""
+reconciliation, on the caller's behalf so stock shows the values), and the values of an
+item's movements now (for revaluations, as the erp service)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,24 @@ class StockClient:
                 key = (str(row["group"]["item_code"]), str(cell["stage"]))
                 found[key] = found.get(key, Decimal(0)) + Decimal(str(cell["value"]))
         return [ItemValue(item, stage, value) for (item, stage), value in found.items()]
+
+    async def movement_values(self, item_code: str) -> dict[int, Decimal]:
+        """The value stock holds now for each movement of an item (page by page)."""
+        found: dict[int, Decimal] = {}
+        cursor: str | None = None
+        while True:
+            params: dict[str, str | int] = {"item_code": item_code, "limit": 500}
+            if cursor:
+                params["cursor"] = cursor
+            response = await self.client.request("stock", "GET", "/v1/movements", params=params)
+            if response.status_code != 200:
+                raise UpstreamError(
+                    f"stock answered {response.status_code} when asked for {item_code}'s movements"
+                )
+            page = orjson.loads(response.content)
+            for row in page["items"]:
+                if row.get("value") is not None:
+                    found[int(row["id"])] = Decimal(str(row["value"]))
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return found

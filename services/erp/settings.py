@@ -86,3 +86,6 @@ class Settings(ServiceSettings):
     )
     push_poll_seconds: float = Field(2.0, gt=0, description="How often the pusher looks")
     push_timeout_seconds: float = Field(15.0, gt=0)
+    revaluation_poll_seconds: float = Field(
+        5.0, gt=0, description="How often stock's revaluations are posted as corrections"
+    )

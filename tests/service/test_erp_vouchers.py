@@ -24,7 +24,9 @@ from fastapi import FastAPI
 from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import Settings as CatalogSettings
 from services.erp.app import create_app as erp_app
+from services.erp.clients import StockClient
 from services.erp.settings import Settings as ErpSettings
+from services.erp.usecases import revaluations
 from services.erp.usecases import vouchers as voucher_usecases
 from services.stock.app import create_app as stock_app
 from services.stock.settings import Settings as StockSettings
@@ -556,3 +558,89 @@ async def test_reconciliation_ties_stock_value_to_the_vouchers_and_names_what_is
             "/v1/reconciliation", params={"book": "NOPE"}, headers=s.finance
         )
         assert missing.status_code == 404
+
+
+async def test_a_back_dated_receipt_revalues_an_issue_and_erp_posts_the_difference(
+    database_factory,
+) -> None:
+    async with stack(database_factory) as s:
+        await s.client.post(
+            "/v1/books", json={"code": "CAS", "name": "CAS", "template": "cas"}, headers=s.finance
+        )
+        await s.post(
+            "/v1/items",
+            {
+                "code": "R",
+                "name": "R",
+                "uom": "pcs",
+                "item_type": "raw_material",
+                "tracking": "lot",
+            },
+        )
+        for body in (
+            {"code": "WH1", "name": "Main", "location_type": "warehouse"},
+            {"code": "WH1/RAW", "name": "Raw", "location_type": "storage", "parent_code": "WH1"},
+            {"code": "LINE-1", "name": "SMT 1", "location_type": "production_line"},
+        ):
+            await s.post("/v1/locations", body)
+        now = datetime.now(UTC)
+
+        async def receipt(lot: str, price: str, hours_ago: int) -> None:
+            await s.post(
+                "/v1/receipts",
+                {
+                    "item_code": "R",
+                    "location_code": "WH1/RAW",
+                    "lot_number": lot,
+                    "quantity": "100",
+                    "unit_price": price,
+                    "supplier": "Yageo",
+                    "posted_at": (now - timedelta(hours=hours_ago)).isoformat(),
+                },
+            )
+            await s.post(
+                "/v1/inspections",
+                {
+                    "item_code": "R",
+                    "lot_number": lot,
+                    "location_code": "WH1/RAW",
+                    "accepted_quantity": "100",
+                    "rejected_quantity": "0",
+                    "sample_size": 5,
+                    "inspector": "QC",
+                },
+            )
+
+        await receipt("L1", "1.00", 3)
+        draft = await s.post(
+            "/v1/requisitions",
+            {
+                "work_order": "WO-1",
+                "to_location_code": "LINE-1",
+                "lines": [{"item_code": "R", "quantity": "50"}],
+            },
+        )
+        await s.post(f"/v1/requisitions/{draft['id']}/submit", status=200)
+        await s.post(f"/v1/requisitions/{draft['id']}/post", status=200)  # 50 at 1.00
+        await receipt("L2", "3.00", 2)  # before the issue: it was worth 2.00 each
+        await s.sync()
+        stock = StockClient(s.erp.state.client)
+        assert await revaluations.run_once(s.erp.state.db, stock) == 1
+        assert await revaluations.run_once(s.erp.state.db, stock) == 0  # once
+
+        vouchers = (await s.pull(limit=50))["items"]
+        correction = [v for v in vouchers if v["document_type"] == "revaluation"]
+        assert len(correction) == 1
+        assert shape(correction[0])[1] == [
+            line("5001", "50", "0", None, work_order="WO-1", material="R"),
+            line("1403", "0", "50", "50", material="R", warehouse="WH1"),
+        ]
+        assert correction[0]["lines"][0]["summary"] == "重估 R"
+        tied = (
+            await s.client.get("/v1/reconciliation", params={"book": "CAS"}, headers=s.finance)
+        ).json()
+        assert {a["account"]: a["difference"] for a in tied["accounts"]} == {
+            "1403": "0",
+            "1405": "0",
+            "5001": "0",
+        }

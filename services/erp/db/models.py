@@ -25,6 +25,8 @@ Vouchers (usecases/vouchers.py):
 * `erp_vouchers`, `erp_voucher_lines`: vouchers per book with their lines;
   `erp_voucher_movements`: which voucher of a book each movement is in.
 * `erp_counters`: the voucher numbers and the pull feed's positions.
+* `erp_revaluations`: stock's `ItemRevalued` events, until the value differences of the
+  movements already vouchered are posted.
 * `erp_pushes`: the push outbox: one row per ready voucher of a book with a push target
   (Kingdee, U8), moving pending -> sent -> confirmed, or to unknown (settled by asking
   the ERP, never by sending again) or failed (the ERP refused it; finance retries).
@@ -281,3 +283,19 @@ class Push(Base):
         UniqueConstraint("voucher_id", "target"),
         Index("ix_erp_pushes_due", "state", "next_attempt_at"),
     )
+
+
+class Revaluation(Base):
+    """A stock `ItemRevalued` event: the item's movements from `since` on may be worth
+    something else now; `pending` until the differences are posted (usecases/revaluations.py)."""
+
+    __tablename__ = "erp_revaluations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_seq: Mapped[int] = mapped_column(BigId, unique=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -5,12 +5,13 @@ writes right after its movements) builds their vouchers (usecases/vouchers.py).
 A page of the feed is applied in one unit of work with the cursor, so a voucher is built
 exactly once: a replayed event is skipped by the consumer, and a movement seen again is
 ignored (`ON CONFLICT DO NOTHING` on its id). A page that fails is retried one event at a
-time (`apply_stock_event`), which builds the same vouchers.
+time (`apply_stock_event`), which builds the same vouchers. `ItemRevalued` events are kept
+for the revaluation worker (usecases/revaluations.py).
 """
 
 from __future__ import annotations
 
-from services.erp.usecases import vouchers
+from services.erp.usecases import revaluations, vouchers
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
 
@@ -41,6 +42,8 @@ async def apply_stock_events(uow: UnitOfWork, events: list[FeedEvent]) -> None:
                 page.add(row)
             continue
         await page.close(event.payload)
+        if event.type == revaluations.EVENT:
+            await revaluations.record(session, event.seq, event.payload)
     await page.finish()
     if any(book.voucher_mode == "daily_summary" for book in ref.books):
         await vouchers.close_due(session)
