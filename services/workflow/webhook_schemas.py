@@ -26,7 +26,7 @@ Patterns are `<source>.<EventType>`; `*` stands for any run of characters
   `RequisitionSubmitted`, `RequisitionReturned`, `LotCreated`, `LocationCreated`,
   `ReservationCreated`/`Changed`/`Closed`/`Cancelled`, `ItemRevalued`, and the approval
   hand-over `ApprovalRequested`, `ApprovalCancelled`, `ApprovalReturned`;
-* `mrp`: `WorkOrderStatusChanged` (`status: completed` when a work order is complete),
+* `mrp`: `WorkOrderCompleted` (produced all it was to make), `WorkOrderStatusChanged`,
   `WorkOrderCreated`, `WorkOrderReleased`, `WorkOrderClosed`, `WorkOrderCancelled`,
   `OperationRecorded`, `PlannedOrderFirmed`, `PurchaseOrderCreated`/`Closed`/`Cancelled`,
   `SalesOrderCreated`/`Closed`/`Cancelled`, `MrpRunCompleted`, `ShortageFound` (one per

@@ -237,6 +237,11 @@ async def test_completion_backflushes_and_retries_change_nothing(plant: Plant) -
     assert rest.status_code == 201, rest.text
     wo = rest.json()["work_order"]
     assert wo["status"] == "completed" and wo["produced_quantity"] == "10"
+    feed = (await plant.mrp.get("/v1/events", params={"limit": 1000})).json()["events"]
+    completed = [e["payload"] for e in feed if e["type"] == "WorkOrderCompleted"]
+    assert [(c["number"], c["produced_quantity"]) for c in completed] == [
+        (order["number"], "10")
+    ]
     assert components(wo)[s.chip][2] == "22" and components(wo)[s.cap][2] == "36.3"
     # the feed brings the same movements later: nothing is counted twice
     listed = (await plant.mrp.get(f"/v1/work-orders/{order['id']}/completions")).json()

@@ -43,6 +43,7 @@ from shared.db.dialects import dialect_insert
 from shared.db.types import utcnow
 from shared.db.uow import UnitOfWork
 from shared.events.schemas import FeedEvent
+from shared.schemas import plain
 
 SOURCE = "stock"
 ZERO = Decimal(0)
@@ -203,6 +204,19 @@ async def _work_order(
             str(order.id),
             {"number": order.number, "status": order.status, "previous": before},
         )
+        if order.status == WorkOrderStatus.COMPLETED:  # what integrators subscribe to
+            uow.emit(
+                "WorkOrderCompleted",
+                "work_order",
+                str(order.id),
+                {
+                    "number": order.number,
+                    "item_code": order.item_code,
+                    "quantity": plain(order.quantity),
+                    "produced_quantity": plain(order.produced_quantity),
+                    "completed_at": now.isoformat(),
+                },
+            )
 
 
 async def _component(uow: UnitOfWork, order: WorkOrder, item: str) -> WorkOrderComponent:
