@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -212,9 +213,7 @@ def report_verdicts(
     return 1 if strict and not all(met for _, _, met in rows) else 0
 
 
-async def check_table(
-    connection: Any, table: str, columns: tuple[str, ...], script: str
-) -> None:
+async def check_table(connection: Any, table: str, columns: tuple[str, ...], script: str) -> None:
     """Refuse a table whose columns moved on since `script` learnt to fill it with COPY
     (the benchmark then needs updating, rather than loading wrong rows)."""
     rows = await connection.fetch(
@@ -236,3 +235,45 @@ async def check_table(
             f"{table}: columns the bench fills are gone {missing} or required columns it "
             f"does not fill appeared {required}; {script} needs updating"
         )
+
+
+# --------------------------------------------------------------------------- fake feeds
+
+
+def feed_page(events: list[bytes], after: int, limit: int, visible: int | None = None) -> bytes:
+    """A page of a service's event feed (`GET /v1/events?after=&limit=`) over events
+    already serialised; `visible` hides the events after it (a feed still growing)."""
+    end = len(events) if visible is None else visible
+    chunk = events[after : min(after + limit, end)]
+    return b"".join(
+        (
+            b'{"events":[',
+            b",".join(chunk),
+            b'],"next_after":',
+            str(after + len(chunk)).encode(),
+            b',"has_more":',
+            b"true" if after + len(chunk) < end else b"false",
+            b"}",
+        )
+    )
+
+
+def feed_query(scope: Any) -> tuple[int, int]:
+    """`after` and `limit` of a feed request (an ASGI scope)."""
+    query = parse_qs(scope["query_string"].decode())
+    return int(query.get("after", ["0"])[0]), int(query.get("limit", ["100"])[0])
+
+
+async def send_json(send: Any, status: int, body: bytes) -> None:
+    """Answer an ASGI request with a JSON body."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

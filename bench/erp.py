@@ -117,7 +117,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import orjson
@@ -129,11 +128,14 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     api_key,
     check_table,
+    feed_page,
+    feed_query,
     fmt_cpu,
     pg_dsn,
     pg_execute,
     rank,
     report_verdicts,
+    send_json,
 )
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, ephemeral_port, start_stack  # noqa: E402
@@ -842,28 +844,10 @@ class FakeFeeds:
             return 0
         return bisect.bisect_right(self.release, time.perf_counter() - self.t0)
 
-    @staticmethod
-    def page(events: list[bytes], after: int, limit: int, visible: int) -> bytes:
-        chunk = events[after : min(after + limit, visible)]
-        has_more = after + len(chunk) < visible
-        return b"".join(
-            (
-                b'{"events":[',
-                b",".join(chunk),
-                b'],"next_after":',
-                str(after + len(chunk)).encode(),
-                b',"has_more":',
-                b"true" if has_more else b"false",
-                b"}",
-            )
-        )
-
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        query = parse_qs(scope["query_string"].decode())
-        after = int(query.get("after", ["0"])[0])
-        limit = int(query.get("limit", ["100"])[0])
+        after, limit = feed_query(scope)
         status = 200
         if scope["path"] == "/stock/v1/events":
             self.pages += 1
@@ -871,23 +855,13 @@ class FakeFeeds:
                 self.requests.append((time.perf_counter(), after))
             visible = self.visible()
             self.behind = max(self.behind, visible - after)
-            body = self.page(self.stock, after, limit, visible)
+            body = feed_page(self.stock, after, limit, visible)
             self.served = max(self.served, min(after + limit, visible))
         elif scope["path"] == "/catalog/v1/events":
-            body = self.page(self.catalog, after, limit, len(self.catalog))
+            body = feed_page(self.catalog, after, limit)
         else:
             status, body = 404, b'{"code":"not_found"}'
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, body)
 
 
 @contextlib.asynccontextmanager

@@ -80,7 +80,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import orjson
@@ -92,11 +91,14 @@ from bench.common import (  # noqa: E402
     CpuMeter,
     api_key,
     check_table,
+    feed_page,
+    feed_query,
     fmt_cpu,
     pg_dsn,
     pg_execute,
     rank,
     report_verdicts,
+    send_json,
 )
 from tools.machine import machine  # noqa: E402
 from tools.run import Stack, ephemeral_port, start_stack  # noqa: E402
@@ -1420,26 +1422,12 @@ class FakeFeeds:
         self.pages = 0
 
     def page(self, after: int, limit: int) -> bytes:
-        chunk = self.events[after : after + limit]
-        has_more = after + limit < len(self.events)
-        return b"".join(
-            (
-                b'{"events":[',
-                b",".join(chunk),
-                b'],"next_after":',
-                str(after + len(chunk)).encode(),
-                b',"has_more":',
-                b"true" if has_more else b"false",
-                b"}",
-            )
-        )
+        return feed_page(self.events, after, limit)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        query = parse_qs(scope["query_string"].decode())
-        after = int(query.get("after", ["0"])[0])
-        limit = int(query.get("limit", ["100"])[0])
+        after, limit = feed_query(scope)
         status = 200
         if scope["path"] == "/stock/v1/events":
             self.pages += 1
@@ -1448,17 +1436,7 @@ class FakeFeeds:
             body = b'{"events":[],"next_after":%d,"has_more":false}' % after
         else:
             status, body = 404, b'{"code":"not_found"}'
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, body)
 
 
 async def verify_ingest(dsn: str, plan: FeedPlan) -> dict[str, Any]:

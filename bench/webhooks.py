@@ -107,7 +107,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import orjson
@@ -115,7 +114,16 @@ import orjson
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.common import CpuMeter, fmt_cpu, pg_dsn, pg_execute, report_verdicts  # noqa: E402
+from bench.common import (  # noqa: E402
+    CpuMeter,
+    feed_page,
+    feed_query,
+    fmt_cpu,
+    pg_dsn,
+    pg_execute,
+    report_verdicts,
+    send_json,
+)
 from tools.machine import machine  # noqa: E402
 from tools.run import _die_with_parent, ephemeral_port  # noqa: E402
 
@@ -212,26 +220,12 @@ class FakeFeeds:
         self.unexpected: Counter[str] = Counter()
 
     def page(self, after: int, limit: int) -> bytes:
-        chunk = self.events[after : after + limit]
-        has_more = after + limit < len(self.events)
-        return b"".join(
-            (
-                b'{"events":[',
-                b",".join(chunk),
-                b'],"next_after":',
-                str(after + len(chunk)).encode(),
-                b',"has_more":',
-                b"true" if has_more else b"false",
-                b"}",
-            )
-        )
+        return feed_page(self.events, after, limit)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        query = parse_qs(scope["query_string"].decode())
-        after = int(query.get("after", ["0"])[0])
-        limit = int(query.get("limit", ["100"])[0])
+        after, limit = feed_query(scope)
         path = scope["path"]
         status = 200
         if path == "/stock/v1/events":
@@ -243,17 +237,7 @@ class FakeFeeds:
         else:
             self.unexpected[f"{scope['method']} {path}"] += 1
             status, body = 404, b'{"code":"not_found"}'
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json(send, status, body)
 
 
 def feed_urls(base: str) -> dict[str, str]:

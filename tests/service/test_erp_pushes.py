@@ -54,6 +54,30 @@ async def book(s: Books, code: str, template: str, target: str | None) -> None:
     assert response.status_code == 201, response.text
 
 
+async def one_receipt(s: Books) -> None:
+    """One receipt of 10 at 2.00 (a voucher of 20.00), read by erp."""
+    await s.post(
+        "/v1/items",
+        {"code": "R", "name": "R", "uom": "pcs", "item_type": "raw_material", "tracking": "none"},
+    )
+    await s.post("/v1/locations", {"code": "WH1", "name": "W", "location_type": "warehouse"})
+    await s.post(
+        "/v1/locations",
+        {"code": "WH1/A", "name": "A", "location_type": "storage", "parent_code": "WH1"},
+    )
+    await s.post(
+        "/v1/receipts",
+        {
+            "item_code": "R",
+            "location_code": "WH1/A",
+            "quantity": "10",
+            "unit_price": "2",
+            "supplier": "S1",
+        },
+    )
+    await s.sync()
+
+
 async def run(s: Books, later: timedelta = timedelta(0)) -> dict[int, str | None]:
     return await pushes.run_once(s.erp, utcnow() + later)
 
@@ -128,32 +152,7 @@ async def test_a_duplicate_found_after_a_race_is_confirmed_not_saved_again(
         push_targets={"kd": KINGDEE},
     ) as s:
         await book(s, "CAS", "cas", "kd")
-        await s.post(
-            "/v1/items",
-            {
-                "code": "R",
-                "name": "R",
-                "uom": "pcs",
-                "item_type": "raw_material",
-                "tracking": "none",
-            },
-        )
-        await s.post("/v1/locations", {"code": "WH1", "name": "W", "location_type": "warehouse"})
-        await s.post(
-            "/v1/locations",
-            {"code": "WH1/A", "name": "A", "location_type": "storage", "parent_code": "WH1"},
-        )
-        await s.post(
-            "/v1/receipts",
-            {
-                "item_code": "R",
-                "location_code": "WH1/A",
-                "quantity": "10",
-                "unit_price": "2",
-                "supplier": "S1",
-            },
-        )
-        await s.sync()
+        await one_receipt(s)
         [voucher] = await vouchers(s)
         # another replica saved it a moment ago: the query misses it, the save is a duplicate
         kingdee.saved[voucher["number"]] = {"FBillNo": voucher["number"], "FEntity": []}
@@ -336,32 +335,7 @@ async def test_a_kingdee_voucher_is_not_voided_but_reversed(database_factory) ->
         push_targets={"kd": KINGDEE},
     ) as s:
         await book(s, "CAS", "cas", "kd")
-        await s.post(
-            "/v1/items",
-            {
-                "code": "R",
-                "name": "R",
-                "uom": "pcs",
-                "item_type": "raw_material",
-                "tracking": "none",
-            },
-        )
-        await s.post("/v1/locations", {"code": "WH1", "name": "W", "location_type": "warehouse"})
-        await s.post(
-            "/v1/locations",
-            {"code": "WH1/A", "name": "A", "location_type": "storage", "parent_code": "WH1"},
-        )
-        await s.post(
-            "/v1/receipts",
-            {
-                "item_code": "R",
-                "location_code": "WH1/A",
-                "quantity": "10",
-                "unit_price": "2",
-                "supplier": "S1",
-            },
-        )
-        await s.sync()
+        await one_receipt(s)
         [ready] = await vouchers(s)
         early = await s.client.post(
             f"/v1/vouchers/{ready['id']}/void", json={"reason": "x"}, headers=s.finance

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from services.erp.clients import StockClient
 from services.erp.db.models import Book, Movement, Revaluation, VoucherMovement
-from services.erp.domain.vouchers import cents, merge, totals
+from services.erp.domain.vouchers import cents
 from services.erp.usecases import vouchers
 from shared.db.database import Database
 from shared.db.dialects import dialect_insert
@@ -102,11 +102,10 @@ async def _post(session: Any, revaluation_id: int, values: dict[int, Decimal]) -
             )
         ):
             in_books[book_code].add(movement_id)
-        summary = f"重估 {revaluation.item_code}"
         for book in ref.books:
             deltas = [_with_value(m, delta) for m, delta in changed if m.id in in_books[book.code]]
             if deltas:
-                await _voucher(session, ref, book, revaluation, deltas, summary)
+                await _voucher(session, ref, book, revaluation, deltas)
                 posted += 1
         for m, _ in changed:
             m.value = values[m.id]
@@ -129,28 +128,22 @@ async def _voucher(
     book: Book,
     revaluation: Revaluation,
     deltas: list[Movement],
-    summary: str,
 ) -> None:
-    built = vouchers._build(ref, book, deltas, lambda kind: summary)
+    built = vouchers.build(ref, book, deltas, lambda kind: f"重估 {revaluation.item_code}")
     if not built.postings and not built.reasons:
-        return
-    today = vouchers._local_date(book, utcnow())
-    voucher = await vouchers._new_voucher(
+        return  # the accounts take no value there (e.g. work in progress consumed)
+    voucher = await vouchers.new_voucher(
         session,
         book,
+        deltas,
+        built,
         grouping=f"revaluation:{revaluation.id}",
-        day=today,
-        status=vouchers.HELD if built.reasons else vouchers.READY,
-        document_type="revaluation",
+        day=vouchers.local_date(book, utcnow()),
+        document_type=vouchers.REVALUATION,
         document_id=revaluation.id,
-        document_number=f"ItemRevalued {revaluation.item_code}",
+        document_number=f"{vouchers.REVALUATION_NUMBER}{revaluation.item_code}",
         red_ink=False,
     )
-    voucher.movement_types = sorted({m.movement_type for m in deltas if m.movement_type})
-    voucher.hold_reasons = built.reasons
-    lines = [] if built.reasons else merge([], built.postings)
-    await vouchers._write_lines(session, voucher, lines)
-    assert totals(lines)[0] == voucher.total
     await vouchers.publish(session, [voucher])
 
 

@@ -71,6 +71,8 @@ from shared.schemas import plain
 
 READY, HELD, OPEN, EXPORTED, FAILED = "ready", "held", "open", "exported", "failed"
 VOIDED = "voided"
+#: The document type of a revaluation's correction voucher, and its number's prefix.
+REVALUATION, REVALUATION_NUMBER = "revaluation", "ItemRevalued "
 PullStatus = Literal["ready", "held", "exported", "failed", "voided"]
 FEED, NUMBER = "voucher_feed", "voucher_number"
 
@@ -228,7 +230,7 @@ class Built:
     reasons: list[str]
 
 
-def _build(ref: Reference, book: Book, movements: Sequence[Movement], summary_of: Any) -> Built:
+def build(ref: Reference, book: Book, movements: Sequence[Movement], summary_of: Any) -> Built:
     """The postings of `movements` in `book`, and why any of them cannot post."""
     built = Built([], [])
     for m in movements:
@@ -298,7 +300,7 @@ def _facts_of(m: Movement) -> kinds.Facts:
     )
 
 
-def _local_date(book: Book, moment: datetime) -> date:
+def local_date(book: Book, moment: datetime) -> date:
     return moment.astimezone(ZoneInfo(book.timezone)).date()
 
 
@@ -407,32 +409,38 @@ async def publish(session: AsyncSession, vouchers: Sequence[Voucher]) -> None:
     await enqueue(session, [v for v in vouchers if v.status == READY])
 
 
+def push_row(voucher_id: int, book_code: str, target: str, now: datetime) -> dict[str, Any]:
+    """A pending push of a ready voucher to its book's target (usecases/pushes.py)."""
+    return {
+        "voucher_id": voucher_id,
+        "book_code": book_code,
+        "target": target,
+        "state": "pending",
+        "attempts": 0,
+        "last_error": "",
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 async def enqueue(session: AsyncSession, ready: Sequence[Voucher]) -> None:
     """A pending push for each ready voucher of a book with a push target (once per
     voucher and target; usecases/pushes.py works them off)."""
     if not ready:
         return
-    targets = {
+    targets: dict[str, str] = {
         code: target
         for code, target in await session.execute(
             select(Book.code, Book.push_target).where(
                 Book.code.in_({v.book_code for v in ready}), Book.push_target.is_not(None)
             )
         )
+        if target is not None
     }
     now = utcnow()
     rows = [
-        {
-            "voucher_id": v.id,
-            "book_code": v.book_code,
-            "target": targets[v.book_code],
-            "state": "pending",
-            "attempts": 0,
-            "last_error": "",
-            "next_attempt_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
+        push_row(v.id, v.book_code, targets[v.book_code], now)
         for v in ready
         if v.book_code in targets
     ]
@@ -530,10 +538,10 @@ class Page:
         reversal: bool,
     ) -> None:
         named = number or f"{document_type} {document_id}"
-        built = _build(self.ref, book, movements, lambda kind: f"{_short(kind)} {named}")
+        built = build(self.ref, book, movements, lambda kind: f"{_short(kind)} {named}")
         if not built.postings and not built.reasons:
             return  # nothing of value to post (e.g. only work in progress consumed)
-        day = _local_date(book, movements[0].posted_at)
+        day = local_date(book, movements[0].posted_at)
         lines = [] if built.reasons else merge([], built.postings)
         self.drafts.append(
             Draft(
@@ -639,19 +647,9 @@ class Page:
             ],
         )
         pushes = [
-            {
-                "voucher_id": voucher_id,
-                "book_code": d.book.code,
-                "target": d.book.push_target,
-                "state": "pending",
-                "attempts": 0,
-                "last_error": "",
-                "next_attempt_at": now,
-                "created_at": now,
-                "updated_at": now,
-            }
+            push_row(voucher_id, d.book.code, target, now)
             for d, voucher_id in zip(drafts, ids, strict=True)
-            if d.book.push_target and d.columns["status"] == READY
+            if (target := d.book.push_target) and d.columns["status"] == READY
         ]
         if pushes:
             await session.execute(insert(Push), pushes)
@@ -682,11 +680,11 @@ async def _add_to_daily(
     by_key: dict[tuple[date, str, bool], list[Movement]] = defaultdict(list)
     for m in movements:
         by_key[
-            (_local_date(book, m.posted_at), m.movement_type or "?", m.reversal_of_id is not None)
+            (local_date(book, m.posted_at), m.movement_type or "?", m.reversal_of_id is not None)
         ].append(m)
     for (day, code, red), mine in by_key.items():
         kind = ref.types.get(code)
-        built = _build(ref, book, mine, lambda k, day=day: f"{_short(k)} {day.isoformat()} 汇总")
+        built = build(ref, book, mine, lambda k, day=day: f"{_short(k)} {day.isoformat()} 汇总")
         if not built.postings and not built.reasons:
             continue
         grouping = f"day:{day.isoformat()}:{code}:{'red' if red else 'blue'}"
@@ -745,6 +743,66 @@ async def close_due(session: AsyncSession, now: datetime | None = None) -> int:
 # --- 3. held vouchers released --------------------------------------------------------------
 
 
+async def _movements_of(session: AsyncSession, voucher: Voucher) -> list[Movement]:
+    """The movements a voucher of its book stands for, in feed order."""
+    return list(
+        await session.scalars(
+            select(Movement)
+            .join(VoucherMovement, VoucherMovement.movement_id == Movement.id)
+            .where(
+                VoucherMovement.voucher_id == voucher.id,
+                VoucherMovement.book_code == voucher.book_code,
+            )
+            .order_by(Movement.event_seq)
+        )
+    )
+
+
+def summary_of(voucher: Voucher) -> Any:
+    """The lines' summary (摘要) of a voucher rebuilt: per movement type, for a daily
+    summary its day, for a document its number; a revaluation's names its item."""
+    if voucher.document_type == REVALUATION:
+        item = voucher.document_number.removeprefix(REVALUATION_NUMBER)
+        return lambda kind: f"重估 {item}"
+    if voucher.document_id is None:
+        label = f"{voucher.date.isoformat()} 汇总"
+    else:
+        label = voucher.document_number or f"{voucher.document_type} {voucher.document_id}"
+    return lambda kind: f"{_short(kind)} {label}"
+
+
+async def new_voucher(
+    session: AsyncSession,
+    book: Book,
+    movements: Sequence[Movement],
+    built: Built,
+    *,
+    grouping: str,
+    day: date,
+    document_type: str,
+    document_id: int | None,
+    document_number: str,
+    red_ink: bool,
+) -> Voucher:
+    """A voucher of `built` (the postings of `movements`), held with the reasons when any
+    cannot post."""
+    voucher = await _new_voucher(
+        session,
+        book,
+        grouping=grouping,
+        day=day,
+        status=HELD if built.reasons else READY,
+        document_type=document_type,
+        document_id=document_id,
+        document_number=document_number,
+        red_ink=red_ink,
+    )
+    voucher.movement_types = sorted({m.movement_type for m in movements if m.movement_type})
+    voucher.hold_reasons = built.reasons
+    await _write_lines(session, voucher, [] if built.reasons else merge([], built.postings))
+    return voucher
+
+
 async def release_held(
     session: AsyncSession, *, book: str | None = None, reason_contains: str | None = None
 ) -> int:
@@ -763,25 +821,9 @@ async def release_held(
     books = {b.code: b for b in ref.books}
     released: list[Voucher] = []
     for voucher in candidates:
-        movements = list(
-            await session.scalars(
-                select(Movement)
-                .join(VoucherMovement, VoucherMovement.movement_id == Movement.id)
-                .where(
-                    VoucherMovement.voucher_id == voucher.id,
-                    VoucherMovement.book_code == voucher.book_code,
-                )
-                .order_by(Movement.event_seq)
-            )
-        )
-        owner = books[voucher.book_code]
+        movements = await _movements_of(session, voucher)
         await ref.load_items(session, (m.item_code for m in movements))
-        named = voucher.document_number or f"{voucher.document_type} {voucher.document_id}"
-        if voucher.document_id is None:
-            day = voucher.date.isoformat()
-            built = _build(ref, owner, movements, lambda k, day=day: f"{_short(k)} {day} 汇总")
-        else:
-            built = _build(ref, owner, movements, lambda k, named=named: f"{_short(k)} {named}")
+        built = build(ref, books[voucher.book_code], movements, summary_of(voucher))
         changed = built.reasons != voucher.hold_reasons
         voucher.hold_reasons = built.reasons
         if built.reasons:
@@ -802,37 +844,23 @@ async def replace(session: AsyncSession, old: Voucher) -> Voucher:
     under a new number, taking over the movements (`old` was voided in the ERP)."""
     ref = await Reference.load(session)
     book = next(b for b in ref.books if b.code == old.book_code)
-    movements = list(
-        await session.scalars(
-            select(Movement)
-            .join(VoucherMovement, VoucherMovement.movement_id == Movement.id)
-            .where(VoucherMovement.voucher_id == old.id, VoucherMovement.book_code == book.code)
-            .order_by(Movement.event_seq)
-        )
-    )
+    movements = await _movements_of(session, old)
     await ref.load_items(session, (m.item_code for m in movements))
-    if old.document_id is None:
-        label = f"{old.date.isoformat()} 汇总"
-    else:
-        label = old.document_number or f"{old.document_type} {old.document_id}"
-    built = _build(ref, book, movements, lambda kind: f"{_short(kind)} {label}")
-    new = await _new_voucher(
+    new = await new_voucher(
         session,
         book,
+        movements,
+        build(ref, book, movements, summary_of(old)),
         grouping=old.grouping,
         day=old.date,
-        status=HELD if built.reasons else READY,
         document_type=old.document_type,
         document_id=old.document_id,
         document_number=old.document_number,
         red_ink=old.red_ink,
     )
     new.attachments = old.attachments
-    new.movement_types = sorted({m.movement_type for m in movements if m.movement_type})
-    new.hold_reasons = built.reasons
     new.reverses_number = old.reverses_number
     new.replaces_number = old.number
-    await _write_lines(session, new, [] if built.reasons else merge([], built.postings))
     await session.execute(
         update(VoucherMovement)
         .where(VoucherMovement.voucher_id == old.id, VoucherMovement.book_code == book.code)
