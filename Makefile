@@ -18,10 +18,11 @@ ifdef REQUIRE_POSTGRES
 export REQUIRE_POSTGRES
 endif
 
-.PHONY: help run install test lint openapi openapi-check bench clean distclean
+.PHONY: help run demo install test lint openapi openapi-check bench clean distclean
 
 help:
 	@echo "make run      install if needed, migrate, start all seven services (gateway :8000)"
+	@echo "make demo     like make run, on a generated demo company (resets the databases in var/)"
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"
@@ -40,6 +41,11 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/python -m tools.run $(RUN_ARGS)
+
+# Deletes the services' SQLite files under var/ (secrets and logs stay), loads the demo
+# company through the API, then serves it like `make run` (README: the guided tour).
+demo: $(STAMP)
+	$(BIN)/python -m tools.demo $(RUN_ARGS)
 
 # Without PYTEST_ARGS: xdist workers, and the API fuzzing in a process beside them
 # (tools/test.py).
