@@ -12,8 +12,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.catalog import query_examples
 from services.catalog.domain.items import ItemType, Lifecycle, LotSizing, Procurement
 from shared.schemas import DecimalString
 
@@ -21,6 +22,10 @@ Dec = Annotated[Decimal, DecimalString]
 
 
 class PlanningLotSizingOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [query_examples.PLANNING_LOT_SIZING_OUT]}
+    )
+
     policy: LotSizing
     fixed_quantity: Dec | None = Field(description="In the item's stock unit (policy fixed)")
     minimum_quantity: Dec | None = Field(description="In the item's stock unit (policy minimum)")
@@ -28,6 +33,8 @@ class PlanningLotSizingOut(BaseModel):
 
 
 class PlanningItemOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.PLANNING_ITEM_OUT]})
+
     id: int
     code: str
     name: str
@@ -47,6 +54,10 @@ class PlanningItemOut(BaseModel):
 
 
 class PlanningSubstituteOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [query_examples.PLANNING_SUBSTITUTE_OUT]}
+    )
+
     component_id: int
     component_code: str
     priority: int = Field(description="1 is tried first")
@@ -54,6 +65,8 @@ class PlanningSubstituteOut(BaseModel):
 
 
 class PlanningLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.PLANNING_LINE_OUT]})
+
     position: int
     component_id: int
     component_code: str
@@ -85,6 +98,8 @@ class PlanningLineOut(BaseModel):
 class PlanningBomOut(BaseModel):
     """A released BOM version; MRP picks the one effective on each date."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.PLANNING_BOM_OUT]})
+
     id: int
     item_id: int
     item_code: str
@@ -96,6 +111,8 @@ class PlanningBomOut(BaseModel):
 
 
 class PlanningDataOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.PLANNING_DATA_OUT]})
+
     graph_stamp: int = Field(
         description="The bom_graph_stamp items and BOMs were read at (both are of that state)"
     )

@@ -11,8 +11,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.catalog import query_examples
 from services.catalog.domain.bom_graph import CostSource, UsedAs
 from services.catalog.schemas import COST_ROLES
 from shared.policy import restricted
@@ -23,6 +24,8 @@ Dec = Annotated[Decimal, DecimalString]
 
 class BomRef(BaseModel):
     """The BOM version a query was run on."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.BOM_REF]})
 
     id: int
     item_id: int
@@ -36,6 +39,8 @@ class BomRef(BaseModel):
 
 
 class ItemRef(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.ITEM_REF]})
+
     id: int
     code: str
     name: str
@@ -44,6 +49,8 @@ class ItemRef(BaseModel):
 
 
 class SubstituteRef(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.SUBSTITUTE_REF]})
+
     component_id: int
     component_code: str
     priority: int
@@ -54,6 +61,8 @@ class SubstituteRef(BaseModel):
 
 
 class ExplosionRowOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.EXPLOSION_ROW_OUT]})
+
     level: int = Field(description="1 = the exploded BOM's own lines")
     path: list[str] = Field(description="Item codes from the top item down to this component")
     position: int
@@ -82,6 +91,8 @@ class ExplosionRowOut(BaseModel):
 
 
 class ExplosionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.EXPLOSION_OUT]})
+
     bom: BomRef
     quantity: Dec = Field(description="Units of the top item exploded")
     date: dt.date = Field(description="Released BOMs below the top are those effective then")
@@ -91,6 +102,8 @@ class ExplosionOut(BaseModel):
 
 
 class RequirementOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.REQUIREMENT_OUT]})
+
     component_id: int
     component_code: str
     component_name: str
@@ -108,6 +121,8 @@ class RequirementOut(BaseModel):
 class RequirementsOut(BaseModel):
     """Total requirements per component (phantoms passed through, not listed)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.REQUIREMENTS_OUT]})
+
     bom: BomRef
     quantity: Dec
     date: dt.date
@@ -118,6 +133,8 @@ class RequirementsOut(BaseModel):
 
 
 class WhereUsedRowOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.WHERE_USED_ROW_OUT]})
+
     level: int = Field(description="1 = direct parents")
     path: list[str] = Field(description="Item codes from the queried item up to this parent")
     parent_item_id: int
@@ -142,6 +159,8 @@ class WhereUsedRowOut(BaseModel):
 
 
 class WhereUsedOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.WHERE_USED_OUT]})
+
     item: ItemRef
     multi_level: bool
     date: dt.date | None = Field(description="Only versions effective then; null = all released")
@@ -153,12 +172,16 @@ class WhereUsedOut(BaseModel):
 
 
 class LowLevelCodeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.LOW_LEVEL_CODE_OUT]})
+
     item_id: int
     item_code: str
     low_level_code: int = Field(description="Deepest level in any released BOM; 0 = top/unused")
 
 
 class LowLevelCodesOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.LOW_LEVEL_CODES_OUT]})
+
     graph_stamp: int = Field(description="Changes whenever items or released BOMs change")
     max_level: int
     item_count: int
@@ -172,6 +195,8 @@ class LowLevelCodesOut(BaseModel):
 
 
 class CostLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.COST_LINE_OUT]})
+
     position: int
     component_id: int
     component_code: str
@@ -197,6 +222,8 @@ class CostLineOut(BaseModel):
 
 
 class MissingCostOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.MISSING_COST_OUT]})
+
     component_id: int
     component_code: str
     component_name: str
@@ -205,6 +232,8 @@ class MissingCostOut(BaseModel):
 
 class CostRollupOut(BaseModel):
     """Material cost: per-unit totals include scrap; fixed quantities are costed per order."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.COST_ROLLUP_OUT]})
 
     bom: BomRef
     date: dt.date
@@ -222,12 +251,16 @@ class CostRollupOut(BaseModel):
 
 
 class FieldChangeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.FIELD_CHANGE_OUT]})
+
     field: str
     before: str | bool | None
     after: str | bool | None
 
 
 class DiffLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.DIFF_LINE_OUT]})
+
     position: int
     component_id: int
     component_code: str
@@ -244,6 +277,10 @@ class DiffLineOut(BaseModel):
 
 
 class SubstituteChangeOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [query_examples.SUBSTITUTE_CHANGE_OUT]}
+    )
+
     component_id: int
     component_code: str
     before_priority: int
@@ -253,6 +290,8 @@ class SubstituteChangeOut(BaseModel):
 
 
 class LineChangeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.LINE_CHANGE_OUT]})
+
     component_id: int
     component_code: str
     component_name: str
@@ -268,6 +307,8 @@ class LineChangeOut(BaseModel):
 
 class BomDiffOut(BaseModel):
     """From `before` (the `against` version) to `after` (the path's version)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [query_examples.BOM_DIFF_OUT]})
 
     before: BomRef
     after: BomRef

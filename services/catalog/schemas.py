@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.catalog import bom_examples, item_examples
 from services.catalog.domain.items import (
     ItemType,
     Lifecycle,
@@ -53,7 +54,9 @@ def _not_null(value: object) -> object:
 
 
 class UnitCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.UNIT_CREATE]}
+    )
 
     code: str = Field(min_length=1, max_length=20, pattern=CODE_PATTERN)
     name: str = Field(min_length=1, max_length=100)
@@ -72,6 +75,8 @@ class UnitCreate(BaseModel):
 
 
 class UnitOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.UNIT_OUT]})
+
     id: int
     code: str
     name: str
@@ -83,10 +88,14 @@ class UnitOut(BaseModel):
 
 
 class UnitList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.UNIT_LIST]})
+
     items: list[UnitOut]
 
 
 class ConversionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.CONVERSION_OUT]})
+
     item_code: str | None
     quantity: Annotated[Decimal, DecimalString]
     from_uom: str
@@ -102,7 +111,9 @@ class ConversionOut(BaseModel):
 
 
 class CategoryCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.CATEGORY_CREATE]}
+    )
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -113,7 +124,9 @@ class CategoryCreate(BaseModel):
 
 
 class CategoryUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.CATEGORY_UPDATE]}
+    )
 
     name: str | None = Field(None, min_length=1, max_length=200)
     attribute_schema: dict[str, Any] | None = None
@@ -122,6 +135,8 @@ class CategoryUpdate(BaseModel):
 
 
 class CategoryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.CATEGORY_OUT]})
+
     id: int
     code: str
     name: str
@@ -140,7 +155,9 @@ CategoryPage = Page[CategoryOut]
 class LotSizingIn(BaseModel):
     """Lot-for-lot; a fixed quantity; or a minimum with an order multiple (reels of 5,000)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.LOT_SIZING_IN]}
+    )
 
     policy: LotSizing = LotSizing.LOT_FOR_LOT
     fixed_quantity: Quantity | None = None
@@ -158,6 +175,8 @@ class LotSizingIn(BaseModel):
 
 
 class LotSizingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.LOT_SIZING_OUT]})
+
     policy: LotSizing
     fixed_quantity: Annotated[Decimal, DecimalString] | None
     minimum_quantity: Annotated[Decimal, DecimalString] | None
@@ -165,7 +184,9 @@ class LotSizingOut(BaseModel):
 
 
 class ItemCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.ITEM_CREATE]}
+    )
 
     code: Code = Field(description="Unique item code integrators use")
     name: str = Field(min_length=1, max_length=200)
@@ -191,7 +212,9 @@ class ItemCreate(BaseModel):
 
 
 class ItemUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.ITEM_UPDATE]}
+    )
 
     name: str | None = Field(None, min_length=1, max_length=200)
     specification: str | None = Field(None, max_length=500)
@@ -223,6 +246,8 @@ class ItemUpdate(BaseModel):
 
 
 class ItemOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.ITEM_OUT]})
+
     id: int
     code: str
     name: str
@@ -250,25 +275,33 @@ ItemPage = Page[ItemOut]
 
 
 class UnitConversionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.UNIT_CONVERSION_IN]}
+    )
 
     uom: UnitCode
     factor: Factor = Field(description="1 uom = factor x the item's stock unit")
 
 
 class UnitConversionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.UNIT_CONVERSION_OUT]})
+
     uom: str
     factor: Annotated[Decimal, DecimalString]
 
 
 class UnitConversionList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.UNIT_CONVERSION_LIST]})
+
     item_code: str
     stock_uom: str
     items: list[UnitConversionOut]
 
 
 class ManufacturerPartCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.MANUFACTURER_PART_CREATE]}
+    )
 
     manufacturer: str = Field(min_length=1, max_length=100)
     mpn: str = Field(min_length=1, max_length=100, description="Manufacturer part number")
@@ -278,7 +311,9 @@ class ManufacturerPartCreate(BaseModel):
 
 
 class ManufacturerPartUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [item_examples.MANUFACTURER_PART_UPDATE]}
+    )
 
     approved: bool | None = None
     priority: int | None = Field(None, ge=1, le=99)
@@ -288,6 +323,8 @@ class ManufacturerPartUpdate(BaseModel):
 
 
 class ManufacturerPartOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [item_examples.MANUFACTURER_PART_OUT]})
+
     id: int
     item_id: int
     item_code: str
@@ -300,6 +337,10 @@ class ManufacturerPartOut(BaseModel):
 
 
 class ManufacturerPartList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [item_examples.MANUFACTURER_PART_LIST]}
+    )
+
     items: list[ManufacturerPartOut]
 
 
@@ -307,7 +348,9 @@ class ManufacturerPartList(BaseModel):
 
 
 class OperationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.OPERATION_IN]}
+    )
 
     sequence: int = Field(ge=1, le=99999, description="Order of the operation (10, 20, ...)")
     code: str = Field(min_length=1, max_length=32, pattern=CODE_PATTERN)
@@ -320,17 +363,23 @@ class OperationIn(BaseModel):
 class RoutingIn(BaseModel):
     """A made item's operations; PUT replaces them all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.ROUTING_IN]}
+    )
 
     description: str = Field("", max_length=500)
     operations: list[OperationIn] = Field(min_length=1, max_length=500)
 
 
 class RoutingCreate(RoutingIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.ROUTING_CREATE]})
+
     item_code: Code
 
 
 class OperationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.OPERATION_OUT]})
+
     sequence: int
     code: str
     name: str
@@ -340,6 +389,8 @@ class OperationOut(BaseModel):
 
 
 class RoutingOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.ROUTING_OUT]})
+
     id: int
     item_id: int
     item_code: str
@@ -357,7 +408,9 @@ RoutingPage = Page[RoutingOut]
 
 
 class SubstituteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.SUBSTITUTE_IN]}
+    )
 
     component_code: Code
     priority: int = Field(1, ge=1, le=99, description="1 is tried first after the primary")
@@ -365,7 +418,9 @@ class SubstituteIn(BaseModel):
 
 
 class BomLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.BOM_LINE_IN]}
+    )
 
     position: int | None = Field(
         None, ge=1, le=999999, description="Line number; defaults to 10, 20, ... in order"
@@ -390,7 +445,9 @@ class BomLineIn(BaseModel):
 
 
 class BomCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.BOM_CREATE]}
+    )
 
     item_code: Code = Field(description="The made item this BOM builds")
     revision: str = Field(min_length=1, max_length=20, pattern=CODE_PATTERN)
@@ -410,7 +467,9 @@ class BomCreate(BaseModel):
 class BomUpdate(BaseModel):
     """A draft's new content; PUT replaces description, base quantity, window and lines."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.BOM_UPDATE]}
+    )
 
     description: str = Field("", max_length=500)
     base_quantity: Quantity = Decimal(1)
@@ -426,7 +485,9 @@ class BomUpdate(BaseModel):
 
 
 class BomRelease(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.BOM_RELEASE]}
+    )
 
     effective_from: date | None = Field(
         None, description="Defaults to the draft's, else today"
@@ -442,12 +503,16 @@ class BomRelease(BaseModel):
 
 
 class BomRevise(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [bom_examples.BOM_REVISE]}
+    )
 
     revision: str = Field(min_length=1, max_length=20, pattern=CODE_PATTERN)
 
 
 class SubstituteOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.SUBSTITUTE_OUT]})
+
     component_id: int
     component_code: str
     priority: int
@@ -455,6 +520,8 @@ class SubstituteOut(BaseModel):
 
 
 class BomLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.BOM_LINE_OUT]})
+
     position: int
     component_id: int
     component_code: str
@@ -475,6 +542,8 @@ class BomLineOut(BaseModel):
 
 
 class BomSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.BOM_SUMMARY]})
+
     id: int
     item_id: int
     item_code: str
@@ -494,6 +563,8 @@ class BomSummary(BaseModel):
 
 
 class BomOut(BomSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.BOM_OUT]})
+
     approval: ApprovalState = Field(
         ApprovalState.NOT_REQUIRED,
         description="Whether the approval gate held its release, and the outcome",
@@ -513,12 +584,18 @@ class ApprovalDecision(approvals.ApprovalDecision):
     """Workflow's decision on a BOM version whose release waits for approval: `approved`
     releases it (as `POST .../release` would), anything else leaves it a draft."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.APPROVAL_DECISION]})
+
 
 class ApprovalGateIn(approvals.ApprovalGateIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.APPROVAL_GATE_IN]})
+
     required: bool = Field(description="Whether BOM releases from now on wait for approval")
 
 
 class ApprovalGateOut(approvals.ApprovalGateOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [bom_examples.APPROVAL_GATE_OUT]})
+
     document_type: str = Field(description="Always `bom_release`")
 
 

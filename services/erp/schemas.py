@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from services.erp import book_examples, movement_type_examples, voucher_examples
 from shared.http.pagination import Page
 from shared.schemas import DecimalString
 
@@ -63,7 +64,9 @@ Location = Annotated[
 class MovementTypeRuleIn(BaseModel):
     """Which stock movements a type stands for: every criterion given must hold."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [movement_type_examples.RULE_IN]}
+    )
 
     document_type: DocumentType | Literal[""] = Field("", description='"": any document')
     reversal: bool | None = Field(None, description="Only reversals (true), only originals (false)")
@@ -76,12 +79,16 @@ class MovementTypeRuleIn(BaseModel):
 
 
 class MovementTypeRuleOut(MovementTypeRuleIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [movement_type_examples.RULE_OUT]})
+
     id: int
     specificity: int = Field(description="Criteria set; the most specific matching rule wins")
 
 
 class MovementTypeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [movement_type_examples.TYPE_IN]}
+    )
 
     code: TypeCode
     name: str = Field(min_length=1, max_length=100)
@@ -93,6 +100,8 @@ class MovementTypeIn(BaseModel):
 
 
 class MovementTypeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [movement_type_examples.TYPE_OUT]})
+
     code: str
     name: str
     description: str
@@ -112,6 +121,8 @@ class MovementFactsIn(BaseModel):
     """A stock movement as stock's feed (`MovementPosted`) describes it; extra fields of the
     event are ignored, so a feed payload can be sent as it is."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [movement_type_examples.FACTS_IN]})
+
     document_type: str = Field(min_length=1, max_length=40)
     reversal_of_id: int | None = None
     from_location: str = Field(min_length=1, max_length=100)
@@ -122,6 +133,10 @@ class MovementFactsIn(BaseModel):
 
 
 class ClassificationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [movement_type_examples.CLASSIFICATION_OUT]}
+    )
+
     matched: bool
     movement_type: str | None
     name: str | None
@@ -132,7 +147,9 @@ class ClassificationOut(BaseModel):
 
 
 class BookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [book_examples.BOOK_IN]}
+    )
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -175,6 +192,8 @@ class BookIn(BaseModel):
 
 
 class BookOut(BookIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [book_examples.BOOK_OUT]})
+
     template_name: str
     account_count: int
     rule_count: int
@@ -186,7 +205,9 @@ BookPage = Page[BookOut]
 
 
 class AccountIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [book_examples.ACCOUNT_IN]}
+    )
 
     name: str = Field(min_length=1, max_length=200)
     tracks_quantity: bool = Field(False, description="Lines carry quantity and unit price")
@@ -197,6 +218,8 @@ class AccountIn(BaseModel):
 
 
 class AccountOut(AccountIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [book_examples.ACCOUNT_OUT]})
+
     code: str
 
 
@@ -207,7 +230,9 @@ class AccountRuleIn(BaseModel):
     """Both accounts given: the movement's voucher lines; both null: it deliberately gives
     no voucher (components consumed from work in progress, already costed)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [book_examples.RULE_IN]}
+    )
 
     movement_type: TypeCode
     valuation_class: ValuationClass = ""
@@ -219,6 +244,8 @@ class AccountRuleIn(BaseModel):
 
 
 class AccountRuleOut(AccountRuleIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [book_examples.RULE_OUT]})
+
     id: int
     updated_at: datetime
 
@@ -227,6 +254,8 @@ AccountRulePage = Page[AccountRuleOut]
 
 
 class DeterminationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [book_examples.DETERMINATION_OUT]})
+
     book_code: str
     movement_type: str
     valuation_class: str
@@ -247,6 +276,8 @@ VoucherStatus = Literal["ready", "held", "exported", "failed", "voided"]
 class PushOut(BaseModel):
     """The voucher's push to its book's ERP."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.PUSH_OUT]})
+
     target: str
     state: Literal["pending", "sent", "unknown", "confirmed", "failed"] = Field(
         description="sent: on its way; unknown: no answer came, the ERP will be asked"
@@ -258,6 +289,8 @@ class PushOut(BaseModel):
 
 
 class VoucherLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.LINE_OUT]})
+
     line_no: int
     summary: str = Field(description="摘要")
     account: str
@@ -270,6 +303,8 @@ class VoucherLineOut(BaseModel):
 
 
 class VoucherOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.VOUCHER_OUT]})
+
     id: int
     number: str = Field(description="Our stable external number: the ERP's bill number")
     book_code: str
@@ -305,13 +340,17 @@ class VoucherOut(BaseModel):
 
 
 class VoucherFeed(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.VOUCHER_FEED]})
+
     items: list[VoucherOut]
     next_after: int = Field(description="Pass as `after` to read on")
     has_more: bool
 
 
 class AcknowledgeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [voucher_examples.ACKNOWLEDGE_IN]}
+    )
 
     erp_number: str = Field(
         min_length=1, max_length=60, description="The ERP's voucher number (e.g. 记-0012)"
@@ -319,11 +358,17 @@ class AcknowledgeIn(BaseModel):
 
 
 class ReleaseOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.RELEASE_OUT]})
+
     released: int = Field(description="Held vouchers that now build and are ready")
     still_held: int
 
 
 class AccountReconciliation(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [voucher_examples.ACCOUNT_RECONCILIATION]}
+    )
+
     account: str
     name: str
     stock_value: Money = Field(description="Stock on this account at the end of the day")
@@ -333,6 +378,10 @@ class AccountReconciliation(BaseModel):
 
 class UnexplainedDocument(BaseModel):
     """A document whose movements are not (all) in the book's vouchers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [voucher_examples.UNEXPLAINED_DOCUMENT]}
+    )
 
     document_type: str | None
     document_id: int | None
@@ -344,6 +393,8 @@ class UnexplainedDocument(BaseModel):
 
 
 class UnplacedStock(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.UNPLACED_STOCK]})
+
     item_code: str
     stage: str
     value: Money
@@ -351,6 +402,8 @@ class UnplacedStock(BaseModel):
 
 
 class ReconciliationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.RECONCILIATION_OUT]})
+
     book_code: str
     as_of_date: date
     accounts: list[AccountReconciliation] = Field(
@@ -367,12 +420,16 @@ class ReconciliationOut(BaseModel):
 
 
 class VoidIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [voucher_examples.VOID_IN]}
+    )
 
     reason: str = Field(min_length=1, max_length=500, description="Why it is voided (作废)")
 
 
 class VoidOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [voucher_examples.VOID_OUT]})
+
     voided: VoucherOut
     replacement: VoucherOut = Field(
         description="Built again from the same movements with the book's map as it is now, "

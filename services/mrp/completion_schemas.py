@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.mrp import completion_examples as ex
 from services.mrp.schemas import WorkOrderOut
 from shared.http.pagination import Page
 from shared.schemas import Moment, Quantity, SignedQuantity
@@ -21,7 +22,7 @@ SerialList = Annotated[
 class ProducedIn(BaseModel):
     """Material produced: the work order's item, into a lot or as serial-numbered units."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.PRODUCED_IN]})
 
     item_code: str | None = Field(
         None, max_length=64, description="Must be the work order's item; default it"
@@ -39,7 +40,7 @@ class ProducedIn(BaseModel):
 class ConsumedIn(BaseModel):
     """Material consumed at the line, by lot or serial."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.CONSUMED_IN]})
 
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
@@ -50,7 +51,7 @@ class ConsumedIn(BaseModel):
 class CompletionIn(BaseModel):
     """A completion reported by MES: what was produced and consumed at an operation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.COMPLETION_IN]})
 
     event_id: str = Field(
         min_length=1,
@@ -88,6 +89,8 @@ class CompletionIn(BaseModel):
 
 
 class CompletionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.COMPLETION_OUT]})
+
     event_id: str
     work_order: WorkOrderOut
     production_receipt_id: int | None = Field(
@@ -101,6 +104,8 @@ class CompletionOut(BaseModel):
 
 
 class CompletionRecordOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.COMPLETION_RECORD]})
+
     event_id: str
     production_receipt_number: str = Field(description="Empty when nothing moved in stock")
     produced_quantity: SignedQuantity

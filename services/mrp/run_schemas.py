@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.mrp import run_examples as ex
 from shared import approvals
 from shared.approvals import ApprovalState as ApprovalState
 from shared.approvals import Decision as Decision
@@ -24,7 +25,7 @@ class RunMode(StrEnum):
 class CalendarIn(BaseModel):
     """Working days for lead-time offsets: weekdays not in `weekend`, dates not holidays."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.CALENDAR_IN]})
 
     weekend: list[int] = Field(
         default_factory=lambda: [5, 6],
@@ -44,7 +45,9 @@ class ForecastConsumptionIn(BaseModel):
     """Sales order lines consume open forecast of their item dated up to `backward_days`
     before their due date (nearest first), then up to `forward_days` after it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.FORECAST_CONSUMPTION_IN]}
+    )
 
     backward_days: int = Field(30, ge=0, le=366)
     forward_days: int = Field(0, ge=0, le=366)
@@ -54,7 +57,7 @@ class RunCreate(BaseModel):
     """Plan: net every item's requirements against stock and open orders, day by day,
     level by level, and propose what to buy or make."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.RUN_CREATE]})
 
     mode: RunMode = RunMode.REGENERATIVE
     item_codes: list[str] = Field(
@@ -91,6 +94,8 @@ class RunCreate(BaseModel):
 
 
 class RunSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RUN_SUMMARY]})
+
     items_planned: int
     demands: int
     scheduled_receipts: int
@@ -116,6 +121,8 @@ class RunSummary(BaseModel):
 
 
 class RunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RUN]})
+
     id: int
     number: str = Field(description="MRP- and 8 digits")
     mode: RunMode
@@ -134,6 +141,8 @@ class RunPage(Page[RunOut]):
 
 
 class PegOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PEG]})
+
     quantity: Quantity
     demand_ref: str | None = Field(
         description="The independent demand this requirement is of (sales order line, "
@@ -148,6 +157,8 @@ class PegOut(BaseModel):
 
 
 class DemandShareOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DEMAND_SHARE]})
+
     demand_ref: str | None = Field(
         description="An independent demand (sales order line, forecast, work order "
         "component); null: no demand (lot-size surplus or safety stock on the way up)"
@@ -156,6 +167,8 @@ class DemandShareOut(BaseModel):
 
 
 class PlannedOrderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PLANNED_ORDER]})
+
     id: int
     run_id: int
     number: int = Field(description="Within the run; parents before their components")
@@ -188,6 +201,8 @@ class PlannedOrderPage(Page[PlannedOrderOut]):
 
 
 class ExceptionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.EXCEPTION]})
+
     kind: str = Field(
         description="release_past, expedite, postpone, excess, no_bom, past_due_demand"
     )
@@ -204,6 +219,8 @@ class ExceptionPage(Page[ExceptionOut]):
 
 
 class ShortageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHORTAGE]})
+
     item_code: str
     first_short_on: date
     quantity: SignedQuantity = Field(description="What stock and open orders do not cover")
@@ -217,6 +234,8 @@ class ShortagePage(Page[ShortageOut]):
 
 
 class SubstitutionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SUBSTITUTION]})
+
     primary_code: str
     substitute_code: str
     primary_quantity: SignedQuantity
@@ -233,7 +252,7 @@ class SubstitutionPage(Page[SubstitutionOut]):
 class FirmRequest(BaseModel):
     """Turn a planned order into a purchase order (buy) or a work order (make)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.FIRM_REQUEST]})
 
     number: str | None = Field(
         None,
@@ -252,6 +271,8 @@ class FirmRequest(BaseModel):
 
 
 class FirmOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.FIRM_OUT]})
+
     approval: ApprovalState = Field(
         description="`pending`: the firming gate held it (202), nothing ordered yet; else "
         "as `planned_order.approval`"
@@ -274,16 +295,24 @@ class ApprovalDecision(approvals.ApprovalDecision):
     firms it with the request held (as `POST .../firm` would), anything else leaves it
     planned."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_DECISION]})
+
 
 class ApprovalGateIn(approvals.ApprovalGateIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_GATE_IN]})
+
     required: bool = Field(description="Whether firmings asked from now on wait for approval")
 
 
 class ApprovalGateOut(approvals.ApprovalGateOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_GATE_OUT]})
+
     document_type: str = Field(description=f"Always `{FIRMING}`")
 
 
 class MaterialRowOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MATERIAL_ROW]})
+
     level: int = Field(description="1 = a component of the work order's item")
     path: list[str] = Field(description="Item codes from the order's item down to this one")
     item_code: str
@@ -302,6 +331,8 @@ class MaterialRowOut(BaseModel):
 
 
 class MaterialTotalOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MATERIAL_TOTAL]})
+
     item_code: str
     required: SignedQuantity
     available: SignedQuantity
@@ -310,6 +341,8 @@ class MaterialTotalOut(BaseModel):
 
 
 class MaterialCheckOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MATERIAL_CHECK]})
+
     work_order: str
     item_code: str
     quantity: SignedQuantity = Field(description="Still to produce")
@@ -324,6 +357,8 @@ class MaterialCheckOut(BaseModel):
 
 
 class BuildableOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.BUILDABLE]})
+
     item_code: str
     on: date
     quantity: SignedQuantity = Field(description="What free stock builds now, through all levels")

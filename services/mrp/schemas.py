@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from services.mrp import order_examples as ex
 from shared.auth.principal import ADMIN, FINANCE
 from shared.http.pagination import Page
 from shared.policy import restricted
@@ -39,7 +40,7 @@ class OrderStatus(StrEnum):
 
 
 class OrderLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.ORDER_LINE_IN]})
 
     item_code: ItemCode
     quantity: Quantity = Field(description="In the item's stock unit")
@@ -52,7 +53,9 @@ class OrderLineIn(BaseModel):
 class SalesOrderCreate(BaseModel):
     """A customer's order: what to ship, how many, by when."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.SALES_ORDER_CREATE]}
+    )
 
     number: OrderNumber | None = Field(
         None, description="The ERP's or customer's number; default SO- and 8 digits"
@@ -63,6 +66,8 @@ class SalesOrderCreate(BaseModel):
 
 
 class SalesOrderLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SALES_ORDER_LINE]})
+
     line_no: int = Field(description="1-based, in request order")
     item_code: str
     quantity: Quantity
@@ -74,6 +79,8 @@ class SalesOrderLineOut(BaseModel):
 
 
 class SalesOrderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SALES_ORDER]})
+
     id: int
     number: str
     customer: str
@@ -100,7 +107,7 @@ class ForecastStatus(StrEnum):
 
 
 class ForecastIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.FORECAST_IN]})
 
     item_code: ItemCode
     quantity: Quantity
@@ -111,12 +118,14 @@ class ForecastIn(BaseModel):
 class ForecastCreate(BaseModel):
     """Expected demand of items on dates (independent of any sales order)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.FORECAST_CREATE]})
 
     forecasts: list[ForecastIn] = Field(min_length=1, max_length=MAX_ORDER_LINES)
 
 
 class ForecastOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.FORECAST]})
+
     id: int
     number: str = Field(description="FC- and 8 digits")
     item_code: str
@@ -129,6 +138,8 @@ class ForecastOut(BaseModel):
 
 
 class ForecastBatchOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.FORECAST_BATCH]})
+
     forecasts: list[ForecastOut]
 
 
@@ -146,6 +157,8 @@ class DemandKindOut(StrEnum):
 
 
 class DemandOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DEMAND]})
+
     kind: DemandKindOut
     ref: str = Field(
         description="What MRP pegs to: `<sales order>/<line>`, `<forecast>`, or "
@@ -167,7 +180,9 @@ class PurchaseOrderCreate(BaseModel):
     """An order to a supplier: lines with due dates. Stock receipts naming its number as
     `purchase_order` count as received."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.PURCHASE_ORDER_CREATE]}
+    )
 
     number: OrderNumber | None = Field(
         None, description="The ERP's number; default PO- and 8 digits"
@@ -178,6 +193,8 @@ class PurchaseOrderCreate(BaseModel):
 
 
 class PurchaseOrderLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PURCHASE_ORDER_LINE]})
+
     line_no: int
     item_code: str
     quantity: Quantity
@@ -189,6 +206,8 @@ class PurchaseOrderLineOut(BaseModel):
 
 
 class PurchaseOrderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PURCHASE_ORDER]})
+
     id: int
     number: str
     supplier: str
@@ -222,7 +241,9 @@ class WorkOrderStatus(StrEnum):
 class WorkOrderCreate(BaseModel):
     """Make `quantity` of an item between two dates, to a BOM version pinned on release."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.WORK_ORDER_CREATE]}
+    )
 
     number: OrderNumber | None = Field(
         None, description="MES's or the ERP's; default WO- and 8 digits"
@@ -252,6 +273,8 @@ class WorkOrderCreate(BaseModel):
 
 
 class WorkOrderComponentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.WORK_ORDER_COMPONENT]})
+
     position: int
     item_code: str
     quantity_per: SignedQuantity = Field(
@@ -269,6 +292,8 @@ class WorkOrderComponentOut(BaseModel):
 
 
 class WorkOrderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.WORK_ORDER]})
+
     id: int
     number: str
     item_code: str
@@ -303,7 +328,9 @@ class WorkOrderPage(Page[WorkOrderOut]):
 class WorkOrderRelease(BaseModel):
     """Release a planned work order: pin its BOM version and list its components."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.WORK_ORDER_RELEASE]}
+    )
 
     bom_revision: str | None = Field(
         None,
@@ -314,7 +341,9 @@ class WorkOrderRelease(BaseModel):
 
 
 class OrderLineChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.ORDER_LINE_CHANGE]}
+    )
 
     line_no: int = Field(ge=1)
     quantity: Quantity | None = Field(
@@ -326,7 +355,7 @@ class OrderLineChange(BaseModel):
 class OrderChange(BaseModel):
     """Reschedule or resize lines of an open order (send its ETag as If-Match)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.ORDER_CHANGE]})
 
     note: str | None = Field(None, max_length=500)
     lines: list[OrderLineChange] = Field(default_factory=list, max_length=MAX_ORDER_LINES)
@@ -336,7 +365,9 @@ class WorkOrderChange(BaseModel):
     """Reschedule or resize an open work order (send its ETag as If-Match); a released
     order's component requirements follow the new quantity."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.WORK_ORDER_CHANGE]}
+    )
 
     quantity: Quantity | None = Field(None, description="Not below what was produced")
     start_date: date | None = None
@@ -360,6 +391,8 @@ Percent = Annotated[Decimal, Field(max_digits=22, decimal_places=2), DecimalStri
 
 class MaterialUsageLineOut(BaseModel):
     """One component: what the output made so far should have used, and what it used."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MATERIAL_USAGE_LINE]})
 
     position: int
     item_code: str
@@ -402,6 +435,8 @@ class MaterialUsageLineOut(BaseModel):
 class MaterialUsageOut(BaseModel):
     """A work order's material usage against its pinned BOM (用料差异)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MATERIAL_USAGE]})
+
     work_order_id: int
     number: str
     item_code: str
@@ -435,6 +470,8 @@ class MaterialUsageOut(BaseModel):
 class UsageVarianceRowOut(BaseModel):
     """One work order's usage variance in brief."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.USAGE_VARIANCE_ROW]})
+
     work_order_id: int
     number: str
     item_code: str
@@ -457,6 +494,8 @@ class UsageVarianceRowOut(BaseModel):
 
 class UsageVarianceListOut(BaseModel):
     """Work orders by the size of their usage variance, largest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.USAGE_VARIANCES]})
 
     items: list[UsageVarianceRowOut]
     sorted_by: str = Field(

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
     CODE_PATTERN,
@@ -54,7 +55,9 @@ ItemCode = Annotated[str, Field(min_length=1, max_length=64)]
 class StockCountCreate(BaseModel):
     """Start a count: freeze the book of a location and everything below it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.STOCK_COUNT_CREATE]}
+    )
 
     location_code: str = Field(
         min_length=1,
@@ -77,7 +80,7 @@ class StockCountCreate(BaseModel):
 class CountLineIn(BaseModel):
     """What was counted in one bucket: item, location, lot, serial and quality state."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.COUNT_LINE_IN]})
 
     item_code: str = Field(min_length=1, max_length=64)
     location_code: str = Field(
@@ -105,12 +108,14 @@ class CountLineIn(BaseModel):
 class CountLinesIn(BaseModel):
     """Counted quantities; a bucket counted again is overwritten, one not in the book added."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.COUNT_LINES_IN]})
 
     lines: list[CountLineIn] = Field(min_length=1, max_length=MAX_COUNT_LINES)
 
 
 class StockCountLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_COUNT_LINE]})
+
     line_no: int
     item_code: str
     location_code: str
@@ -131,6 +136,8 @@ class StockCountLineOut(BaseModel):
 
 
 class StockCountSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_COUNT_SUMMARY]})
+
     id: int
     number: str = Field(description="PI- and 8 digits")
     status: StockCountStatus
@@ -163,6 +170,8 @@ class StockCountSummary(BaseModel):
 
 
 class StockCountOut(StockCountSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_COUNT]})
+
     lines: list[StockCountLineOut] = Field(
         description="The frozen book by location, item, lot, serial, state; then stock found"
     )
@@ -175,6 +184,8 @@ StockCountPage = Page[StockCountSummary]
 
 
 class SheetHeaderOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHEET_HEADER]})
+
     column: str = Field(description="Column letter, e.g. C")
     header: str = Field(description="The header text as written in the sheet")
     field: str | None = Field(description="The field it was matched to; null: not used")
@@ -182,6 +193,8 @@ class SheetHeaderOut(BaseModel):
 
 
 class SheetErrorOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHEET_ERROR]})
+
     row: int | None = Field(description="Sheet row (1-based); null: the whole file")
     column: str | None = Field(description="Column letter; null: not one cell")
     header: str | None = Field(description="The column's header text")
@@ -192,6 +205,8 @@ class SheetErrorOut(BaseModel):
 class SheetReport(BaseModel):
     """What an uploaded sheet holds: its header matched to fields, every error (row,
     column, reason), the rows read. Count sheets and opening balances add their own."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHEET_REPORT]})
 
     dry_run: bool = Field(description="True: nothing was changed")
     file_type: Literal["xlsx", "xls", "ods", "csv"]
@@ -206,6 +221,8 @@ class SheetReport(BaseModel):
 
 class CountSheetResult(SheetReport):
     """What an uploaded count sheet says and every error in it (row, column, reason)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.COUNT_SHEET_RESULT]})
 
     counted: int = Field(description="Rows with a counted quantity and no error")
     skipped: int = Field(description="Rows left without a counted quantity (not counted)")

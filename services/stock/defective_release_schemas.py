@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.schemas import (
     ApprovalState,
     DocumentStatus,
@@ -38,7 +39,9 @@ class DefectiveReleaseCreate(BaseModel):
     """Release defective stock of one item (one lot, or named units) at one location to
     qualified, there or at `to_location_code`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.DEFECTIVE_RELEASE_CREATE]}
+    )
 
     item_code: str = Field(min_length=1, max_length=64)
     lot_number: str | None = Field(
@@ -72,6 +75,8 @@ class DefectiveReleaseCreate(BaseModel):
 
 
 class DefectiveReleaseOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DEFECTIVE_RELEASE]})
+
     id: int
     number: str = Field(description="DR- and 8 digits")
     status: DocumentStatus

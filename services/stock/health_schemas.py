@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import report_examples as ex
 from services.stock.domain.model import Stage
 from services.stock.report_schemas import DeadStockItem
 from services.stock.schemas import COST_ROLES, Worth
@@ -16,6 +17,8 @@ from shared.schemas import SignedQuantity
 
 
 class StageValue(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STAGE_VALUE]})
+
     stage: Stage
     value: Worth | None = restricted(
         read=COST_ROLES, default=None, description="Its stock value (finance, admin)"
@@ -25,6 +28,8 @@ class StageValue(BaseModel):
 class HealthStockValue(BaseModel):
     """The stock value at the end of the day, as `GET /v1/reports/stock-value` gives it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.HEALTH_STOCK_VALUE]})
+
     as_of_date: date
     total_value: Worth | None = restricted(
         read=COST_ROLES, default=None, description="Every stage and state (finance, admin)"
@@ -33,6 +38,8 @@ class HealthStockValue(BaseModel):
 
 
 class BelowSafetyItem(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.BELOW_SAFETY_ITEM]})
+
     item_code: str
     item_name: str
     uom: str
@@ -47,6 +54,8 @@ class BelowSafetyItem(BaseModel):
 
 
 class BelowSafetyStock(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.BELOW_SAFETY_STOCK]})
+
     count: int = Field(description="Items whose availability is below their safety stock")
     items: list[BelowSafetyItem] = Field(
         description="The `top` most short, by shortage percent, then item code"
@@ -55,6 +64,8 @@ class BelowSafetyStock(BaseModel):
 
 class HealthDeadStock(BaseModel):
     """The dead-stock top N, as `GET /v1/reports/dead-stock` gives it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.HEALTH_DEAD_STOCK]})
 
     idle_days: int
     total_items: int = Field(description="Every dead item, not only the top")
@@ -67,6 +78,8 @@ class HealthDeadStock(BaseModel):
 class HealthAged(BaseModel):
     """Stock older than `older_than_days` since receipt, as the aging report ages it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.HEALTH_AGED]})
+
     older_than_days: int
     value: Worth | None = restricted(
         read=COST_ROLES, default=None, description="Its value (finance, admin)"
@@ -77,6 +90,8 @@ class HealthAged(BaseModel):
 
 
 class ReportFileOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REPORT_FILE]})
+
     url: str = Field(
         description="Where the workbook can be fetched without credentials until "
         "`expires_at` (a path on the gateway; whoever has it can read the file)"
@@ -88,6 +103,8 @@ class ReportFileOut(BaseModel):
 class InventoryHealth(BaseModel):
     """Inventory health at a glance: stock value, items below safety stock, the dead-stock
     top N and the value aged over a limit (values for finance and admin)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.INVENTORY_HEALTH]})
 
     as_of: datetime = Field(description="When it was made")
     stock_value: HealthStockValue

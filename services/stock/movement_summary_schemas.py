@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import report_examples as ex
 from services.stock.schemas import COST_ROLES, Worth
 from shared.policy import restricted
 from shared.schemas import SignedQuantity
@@ -14,6 +15,8 @@ from shared.schemas import SignedQuantity
 
 class MovementMeasures(BaseModel):
     """What moved in a row (or in the whole report) over the period."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MOVEMENT_MEASURES]})
 
     uom: str | None = Field(
         description="The stock unit of the quantities; null when they mix units (the "
@@ -60,6 +63,8 @@ class MovementMeasures(BaseModel):
 class MovementSummaryRow(MovementMeasures):
     """One group of the summary: a movement kind, with an item, a warehouse or a stage."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MOVEMENT_SUMMARY_ROW]})
+
     kind: str = Field(
         description="The movement kind: the document type that posted it (purchase_receipt, "
         "inspection, transfer, requisition, scrap, supplier_return, customer_return, "
@@ -77,6 +82,8 @@ class MovementSummaryRow(MovementMeasures):
 
 class MovementSummaryReport(BaseModel):
     """Inbound and outbound stock by movement kind over a period of days."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MOVEMENT_SUMMARY]})
 
     date_from: date = Field(description="The period's first day (UTC), included")
     date_to: date = Field(description="The period's last day (UTC), included")

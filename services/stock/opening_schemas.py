@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.count_schemas import SheetReport
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
@@ -36,7 +37,7 @@ MAX_OPENING_SERIALS = 20_000
 class OpeningRowIn(BaseModel):
     """One row of an opening-balance sheet, as its cells read (the sheet's columns)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.OPENING_ROW_IN]})
 
     item_code: str = Field(min_length=1, max_length=64, description="A catalog item")
     location_code: str = Field(
@@ -73,6 +74,8 @@ class OpeningRowIn(BaseModel):
 
 
 class OpeningBalanceLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OPENING_LINE_OUT]})
+
     line_no: int = Field(description="1-based, in sheet order")
     row: int = Field(description="The sheet row the line came from")
     item_code: str
@@ -90,6 +93,8 @@ class OpeningBalanceLineOut(BaseModel):
 
 
 class OpeningBalanceSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OPENING_BALANCE_SUMMARY]})
+
     id: int
     number: str = Field(description="OB- and 8 digits")
     status: DocumentStatus
@@ -105,6 +110,8 @@ class OpeningBalanceSummary(BaseModel):
 
 
 class OpeningBalanceOut(OpeningBalanceSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OPENING_BALANCE]})
+
     lines: list[OpeningBalanceLineOut]
     movements: list[MovementOut] = Field(
         description="VIRTUAL/OPENING -> location, and if reversed, the reversal"
@@ -116,6 +123,8 @@ OpeningBalancePage = Page[OpeningBalanceSummary]
 
 class OpeningImportResult(SheetReport):
     """What an opening-balance sheet holds and every error in it (row, column, reason)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OPENING_IMPORT_RESULT]})
 
     valid: int = Field(description="Rows without errors")
     items: int = Field(description="Distinct items in the rows without errors")

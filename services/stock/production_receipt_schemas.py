@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
     CODE_PATTERN,
@@ -43,7 +44,7 @@ class OutputIn(BaseModel):
     """One item produced, into one lot (lot-tracked items) and one quality state; a
     serial-tracked output names its new units."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.OUTPUT_IN]})
 
     item_code: str = Field(
         min_length=1, max_length=64, description="A semi-finished or finished good"
@@ -71,7 +72,7 @@ class OutputIn(BaseModel):
 class ComponentIn(BaseModel):
     """One item consumed from qualified stock at the production line."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.COMPONENT_IN]})
 
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
@@ -92,7 +93,9 @@ class ComponentIn(BaseModel):
 class ProductionReceiptCreate(BaseModel):
     """A work order's completion: outputs into stock, components out of the line, at once."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.PRODUCTION_RECEIPT_CREATE]}
+    )
 
     work_order: WorkOrder
     to_location_code: str = Field(
@@ -115,6 +118,8 @@ class ProductionReceiptCreate(BaseModel):
 
 
 class OutputOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OUTPUT_OUT]})
+
     line_no: int = Field(description="1-based; line n was `outputs[n-1]` of the request")
     item_code: str
     lot_id: int | None
@@ -128,6 +133,8 @@ class OutputOut(BaseModel):
 
 class ComponentOut(BaseModel):
     """What was consumed: one entry per request line and lot."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.COMPONENT_OUT]})
 
     line_no: int = Field(description="1-based; line n was `components[n-1]` of the request")
     item_code: str
@@ -143,6 +150,8 @@ class ComponentOut(BaseModel):
 
 
 class ProductionReceiptOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PRODUCTION_RECEIPT]})
+
     id: int
     number: str = Field(description="PR- and 8 digits")
     status: DocumentStatus

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import report_examples as ex
 from services.stock.domain.model import QualityState, Stage
 from shared.http.pagination import Page
 
@@ -85,7 +86,7 @@ _Codes = Annotated[list[_Code] | None, Field(max_length=1000)]
 class ReportFilters(BaseModel):
     """What the rows count; every list filter keeps what matches any of its values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.REPORT_FILTERS]})
 
     date_from: date | None = Field(
         None, description="First day (UTC, included); default the first day of date_to's month"
@@ -108,7 +109,7 @@ class ReportFilters(BaseModel):
 
 
 class SortKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.SORT_KEY]})
 
     by: str = Field(
         min_length=1, max_length=40, description="A measure or a dimension of the query"
@@ -119,7 +120,7 @@ class SortKey(BaseModel):
 class ReportQuery(BaseModel):
     """A report: measures per combination of dimensions, filtered, sorted and cut."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.REPORT_QUERY]})
 
     measures: list[Annotated[str, Field(max_length=40)]] = Field(
         min_length=1,
@@ -144,12 +145,16 @@ class ReportQuery(BaseModel):
 
 
 class ReportSeries(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REPORT_SERIES]})
+
     name: str = Field(description="The measure")
     data: list[str | int | None] = Field(description="One value per label (null: mixed units)")
 
 
 class ReportChart(BaseModel):
     """Chart-ready: one label per row, one series per measure."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REPORT_CHART]})
 
     labels: list[str] = Field(
         description="Each row's dimension values joined by ' / ' (the time label when the "
@@ -161,6 +166,8 @@ class ReportChart(BaseModel):
 class ReportResult(BaseModel):
     """Rows of dimension values and measures (decimals as strings; quantity measures null
     where a row's items mix units)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REPORT_RESULT]})
 
     measures: list[str]
     dimensions: list[str]
@@ -175,7 +182,9 @@ class ReportResult(BaseModel):
 class ReportDefinitionIn(BaseModel):
     """A saved report query, shared with roles."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.REPORT_DEFINITION_IN]}
+    )
 
     name: str = Field(min_length=1, max_length=100, description="Unique")
     description: str = Field("", max_length=500)
@@ -189,6 +198,8 @@ class ReportDefinitionIn(BaseModel):
 
 
 class ReportDefinitionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REPORT_DEFINITION]})
+
     id: int
     name: str
     description: str

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import report_examples as ex
 from services.stock.schemas import COST_ROLES, Worth
 from shared.policy import restricted
 from shared.schemas import SignedQuantity
@@ -14,6 +15,8 @@ from shared.schemas import SignedQuantity
 
 class DeadStockItem(BaseModel):
     """An item holding stock that has not been issued for the report's `idle_days`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DEAD_STOCK_ITEM]})
 
     item_code: str
     quantity: SignedQuantity = Field(
@@ -41,6 +44,8 @@ class DeadStockItem(BaseModel):
 class DeadStockReport(BaseModel):
     """Items holding stock with no issue for `idle_days` days, most valuable first."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DEAD_STOCK]})
+
     idle_days: int
     as_of: datetime = Field(description="When the report was made (now)")
     items: list[DeadStockItem] = Field(description="By value, highest first, then item code")
@@ -55,6 +60,8 @@ class DeadStockReport(BaseModel):
 class AgingBucket(BaseModel):
     """An age band of the aging report, in whole days since the stock was received."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AGING_BUCKET]})
+
     label: str = Field(description='"0-30", "31-90", ... or "over 365"')
     min_days: int = Field(description="Youngest age in the band (days)")
     max_days: int | None = Field(description="Oldest age in the band (days); null: no limit")
@@ -62,6 +69,8 @@ class AgingBucket(BaseModel):
 
 class AgingCell(BaseModel):
     """What a row (or the report) holds in one age band."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AGING_CELL]})
 
     label: str = Field(description="The band's label, as in the report's `buckets`")
     quantity: SignedQuantity | None = Field(
@@ -77,6 +86,8 @@ class AgingCell(BaseModel):
 
 class AgingRow(BaseModel):
     """One group of the aging report: an item, a category, a warehouse or a stage."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AGING_ROW]})
 
     key: str | None = Field(
         description="The item code, the category code (null: items without a category), "
@@ -107,6 +118,8 @@ class AgingRow(BaseModel):
 class AgingReport(BaseModel):
     """On-hand stock by age since receipt (库龄), per item, category, warehouse or stage."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AGING]})
+
     as_of: datetime = Field(description="The moment reported on: the request's as_of, or now")
     report_date: date = Field(description="as_of's date (UTC), from which ages are counted")
     group_by: str = Field(description="item, category, warehouse or stage")
@@ -133,6 +146,8 @@ class AgingReport(BaseModel):
 class TurnoverPeriod(BaseModel):
     """A period of the turnover trend: a calendar month or an ISO week (Monday-Sunday)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TURNOVER_PERIOD]})
+
     label: str = Field(description='"2026-11" for a month, "2026-W48" for a week')
     start: date = Field(description="Its first day")
     end: date = Field(description="Its last day; in the last period the report date")
@@ -141,6 +156,8 @@ class TurnoverPeriod(BaseModel):
 
 class TurnoverCell(BaseModel):
     """Issues against average inventory in one period (or the whole trend)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TURNOVER_CELL]})
 
     label: str = Field(description='The period\'s label; "first..last" for the whole trend')
     issued_value: Worth | None = restricted(
@@ -167,6 +184,8 @@ class TurnoverRow(BaseModel):
     """One group of the turnover report: the total, an item, a category, a stage or a
     warehouse."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TURNOVER_ROW]})
+
     key: str | None = Field(
         description="Item code, category code (null: no category), stage or warehouse code "
         "after `group_by`; null for group_by=total"
@@ -180,6 +199,8 @@ class TurnoverRow(BaseModel):
 
 class TurnoverReport(BaseModel):
     """Inventory turnover (库存周转) per month or week: issues, average inventory, ratio."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TURNOVER]})
 
     period: str = Field(description="month or week")
     date_from: date = Field(description="The first period's first day")

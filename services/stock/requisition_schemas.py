@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.schemas import ApprovalState, MovementOut, PostedAt, SerialNumbers
 from shared.http.pagination import Page
 from shared.schemas import Quantity, SignedQuantity
@@ -23,7 +24,9 @@ class RequisitionStatus(StrEnum):
 
 
 class RequisitionLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.REQUISITION_LINE_IN]}
+    )
 
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
@@ -52,7 +55,9 @@ class RequisitionLineIn(BaseModel):
 class RequisitionCreate(BaseModel):
     """Components for a work order, issued from stores to the work order's line (WIP)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.REQUISITION_CREATE]}
+    )
 
     work_order: str = Field(min_length=1, max_length=100)
     to_location_code: str = Field(
@@ -66,6 +71,8 @@ class RequisitionCreate(BaseModel):
 
 
 class RequisitionLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REQUISITION_LINE_OUT]})
+
     line_no: int
     item_code: str
     quantity: SignedQuantity = Field(description="In the item's stock unit")
@@ -80,6 +87,8 @@ class RequisitionLineOut(BaseModel):
 
 
 class PickOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PICK]})
+
     line_no: int
     item_code: str
     location_code: str
@@ -90,6 +99,8 @@ class PickOut(BaseModel):
 
 
 class ShortageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHORTAGE]})
+
     line_no: int
     item_code: str
     available: SignedQuantity
@@ -104,12 +115,16 @@ class PickSuggestion(BaseModel):
     """What posting would take now: earliest expiry first, then earliest receipt; the
     named units of serial-tracked lines from wherever each is qualified in scope."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.PICK_SUGGESTION]})
+
     requisition_id: int
     picks: list[PickOut]
     shortages: list[ShortageOut]
 
 
 class RequisitionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REQUISITION]})
+
     id: int
     number: str
     status: RequisitionStatus
@@ -141,6 +156,8 @@ RequisitionPage = Page[RequisitionOut]
 class RequisitionPosting(BaseModel):
     """Optional details of posting a requisition."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.REQUISITION_POSTING]}
+    )
 
     posted_at: PostedAt = None

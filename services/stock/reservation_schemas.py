@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from shared.http.pagination import Page
 from shared.schemas import Quantity, SignedQuantity
 
@@ -22,7 +23,9 @@ class ReservationStatus(StrEnum):
 
 
 class ReservationLineIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.RESERVATION_LINE_IN]}
+    )
 
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
@@ -31,7 +34,9 @@ class ReservationLineIn(BaseModel):
 class ReservationCreate(BaseModel):
     """Reserve qualified stock of one or more components for a work order."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.RESERVATION_CREATE]}
+    )
 
     work_order: str = Field(min_length=1, max_length=100)
     location_code: str | None = Field(
@@ -48,13 +53,17 @@ class ReservationCreate(BaseModel):
 class ReservationChange(BaseModel):
     """A new reserved quantity (never below what was issued) or required date."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.RESERVATION_CHANGE]}
+    )
 
     quantity: Quantity | None = None
     required_date: date | None = None
 
 
 class ReservationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RESERVATION]})
+
     id: int
     number: str
     status: ReservationStatus
@@ -77,16 +86,20 @@ class ReservationOut(BaseModel):
 
 
 class ReservationBatchOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RESERVATION_BATCH]})
+
     work_order: str
     reservations: list[ReservationOut]
 
 
 class ReservationPage(Page[ReservationOut]):
-    pass
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RESERVATION_PAGE]})
 
 
 class AvailabilityOut(BaseModel):
     """What of an item can still be promised: qualified in stores minus open reservations."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AVAILABILITY]})
 
     item_code: str
     qualified: SignedQuantity = Field(
@@ -102,11 +115,15 @@ class AvailabilityOut(BaseModel):
 
 
 class AvailabilityPage(Page[AvailabilityOut]):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AVAILABILITY_PAGE]})
+
     location_code: str | None = None
 
 
 class AvailabilitySnapshot(BaseModel):
     """Every item with stock or an open reservation, all read at one moment."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.AVAILABILITY_SNAPSHOT]})
 
     items: list[AvailabilityOut] = Field(description="By item code")
     location_code: str | None = None

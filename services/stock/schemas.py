@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.stock import document_examples as ex
 from services.stock.domain.model import (
     VIRTUAL_TYPES,
     LocationType,
@@ -17,7 +18,6 @@ from services.stock.domain.model import (
     Stage,
 )
 from shared import approvals
-from shared.approvals import ApprovalGateIn as ApprovalGateIn
 from shared.approvals import ApprovalState as ApprovalState
 from shared.approvals import Decision as Decision
 from shared.auth.principal import ADMIN, FINANCE
@@ -79,7 +79,7 @@ SaveAsDraft = Annotated[
 class DraftPosting(BaseModel):
     """Optional details of posting a draft."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.DRAFT_POSTING]})
 
     posted_at: PostedAt = None
 
@@ -87,6 +87,8 @@ class DraftPosting(BaseModel):
 class ApprovalDecision(approvals.ApprovalDecision):
     """Workflow's decision on a document that waits for approval: `approved` posts it (as
     `POST .../post` would), anything else returns it to draft."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_DECISION]})
 
     posted_at: PostedAt = None
 
@@ -119,7 +121,7 @@ PHYSICAL_TYPES = [t for t in LocationType if t not in VIRTUAL_TYPES]
 
 
 class LocationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.LOCATION_CREATE]})
 
     code: str = Field(
         min_length=1,
@@ -133,6 +135,8 @@ class LocationCreate(BaseModel):
 
 
 class LocationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.LOCATION]})
+
     id: int
     code: str
     name: str
@@ -151,7 +155,7 @@ MAX_RECEIPT_LINES = 500
 class ReceiptLineIn(BaseModel):
     """One item of a purchase receipt: a quantity, its lot (or units) and its price."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.RECEIPT_LINE_IN]})
 
     item_code: str = Field(min_length=1, max_length=64)
     quantity: Quantity
@@ -199,7 +203,7 @@ class ReceiptCreate(BaseModel):
     """A purchase receipt into one location, pending inspection: `lines`, or one line given
     by the one-line fields (`item_code`, `quantity`, `lot_number`, ...) at the top."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.RECEIPT_CREATE]})
 
     location_code: str = Field(min_length=1, max_length=100)
     supplier: str = Field("", max_length=200)
@@ -272,6 +276,8 @@ class ReceiptCreate(BaseModel):
 
 
 class LotOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.LOT]})
+
     id: int
     item_code: str
     lot_number: str
@@ -286,6 +292,8 @@ class LotOut(BaseModel):
 
 
 class MovementOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.MOVEMENT]})
+
     id: int
     document_type: str
     document_id: int
@@ -316,6 +324,8 @@ class MovementOut(BaseModel):
 
 
 class ReceiptLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RECEIPT_LINE_OUT]})
+
     line_no: int = Field(description="1-based, in request order")
     item_code: str
     lot: LotOut | None = Field(description="The lot received into (null in a draft)")
@@ -332,6 +342,8 @@ class ReceiptLineOut(BaseModel):
 
 
 class ReceiptOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.RECEIPT]})
+
     id: int
     number: str
     location_code: str
@@ -379,6 +391,8 @@ ReceiptPage = Page[ReceiptOut]
 
 
 class BalanceOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.BALANCE]})
+
     item_code: str
     location_code: str
     lot_number: str | None
@@ -404,7 +418,7 @@ BalancePage = Page[BalanceOut]
 
 
 class DefectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.DEFECT_IN]})
 
     code: str = Field(min_length=1, max_length=50, description="Defect code, e.g. SOLDER-BRIDGE")
     description: str = Field("", max_length=500)
@@ -415,7 +429,9 @@ class InspectionCreate(BaseModel):
     """The result of inspecting pending stock of one lot at one location (partial allowed);
     serial-tracked items name the units accepted and rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.INSPECTION_CREATE]}
+    )
 
     item_code: str = Field(min_length=1, max_length=64)
     lot_number: str | None = Field(None, min_length=1, max_length=100)
@@ -455,12 +471,16 @@ class InspectionCreate(BaseModel):
 
 
 class DefectOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DEFECT_OUT]})
+
     code: str
     description: str
     quantity: int
 
 
 class InspectionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.INSPECTION]})
+
     id: int
     number: str
     status: DocumentStatus
@@ -500,6 +520,8 @@ InspectionPage = Page[InspectionOut]
 
 
 class StockCardRow(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_CARD_ROW]})
+
     movement: MovementOut
     change: SignedQuantity = Field(description="Effect on the scope: + in, - out, 0 inside")
     balance: SignedQuantity = Field(description="The scope's quantity after this movement")
@@ -507,6 +529,8 @@ class StockCardRow(BaseModel):
 
 class StockCardOut(BaseModel):
     """An item's movements in a scope with the running balance (one page of them)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_CARD]})
 
     item_code: str
     location_code: str | None = Field(description="None: every physical location")
@@ -519,6 +543,8 @@ class StockCardOut(BaseModel):
 
 
 class OverviewCell(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OVERVIEW_CELL]})
+
     stage: Stage
     quality_state: QualityState
     quantity: SignedQuantity
@@ -528,6 +554,8 @@ class OverviewCell(BaseModel):
 
 
 class OverviewRow(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OVERVIEW_ROW]})
+
     group: dict[str, str] = Field(description="The grouping keys, e.g. item_code, warehouse_code")
     cells: list[OverviewCell] = Field(description="Stage x quality state, non-zero cells")
     total: SignedQuantity
@@ -536,6 +564,8 @@ class OverviewRow(BaseModel):
 
 class OverviewOut(BaseModel):
     """Quantity by stage (raw, WIP, semi-finished, finished) x quality state."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.OVERVIEW]})
 
     as_of: datetime | None = Field(description="None: now, from the balances")
     group_by: str
@@ -546,6 +576,8 @@ class OverviewOut(BaseModel):
 
 
 class ItemValuationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.ITEM_VALUATION]})
+
     item_code: str
     quantity: SignedQuantity = Field(description="On hand over every physical location")
     value: Worth
@@ -558,6 +590,8 @@ class ItemValuationOut(BaseModel):
 class ValuationOut(BaseModel):
     """What each item's stock is worth at moving-average cost, now or at a past moment."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.VALUATION]})
+
     as_of: datetime | None = Field(description="None: now")
     items: list[ItemValuationOut]
     total_value: Worth = Field(description="Every item the filter selects, not only this page")
@@ -568,12 +602,16 @@ class PostingPeriodIn(BaseModel):
     """Close the books through a day (postings dated then or earlier are refused), move the
     close forward or back (reopen), or clear it with null."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [ex.POSTING_PERIOD_IN]}
+    )
 
     closed_through: date | None = Field(description="A past UTC day, or null: nothing closed")
 
 
 class PostingPeriodOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.POSTING_PERIOD]})
+
     closed_through: date | None
     updated_at: datetime
     updated_by: str
@@ -581,6 +619,8 @@ class PostingPeriodOut(BaseModel):
 
 class SerialOut(BaseModel):
     """A serial-tracked unit: where it is, or how it left."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SERIAL]})
 
     id: int
     item_code: str
@@ -594,6 +634,8 @@ class SerialOut(BaseModel):
 
 
 class SerialDetail(SerialOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SERIAL_DETAIL]})
+
     history: list[MovementOut] = Field(description="Every movement of the unit, in time order")
 
 
@@ -613,9 +655,17 @@ class GatedDocument(StrEnum):
     DEFECTIVE_RELEASE = "defective_release"
 
 
+class ApprovalGateIn(approvals.ApprovalGateIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_GATE_IN]})
+
+
 class ApprovalGateOut(approvals.ApprovalGateOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_GATE]})
+
     document_type: GatedDocument
 
 
 class ApprovalGates(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.APPROVAL_GATES]})
+
     items: list[ApprovalGateOut]

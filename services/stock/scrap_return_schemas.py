@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
     CODE_PATTERN,
@@ -70,6 +71,8 @@ class _LineIn(BaseModel):
 class ScrapLineIn(_LineIn):
     """One item (and lot) to scrap, taken from stock in one quality state."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SCRAP_LINE_IN]})
+
     quality_state: QualityState = Field(
         QualityState.DEFECTIVE, description="The stock scrapped is taken in this state"
     )
@@ -77,6 +80,8 @@ class ScrapLineIn(_LineIn):
 
 class SupplierReturnLineIn(_LineIn):
     """One item (and lot) to send back, taken from inspected stock."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SUPPLIER_RETURN_LINE_IN]})
 
     quality_state: Literal["defective", "qualified"] = Field(
         "defective",
@@ -89,6 +94,8 @@ class CustomerReturnLineIn(_LineIn):
     """One item (and lot) coming back; it arrives pending inspection. Serial-tracked units
     must have been shipped."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CUSTOMER_RETURN_LINE_IN]})
+
 
 class _DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -100,6 +107,8 @@ class _DocumentIn(BaseModel):
 
 class ScrapCreate(_DocumentIn):
     """Scrap stock at one physical location: it leaves the books, all lines or none."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SCRAP_CREATE]})
 
     location_code: str = Field(
         min_length=1, max_length=100, description="The physical location the stock leaves"
@@ -115,6 +124,8 @@ class ScrapCreate(_DocumentIn):
 class SupplierReturnCreate(_DocumentIn):
     """Send stock at one physical location back to a supplier, all lines or none."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SUPPLIER_RETURN_CREATE]})
+
     location_code: str = Field(
         min_length=1, max_length=100, description="The physical location the stock leaves"
     )
@@ -126,6 +137,8 @@ class SupplierReturnCreate(_DocumentIn):
 
 class CustomerReturnCreate(_DocumentIn):
     """Take back stock from a customer into one physical location, pending inspection."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.CUSTOMER_RETURN_CREATE]})
 
     location_code: str = Field(
         min_length=1, max_length=100, description="The physical location the stock arrives at"
@@ -140,6 +153,8 @@ DocumentCreate = ScrapCreate | SupplierReturnCreate | CustomerReturnCreate
 
 
 class ScrapReturnLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SCRAP_RETURN_LINE_OUT]})
+
     line_no: int = Field(description="1-based; line n was `lines[n-1]` of the request")
     item_code: str
     lot_id: int | None
@@ -154,6 +169,8 @@ class ScrapReturnLineOut(BaseModel):
 
 
 class ScrapReturnOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SCRAP]})
+
     id: int
     number: str = Field(description="SC-, RS- or RC- and 8 digits")
     kind: DocumentKind

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.schemas import (
     CODE_PATTERN,
     DocumentStatus,
@@ -36,7 +37,7 @@ class ShipmentLineIn(BaseModel):
     """One finished good to ship, from one lot or picked FEFO, then FIFO; a serial-tracked
     one names the units shipped."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.SHIPMENT_LINE_IN]})
 
     item_code: str = Field(min_length=1, max_length=64, description="A finished good")
     quantity: Quantity
@@ -63,7 +64,7 @@ class ShipmentLineIn(BaseModel):
 class ShipmentCreate(BaseModel):
     """Ship qualified finished goods from one location to a customer, all lines or none."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.SHIPMENT_CREATE]})
 
     sales_order: SalesOrder = Field(description="The sales order shipped against")
     customer: Customer = Field(description="Who receives the goods")
@@ -83,6 +84,8 @@ class ShipmentCreate(BaseModel):
 class ShipmentLineOut(BaseModel):
     """What left, one row per request line and lot picked (or lot of the named units)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHIPMENT_LINE_OUT]})
+
     line_no: int = Field(description="1-based; the row ships `lines[line_no-1]` of the request")
     sales_order_line: str | None
     item_code: str
@@ -95,6 +98,8 @@ class ShipmentLineOut(BaseModel):
 
 
 class ShipmentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.SHIPMENT]})
+
     id: int
     number: str = Field(description="SH- and 8 digits")
     status: DocumentStatus

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import report_examples as ex
 from services.stock.domain.model import QualityState, Stage
 from services.stock.schemas import COST_ROLES, Worth
 from shared.policy import restricted
@@ -14,6 +15,8 @@ from shared.schemas import SignedQuantity
 
 class StockValueCell(BaseModel):
     """What a row (or the report) holds in one stage and quality state."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_VALUE_CELL]})
 
     stage: Stage
     quality_state: QualityState
@@ -31,6 +34,8 @@ class StockValueCell(BaseModel):
 
 class StockValueRow(BaseModel):
     """One group: the total, an item, a category, a warehouse, a location or a stage."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_VALUE_ROW]})
 
     key: str | None = Field(
         description="The item code, the category code (null: items without a category), the "
@@ -56,6 +61,8 @@ class StockValueRow(BaseModel):
 
 class StockValueReport(BaseModel):
     """Stock quantity and value by stage x quality state at the end of a day, per group."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.STOCK_VALUE]})
 
     as_of_date: date = Field(description="The day (UTC) at whose end the stock is reported")
     group_by: str = Field(description="total, item, category, warehouse, location or stage")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.stock import document_examples as ex
 from services.stock.domain.model import QualityState
 from services.stock.schemas import (
     CODE_PATTERN,
@@ -27,7 +28,7 @@ class TransferLineIn(BaseModel):
     """One item (and lot, or serial-tracked units) to move, in one quality state, which the
     move keeps."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.TRANSFER_LINE_IN]})
 
     item_code: str = Field(min_length=1, max_length=64)
     uom: str | None = Field(
@@ -55,7 +56,7 @@ class TransferLineIn(BaseModel):
 class TransferCreate(BaseModel):
     """Move stock from one physical location to another, all lines or none."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.TRANSFER_CREATE]})
 
     from_location_code: str = Field(min_length=1, max_length=100)
     to_location_code: str = Field(min_length=1, max_length=100)
@@ -66,6 +67,8 @@ class TransferCreate(BaseModel):
 
 
 class TransferLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TRANSFER_LINE_OUT]})
+
     line_no: int = Field(description="1-based; line n was `lines[n-1]` of the request")
     item_code: str
     lot_id: int | None
@@ -82,6 +85,8 @@ class TransferLineOut(BaseModel):
 
 
 class TransferOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.TRANSFER]})
+
     id: int
     number: str
     status: DocumentStatus

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from services.trace import genealogy_examples, operation_examples
 from shared.http.pagination import Page
 from shared.schemas import Moment, Quantity, SignedQuantity
 
@@ -18,7 +19,9 @@ NodeKind = Literal["lot", "serial"]
 
 
 class MeasurementIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [operation_examples.MEASUREMENT_IN]}
+    )
 
     name: str = Field(min_length=1, max_length=100, description="e.g. `output_power`")
     value: str = Field(max_length=100, description="As measured, e.g. `3.02`")
@@ -31,7 +34,9 @@ class MeasurementIn(BaseModel):
 class ComponentAssignmentIn(BaseModel):
     """A component that went into the record's unit: one lot, or one serial-tracked unit."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [operation_examples.COMPONENT_IN]}
+    )
 
     item_code: str = Field(min_length=1, max_length=64)
     lot_number: str | None = Field(None, min_length=1, max_length=100)
@@ -49,7 +54,9 @@ class OperationIn(BaseModel):
     """An operation or test record from MES, about a work order and optionally one unit
     (a serial) or lot of its output."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [operation_examples.OPERATION_IN]}
+    )
 
     record_id: str = Field(
         min_length=1,
@@ -95,6 +102,8 @@ class OperationIn(BaseModel):
 
 
 class OperationOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [operation_examples.OPERATION_OUT]})
+
     id: int
     record_id: str
     source: str = Field(description="`mes` (pushed) or `mrp` (a completion in mrp's feed)")
@@ -123,6 +132,8 @@ class OperationPage(Page[OperationOut]):
 
 
 class QcRecordOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.QC_RECORD_OUT]})
+
     kind: str = Field(description="`inspection` (stock) or `test` (MES)")
     document_number: str = Field(description="Inspection number or MES record id")
     result: str
@@ -133,6 +144,8 @@ class QcRecordOut(BaseModel):
 
 
 class StepOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.STEP_OUT]})
+
     record_id: str
     source: str
     operation: str
@@ -144,6 +157,8 @@ class StepOut(BaseModel):
 
 
 class PlaceOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.PLACE_OUT]})
+
     location_code: str
     quality_state: str
     quantity: SignedQuantity
@@ -151,6 +166,8 @@ class PlaceOut(BaseModel):
 
 class NodeOut(BaseModel):
     """A lot or a serial-tracked unit, with where it came from and where it is."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.NODE_OUT]})
 
     id: int
     kind: NodeKind
@@ -176,6 +193,8 @@ class NodeOut(BaseModel):
 
 
 class TraceNodeOut(NodeOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.TRACE_NODE_OUT]})
+
     depth: int = Field(description="Levels from the start node (0)")
     via_work_order: str | None = Field(
         description="The work order joining it to its parent in the tree"
@@ -193,6 +212,8 @@ class TraceNodeOut(NodeOut):
 class TraceRefOut(BaseModel):
     """A node met again in the tree: shown in full where the walk first met it."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.TRACE_REF_OUT]})
+
     id: int
     kind: NodeKind
     item_code: str
@@ -206,6 +227,10 @@ class TraceRefOut(BaseModel):
 
 
 class BackwardTraceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [genealogy_examples.BACKWARD_TRACE_OUT]}
+    )
+
     root: TraceNodeOut
     depth_limit: int | None
     complete: bool = Field(description="False when the depth limit cut the tree")
@@ -214,12 +239,16 @@ class BackwardTraceOut(BaseModel):
 
 
 class GraphNodeOut(NodeOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.GRAPH_NODE_OUT]})
+
     depth: int = Field(description="Shortest number of links from the start node")
     steps: list[StepOut]
     qc_records: list[QcRecordOut]
 
 
 class GraphEdgeOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.GRAPH_EDGE_OUT]})
+
     parent_id: int = Field(description="The node made")
     child_id: int = Field(description="What went into it")
     work_order: str | None
@@ -229,6 +258,10 @@ class GraphEdgeOut(BaseModel):
 
 class BackwardGraphOut(BaseModel):
     """`shape=graph`: every node once and every edge once."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [genealogy_examples.BACKWARD_GRAPH_OUT]}
+    )
 
     root_id: int
     depth_limit: int | None
@@ -240,6 +273,8 @@ class BackwardGraphOut(BaseModel):
 
 
 class ShipmentOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.SHIPMENT_OUT]})
+
     node_id: int
     item_code: str
     lot_number: str | None
@@ -252,11 +287,17 @@ class ShipmentOut(BaseModel):
 
 
 class ForwardNodeOut(NodeOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.FORWARD_NODE_OUT]})
+
     depth: int
     via_work_order: str | None
 
 
 class ForwardTraceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [genealogy_examples.FORWARD_TRACE_OUT]}
+    )
+
     start: NodeOut
     depth_limit: int | None
     complete: bool
@@ -265,11 +306,15 @@ class ForwardTraceOut(BaseModel):
 
 
 class StateCount(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.STATE_COUNT]})
+
     status: str
     nodes: int
 
 
 class CustomerImpact(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.CUSTOMER_IMPACT]})
+
     customer: str
     sales_orders: list[str]
     units: int
@@ -277,6 +322,10 @@ class CustomerImpact(BaseModel):
 
 
 class RecallReportOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [genealogy_examples.RECALL_REPORT_OUT]}
+    )
+
     start: NodeOut
     counts: list[StateCount]
     finished: list[ForwardNodeOut] = Field(description="Reached nodes nothing was made from")
@@ -296,6 +345,8 @@ class RecallReportOut(BaseModel):
 
 
 class HistoryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.HISTORY_OUT]})
+
     seq: int = Field(description="Position in stock's feed")
     action: str
     document_type: str
@@ -312,6 +363,8 @@ class HistoryOut(BaseModel):
 
 
 class NodeDetail(NodeOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.NODE_DETAIL]})
+
     history: list[HistoryOut]
     steps: list[StepOut]
     qc_records: list[QcRecordOut]
@@ -324,7 +377,9 @@ class NodePage(Page[NodeOut]):
 class QuarantineIn(BaseModel):
     """Move everything of a recall still in our stock to a quarantine location."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [genealogy_examples.QUARANTINE_IN]}
+    )
 
     item_code: str = Field(min_length=1, max_length=64, description="The bad lot's item")
     lot_number: str | None = Field(None, min_length=1, max_length=100)
@@ -342,6 +397,10 @@ class QuarantineIn(BaseModel):
 
 
 class QuarantineTransfer(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [genealogy_examples.QUARANTINE_TRANSFER]}
+    )
+
     from_location_code: str
     transfer_number: str
     lines: int
@@ -349,6 +408,8 @@ class QuarantineTransfer(BaseModel):
 
 
 class QuarantineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [genealogy_examples.QUARANTINE_OUT]})
+
     start: NodeOut
     to_location_code: str
     transfers: list[QuarantineTransfer] = Field(description="Posted in stock, one per location")

@@ -10,6 +10,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.workflow import approval_examples as approval_ex
+from services.workflow import notification_examples as notice_ex
+from services.workflow import org_examples as org_ex
+from services.workflow import rule_examples as rule_ex
 from shared.http.pagination import Page
 from shared.schemas import DecimalString
 
@@ -80,7 +84,9 @@ GATED_TYPES = frozenset(DocumentType(name) for name in OWNERS)
 
 
 class DepartmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [org_ex.DEPARTMENT_IN]}
+    )
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -89,7 +95,7 @@ class DepartmentIn(BaseModel):
 
 
 class DepartmentOut(DepartmentIn):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [org_ex.DEPARTMENT]})
 
     id: int
     version: int
@@ -97,7 +103,7 @@ class DepartmentOut(DepartmentIn):
 
 
 class PersonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [org_ex.PERSON_IN]})
 
     username: Username = Field(description="The gateway user name (`alice` for `user:alice`)")
     name: str = Field(min_length=1, max_length=200)
@@ -114,7 +120,7 @@ class PersonIn(BaseModel):
 
 
 class PersonOut(PersonIn):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [org_ex.PERSON]})
 
     id: int
     version: int
@@ -122,7 +128,9 @@ class PersonOut(PersonIn):
 
 
 class RoleHolderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [org_ex.ROLE_HOLDER_IN]}
+    )
 
     role: Code = Field(description="An approval role: director, keeper, buyer, ...")
     scope: str = Field(
@@ -132,7 +140,7 @@ class RoleHolderIn(BaseModel):
 
 
 class RoleHolderOut(RoleHolderIn):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [org_ex.ROLE_HOLDER]})
 
     id: int
     created_at: datetime
@@ -147,7 +155,7 @@ RoleHolderPage = Page[RoleHolderOut]
 
 
 class CalendarIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [org_ex.CALENDAR_IN]})
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -163,7 +171,7 @@ class CalendarIn(BaseModel):
 
 
 class CalendarOut(CalendarIn):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [org_ex.CALENDAR]})
 
     id: int
     version: int
@@ -195,7 +203,7 @@ class Approvers(BaseModel):
     * `field`: the user name(s) a CEL expression gives (`document.created_by`).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [approval_ex.KEEPER]})
 
     kind: ApproverKind
     role: Code | None = None
@@ -237,7 +245,9 @@ class MobileApp(StrEnum):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.KEEPER_STEP]}
+    )
 
     key: Code
     name: str = Field(min_length=1, max_length=200)
@@ -266,7 +276,9 @@ class StageIn(BaseModel):
     """Steps run in sequence, stage by stage; the steps of one stage run in parallel and
     the stage is done when each of them is."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.DIRECTOR_STAGE]}
+    )
 
     key: Code
     name: str = Field(min_length=1, max_length=200)
@@ -275,7 +287,7 @@ class StageIn(BaseModel):
 
 
 class FlowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [approval_ex.FLOW_IN]})
 
     document_type: DocumentType
     name: str = Field(min_length=1, max_length=200)
@@ -305,6 +317,8 @@ class FlowIn(BaseModel):
 
 
 class FlowOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.FLOW]})
+
     id: int
     document_type: DocumentType
     version: int
@@ -344,6 +358,8 @@ class SyncState(StrEnum):
 
 
 class TaskOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.TASK]})
+
     id: int
     assignee: str
     status: str
@@ -355,6 +371,8 @@ class TaskOut(BaseModel):
 
 
 class StepOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.STEP]})
+
     id: int
     stage_index: int
     key: str
@@ -369,6 +387,8 @@ class StepOut(BaseModel):
 
 
 class HistoryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.HISTORY]})
+
     at: datetime
     actor: str
     action: str
@@ -378,6 +398,8 @@ class HistoryOut(BaseModel):
 
 
 class InstanceSummary(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.INSTANCE_SUMMARY]})
+
     id: int
     document_type: DocumentType
     document_id: int
@@ -399,6 +421,8 @@ class InstanceSummary(BaseModel):
 
 
 class InstanceOut(InstanceSummary):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.INSTANCE]})
+
     context: dict[str, Any] = Field(description="The document as the conditions see it")
     steps: list[StepOut]
     history: list[HistoryOut]
@@ -408,33 +432,43 @@ InstancePage = Page[InstanceSummary]
 
 
 class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.DECISION_IN]}
+    )
 
     comment: str = Field("", max_length=500)
 
 
 class ReasonIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.REASON_IN]}
+    )
 
     reason: str = Field(min_length=1, max_length=500)
 
 
 class DelegateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.DELEGATE_IN]}
+    )
 
     to: Username
     comment: str = Field("", max_length=500)
 
 
 class SignerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.SIGNER_IN]}
+    )
 
     user: Username
     comment: str = Field("", max_length=500)
 
 
 class CommentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [approval_ex.COMMENT_IN]}
+    )
 
     text: str = Field(min_length=1, max_length=500)
 
@@ -443,6 +477,8 @@ class CommentIn(BaseModel):
 
 
 class InboxTask(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.INBOX_TASK]})
+
     task_id: int
     instance_id: int
     document_type: DocumentType
@@ -460,6 +496,8 @@ InboxPage = Page[InboxTask]
 
 
 class InboxCounts(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [approval_ex.INBOX_COUNTS]})
+
     pending: int = Field(description="My steps waiting for me")
     overdue: int = Field(description="Of those, past their time limit")
     my_requests_pending: int = Field(description="My requests still in approval")
@@ -493,7 +531,9 @@ class ChannelConfig(BaseModel):
     * `webhook`: `url` and `secret` (`whsec_<base64>`, Standard Webhooks).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [notice_ex.CHANNEL_CONFIG]}
+    )
 
     webhook_url: Url | None = None
     url: Url | None = None
@@ -521,7 +561,9 @@ CHANNEL_NEEDS: dict[ChannelKind, tuple[str, ...]] = {
 
 
 class ChannelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [notice_ex.CHANNEL_IN]}
+    )
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -546,6 +588,8 @@ class ChannelIn(BaseModel):
 
 
 class ChannelOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [notice_ex.CHANNEL]})
+
     id: int
     code: str
     name: str
@@ -569,6 +613,8 @@ class MessageStatus(StrEnum):
 
 
 class DeliveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [notice_ex.DELIVERY]})
+
     attempt: int
     at: datetime
     ok: bool
@@ -577,6 +623,8 @@ class DeliveryOut(BaseModel):
 
 
 class MessageOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [notice_ex.MESSAGE]})
+
     id: int
     channel_code: str
     recipient: str
@@ -594,6 +642,8 @@ class MessageOut(BaseModel):
 
 
 class MessageDetail(MessageOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [notice_ex.MESSAGE_DETAIL]})
+
     deliveries: list[DeliveryOut]
 
 
@@ -667,7 +717,9 @@ class ActionIn(BaseModel):
       and `amount` (a CEL expression, optional), requested by `rule:<code>`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [rule_ex.NOTIFY_BUYERS]}
+    )
 
     kind: ActionKind
     channel: Code | None = None
@@ -706,7 +758,9 @@ class TriggerIn(BaseModel):
     `calendar`'s time zone (only on its working days with `working_days_only`), over the
     subjects of `source`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [rule_ex.SCHEDULE_TRIGGER]}
+    )
 
     kind: TriggerKind = TriggerKind.BALANCE_CHANGED
     at: str | None = Field(
@@ -738,7 +792,7 @@ class RuleScope(BaseModel):
     """Which items a rule looks at (empty: all): the catalog category or item type, checked
     before the condition, so a rule of one category costs nothing for the others."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [rule_ex.IC_PARTS]})
 
     categories: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=100
@@ -749,7 +803,7 @@ class RuleScope(BaseModel):
 
 
 class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [rule_ex.RULE_IN]})
 
     code: Code
     name: str = Field(min_length=1, max_length=200)
@@ -775,6 +829,8 @@ class RuleIn(BaseModel):
 class RunOut(BaseModel):
     """A scheduled rule's run: the subjects seen and the episodes it opened and closed."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [rule_ex.RUN]})
+
     at: datetime
     subjects: int
     fired: int
@@ -783,6 +839,8 @@ class RunOut(BaseModel):
 
 
 class RuleOut(RuleIn):
+    model_config = ConfigDict(json_schema_extra={"examples": [rule_ex.RULE]})
+
     id: int
     version: int
     created_at: datetime
@@ -799,7 +857,7 @@ class DryRunIn(BaseModel):
     """A balance rule: `item_code` (its facts looked up, or given in `facts`). A scheduled
     rule: `subject`, as its source would give it (`/preview` runs the source)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [rule_ex.DRY_RUN_IN]})
 
     item_code: str | None = Field(None, min_length=1, max_length=64)
     facts: dict[str, Any] | None = Field(
@@ -809,11 +867,15 @@ class DryRunIn(BaseModel):
 
 
 class PlannedAction(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [rule_ex.NOTIFY_PLANNED]})
+
     kind: ActionKind
     detail: dict[str, Any]
 
 
 class DryRunOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [rule_ex.DRY_RUN]})
+
     rule: str
     key: str
     subject: dict[str, Any] = Field(default_factory=dict)
@@ -827,6 +889,8 @@ class DryRunOut(BaseModel):
 
 class PreviewOut(BaseModel):
     """What a scheduled rule's run would do now: changes nothing."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [rule_ex.PREVIEW]})
 
     rule: str
     subjects: int = Field(description="How many subjects the source gives now")
@@ -842,7 +906,7 @@ class TodoStatus(StrEnum):
 
 
 class TodoIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [rule_ex.TODO_IN]})
 
     todo_type: Code
     title: str = Field(min_length=1, max_length=500)
@@ -864,6 +928,8 @@ class TodoIn(BaseModel):
 
 
 class TodoOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [rule_ex.TODO]})
+
     id: int
     todo_type: str
     title: str

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from services.workflow import webhook_examples as ex
 from services.workflow.domain.event_patterns import check_pattern
 from services.workflow.schemas import Url
 from shared.http.pagination import Page
@@ -55,7 +56,7 @@ class EventSource(StrEnum):
 
 
 class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.WEBHOOK_IN]})
 
     name: str = Field(min_length=1, max_length=200)
     url: Url = Field(description="Where the events are POSTed (http or https)")
@@ -67,6 +68,8 @@ class WebhookIn(BaseModel):
 
 
 class WebhookOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.WEBHOOK]})
+
     id: int
     name: str
     url: str
@@ -82,6 +85,8 @@ class WebhookOut(BaseModel):
 
 
 class WebhookWithSecret(WebhookOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.WEBHOOK_WITH_SECRET]})
+
     secret: str = Field(
         description="`whsec_<base64>`: verify the `webhook-signature` with it (Standard "
         "Webhooks). Answered only when the subscription is made or its secret rotated."
@@ -98,6 +103,8 @@ class DeliveryState(StrEnum):
 
 
 class WebhookDeliveryOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.DELIVERY]})
+
     id: int
     subscription_id: int
     source: str
@@ -122,7 +129,7 @@ WebhookDeliveryPage = Page[WebhookDeliveryOut]
 
 
 class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ex.REPLAY_IN]})
 
     source: EventSource
     from_seq: int = Field(ge=1, le=2**62, description="The first sequence number sent again")
@@ -132,6 +139,8 @@ class ReplayIn(BaseModel):
 
 
 class ReplayOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [ex.REPLAY]})
+
     subscription_id: int
     source: EventSource
     generation: int = Field(description="The replay's generation (part of its webhook ids)")

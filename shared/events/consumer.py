@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -270,16 +270,6 @@ class FeedConsumer:
         self._task = None
 
 
-nudge_router = APIRouter(tags=["events"])
-
-
-@nudge_router.post(
-    "/v1/event-nudges",
-    response_model=NudgeAccepted,
-    status_code=202,
-    operation_id="nudge_consumer",
-    responses=problem_responses(401, 403, 404, 422),
-)
 async def nudge_consumer(
     request: Request,
     nudge: Nudge,
@@ -292,3 +282,26 @@ async def nudge_consumer(
         raise NotFound(f"this service does not consume the feed of {nudge.source!r}")
     consumer.nudge()
     return NudgeAccepted(source=nudge.source, accepted=True)
+
+
+def nudge_router(sources: Sequence[str]) -> APIRouter:
+    """`POST /v1/event-nudges` for a service that follows the feeds of `sources`.
+
+    The route is the same for every service; only its documented example differs: a
+    nudge from the first of `sources`, which the service accepts."""
+    source = sources[0]
+    router = APIRouter(tags=["events"])
+    accepted = {"content": {"application/json": {"example": {"source": source, "accepted": True}}}}
+    router.add_api_route(
+        "/v1/event-nudges",
+        nudge_consumer,
+        methods=["POST"],
+        response_model=NudgeAccepted,
+        status_code=202,
+        operation_id="nudge_consumer",
+        responses={202: accepted, **problem_responses(401, 403, 404, 422)},
+        openapi_extra={
+            "requestBody": {"content": {"application/json": {"example": {"source": source}}}}
+        },
+    )
+    return router

@@ -40,16 +40,30 @@ class Health(BaseModel):
     service: str
 
 
+def _health_example(status: str, service: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer of `/healthz` or `/readyz` as `service` gives it, for the docs."""
+    example = {"status": status, "service": service}
+    return {200: {"content": {"application/json": {"example": example}}}}
+
+
 def health_router(service: str) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz", response_model=Health, operation_id="healthz")
+    @router.get(
+        "/healthz",
+        response_model=Health,
+        operation_id="healthz",
+        responses=_health_example("ok", service),
+    )
     async def healthz() -> Health:
         """The process is up."""
         return Health(status="ok", service=service)
 
     @router.get(
-        "/readyz", response_model=Health, operation_id="readyz", responses=problem_responses(503)
+        "/readyz",
+        response_model=Health,
+        operation_id="readyz",
+        responses={**_health_example("ready", service), **problem_responses(503)},
     )
     async def readyz(request: Request) -> Response:
         """The database answers and is migrated to the newest revision."""
@@ -162,5 +176,5 @@ def create_service_app(
     app.include_router(feed_router)
     app.include_router(audit_router)
     if subscriptions:
-        app.include_router(nudge_router)
+        app.include_router(nudge_router([sub.source for sub in subscriptions]))
     return app

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from shared.auth.principal import ADMIN, Principal
@@ -19,7 +19,33 @@ from shared.http.problems import problem_responses
 router = APIRouter(tags=["audit"])
 
 
+#: A real entry of the demo's stock service (`GET /v1/audit?entity_type=location`).
+AUDIT_ENTRY_EXAMPLE: dict[str, Any] = {
+    "id": 8,
+    "occurred_at": "2026-11-28T05:10:03.803896Z",
+    "actor": "user:admin",
+    "request_id": "99a63e05cb914a91b301038a9d1ec25a",
+    "action": "create",
+    "entity_type": "location",
+    "entity_id": "14",
+    "before": None,
+    "after": {
+        "id": 14,
+        "code": "SZ/QA",
+        "name": "Quarantine",
+        "location_type": "quarantine",
+        "parent_code": "SZ",
+        "is_virtual": False,
+        "active": True,
+        "version": 1,
+        "created_at": "2026-11-28T05:10:03.802540Z",
+    },
+}
+
+
 class AuditEntry(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [AUDIT_ENTRY_EXAMPLE]})
+
     id: int
     occurred_at: datetime
     actor: str

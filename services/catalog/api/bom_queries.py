@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.catalog.query_schemas import (
@@ -45,6 +45,13 @@ LevelsQuery = Annotated[
     int | None, Query(ge=1, le=50, description="Explode at most this many levels")
 ]
 
+#: BOM versions and items of the demo (`make demo`) for "Try it out": SPK-ONE-BLK's BOM 7
+#: (item 40), PCBA-MAIN revision B (3; A is 2), IC-AMP-TAS (item 5).
+SpeakerBomId = Annotated[IdPath, Path(examples=[7])]
+SpeakerItemId = Annotated[IdPath, Path(examples=[40])]
+MainBoardBomId = Annotated[IdPath, Path(examples=[3])]
+AmplifierItemId = Annotated[IdPath, Path(examples=[5])]
+
 JSON = "application/json"
 
 
@@ -60,7 +67,7 @@ def _json(body: bytes) -> Response:
 )
 async def explode_bom(
     ctx: Reader,
-    bom_id: IdPath,
+    bom_id: SpeakerBomId,
     quantity: QuantityQuery = Decimal(1),
     on: DateQuery = None,
     max_levels: LevelsQuery = None,
@@ -79,7 +86,7 @@ async def explode_bom(
 )
 async def explode_item(
     ctx: Reader,
-    item_id: IdPath,
+    item_id: SpeakerItemId,
     quantity: QuantityQuery = Decimal(1),
     on: DateQuery = None,
     max_levels: LevelsQuery = None,
@@ -97,7 +104,10 @@ async def explode_item(
     responses=problem_responses(401, 404, 422),
 )
 async def summarize_bom_requirements(
-    ctx: Reader, bom_id: IdPath, quantity: QuantityQuery = Decimal(1), on: DateQuery = None
+    ctx: Reader,
+    bom_id: SpeakerBomId,
+    quantity: QuantityQuery = Decimal(1),
+    on: DateQuery = None,
 ) -> Response:
     """Total requirements per component of a BOM version, phantoms passed through."""
     cache = usecases.graph_cache(ctx.request.app.state)
@@ -113,7 +123,7 @@ async def summarize_bom_requirements(
 )
 async def where_used(
     ctx: Reader,
-    item_id: IdPath,
+    item_id: AmplifierItemId,
     multi_level: Annotated[
         bool, Query(description="All ancestors up to the top products, not only parents")
     ] = False,
@@ -146,7 +156,9 @@ async def list_low_level_codes(ctx: Reader) -> Response:
     operation_id="roll_up_bom_cost",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def roll_up_bom_cost(ctx: CostReader, bom_id: IdPath, on: DateQuery = None) -> Response:
+async def roll_up_bom_cost(
+    ctx: CostReader, bom_id: MainBoardBomId, on: DateQuery = None
+) -> Response:
     """Roll up the material cost of a BOM version (finance and admin only)."""
     cache = usecases.graph_cache(ctx.request.app.state)
     return render(ctx, await usecases.roll_up_cost(ctx.db, cache, bom_id, on))
@@ -160,9 +172,10 @@ async def roll_up_bom_cost(ctx: CostReader, bom_id: IdPath, on: DateQuery = None
 )
 async def diff_boms(
     ctx: Reader,
-    bom_id: IdPath,
+    bom_id: MainBoardBomId,
     against: Annotated[
-        int, Query(ge=1, le=2**62, description="The version to compare with (the before)")
+        int,
+        Query(ge=1, le=2**62, description="The version to compare with (the before)", examples=[2]),
     ],
 ) -> Response:
     """Compare a BOM version with another: lines added, removed and changed."""

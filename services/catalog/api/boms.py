@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.catalog.api.common import Editor, IfMatch, etag_header, expected_version
@@ -41,6 +41,15 @@ Paging = Annotated[PageParams, Depends(page_params)]
 #: Only workflow (or an admin) decides a BOM release that waits for approval.
 Workflow = Annotated[RequestContext, Depends(request_context((SERVICE,)))]
 ItemCodeQuery = Annotated[str | None, Query(max_length=64, description="Item code")]
+#: Ids of the demo (`make demo`) for "Try it out": PCBA-MAIN revisions A/B/C are BOM
+#: versions 2/3/4 (A has ended: it may be made obsolete; C is the one to revise); the
+#: demo has no draft, the first one created (the `POST /v1/boms` example) is 8; the first
+#: routing created is 1.
+BomId = Annotated[IdPath, Path(examples=[3])]
+DraftBomId = Annotated[IdPath, Path(examples=[8])]
+LatestBomId = Annotated[IdPath, Path(examples=[4])]
+EndedBomId = Annotated[IdPath, Path(examples=[2])]
+RoutingId = Annotated[IdPath, Path(examples=[1])]
 
 
 @router.post(
@@ -81,7 +90,7 @@ async def list_boms(
     operation_id="get_bom",
     responses=problem_responses(401, 404, 422),
 )
-async def get_bom(ctx: Reader, bom_id: IdPath) -> Response:
+async def get_bom(ctx: Reader, bom_id: BomId) -> Response:
     """Read a BOM version with its lines."""
     async with ctx.db.read() as session:
         bom = await usecases.get_bom(session, bom_id)
@@ -95,7 +104,7 @@ async def get_bom(ctx: Reader, bom_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def update_bom(
-    ctx: Editor, bom_id: IdPath, body: BomUpdate, if_match: IfMatch = None
+    ctx: Editor, bom_id: DraftBomId, body: BomUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a draft's header and lines (released versions are immutable: 409)."""
     expected = expected_version(if_match, "BOM version")
@@ -113,7 +122,7 @@ async def update_bom(
     operation_id="delete_bom",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
-async def delete_bom(ctx: Editor, bom_id: IdPath, if_match: IfMatch = None) -> Response:
+async def delete_bom(ctx: Editor, bom_id: DraftBomId, if_match: IfMatch = None) -> Response:
     """Delete a draft BOM version."""
     expected = expected_version(if_match, "BOM version")
     return await run_command(
@@ -141,7 +150,7 @@ def _held_or_200(out: BomOut) -> int:
     },
 )
 async def release_bom(
-    ctx: Editor, bom_id: IdPath, body: BomRelease, if_match: IfMatch = None
+    ctx: Editor, bom_id: DraftBomId, body: BomRelease, if_match: IfMatch = None
 ) -> Response:
     """Release a draft after checking cycles, components, designators and effectivity.
     Under the closed BOM release approval gate, a release that passes every check is held
@@ -165,7 +174,7 @@ async def release_bom(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def decide_bom_release_approval(
-    ctx: Workflow, bom_id: IdPath, body: ApprovalDecision
+    ctx: Workflow, bom_id: DraftBomId, body: ApprovalDecision
 ) -> Response:
     """Workflow's decision on a BOM version whose release waits for approval: `approved`
     releases it with the held release body as `POST .../release` would, all or nothing
@@ -192,7 +201,7 @@ async def decide_bom_release_approval(
     operation_id="revise_bom",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def revise_bom(ctx: Editor, bom_id: IdPath, body: BomRevise) -> Response:
+async def revise_bom(ctx: Editor, bom_id: LatestBomId, body: BomRevise) -> Response:
     """Copy a version into a new draft with a new revision code (accepts Idempotency-Key)."""
     return await run_command(
         ctx,
@@ -209,7 +218,7 @@ async def revise_bom(ctx: Editor, bom_id: IdPath, body: BomRevise) -> Response:
     operation_id="obsolete_bom",
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
-async def obsolete_bom(ctx: Editor, bom_id: IdPath, if_match: IfMatch = None) -> Response:
+async def obsolete_bom(ctx: Editor, bom_id: EndedBomId, if_match: IfMatch = None) -> Response:
     """Make a released version obsolete; explosions and planning stop using it."""
     expected = expected_version(if_match, "BOM version")
     return await run_command(
@@ -254,7 +263,7 @@ async def list_routings(ctx: Reader, page: Paging, item_code: ItemCodeQuery = No
     operation_id="get_routing",
     responses=problem_responses(401, 404, 422),
 )
-async def get_routing(ctx: Reader, routing_id: IdPath) -> Response:
+async def get_routing(ctx: Reader, routing_id: RoutingId) -> Response:
     """Read a routing with its operations in sequence."""
     async with ctx.db.read() as session:
         routing = await routing_usecases.get_routing(session, routing_id)
@@ -268,7 +277,7 @@ async def get_routing(ctx: Reader, routing_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
 async def replace_routing(
-    ctx: Editor, routing_id: IdPath, body: RoutingIn, if_match: IfMatch = None
+    ctx: Editor, routing_id: RoutingId, body: RoutingIn, if_match: IfMatch = None
 ) -> Response:
     """Replace a routing's operations (those BOM lines use must stay)."""
     expected = expected_version(if_match, "routing")

@@ -173,7 +173,7 @@ async def export_items(
 )
 async def export_bom(
     ctx: Reader,
-    bom_id: IdPath,
+    bom_id: Annotated[IdPath, Path(examples=[7])],
     levels: Annotated[
         int | None, Query(ge=1, le=exports.MAX_LEVELS, description="1: single level; default all")
     ] = None,

@@ -38,6 +38,12 @@ router = APIRouter(prefix="/v1/items", tags=["items"])
 CostEditor = Annotated[RequestContext, Depends(request_context((ADMIN, PLANNER, FINANCE)))]
 Paging = Annotated[PageParams, Depends(page_params)]
 UnitQuery = Annotated[str, Query(min_length=1, max_length=20)]
+#: Ids of the demo company (`make demo`) for "Try it out": IC-AMP-TAS, R0402-10K (1 reel =
+#: 10,000 pcs), ACO-LIB-19 (used nowhere, so it may be deleted), IC-AMP-TAS's Awinic part.
+ItemId = Annotated[IdPath, Path(examples=[5])]
+ReelItemId = Annotated[IdPath, Path(examples=[10])]
+UnusedItemId = Annotated[IdPath, Path(examples=[1988])]
+PartId = Annotated[IdPath, Path(examples=[1617])]
 
 
 #: How many codes one list call may name.
@@ -116,7 +122,9 @@ async def list_items(
     operation_id="get_item_by_code",
     responses=problem_responses(401, 404),
 )
-async def get_item_by_code(ctx: Reader, code: Annotated[str, Path(max_length=64)]) -> Response:
+async def get_item_by_code(
+    ctx: Reader, code: Annotated[str, Path(max_length=64, examples=["IC-AMP-TAS"])]
+) -> Response:
     """Read an item by its code."""
     async with ctx.db.read() as session:
         item = await usecases.get_item_by_code(session, code)
@@ -129,7 +137,7 @@ async def get_item_by_code(ctx: Reader, code: Annotated[str, Path(max_length=64)
     operation_id="get_item",
     responses=problem_responses(401, 404, 422),
 )
-async def get_item(ctx: Reader, item_id: IdPath) -> Response:
+async def get_item(ctx: Reader, item_id: ItemId) -> Response:
     """Read an item by id."""
     async with ctx.db.read() as session:
         item = await usecases.get_item(session, item_id)
@@ -143,7 +151,7 @@ async def get_item(ctx: Reader, item_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
 async def update_item(
-    ctx: CostEditor, item_id: IdPath, body: ItemUpdate, stock: Stock, if_match: IfMatch = None
+    ctx: CostEditor, item_id: ItemId, body: ItemUpdate, stock: Stock, if_match: IfMatch = None
 ) -> Response:
     """Change an item; send the ETag you read as If-Match (a stale one gets 412).
 
@@ -188,7 +196,7 @@ async def update_item(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428, 502, 503, 504),
 )
 async def delete_item(
-    ctx: Editor, item_id: IdPath, stock: Stock, if_match: IfMatch = None
+    ctx: Editor, item_id: UnusedItemId, stock: Stock, if_match: IfMatch = None
 ) -> Response:
     """Delete an item no BOM, routing or stock uses (409 item_in_use otherwise)."""
     expected = expected_version(if_match, "item")
@@ -210,7 +218,7 @@ async def delete_item(
     operation_id="list_item_unit_conversions",
     responses=problem_responses(401, 404, 422),
 )
-async def list_item_unit_conversions(ctx: Reader, item_id: IdPath) -> Response:
+async def list_item_unit_conversions(ctx: Reader, item_id: ReelItemId) -> Response:
     """The item's own unit conversions (1 reel = 5,000 pcs)."""
     async with ctx.db.read() as session:
         result = await usecases.get_conversions(session, item_id)
@@ -224,7 +232,7 @@ async def list_item_unit_conversions(ctx: Reader, item_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 422),
 )
 async def replace_item_unit_conversions(
-    ctx: Editor, item_id: IdPath, body: list[UnitConversionIn]
+    ctx: Editor, item_id: ReelItemId, body: list[UnitConversionIn]
 ) -> Response:
     """Replace the item's own unit conversions."""
     return await run_command(ctx, lambda uow: usecases.replace_conversions(uow, item_id, body))
@@ -238,10 +246,10 @@ async def replace_item_unit_conversions(
 )
 async def convert_item_quantity(
     ctx: Reader,
-    item_id: IdPath,
-    quantity: Annotated[Quantity, Query()],
-    from_uom: UnitQuery,
-    to_uom: UnitQuery,
+    item_id: ReelItemId,
+    quantity: Annotated[Quantity, Query(examples=["2"])],
+    from_uom: Annotated[UnitQuery, Query(examples=["reel"])],
+    to_uom: Annotated[UnitQuery, Query(examples=["pcs"])],
 ) -> Response:
     """Convert a quantity of this item between units, rounded by the target unit's rule."""
     async with ctx.db.read() as session:
@@ -255,7 +263,7 @@ async def convert_item_quantity(
     operation_id="list_manufacturer_parts",
     responses=problem_responses(401, 404, 422),
 )
-async def list_manufacturer_parts(ctx: Reader, item_id: IdPath) -> Response:
+async def list_manufacturer_parts(ctx: Reader, item_id: ItemId) -> Response:
     """The item's manufacturer part numbers (approved vendor list), preferred first."""
     async with ctx.db.read() as session:
         parts = await usecases.list_parts(session, item_id)
@@ -270,7 +278,7 @@ async def list_manufacturer_parts(ctx: Reader, item_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def add_manufacturer_part(
-    ctx: Editor, item_id: IdPath, body: ManufacturerPartCreate
+    ctx: Editor, item_id: ReelItemId, body: ManufacturerPartCreate
 ) -> Response:
     """Add a manufacturer part number (MPN + manufacturer) to the item (Idempotency-Key)."""
     return await run_command(
@@ -285,7 +293,7 @@ async def add_manufacturer_part(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_manufacturer_part(
-    ctx: Editor, item_id: IdPath, part_id: IdPath, body: ManufacturerPartUpdate
+    ctx: Editor, item_id: ItemId, part_id: PartId, body: ManufacturerPartUpdate
 ) -> Response:
     """Approve, disapprove or re-rank a manufacturer part."""
     return await run_command(
@@ -299,7 +307,7 @@ async def update_manufacturer_part(
     operation_id="remove_manufacturer_part",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def remove_manufacturer_part(ctx: Editor, item_id: IdPath, part_id: IdPath) -> Response:
+async def remove_manufacturer_part(ctx: Editor, item_id: ItemId, part_id: PartId) -> Response:
     """Take a manufacturer part off the item's list."""
     return await run_command(
         ctx, lambda uow: usecases.remove_part(uow, item_id, part_id), status_code=204

@@ -32,6 +32,8 @@ units_router = APIRouter(prefix="/v1/units", tags=["units"])
 categories_router = APIRouter(prefix="/v1/categories", tags=["categories"])
 Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
 UnitQuery = Annotated[str, Query(min_length=1, max_length=20)]
+#: The demo's category IC (`make demo`), for "Try it out".
+CategoryId = Annotated[IdPath, Path(examples=[5])]
 
 
 @units_router.get(
@@ -65,7 +67,10 @@ async def create_unit(ctx: Admin, body: UnitCreate) -> Response:
     responses=problem_responses(401, 422),
 )
 async def convert_quantity(
-    ctx: Reader, quantity: Annotated[Quantity, Query()], from_uom: UnitQuery, to_uom: UnitQuery
+    ctx: Reader,
+    quantity: Annotated[Quantity, Query(examples=["1500"])],
+    from_uom: Annotated[UnitQuery, Query(examples=["g"])],
+    to_uom: Annotated[UnitQuery, Query(examples=["kg"])],
 ) -> Response:
     """Convert a quantity between units by the global conversions (g -> kg)."""
     async with ctx.db.read() as session:
@@ -79,7 +84,9 @@ async def convert_quantity(
     operation_id="get_unit",
     responses=problem_responses(401, 404),
 )
-async def get_unit(ctx: Reader, code: Annotated[str, Path(max_length=20)]) -> Response:
+async def get_unit(
+    ctx: Reader, code: Annotated[str, Path(max_length=20, examples=["reel"])]
+) -> Response:
     """Read a unit of measure by code."""
     async with ctx.db.read() as session:
         unit = await usecases.get_unit(session, code)
@@ -125,7 +132,7 @@ async def list_categories(
     operation_id="get_category",
     responses=problem_responses(401, 404, 422),
 )
-async def get_category(ctx: Reader, category_id: IdPath) -> Response:
+async def get_category(ctx: Reader, category_id: CategoryId) -> Response:
     """Read a category."""
     async with ctx.db.read() as session:
         category = await usecases.get_category(session, category_id)
@@ -139,7 +146,7 @@ async def get_category(ctx: Reader, category_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 412, 422, 428),
 )
 async def update_category(
-    ctx: Editor, category_id: IdPath, body: CategoryUpdate, if_match: IfMatch = None
+    ctx: Editor, category_id: CategoryId, body: CategoryUpdate, if_match: IfMatch = None
 ) -> Response:
     """Rename a category or change its schema (refused if an item would no longer fit)."""
     expected = expected_version(if_match, "category")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.erp import book_examples
 from services.erp.schemas import (
     AccountIn,
     AccountOut,
@@ -31,9 +32,28 @@ from shared.http.problems import problem_responses
 router = APIRouter(prefix="/v1/books", tags=["books and account maps"])
 Finance = Annotated[RequestContext, Depends(request_context((FINANCE, ADMIN)))]
 Paging = Annotated[PageParams, Depends(page_params)]
-BookPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$")]
-AccountPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,39}$")]
-TypeQuery = Annotated[str, Query(pattern=r"^[0-9A-Z]{3,4}$", description="101, 261, ...")]
+BookPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,19}$", examples=["LS01"])]
+AccountPath = Annotated[str, Path(pattern=r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,39}$", examples=["1403"])]
+TypeQuery = Annotated[
+    str, Query(pattern=r"^[0-9A-Z]{3,4}$", description="101, 261, ...", examples=["101"])
+]
+#: A row of the map: 7 is (601, raw_material) of the demo's book LS01.
+RuleIdPath = Annotated[IdPath, Path(examples=[7])]
+#: A new book (LS01 exists in the demo), and the answer to it.
+NewBook = Annotated[
+    BookIn,
+    Body(
+        openapi_examples={
+            "LS02": {
+                "summary": "A second book for the Dongguan hub (小企业会计准则)",
+                "value": book_examples.BOOK_CREATE,
+            }
+        }
+    ),
+]
+_BOOK_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"content": {"application/json": {"example": book_examples.BOOK_CREATED}}}
+}
 
 
 def _targets(ctx: RequestContext) -> list[str]:
@@ -46,9 +66,9 @@ def _targets(ctx: RequestContext) -> list[str]:
     status_code=201,
     response_model=BookOut,
     operation_id="create_book",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**_BOOK_CREATED, **problem_responses(401, 403, 409, 422)},
 )
-async def create_book(ctx: Finance, body: BookIn) -> Response:
+async def create_book(ctx: Finance, body: NewBook) -> Response:
     """Open a company book (账套) from a template: `cas` (企业会计准则) or `sbas`
     (小企业会计准则) fills its accounts and account map (finance, admin)."""
     return await run_command(
@@ -181,7 +201,7 @@ async def put_account_rule(ctx: Finance, book: BookPath, body: AccountRuleIn) ->
     operation_id="delete_account_rule",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def delete_account_rule(ctx: Finance, book: BookPath, rule_id: IdPath) -> Response:
+async def delete_account_rule(ctx: Finance, book: BookPath, rule_id: RuleIdPath) -> Response:
     """Remove a row of the account map."""
     await usecases.delete_rule(ctx.uow(), book, rule_id)
     return Response(status_code=204)
@@ -198,7 +218,12 @@ async def determine_accounts(
     book: BookPath,
     movement_type: TypeQuery,
     valuation_class: Annotated[
-        str, Query(pattern=r"^[a-z0-9_]{0,40}$", description="raw_material, finished_good, ...")
+        str,
+        Query(
+            pattern=r"^[a-z0-9_]{0,40}$",
+            description="raw_material, finished_good, ...",
+            examples=["raw_material"],
+        ),
     ] = "",
     modifier: Annotated[str, Query(pattern=r"^[a-z0-9_]{0,20}$")] = "",
     reversal: Annotated[bool, Query(description="The movement reverses another")] = False,

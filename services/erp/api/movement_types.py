@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.erp import movement_type_examples as examples
 from services.erp.schemas import (
     ClassificationOut,
     MovementFactsIn,
@@ -24,7 +25,29 @@ from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/movement-types", tags=["movement types"])
 Finance = Annotated[RequestContext, Depends(request_context((FINANCE, ADMIN)))]
-CodePath = Annotated[str, Path(pattern=r"^[0-9A-Z]{3,4}$", description="101, 261, Z01, ...")]
+CodePath = Annotated[
+    str, Path(pattern=r"^[0-9A-Z]{3,4}$", description="101, 261, Z01, ...", examples=["101"])
+]
+#: 561 (opening balances), edited to give vouchers: `examples.TYPE_561_IN`.
+EditedCodePath = Annotated[CodePath, Path(examples=["561"])]
+#: A firm's own type (built-in ones cannot be deleted): Z01, as `examples.TYPE_IN` adds it.
+OwnCodePath = Annotated[CodePath, Path(examples=["Z01"])]
+EditedType = Annotated[
+    MovementTypeIn,
+    Body(
+        openapi_examples={
+            "561": {
+                "summary": "Opening balances (561) give vouchers",
+                "value": examples.TYPE_561_IN,
+            }
+        }
+    ),
+]
+
+
+def _answer(status: int, example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The example answer of a route whose model's own example is another type's."""
+    return {status: {"content": {"application/json": {"example": example}}}}
 
 
 @router.get(
@@ -51,7 +74,7 @@ async def list_movement_types(
     status_code=201,
     response_model=MovementTypeOut,
     operation_id="create_movement_type",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**_answer(201, examples.TYPE_CREATED), **problem_responses(401, 403, 409, 422)},
 )
 async def create_movement_type(ctx: Finance, body: MovementTypeIn) -> Response:
     """Add a firm's own movement type (finance, admin). Its rules say which stock movements
@@ -95,10 +118,13 @@ async def get_movement_type(ctx: Reader, code: CodePath) -> Response:
     "/{code}",
     response_model=MovementTypeOut,
     operation_id="replace_movement_type",
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={
+        **_answer(200, examples.TYPE_561_OUT),
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def replace_movement_type(
-    ctx: Finance, code: CodePath, body: MovementTypeIn, if_match: IfMatch = None
+    ctx: Finance, code: EditedCodePath, body: EditedType, if_match: IfMatch = None
 ) -> Response:
     """Replace a movement type's name, flags and rules (finance, admin; If-Match: its ETag).
     Built-in types may be edited too, e.g. to have opening balances (561) give vouchers."""
@@ -117,7 +143,7 @@ async def replace_movement_type(
     operation_id="delete_movement_type",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def delete_movement_type(ctx: Finance, code: CodePath) -> Response:
+async def delete_movement_type(ctx: Finance, code: OwnCodePath) -> Response:
     """Remove a firm's own movement type that no account map and no other type names."""
     await usecases.delete_type(ctx.uow(), code)
     return Response(status_code=204)

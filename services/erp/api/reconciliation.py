@@ -28,7 +28,7 @@ Finance = Annotated[RequestContext, Depends(request_context((FINANCE, ADMIN)))]
 )
 async def reconcile_book(
     ctx: Finance,
-    book: Annotated[str, Query(min_length=1, max_length=20)],
+    book: Annotated[str, Query(min_length=1, max_length=20, examples=["LS01"])],
     as_of_date: Annotated[
         date | None,
         Query(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.erp import voucher_examples as examples
 from services.erp.schemas import (
     AcknowledgeIn,
     ReleaseOut,
@@ -29,7 +30,16 @@ router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
 #: Finance reads and releases; the ERP's integration key pulls and acknowledges.
 Accounting = Annotated[RequestContext, Depends(request_context((FINANCE, ADMIN, INTEGRATION)))]
 Finance = Annotated[RequestContext, Depends(request_context((FINANCE, ADMIN)))]
-Book = Annotated[str | None, Query(max_length=20, description="Only this book's vouchers")]
+Book = Annotated[
+    str | None, Query(max_length=20, description="Only this book's vouchers", examples=["LS01"])
+]
+#: LS01-00000027, the voucher of the demo's first shipment (SH-00000001).
+VoucherId = Annotated[IdPath, Path(examples=[27])]
+
+
+def _answer(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """The example answer of a route whose voucher is in another state than the model's."""
+    return {200: {"content": {"application/json": {"example": example}}}}
 
 
 @router.get(
@@ -40,7 +50,9 @@ Book = Annotated[str | None, Query(max_length=20, description="Only this book's 
 )
 async def pull_vouchers(
     ctx: Accounting,
-    after: Annotated[int, Query(ge=0, description="The `next_after` of the last page")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="The `next_after` of the last page")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     book: Book = None,
     status: Annotated[
@@ -78,7 +90,7 @@ async def pull_vouchers(
     operation_id="get_voucher",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def get_voucher(ctx: Accounting, voucher_id: IdPath) -> Response:
+async def get_voucher(ctx: Accounting, voucher_id: VoucherId) -> Response:
     """One voucher with its lines (or, held, its reasons)."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_voucher(session, voucher_id))
@@ -88,9 +100,14 @@ async def get_voucher(ctx: Accounting, voucher_id: IdPath) -> Response:
     "/{voucher_id}/ack",
     response_model=VoucherOut,
     operation_id="acknowledge_voucher",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses={
+        **_answer(examples.VOUCHER_ACKNOWLEDGED),
+        **problem_responses(401, 403, 404, 409, 422),
+    },
 )
-async def acknowledge_voucher(ctx: Accounting, voucher_id: IdPath, body: AcknowledgeIn) -> Response:
+async def acknowledge_voucher(
+    ctx: Accounting, voucher_id: VoucherId, body: AcknowledgeIn
+) -> Response:
     """The ERP saved the voucher as `erp_number`: it is exported. Sending the same again
     is harmless; another number for an exported voucher is 409, as is acknowledging one
     that is held."""
@@ -131,9 +148,12 @@ async def release_vouchers(ctx: Finance, book: Book = None) -> Response:
     "/{voucher_id}/push",
     response_model=VoucherOut,
     operation_id="retry_voucher_push",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses={
+        **_answer(examples.VOUCHER_PUSH_RETRIED),
+        **problem_responses(401, 403, 404, 409, 422),
+    },
 )
-async def retry_voucher_push(ctx: Finance, voucher_id: IdPath) -> Response:
+async def retry_voucher_push(ctx: Finance, voucher_id: VoucherId) -> Response:
     """Push a voucher the ERP refused again, once finance fixed the cause in the ERP
     (409 unless its push failed)."""
     await pushes.retry(ctx.uow(), voucher_id)
@@ -147,7 +167,7 @@ async def retry_voucher_push(ctx: Finance, voucher_id: IdPath) -> Response:
     operation_id="void_voucher",
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
-async def void_voucher(ctx: Finance, voucher_id: IdPath, body: VoidIn) -> Response:
+async def void_voucher(ctx: Finance, voucher_id: VoucherId, body: VoidIn) -> Response:
     """Void (作废) a voucher in the ERP it was pushed to (U8's voucher cancel), then build
     its correction from the same movements with the book's map as it is now, under a new
     number (`replaces_number`), pushed like any ready voucher. Kingdee's vouchers are

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from services.gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage
@@ -19,6 +19,8 @@ from shared.policy import check_writable
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"])
 Admin = Annotated[RequestContext, Depends(admin_context)]
+#: IdPath with an example: the demo has no API key, so 1 is the first one created.
+KeyIdPath = Annotated[IdPath, Path(examples=[1])]
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, operation_id="create_api_key",
@@ -49,7 +51,7 @@ async def list_api_keys(
 
 @router.delete("/{key_id}", status_code=204, operation_id="revoke_api_key",
                responses=problem_responses(401, 403, 404, 422, 429))
-async def revoke_api_key(ctx: Admin, key_id: IdPath) -> Response:
+async def revoke_api_key(ctx: Admin, key_id: KeyIdPath) -> Response:
     """Revoke an API key for good (revoking twice is harmless)."""
     await usecases.revoke_api_key(ctx.uow(), key_id)
     authenticator: Authenticator = ctx.request.app.state.authenticator

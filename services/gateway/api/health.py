@@ -13,6 +13,7 @@ from services.gateway.upstreams import NOT_READY, OK, READY, Upstreams
 from shared.db.database import Database
 from shared.http.problems import problem_response, problem_responses
 from shared.logging import get_logger
+from shared.settings import SERVICE_NAMES
 
 router = APIRouter(tags=["health"])
 log = get_logger(__name__)
@@ -21,6 +22,12 @@ log = get_logger(__name__)
 class SystemHealth(BaseModel):
     status: str
     services: dict[str, str] = Field(description="State of the gateway and of each service")
+
+
+def _example(state: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 answer when everything is `state` (`ok` or `ready`), for the docs."""
+    example = {"status": state, "services": dict.fromkeys(SERVICE_NAMES, state)}
+    return {200: {"content": {"application/json": {"example": example}}}}
 
 
 def _answer(request: Request, services: dict[str, str], up: str, what: str) -> Response:
@@ -34,7 +41,7 @@ def _answer(request: Request, services: dict[str, str], up: str, what: str) -> R
 
 
 @router.get("/healthz", response_model=SystemHealth, operation_id="healthz",
-            responses=problem_responses(503))
+            responses={**_example(OK), **problem_responses(503)})
 async def healthz(request: Request) -> Response:
     """The gateway is up, and so is every service (each asked concurrently)."""
     upstreams: Upstreams = request.app.state.upstreams
@@ -51,7 +58,7 @@ async def _own_readiness(db: Database) -> str:
 
 
 @router.get("/readyz", response_model=SystemHealth, operation_id="readyz",
-            responses=problem_responses(503))
+            responses={**_example(READY), **problem_responses(503)})
 async def readyz(request: Request) -> Response:
     """The gateway's database is migrated, and every service says it is ready."""
     upstreams: Upstreams = request.app.state.upstreams

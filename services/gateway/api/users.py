@@ -20,10 +20,19 @@ from shared.http.problems import problem_responses
 router = APIRouter(prefix="/v1/users", tags=["users"])
 Admin = Annotated[RequestContext, Depends(admin_context)]
 _KINDS: dict[str, PrincipalKind] = {"user": "user", "apikey": "api_key", "service": "service"}
+#: The answer to `UserCreate`'s example on the demo, whose eight people have ids 1-8.
+_CREATED_USER = {
+    "id": 9,
+    "username": "zhao",
+    "roles": ["warehouse"],
+    "active": True,
+    "created_at": "2026-11-28T06:02:41.318204Z",
+}
+_CREATED = {"content": {"application/json": {"example": _CREATED_USER}}}
 
 
 @router.post("", status_code=201, response_model=UserOut, operation_id="create_user",
-             responses=problem_responses(400, 401, 403, 409, 422, 429))
+             responses={201: _CREATED, **problem_responses(400, 401, 403, 409, 422, 429)})
 async def create_user(ctx: Admin, body: UserCreate) -> Response:
     """Create a person's account with roles (admin; accepts Idempotency-Key)."""
     usecases.check_password_policy(body.password, body.username)

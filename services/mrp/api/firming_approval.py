@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
-from services.mrp.api.deps import Catalog
+from services.mrp.api.deps import Catalog, PlannedOrderId
 from services.mrp.api.runs import firm
+from services.mrp.run_examples import APPROVAL_GATE_CLOSED, FIRM_APPROVED
 from services.mrp.run_schemas import (
     ApprovalDecision,
     ApprovalGateIn,
@@ -21,7 +22,6 @@ from shared.auth.principal import SERVICE
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["firming approval"])
@@ -45,7 +45,10 @@ async def get_firming_approval_gate(ctx: Reader) -> Response:
     "/v1/firming-approval-gate",
     response_model=ApprovalGateOut,
     operation_id="set_firming_approval_gate",
-    responses=problem_responses(401, 403, 422),
+    responses={
+        200: {"content": {"application/json": {"example": APPROVAL_GATE_CLOSED}}},
+        **problem_responses(401, 403, 422),
+    },
 )
 async def set_firming_approval_gate(ctx: Workflow, body: ApprovalGateIn) -> Response:
     """Make planned orders firmed from now on wait for approval, or stop (workflow,
@@ -57,10 +60,13 @@ async def set_firming_approval_gate(ctx: Workflow, body: ApprovalGateIn) -> Resp
     "/v1/planned-orders/{order_id}/approval-decision",
     response_model=FirmOut,
     operation_id="decide_planned_order_firming_approval",
-    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+    responses={
+        200: {"content": {"application/json": {"example": FIRM_APPROVED}}},
+        **problem_responses(401, 403, 404, 409, 422, 502, 503),
+    },
 )
 async def decide_planned_order_firming_approval(
-    ctx: Workflow, catalog: Catalog, order_id: IdPath, body: ApprovalDecision
+    ctx: Workflow, catalog: Catalog, order_id: PlannedOrderId, body: ApprovalDecision
 ) -> Response:
     """Workflow's decision on a planned order whose firming waits for approval: `approved`
     firms it with the request held, as `POST .../firm` would, all or nothing (refused, it

@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from services.mrp.api.deps import Catalog, Stock
+from services.mrp.api.deps import Catalog, Stock, WorkOrderId
 from services.mrp.run_schemas import BuildableOut, MaterialCheckOut
 from services.mrp.usecases import material as usecases
 from shared.http.commands import render, render_payload
 from shared.http.context import Reader
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["material"])
@@ -24,7 +23,7 @@ router = APIRouter(tags=["material"])
     responses=problem_responses(401, 404, 409, 422, 502, 503),
 )
 async def check_work_order_material(
-    ctx: Reader, catalog: Catalog, stock: Stock, order_id: IdPath
+    ctx: Reader, catalog: Catalog, stock: Stock, order_id: WorkOrderId
 ) -> Response:
     """For each component through all levels: required, available, short, and the earliest
     date open orders cover the shortage."""
@@ -42,7 +41,7 @@ async def get_buildable_quantity(
     ctx: Reader,
     catalog: Catalog,
     stock: Stock,
-    item_code: Annotated[str, Query(min_length=1, max_length=64)],
+    item_code: Annotated[str, Query(min_length=1, max_length=64, examples=["SPK-ONE-BLK"])],
     on: Annotated[
         date | None, Query(description="BOM versions effective then; default today")
     ] = None,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from services.mrp.api.deps import Stock
+from services.mrp.api.deps import Stock, UsageWorkOrderId
 from services.mrp.schemas import (
     MaterialUsageLineOut,
     MaterialUsageOut,
@@ -21,7 +21,6 @@ from shared.auth.principal import Principal
 from shared.errors import FieldError, InvalidInput
 from shared.http.commands import render
 from shared.http.context import Reader
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 from shared.policy import filter_readable
 
@@ -43,7 +42,9 @@ def may_read(principal: Principal, model: type[BaseModel], field: str) -> bool:
     operation_id="get_work_order_material_usage",
     responses=problem_responses(401, 404, 422, 502, 503, 504),
 )
-async def get_work_order_material_usage(ctx: Reader, stock: Stock, order_id: IdPath) -> Response:
+async def get_work_order_material_usage(
+    ctx: Reader, stock: Stock, order_id: UsageWorkOrderId
+) -> Response:
     """Per component: the BOM standard for the output so far (produced + scrapped), issued,
     consumed and the variance; valued at stock's average cost for finance and admin."""
     costed = may_read(ctx.principal, MaterialUsageLineOut, "unit_cost")

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.mrp.api.deps import Catalog, Planner
+from services.mrp.api.deps import Catalog, ForecastId, Planner, PurchaseOrderId, SalesOrderId
 from services.mrp.schemas import (
     DemandKindOut,
     DemandPage,
@@ -30,7 +30,6 @@ from shared.http.commands import render, run_command
 from shared.http.context import Reader
 from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter()
@@ -95,7 +94,7 @@ async def list_sales_orders(
     tags=["demands"],
     responses=problem_responses(401, 404, 422),
 )
-async def get_sales_order(ctx: Reader, order_id: IdPath) -> Response:
+async def get_sales_order(ctx: Reader, order_id: SalesOrderId) -> Response:
     """One sales order with its lines."""
     async with ctx.db.read() as session:
         order = await usecases.get_order(session, usecases.SALES, order_id)
@@ -110,7 +109,7 @@ async def get_sales_order(ctx: Reader, order_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def change_sales_order(
-    ctx: Planner, order_id: IdPath, body: OrderChange, if_match: IfMatch = None
+    ctx: Planner, order_id: SalesOrderId, body: OrderChange, if_match: IfMatch = None
 ) -> Response:
     """Change quantities (not below what shipped) or due dates of an open order's lines;
     send its ETag as If-Match (a stale one gets 412)."""
@@ -129,7 +128,7 @@ async def change_sales_order(
     tags=["demands"],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def close_sales_order(ctx: Planner, order_id: IdPath) -> Response:
+async def close_sales_order(ctx: Planner, order_id: SalesOrderId) -> Response:
     """Close an open order: nothing more will ship, MRP stops planning for it."""
 
     async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
@@ -145,7 +144,7 @@ async def close_sales_order(ctx: Planner, order_id: IdPath) -> Response:
     tags=["demands"],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_sales_order(ctx: Planner, order_id: IdPath) -> Response:
+async def cancel_sales_order(ctx: Planner, order_id: SalesOrderId) -> Response:
     """Cancel an open order nothing was shipped against."""
 
     async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
@@ -210,7 +209,7 @@ async def list_forecasts(
     tags=["demands"],
     responses=problem_responses(401, 404, 422),
 )
-async def get_forecast(ctx: Reader, forecast_id: IdPath) -> Response:
+async def get_forecast(ctx: Reader, forecast_id: ForecastId) -> Response:
     """One forecast."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_forecast(session, forecast_id))
@@ -223,7 +222,7 @@ async def get_forecast(ctx: Reader, forecast_id: IdPath) -> Response:
     tags=["demands"],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_forecast(ctx: Planner, forecast_id: IdPath) -> Response:
+async def cancel_forecast(ctx: Planner, forecast_id: ForecastId) -> Response:
     """Cancel an active forecast: MRP no longer plans for it."""
 
     async def command(uow: UnitOfWork) -> ForecastOut:
@@ -317,7 +316,7 @@ async def list_purchase_orders(
     tags=["purchase orders"],
     responses=problem_responses(401, 404, 422),
 )
-async def get_purchase_order(ctx: Reader, order_id: IdPath) -> Response:
+async def get_purchase_order(ctx: Reader, order_id: PurchaseOrderId) -> Response:
     """One purchase order with its lines."""
     async with ctx.db.read() as session:
         order = await usecases.get_order(session, usecases.PURCHASE, order_id)
@@ -332,7 +331,7 @@ async def get_purchase_order(ctx: Reader, order_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def change_purchase_order(
-    ctx: Planner, order_id: IdPath, body: OrderChange, if_match: IfMatch = None
+    ctx: Planner, order_id: PurchaseOrderId, body: OrderChange, if_match: IfMatch = None
 ) -> Response:
     """Reschedule (an `expedite` or `postpone` message) or resize an open order's lines,
     not below what was received; send its ETag as If-Match (a stale one gets 412)."""
@@ -351,7 +350,7 @@ async def change_purchase_order(
     tags=["purchase orders"],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def close_purchase_order(ctx: Planner, order_id: IdPath) -> Response:
+async def close_purchase_order(ctx: Planner, order_id: PurchaseOrderId) -> Response:
     """Close an open order: nothing more is expected (MRP drops what is still open)."""
 
     async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:
@@ -367,7 +366,7 @@ async def close_purchase_order(ctx: Planner, order_id: IdPath) -> Response:
     tags=["purchase orders"],
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_purchase_order(ctx: Planner, order_id: IdPath) -> Response:
+async def cancel_purchase_order(ctx: Planner, order_id: PurchaseOrderId) -> Response:
     """Cancel an open order nothing was received against."""
 
     async def command(uow: UnitOfWork) -> usecases.AnyOrderOut:

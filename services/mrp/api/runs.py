@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.mrp.api.deps import Catalog, Planner, Stock
+from services.mrp.api.deps import Catalog, PlannedOrderId, Planner, RunId, Stock
 from services.mrp.clients import CatalogClient
 from services.mrp.db.models import PlannedOrderRow
 from services.mrp.run_schemas import (
@@ -28,7 +28,6 @@ from shared.errors import NotFound
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["mrp runs"])
@@ -73,7 +72,7 @@ async def list_mrp_runs(ctx: Reader, page: Paging) -> Response:
     operation_id="get_mrp_run",
     responses=problem_responses(401, 404, 422),
 )
-async def get_mrp_run(ctx: Reader, run_id: IdPath) -> Response:
+async def get_mrp_run(ctx: Reader, run_id: RunId) -> Response:
     """One run: its options, summary and timings."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_run(session, run_id))
@@ -87,7 +86,7 @@ async def get_mrp_run(ctx: Reader, run_id: IdPath) -> Response:
 )
 async def list_planned_orders(
     ctx: Reader,
-    run_id: IdPath,
+    run_id: RunId,
     page: Paging,
     item_code: ItemFilter = None,
     procurement: Annotated[str | None, Query(pattern="^(buy|make)$")] = None,
@@ -118,7 +117,7 @@ async def list_planned_orders(
 )
 async def list_mrp_exceptions(
     ctx: Reader,
-    run_id: IdPath,
+    run_id: RunId,
     page: Paging,
     kind: Annotated[str | None, Query(max_length=20)] = None,
     item_code: ItemFilter = None,
@@ -139,7 +138,7 @@ async def list_mrp_exceptions(
     responses=problem_responses(401, 404, 422),
 )
 async def list_mrp_shortages(
-    ctx: Reader, run_id: IdPath, page: Paging, item_code: ItemFilter = None
+    ctx: Reader, run_id: RunId, page: Paging, item_code: ItemFilter = None
 ) -> Response:
     """A run's shortage list: what stock and open orders do not cover, from when, how
     much of it is already late."""
@@ -154,7 +153,7 @@ async def list_mrp_shortages(
     operation_id="list_mrp_substitutions",
     responses=problem_responses(401, 404, 422),
 )
-async def list_mrp_substitutions(ctx: Reader, run_id: IdPath, page: Paging) -> Response:
+async def list_mrp_substitutions(ctx: Reader, run_id: RunId, page: Paging) -> Response:
     """Where a run covered a short component from a substitute's free stock."""
     async with ctx.db.read() as session:
         items, cursor = await usecases.list_substitutions(session, run_id, page)
@@ -167,7 +166,7 @@ async def list_mrp_substitutions(ctx: Reader, run_id: IdPath, page: Paging) -> R
     operation_id="get_planned_order",
     responses=problem_responses(401, 404, 422),
 )
-async def get_planned_order(ctx: Reader, order_id: IdPath) -> Response:
+async def get_planned_order(ctx: Reader, order_id: PlannedOrderId) -> Response:
     """One planned order with its pegging."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_planned_order(session, order_id))
@@ -213,7 +212,7 @@ def held_or_200(result: FirmOut) -> int:
     },
 )
 async def firm_planned_order_route(
-    ctx: Planner, catalog: Catalog, order_id: IdPath, body: FirmRequest
+    ctx: Planner, catalog: Catalog, order_id: PlannedOrderId, body: FirmRequest
 ) -> Response:
     """Firm a planned order (accepts Idempotency-Key): a buy order becomes a purchase
     order, a make order a work order built to the version the run exploded. Under a

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.mrp.api.deps import Catalog, Planner
+from services.mrp.api.deps import Catalog, Planner, WorkOrderId
 from services.mrp.completion_schemas import CompletionIn, CompletionOut, CompletionPage
 from services.mrp.schemas import (
     WorkOrderChange,
@@ -23,7 +23,6 @@ from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 from shared.policy import check_writable
 
@@ -84,7 +83,7 @@ async def list_work_orders(
     operation_id="get_work_order",
     responses=problem_responses(401, 404, 422),
 )
-async def get_work_order(ctx: Reader, order_id: IdPath) -> Response:
+async def get_work_order(ctx: Reader, order_id: WorkOrderId) -> Response:
     """One work order with required, reserved, issued and consumed per component."""
     async with ctx.db.read() as session:
         order = await usecases.get_work_order(session, order_id)
@@ -98,7 +97,7 @@ async def get_work_order(ctx: Reader, order_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def change_work_order(
-    ctx: Planner, order_id: IdPath, body: WorkOrderChange, if_match: IfMatch = None
+    ctx: Planner, order_id: WorkOrderId, body: WorkOrderChange, if_match: IfMatch = None
 ) -> Response:
     """Reschedule or resize an open work order (not below what was produced); send its
     ETag as If-Match (a stale one gets 412)."""
@@ -117,7 +116,7 @@ async def change_work_order(
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
 async def release_work_order(
-    ctx: Planner, catalog: Catalog, order_id: IdPath, body: WorkOrderRelease | None = None
+    ctx: Planner, catalog: Catalog, order_id: WorkOrderId, body: WorkOrderRelease | None = None
 ) -> Response:
     """Release a planned work order: pin the BOM version (the named revision, else the one
     effective on the start date) and list its components."""
@@ -139,7 +138,7 @@ async def release_work_order(
     operation_id="close_work_order",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def close_work_order(ctx: Planner, order_id: IdPath) -> Response:
+async def close_work_order(ctx: Planner, order_id: WorkOrderId) -> Response:
     """Close a released, started or completed order: nothing more is expected of it."""
 
     async def command(uow: UnitOfWork) -> WorkOrderOut:
@@ -154,7 +153,7 @@ async def close_work_order(ctx: Planner, order_id: IdPath) -> Response:
     operation_id="cancel_work_order",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_work_order(ctx: Planner, order_id: IdPath) -> Response:
+async def cancel_work_order(ctx: Planner, order_id: WorkOrderId) -> Response:
     """Cancel a planned or released order nothing was issued to or produced by."""
 
     async def command(uow: UnitOfWork) -> WorkOrderOut:
@@ -170,7 +169,7 @@ async def cancel_work_order(ctx: Planner, order_id: IdPath) -> Response:
     operation_id="record_completion",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503, 504),
 )
-async def record_completion(ctx: Mes, order_id: IdPath, body: CompletionIn) -> Response:
+async def record_completion(ctx: Mes, order_id: WorkOrderId, body: CompletionIn) -> Response:
     """A completion from MES: post one production receipt in stock (components consumed as
     sent, or backflushed by BOM) and update the work order. Idempotent on `event_id`: a
     retry answers as the first time (`Idempotent-Replayed: true`) and changes nothing."""
@@ -189,7 +188,7 @@ async def record_completion(ctx: Mes, order_id: IdPath, body: CompletionIn) -> R
     responses=problem_responses(401, 404, 422),
 )
 async def list_completions(
-    ctx: Reader, order_id: IdPath, page: Annotated[PageParams, Depends(page_params)]
+    ctx: Reader, order_id: WorkOrderId, page: Annotated[PageParams, Depends(page_params)]
 ) -> Response:
     """The completions recorded for a work order, oldest first."""
     async with ctx.db.read() as session:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from services.stock.schemas import ApprovalGateIn, ApprovalGateOut, ApprovalGates, GatedDocument
@@ -15,6 +15,7 @@ from shared.http.problems import problem_responses
 router = APIRouter(prefix="/v1/approval-gates", tags=["approvals"])
 #: Workflow sets gates as it activates flows; an admin may too.
 Gatekeeper = Annotated[RequestContext, Depends(request_context((SERVICE,)))]
+DocumentType = Annotated[GatedDocument, Path(examples=[GatedDocument.MATERIAL_REQUISITION.value])]
 
 
 @router.get(
@@ -37,7 +38,7 @@ async def list_approval_gates(ctx: Reader) -> Response:
     responses=problem_responses(401, 403, 422),
 )
 async def set_approval_gate(
-    ctx: Gatekeeper, document_type: GatedDocument, body: ApprovalGateIn
+    ctx: Gatekeeper, document_type: DocumentType, body: ApprovalGateIn
 ) -> Response:
     """Make documents of a type submitted from now on wait for approval, or stop (workflow,
     admin)."""

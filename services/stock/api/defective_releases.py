@@ -10,9 +10,10 @@ import annotations`: the routes' annotations are resolved when the routes are ma
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog
 from services.stock.api.document_approvals import (
     add_approval_route,
@@ -39,6 +40,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/defective-releases", tags=["defective releases"])
+#: A defective release's id: DR-00000001.
+ReleaseId = Annotated[IdPath, Path(examples=[ex.DEFECTIVE_RELEASE_ID])]
 ROLES = (WAREHOUSE, QC)
 Releaser = Annotated[RequestContext, Depends(request_context(ROLES))]
 Code = Annotated[str | None, Query(max_length=100)]
@@ -107,7 +110,7 @@ async def list_defective_releases(
     operation_id="get_defective_release",
     responses=problem_responses(401, 404, 422),
 )
-async def get_defective_release(ctx: Reader, release_id: IdPath) -> Response:
+async def get_defective_release(ctx: Reader, release_id: ReleaseId) -> Response:
     """Read a defective release with its movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_release(session, release_id))
@@ -120,7 +123,7 @@ async def get_defective_release(ctx: Reader, release_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
 async def reverse_defective_release(
-    ctx: Releaser, catalog: Catalog, release_id: IdPath
+    ctx: Releaser, catalog: Catalog, release_id: ReleaseId
 ) -> Response:
     """Reverse a posted release as a whole: its stock becomes defective again where it was
     (accepts Idempotency-Key)."""
@@ -146,6 +149,7 @@ add_draft_routes(
     cancel=usecases.cancel_release,
     roles=ROLES,
     gated=True,
+    example_id=ex.DEFECTIVE_RELEASE_ID,
 )
 add_approval_route(
     router,
@@ -154,4 +158,5 @@ add_approval_route(
     id_name="release_id",
     out=DefectiveReleaseOut,
     approve=approve_draft(usecases.GATE, DefectiveReleaseCreate, usecases.save_release),
+    example_id=ex.DEFECTIVE_RELEASE_ID,
 )

@@ -111,11 +111,16 @@ def add_approval_route(
     id_name: str,
     out: type[BaseModel],
     approve: Approve,
+    example_id: int,
     returned: str = "leaves it a draft that no longer waits",
 ) -> None:
     """Add `POST /{id_name}/approval-decision` (operation `decide_<operation>_approval`);
-    `returned` says what a decision other than approval does (for the documentation)."""
-    DocumentId = Annotated[int, Path(alias=id_name, ge=1, le=2**62, description="Numeric id")]
+    `returned` says what a decision other than approval does (for the documentation);
+    `example_id`: a document of the demo, the OpenAPI example of the path parameter."""
+    DocumentId = Annotated[
+        int,
+        Path(alias=id_name, ge=1, le=2**62, description="Numeric id", examples=[example_id]),
+    ]
 
     async def decide(
         ctx: Workflow, catalog: Catalog, document_id: DocumentId, body: ApprovalDecision

@@ -50,13 +50,18 @@ def add_draft_routes(
     out: type[BaseModel],
     save: Save,
     cancel: Cancel,
+    example_id: int,
     roles: tuple[str, ...] = (WAREHOUSE,),
     gated: bool = False,
 ) -> None:
     """Add `PUT /{id_name}`, `POST /{id_name}/post` and `POST /{id_name}/cancel`, open to
-    `roles` (and admin); `gated`: an approval gate may hold the posting (202)."""
+    `roles` (and admin); `gated`: an approval gate may hold the posting (202). `example_id`:
+    a document of the demo, the OpenAPI example of the path parameter."""
     Poster = Annotated[RequestContext, Depends(request_context(roles))]
-    DocumentId = Annotated[int, Path(alias=id_name, ge=1, le=2**62, description="Numeric id")]
+    DocumentId = Annotated[
+        int,
+        Path(alias=id_name, ge=1, le=2**62, description="Numeric id", examples=[example_id]),
+    ]
 
     async def replace_draft(
         ctx: Poster,

@@ -6,9 +6,10 @@ The draft routes (`PUT /{id}`, `POST /{id}/post`, `POST /{id}/cancel`) come from
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import Inspection
@@ -28,6 +29,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/inspections", tags=["inspections"])
+#: An inspection's id: QC-00000036 in the demo.
+InspectionId = Annotated[IdPath, Path(examples=[ex.INSPECTION_ID])]
 Inspector = Annotated[RequestContext, Depends(request_context((QC,)))]
 Code = Annotated[str | None, Query(max_length=100)]
 
@@ -80,7 +83,7 @@ async def list_inspections(
     operation_id="get_inspection",
     responses=problem_responses(401, 404, 422),
 )
-async def get_inspection(ctx: Reader, inspection_id: IdPath) -> Response:
+async def get_inspection(ctx: Reader, inspection_id: InspectionId) -> Response:
     """Read an inspection with its QC record and movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_inspection(session, inspection_id))
@@ -92,7 +95,9 @@ async def get_inspection(ctx: Reader, inspection_id: IdPath) -> Response:
     operation_id="reverse_inspection",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def reverse_inspection(ctx: Inspector, catalog: Catalog, inspection_id: IdPath) -> Response:
+async def reverse_inspection(
+    ctx: Inspector, catalog: Catalog, inspection_id: InspectionId
+) -> Response:
     """Reverse a posted inspection as a whole: its stock goes back to pending inspection."""
     async with ctx.db.read() as session:
         code = await usecases.inspection_item_code(session, inspection_id)
@@ -111,4 +116,5 @@ add_draft_routes(
     save=usecases.save_inspection,
     cancel=usecases.cancel_inspection,
     roles=(QC,),
+    example_id=ex.INSPECTION_ID,
 )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import report_examples as ex
 from services.stock.api.deps import Catalog
 from services.stock.health_schemas import InventoryHealth
 from services.stock.schemas import COST_ROLES
@@ -98,7 +99,10 @@ async def inventory_health_report(
     response_model=InventoryHealth,
     status_code=201,
     operation_id="keep_inventory_health_file",
-    responses=problem_responses(401, 403, 409, 422, 502),
+    responses={
+        **problem_responses(401, 403, 409, 422, 502),
+        201: ex.json_answer(ex.INVENTORY_HEALTH_FILE),
+    },
 )
 async def keep_inventory_health_file(
     ctx: CostWriter, catalog: Catalog, request: Request
@@ -118,6 +122,7 @@ async def keep_inventory_health_file(
 
 @router.get(
     "/v1/report-files/{token}",
+    response_class=Response,
     operation_id="get_report_file",
     responses={
         **problem_responses(401, 404, 422),
@@ -126,7 +131,15 @@ async def keep_inventory_health_file(
 )
 async def get_report_file(
     ctx: Reader,
-    token: Annotated[str, Path(min_length=20, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")],
+    token: Annotated[
+        str,
+        Path(
+            min_length=20,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            examples=[ex.REPORT_FILE_TOKEN],
+        ),
+    ],
 ) -> Response:
     """A kept report workbook by its link's token, until it expires (the gateway lets this
     path through without credentials: the token is the credential)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.stock.domain.model import QualityState, Stage
@@ -22,6 +22,8 @@ router = APIRouter(tags=["ledger"])
 Code = Annotated[str | None, Query(max_length=100)]
 Reference = Annotated[str | None, Query(min_length=1, max_length=100)]
 Partner = Annotated[str | None, Query(min_length=1, max_length=200)]
+#: IC-AMP-TAS-L01, the bad supplier lot.
+LotId = Annotated[IdPath, Path(examples=[66])]
 
 
 @router.get(
@@ -154,7 +156,7 @@ async def list_lots(
     operation_id="get_lot",
     responses=problem_responses(401, 404, 422),
 )
-async def get_lot(ctx: Reader, lot_id: IdPath) -> Response:
+async def get_lot(ctx: Reader, lot_id: LotId) -> Response:
     """Read a lot by id."""
     async with ctx.db.read() as session:
         return render(ctx, await views.get_lot(session, lot_id))

@@ -18,6 +18,10 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/locations", tags=["locations"])
+#: SZ/RAW/A-01, the rack of ICs and passives.
+RackId = Annotated[IdPath, Path(examples=[9])]
+#: SZ, the Shenzhen plant warehouse.
+WarehouseId = Annotated[IdPath, Path(examples=[7])]
 
 
 @router.post(
@@ -63,7 +67,9 @@ async def list_locations(
     operation_id="get_location_by_code",
     responses=problem_responses(401, 404),
 )
-async def get_location_by_code(ctx: Reader, code: Annotated[str, Path(max_length=100)]) -> Response:
+async def get_location_by_code(
+    ctx: Reader, code: Annotated[str, Path(max_length=100, examples=["SZ/RAW/A-01"])]
+) -> Response:
     """Read a location by its code (codes may contain slashes: WH1/RAW/A-01)."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_location(session, code=code))
@@ -75,7 +81,7 @@ async def get_location_by_code(ctx: Reader, code: Annotated[str, Path(max_length
     operation_id="get_location",
     responses=problem_responses(401, 404, 422),
 )
-async def get_location(ctx: Reader, location_id: IdPath) -> Response:
+async def get_location(ctx: Reader, location_id: RackId) -> Response:
     """Read a location by id."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_location(session, location_id=location_id))
@@ -88,7 +94,7 @@ async def get_location(ctx: Reader, location_id: IdPath) -> Response:
     responses=problem_responses(401, 404, 422),
 )
 async def list_location_children(
-    ctx: Reader, location_id: IdPath, page: Annotated[PageParams, Depends(page_params)]
+    ctx: Reader, location_id: WarehouseId, page: Annotated[PageParams, Depends(page_params)]
 ) -> Response:
     """List the locations directly under a location (a warehouse's areas, an area's bins)."""
     async with ctx.db.read() as session:

@@ -12,10 +12,11 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.opening_schemas import (
     OpeningBalanceOut,
@@ -51,6 +52,8 @@ class BufferedBodyRoute(APIRoute):
 router = APIRouter(
     prefix="/v1/opening-balances", tags=["opening balances"], route_class=BufferedBodyRoute
 )
+#: An opening balance's id: OB-00000001.
+OpeningBalanceId = Annotated[IdPath, Path(examples=[ex.OPENING_BALANCE_ID])]
 
 Upload = Annotated[
     UploadFile,
@@ -146,7 +149,7 @@ async def list_opening_balances(
     operation_id="get_opening_balance",
     responses=problem_responses(401, 404, 422),
 )
-async def get_opening_balance(ctx: Reader, document_id: IdPath) -> Response:
+async def get_opening_balance(ctx: Reader, document_id: OpeningBalanceId) -> Response:
     """Read an opening balance with its lines (sheet rows) and movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_opening_balance(session, document_id))
@@ -159,7 +162,7 @@ async def get_opening_balance(ctx: Reader, document_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
 async def reverse_opening_balance(
-    ctx: Warehouse, catalog: Catalog, document_id: IdPath
+    ctx: Warehouse, catalog: Catalog, document_id: OpeningBalanceId
 ) -> Response:
     """Reverse a posted opening balance as a whole while its stock is still there."""
 

@@ -3,9 +3,10 @@ list, reverse, and the draft routes (replace, post, cancel: warehouse staff only
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import ProductionReceipt
@@ -26,6 +27,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/production-receipts", tags=["production receipts"])
+#: A production receipt's id: PR-00000051 (WO-13-LED) in the demo.
+ProductionReceiptId = Annotated[IdPath, Path(examples=[ex.PRODUCTION_RECEIPT_ID])]
 
 #: The warehouse books completions by hand; the MES posts them as an integration.
 Producer = Annotated[RequestContext, Depends(request_context((WAREHOUSE, INTEGRATION)))]
@@ -78,7 +81,7 @@ async def list_production_receipts(
     operation_id="get_production_receipt",
     responses=problem_responses(401, 404, 422),
 )
-async def get_production_receipt(ctx: Reader, receipt_id: IdPath) -> Response:
+async def get_production_receipt(ctx: Reader, receipt_id: ProductionReceiptId) -> Response:
     """Read a production receipt with its outputs, consumed lots and movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_document(session, receipt_id))
@@ -91,7 +94,7 @@ async def get_production_receipt(ctx: Reader, receipt_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
 async def reverse_production_receipt(
-    ctx: Warehouse, catalog: Catalog, receipt_id: IdPath
+    ctx: Warehouse, catalog: Catalog, receipt_id: ProductionReceiptId
 ) -> Response:
     """Reverse a production receipt as a whole: outputs leave, components return to the line."""
 
@@ -115,4 +118,5 @@ add_draft_routes(
     save=usecases.save_document,
     cancel=usecases.cancel_document,
     roles=(WAREHOUSE, INTEGRATION),  # the MES drafts and posts them, as the warehouse does
+    example_id=ex.PRODUCTION_RECEIPT_ID,
 )

@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.api.document_approvals import (
     add_approval_route,
@@ -25,6 +26,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/receipts", tags=["receipts"])
+#: A purchase receipt's id: GR-00000037 in the demo.
+ReceiptId = Annotated[IdPath, Path(examples=[ex.RECEIPT_ID])]
 
 
 @router.post(
@@ -82,7 +85,7 @@ async def list_receipts(
     operation_id="get_receipt",
     responses=problem_responses(401, 404, 422),
 )
-async def get_receipt(ctx: Reader, receipt_id: IdPath) -> Response:
+async def get_receipt(ctx: Reader, receipt_id: ReceiptId) -> Response:
     """Read a receipt (draft, posted, reversed or cancelled) with its movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_receipt(session, receipt_id))
@@ -94,7 +97,7 @@ async def get_receipt(ctx: Reader, receipt_id: IdPath) -> Response:
     operation_id="reverse_receipt",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def reverse_receipt(ctx: Warehouse, catalog: Catalog, receipt_id: IdPath) -> Response:
+async def reverse_receipt(ctx: Warehouse, catalog: Catalog, receipt_id: ReceiptId) -> Response:
     """Reverse a posted receipt as a whole while its stock is still there (Idempotency-Key)."""
 
     async def command(uow: UnitOfWork) -> ReceiptOut:
@@ -117,6 +120,7 @@ add_draft_routes(
     save=usecases.save_receipt,
     cancel=usecases.cancel_receipt,
     gated=True,
+    example_id=ex.RECEIPT_ID,
 )
 add_approval_route(
     router,
@@ -125,4 +129,5 @@ add_approval_route(
     id_name="receipt_id",
     out=ReceiptOut,
     approve=approve_draft(usecases.GATE, ReceiptCreate, usecases.save_receipt),
+    example_id=ex.RECEIPT_ID,
 )

@@ -6,9 +6,10 @@ import asyncio
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import report_examples as ex
 from services.stock.api.deps import Catalog
 from services.stock.clients import CatalogClient
 from services.stock.report_query_schemas import (
@@ -92,6 +93,18 @@ async def query_report(
 
 definitions_router = APIRouter(prefix="/v1/report-definitions", tags=["reports"])
 Paging = Annotated[PageParams, Depends(page_params)]
+#: The first definition saved (ex.REPORT_DEFINITION).
+DefinitionId = Annotated[IdPath, Path(examples=[1])]
+#: What running a definition answers: as the query, with the definition's own example.
+_DEFINITION_RESULT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": _RESULT_RESPONSES[200]["description"],
+        "content": {
+            "application/json": {"example": ex.REPORT_DEFINITION_RESULT},
+            **_RESULT_RESPONSES[200]["content"],
+        },
+    },
+}
 
 
 @definitions_router.post(
@@ -133,7 +146,7 @@ async def list_report_definitions(ctx: Reader, page: Paging) -> Response:
     operation_id="get_report_definition",
     responses=problem_responses(401, 404, 422),
 )
-async def get_report_definition(ctx: Reader, definition_id: IdPath) -> Response:
+async def get_report_definition(ctx: Reader, definition_id: DefinitionId) -> Response:
     """One report definition the caller may see."""
     async with ctx.db.read() as session:
         out = await definitions.get_definition(session, definition_id, ctx.principal)
@@ -147,7 +160,7 @@ async def get_report_definition(ctx: Reader, definition_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def update_report_definition(
-    ctx: Reader, definition_id: IdPath, body: ReportDefinitionIn, if_match: IfMatch = None
+    ctx: Reader, definition_id: DefinitionId, body: ReportDefinitionIn, if_match: IfMatch = None
 ) -> Response:
     """Replace a report definition (its owner or admin; If-Match: its ETag)."""
     expected = expected_version(if_match, "report definition")
@@ -167,7 +180,7 @@ async def update_report_definition(
     operation_id="delete_report_definition",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def delete_report_definition(ctx: Reader, definition_id: IdPath) -> Response:
+async def delete_report_definition(ctx: Reader, definition_id: DefinitionId) -> Response:
     """Delete a report definition (its owner or admin)."""
     return await run_command(
         ctx,
@@ -180,12 +193,12 @@ async def delete_report_definition(ctx: Reader, definition_id: IdPath) -> Respon
     "/{definition_id}/result",
     response_model=ReportResult,
     operation_id="run_report_definition",
-    responses={**_RESULT_RESPONSES, **problem_responses(401, 403, 404, 422, 502)},
+    responses={**_DEFINITION_RESULT_RESPONSES, **problem_responses(401, 403, 404, 422, 502)},
 )
 async def run_report_definition(
     ctx: Reader,
     catalog: Catalog,
-    definition_id: IdPath,
+    definition_id: DefinitionId,
     format: Annotated[
         ReportFormat | None, Query(description="json, csv or xlsx; default the definition's")
     ] = None,

@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.clients import CatalogClient, CatalogItem
 from services.stock.requisition_schemas import (
@@ -27,6 +28,10 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/requisitions", tags=["requisitions"])
+#: A requisition's id: MR-00000055 (WO-14-LED, waiting for approval) in the demo.
+RequisitionId = Annotated[IdPath, Path(examples=[ex.REQUISITION_ID])]
+#: A posted requisition's id: MR-00000054 (WO-14-SPK) in the demo.
+PostedRequisitionId = Annotated[IdPath, Path(examples=[ex.POSTED_REQUISITION_ID])]
 #: Planners and the line raise requisitions; the warehouse posts them.
 Requester = Annotated[RequestContext, Depends(request_context((WAREHOUSE, PLANNER)))]
 #: Only workflow (or an admin) decides a requisition that waits for approval.
@@ -78,7 +83,7 @@ async def list_requisitions(
     operation_id="get_requisition",
     responses=problem_responses(401, 404, 422),
 )
-async def get_requisition(ctx: Reader, requisition_id: IdPath) -> Response:
+async def get_requisition(ctx: Reader, requisition_id: PostedRequisitionId) -> Response:
     """Read a requisition with its lines and movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_requisition(session, requisition_id))
@@ -90,7 +95,7 @@ async def get_requisition(ctx: Reader, requisition_id: IdPath) -> Response:
     operation_id="suggest_requisition_picks",
     responses=problem_responses(401, 404, 422),
 )
-async def suggest_requisition_picks(ctx: Reader, requisition_id: IdPath) -> Response:
+async def suggest_requisition_picks(ctx: Reader, requisition_id: RequisitionId) -> Response:
     """The lots and locations posting would take now: FEFO, then FIFO."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.suggest_picks(session, requisition_id))
@@ -102,7 +107,7 @@ async def suggest_requisition_picks(ctx: Reader, requisition_id: IdPath) -> Resp
     operation_id="submit_requisition",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def submit_requisition(ctx: Requester, requisition_id: IdPath) -> Response:
+async def submit_requisition(ctx: Requester, requisition_id: RequisitionId) -> Response:
     """Submit a draft requisition for approval and posting."""
     return await run_command(ctx, lambda uow: usecases.submit_requisition(uow, requisition_id))
 
@@ -113,7 +118,7 @@ async def submit_requisition(ctx: Requester, requisition_id: IdPath) -> Response
     operation_id="cancel_requisition",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_requisition(ctx: Requester, requisition_id: IdPath) -> Response:
+async def cancel_requisition(ctx: Requester, requisition_id: RequisitionId) -> Response:
     """Cancel a draft or submitted requisition."""
     return await run_command(ctx, lambda uow: usecases.cancel_requisition(uow, requisition_id))
 
@@ -135,7 +140,7 @@ async def _items(
 async def post_requisition(
     ctx: Warehouse,
     catalog: Catalog,
-    requisition_id: IdPath,
+    requisition_id: RequisitionId,
     body: Annotated[RequisitionPosting | None, Body()] = None,
 ) -> Response:
     """Issue a submitted requisition to the line: qualified stock only, all lines or none.
@@ -156,7 +161,9 @@ async def post_requisition(
     operation_id="reverse_requisition",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def reverse_requisition(ctx: Warehouse, catalog: Catalog, requisition_id: IdPath) -> Response:
+async def reverse_requisition(
+    ctx: Warehouse, catalog: Catalog, requisition_id: PostedRequisitionId
+) -> Response:
     """Reverse a posted requisition: the stock returns from the line to where it came from."""
     items = await _items(ctx, catalog, requisition_id)
     return await run_command(
@@ -171,7 +178,7 @@ async def reverse_requisition(ctx: Warehouse, catalog: Catalog, requisition_id: 
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
 async def decide_requisition_approval(
-    ctx: Workflow, catalog: Catalog, requisition_id: IdPath, body: ApprovalDecision
+    ctx: Workflow, catalog: Catalog, requisition_id: RequisitionId, body: ApprovalDecision
 ) -> Response:
     """Workflow's decision on a requisition that waits for approval: `approved` posts it,
     all lines or none; rejected, withdrawn or returned sends it back to draft (workflow,

@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import Field
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, SubtreeCode
 from services.stock.reservation_schemas import (
     AvailabilityPage,
@@ -28,6 +29,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["reservations"])
+#: A reservation's id: RS-00000001.
+ReservationId = Annotated[IdPath, Path(examples=[ex.RESERVATION_ID])]
 #: Planners reserve for their work orders; the warehouse may too.
 Planner = Annotated[RequestContext, Depends(request_context((PLANNER, WAREHOUSE)))]
 
@@ -81,7 +84,7 @@ async def list_reservations(
     operation_id="get_reservation",
     responses=problem_responses(401, 404, 422),
 )
-async def get_reservation(ctx: Reader, reservation_id: IdPath) -> Response:
+async def get_reservation(ctx: Reader, reservation_id: ReservationId) -> Response:
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_reservation(session, reservation_id))
 
@@ -93,7 +96,7 @@ async def get_reservation(ctx: Reader, reservation_id: IdPath) -> Response:
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def change_reservation(
-    ctx: Planner, reservation_id: IdPath, body: ReservationChange
+    ctx: Planner, reservation_id: ReservationId, body: ReservationChange
 ) -> Response:
     """Change an open reservation's quantity (not below what was issued) or date."""
 
@@ -109,7 +112,7 @@ async def change_reservation(
     operation_id="close_reservation",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def close_reservation(ctx: Planner, reservation_id: IdPath) -> Response:
+async def close_reservation(ctx: Planner, reservation_id: ReservationId) -> Response:
     """Close an open reservation: what it still held is available again."""
 
     async def command(uow: UnitOfWork) -> ReservationOut:
@@ -124,7 +127,7 @@ async def close_reservation(ctx: Planner, reservation_id: IdPath) -> Response:
     operation_id="cancel_reservation",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def cancel_reservation(ctx: Planner, reservation_id: IdPath) -> Response:
+async def cancel_reservation(ctx: Planner, reservation_id: ReservationId) -> Response:
     """Cancel an open reservation nothing was issued against."""
 
     async def command(uow: UnitOfWork) -> ReservationOut:

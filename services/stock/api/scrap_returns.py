@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.api.document_approvals import (
     add_approval_route,
@@ -81,6 +82,8 @@ class Resource:
     list_doc: str
     get_doc: str
     reverse_doc: str
+    #: A document of the demo: the OpenAPI example of the path parameter.
+    example_id: int
 
 
 RESOURCES = (
@@ -97,6 +100,7 @@ RESOURCES = (
         "Scraps in posting order, by an item on any line, location, status or reference.",
         "Read a scrap with its lines and movements.",
         "Reverse a posted scrap as a whole: the stock comes back (accepts Idempotency-Key).",
+        ex.SCRAP_ID,
     ),
     Resource(
         DocumentKind.SUPPLIER_RETURN,
@@ -111,6 +115,7 @@ RESOURCES = (
         "Supplier returns in posting order, by item, location, status, reference or supplier.",
         "Read a return to supplier with its lines and movements.",
         "Reverse a posted return to supplier as a whole (accepts Idempotency-Key).",
+        ex.SUPPLIER_RETURN_ID,
     ),
     Resource(
         DocumentKind.CUSTOMER_RETURN,
@@ -125,6 +130,7 @@ RESOURCES = (
         "Customer returns in posting order, by item, location, status, reference or customer.",
         "Read a customer return with its lines and movements.",
         "Reverse a posted customer return while its stock still waits for inspection.",
+        ex.CUSTOMER_RETURN_ID,
     ),
 )
 
@@ -135,7 +141,14 @@ def kind_router(resource: Resource) -> APIRouter:
     label = usecases.SPECS[kind].label
     router = APIRouter(prefix=resource.path, tags=[resource.tag])
     DocumentId = Annotated[
-        int, Path(alias=resource.id_name, ge=1, le=2**62, description="Numeric id")
+        int,
+        Path(
+            alias=resource.id_name,
+            ge=1,
+            le=2**62,
+            description="Numeric id",
+            examples=[resource.example_id],
+        ),
     ]
     Create = resource.create
 
@@ -275,6 +288,7 @@ def kind_router(resource: Resource) -> APIRouter:
         out=ScrapReturnOut,
         save=usecases.save_document,
         cancel=lambda uow, document_id: usecases.cancel_document(uow, kind, document_id),
+        example_id=resource.example_id,
         gated=gate is not None,
     )
     if gate is not None:
@@ -285,6 +299,7 @@ def kind_router(resource: Resource) -> APIRouter:
             id_name=resource.id_name,
             out=ScrapReturnOut,
             approve=approve_draft(gate, resource.create, usecases.save_document),
+            example_id=resource.example_id,
         )
     router.include_router(draft_routes)
     return router

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.stock.domain.model import SerialStatus
@@ -16,6 +16,8 @@ from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/serials", tags=["ledger"])
 Code = Annotated[str | None, Query(max_length=100)]
+#: LS1-000700, shipped to Maple Electronics Canada on SO-0024.
+SerialId = Annotated[IdPath, Path(examples=[700])]
 
 
 @router.get(
@@ -53,7 +55,7 @@ async def list_serials(
     operation_id="get_serial",
     responses=problem_responses(401, 404, 422),
 )
-async def get_serial(ctx: Reader, serial_id: IdPath) -> Response:
+async def get_serial(ctx: Reader, serial_id: SerialId) -> Response:
     """A serial with every movement of it, in time order."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_serial(session, serial_id))

@@ -3,9 +3,10 @@ draft routes (replace, post, cancel)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import Shipment
@@ -21,6 +22,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/shipments", tags=["shipments"])
+#: A shipment's id: SH-00000001 in the demo.
+ShipmentId = Annotated[IdPath, Path(examples=[ex.SHIPMENT_ID])]
 
 
 @router.post(
@@ -73,7 +76,7 @@ async def list_shipments(
     operation_id="get_shipment",
     responses=problem_responses(401, 404, 422),
 )
-async def get_shipment(ctx: Reader, shipment_id: IdPath) -> Response:
+async def get_shipment(ctx: Reader, shipment_id: ShipmentId) -> Response:
     """Read a shipment with its lines as shipped (one per lot) and its movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_shipment(session, shipment_id))
@@ -85,7 +88,7 @@ async def get_shipment(ctx: Reader, shipment_id: IdPath) -> Response:
     operation_id="reverse_shipment",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def reverse_shipment(ctx: Warehouse, catalog: Catalog, shipment_id: IdPath) -> Response:
+async def reverse_shipment(ctx: Warehouse, catalog: Catalog, shipment_id: ShipmentId) -> Response:
     """Reverse a posted shipment as a whole: the goods return, qualified (Idempotency-Key)."""
 
     async def command(uow: UnitOfWork) -> ShipmentOut:
@@ -107,4 +110,5 @@ add_draft_routes(
     out=ShipmentOut,
     save=usecases.save_shipment,
     cancel=usecases.cancel_shipment,
+    example_id=ex.SHIPMENT_ID,
 )

@@ -33,7 +33,7 @@ Finance = Annotated[RequestContext, Depends(request_context((FINANCE,)))]
 async def get_stock_card(
     ctx: Reader,
     page: Annotated[PageParams, Depends(page_params)],
-    item_code: Annotated[str, Query(min_length=1, max_length=64)],
+    item_code: Annotated[str, Query(min_length=1, max_length=64, examples=["R0402-10K"])],
     location_code: Annotated[str | None, Query(max_length=100)] = None,
     subtree: Annotated[bool, Query(description="Include every location below")] = True,
     quality_state: QualityState | None = None,

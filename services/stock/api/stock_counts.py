@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, UploadFile
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.api.document_approvals import add_approval_route, held_or, held_response
 from services.stock.clients import CatalogClient, CatalogItem
@@ -42,6 +43,8 @@ from shared.spreadsheet_files import (
 )
 
 router = APIRouter(prefix="/v1/stock-counts", tags=["stock counts"])
+#: A stock count's id: PI-00000001 in the demo.
+CountId = Annotated[IdPath, Path(examples=[ex.STOCK_COUNT_ID])]
 
 Upload = Annotated[
     UploadFile,
@@ -111,7 +114,7 @@ async def list_stock_counts(
     operation_id="get_stock_count",
     responses=problem_responses(401, 404, 422),
 )
-async def get_stock_count(ctx: Reader, count_id: IdPath) -> Response:
+async def get_stock_count(ctx: Reader, count_id: CountId) -> Response:
     """Read a count: lines with book, counted and difference (blind: book hidden), movements."""
     async with ctx.db.read() as session:
         return render(ctx, await views.get_count(session, count_id))
@@ -124,7 +127,7 @@ async def get_stock_count(ctx: Reader, count_id: IdPath) -> Response:
     responses=CATALOG_PROBLEMS,
 )
 async def enter_stock_count_lines(
-    ctx: Warehouse, catalog: Catalog, count_id: IdPath, body: CountLinesIn
+    ctx: Warehouse, catalog: Catalog, count_id: CountId, body: CountLinesIn
 ) -> Response:
     """Enter counted quantities: overwrites a bucket's count, adds stock found; all or none.
     A count that waits for approval takes none (409 `approval_pending`)."""
@@ -143,7 +146,7 @@ async def enter_stock_count_lines(
     responses=problem_responses(401, 403, 404, 409, 413, 422, 502, 503),
 )
 async def upload_stock_count_sheet(
-    ctx: Warehouse, catalog: Catalog, count_id: IdPath, file: Upload, dry_run: DryRun = True
+    ctx: Warehouse, catalog: Catalog, count_id: CountId, file: Upload, dry_run: DryRun = True
 ) -> Response:
     """Enter counts from a filled-in count sheet; a dry run reports every bad cell. A
     count that waits for approval takes none (409 `approval_pending`)."""
@@ -168,7 +171,7 @@ async def upload_stock_count_sheet(
     operation_id="get_stock_count_sheet",
     responses={**_XLSX_RESPONSE, **problem_responses(401, 404, 422)},
 )
-async def get_stock_count_sheet(ctx: Reader, count_id: IdPath) -> Response:
+async def get_stock_count_sheet(ctx: Reader, count_id: CountId) -> Response:
     """Download the count sheet to print and fill in (a blind count leaves the book out)."""
     async with ctx.db.read() as session:
         count = await views.get_count(session, count_id)
@@ -189,7 +192,7 @@ async def get_stock_count_sheet(ctx: Reader, count_id: IdPath) -> Response:
         **held_response(StockCountOut, "the count stays counting (it takes no counts)"),
     },
 )
-async def post_stock_count(ctx: Warehouse, catalog: Catalog, count_id: IdPath) -> Response:
+async def post_stock_count(ctx: Warehouse, catalog: Catalog, count_id: CountId) -> Response:
     """Post the differences of a fully counted count, all or none (accepts Idempotency-Key).
     Under a closed approval gate (`count_variance`) a count with differences posts
     nothing and waits for approval: 202; one that waits is 409 `approval_pending`."""
@@ -206,7 +209,7 @@ async def post_stock_count(ctx: Warehouse, catalog: Catalog, count_id: IdPath) -
     operation_id="cancel_stock_count",
     responses=COMMAND_PROBLEMS,
 )
-async def cancel_stock_count(ctx: Warehouse, count_id: IdPath) -> Response:
+async def cancel_stock_count(ctx: Warehouse, count_id: CountId) -> Response:
     """Cancel a count that is still counting (also one that waits for approval); nothing is
     posted (accepts Idempotency-Key)."""
     return await run_command(ctx, lambda uow: usecases.cancel_count(uow, count_id))
@@ -218,7 +221,7 @@ async def cancel_stock_count(ctx: Warehouse, count_id: IdPath) -> Response:
     operation_id="reverse_stock_count",
     responses=CATALOG_PROBLEMS,
 )
-async def reverse_stock_count(ctx: Warehouse, catalog: Catalog, count_id: IdPath) -> Response:
+async def reverse_stock_count(ctx: Warehouse, catalog: Catalog, count_id: CountId) -> Response:
     """Reverse a posted count as a whole while the stock it moved is still there."""
 
     async def command(uow: UnitOfWork) -> StockCountOut:
@@ -248,4 +251,5 @@ add_approval_route(
     out=StockCountOut,
     approve=_approve,
     returned="leaves it counting, no longer waiting: it can be recounted and posted again",
+    example_id=ex.STOCK_COUNT_ID,
 )

@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.stock import document_examples as ex
 from services.stock.api.deps import Catalog, Warehouse
 from services.stock.api.drafts import add_draft_routes
 from services.stock.db.models import Transfer
@@ -20,6 +21,8 @@ from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/transfers", tags=["transfers"])
+#: A transfer's id: TR-00000004 in the demo.
+TransferId = Annotated[IdPath, Path(examples=[ex.TRANSFER_ID])]
 
 
 @router.post(
@@ -66,7 +69,7 @@ async def list_transfers(
     operation_id="get_transfer",
     responses=problem_responses(401, 404, 422),
 )
-async def get_transfer(ctx: Reader, transfer_id: IdPath) -> Response:
+async def get_transfer(ctx: Reader, transfer_id: TransferId) -> Response:
     """Read a transfer with its lines and movements."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_transfer(session, transfer_id))
@@ -78,7 +81,7 @@ async def get_transfer(ctx: Reader, transfer_id: IdPath) -> Response:
     operation_id="reverse_transfer",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def reverse_transfer(ctx: Warehouse, catalog: Catalog, transfer_id: IdPath) -> Response:
+async def reverse_transfer(ctx: Warehouse, catalog: Catalog, transfer_id: TransferId) -> Response:
     """Reverse a posted transfer as a whole while its stock is still there (Idempotency-Key)."""
 
     async def command(uow: UnitOfWork) -> TransferOut:
@@ -100,4 +103,5 @@ add_draft_routes(
     out=TransferOut,
     save=usecases.save_transfer,
     cancel=usecases.cancel_transfer,
+    example_id=ex.TRANSFER_ID,
 )

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.trace import genealogy_examples
 from services.trace.schemas import (
     BackwardGraphOut,
     BackwardTraceOut,
@@ -171,7 +172,10 @@ async def trace_forward(
     "/rebuild",
     response_model=RebuildOut,
     operation_id="rebuild_genealogy",
-    responses=problem_responses(401, 403),
+    responses={
+        200: {"content": {"application/json": {"example": genealogy_examples.REBUILD_OUT}}},
+        **problem_responses(401, 403),
+    },
 )
 async def rebuild_genealogy(ctx: Admin) -> Response:
     """Empty the genealogy and replay stock's and mrp's feeds from their start (the

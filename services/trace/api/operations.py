@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from services.trace import operation_examples
 from services.trace.schemas import OperationIn, OperationOut, OperationPage
 from services.trace.usecases import operations as usecases
 from shared.auth.principal import INTEGRATION, PLANNER, QC
@@ -65,10 +66,14 @@ async def list_operations(
     "/{record_id}",
     response_model=OperationOut,
     operation_id="get_operation",
-    responses=problem_responses(401, 404, 422),
+    responses={
+        200: {"content": {"application/json": {"example": operation_examples.OPERATION_FROM_MRP}}},
+        **problem_responses(401, 404, 422),
+    },
 )
 async def get_operation(
-    ctx: Reader, record_id: Annotated[str, Path(min_length=1, max_length=120)]
+    ctx: Reader,
+    record_id: Annotated[str, Path(min_length=1, max_length=120, examples=["mrp:MES-WO14-1"])],
 ) -> Response:
     """One record by its id (MES's, or `mrp:<event id>` for a completion)."""
     async with ctx.db.read() as session:

@@ -6,6 +6,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from services.workflow import approval_examples as ex
+from services.workflow.api.params import ApprovalId, PendingApprovalId, answer
 from services.workflow.domain.routing import TaskStatus
 from services.workflow.runtime import runner_of
 from services.workflow.schemas import (
@@ -29,7 +31,6 @@ from shared.db.uow import UnitOfWork
 from shared.http.commands import Command, render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
@@ -83,7 +84,7 @@ async def list_approvals(
     operation_id="get_approval",
     responses=problem_responses(401, 404),
 )
-async def get_approval(ctx: Reader, instance_id: IdPath) -> Response:
+async def get_approval(ctx: Reader, instance_id: ApprovalId) -> Response:
     """One approval: the document as conditions saw it, its steps and tasks, and the full
     history of who did what when."""
     async with ctx.db.read() as session:
@@ -103,10 +104,10 @@ def _decision(
     "/{instance_id}/approve",
     response_model=InstanceOut,
     operation_id="approve_step",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.APPROVED_BY_LEADER), **ACTION_ERRORS},
 )
 async def approve_step(
-    ctx: Reader, instance_id: IdPath, body: DecisionIn | None = None
+    ctx: Reader, instance_id: PendingApprovalId, body: DecisionIn | None = None
 ) -> Response:
     """Approve my pending step of this approval (accepts Idempotency-Key)."""
     comment = body.comment if body else ""
@@ -117,9 +118,9 @@ async def approve_step(
     "/{instance_id}/reject",
     response_model=InstanceOut,
     operation_id="reject_step",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.REJECTED), **ACTION_ERRORS},
 )
-async def reject_step(ctx: Reader, instance_id: IdPath, body: ReasonIn) -> Response:
+async def reject_step(ctx: Reader, instance_id: PendingApprovalId, body: ReasonIn) -> Response:
     """Reject with a reason: the approval ends and the document returns to draft."""
     return await _act(ctx, _decision(ctx, instance_id, TaskStatus.REJECTED, body.reason), body)
 
@@ -128,9 +129,11 @@ async def reject_step(ctx: Reader, instance_id: IdPath, body: ReasonIn) -> Respo
     "/{instance_id}/return",
     response_model=InstanceOut,
     operation_id="return_to_requester",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.RETURNED), **ACTION_ERRORS},
 )
-async def return_to_requester(ctx: Reader, instance_id: IdPath, body: ReasonIn) -> Response:
+async def return_to_requester(
+    ctx: Reader, instance_id: PendingApprovalId, body: ReasonIn
+) -> Response:
     """Return to the requester with a reason: the document goes back to draft to be
     corrected and submitted again."""
     return await _act(ctx, _decision(ctx, instance_id, TaskStatus.RETURNED, body.reason), body)
@@ -140,9 +143,9 @@ async def return_to_requester(ctx: Reader, instance_id: IdPath, body: ReasonIn) 
     "/{instance_id}/delegate",
     response_model=InstanceOut,
     operation_id="delegate_step",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.DELEGATED), **ACTION_ERRORS},
 )
-async def delegate_step(ctx: Reader, instance_id: IdPath, body: DelegateIn) -> Response:
+async def delegate_step(ctx: Reader, instance_id: PendingApprovalId, body: DelegateIn) -> Response:
     """Hand my pending step to someone else (user name)."""
     return await _act(
         ctx,
@@ -155,9 +158,9 @@ async def delegate_step(ctx: Reader, instance_id: IdPath, body: DelegateIn) -> R
     "/{instance_id}/signers",
     response_model=InstanceOut,
     operation_id="add_signer",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.SIGNER_ADDED), **ACTION_ERRORS},
 )
-async def add_signer(ctx: Reader, instance_id: IdPath, body: SignerIn) -> Response:
+async def add_signer(ctx: Reader, instance_id: PendingApprovalId, body: SignerIn) -> Response:
     """Add a signer to the open step (an approver of it, or an admin)."""
     return await _act(
         ctx,
@@ -170,9 +173,11 @@ async def add_signer(ctx: Reader, instance_id: IdPath, body: SignerIn) -> Respon
     "/{instance_id}/withdraw",
     response_model=InstanceOut,
     operation_id="withdraw_approval",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.WITHDRAWN), **ACTION_ERRORS},
 )
-async def withdraw_approval(ctx: Reader, instance_id: IdPath, body: ReasonIn) -> Response:
+async def withdraw_approval(
+    ctx: Reader, instance_id: PendingApprovalId, body: ReasonIn
+) -> Response:
     """The requester takes the request back; the document returns to draft."""
     return await _act(
         ctx, lambda uow: usecases.withdraw(uow, instance_id, ctx.principal, body.reason), body
@@ -183,9 +188,11 @@ async def withdraw_approval(ctx: Reader, instance_id: IdPath, body: ReasonIn) ->
     "/{instance_id}/comments",
     response_model=InstanceOut,
     operation_id="comment_approval",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.COMMENTED), **ACTION_ERRORS},
 )
-async def comment_approval(ctx: Reader, instance_id: IdPath, body: CommentIn) -> Response:
+async def comment_approval(
+    ctx: Reader, instance_id: PendingApprovalId, body: CommentIn
+) -> Response:
     """Add a comment to the approval's history."""
     return await _act(
         ctx, lambda uow: usecases.comment(uow, instance_id, ctx.principal, body.text), body
@@ -196,9 +203,9 @@ async def comment_approval(ctx: Reader, instance_id: IdPath, body: CommentIn) ->
     "/{instance_id}/retry",
     response_model=InstanceOut,
     operation_id="retry_approval_posting",
-    responses=ACTION_ERRORS,
+    responses={**answer(ex.RETRIED), **ACTION_ERRORS},
 )
-async def retry_approval_posting(ctx: Warehouse, instance_id: IdPath) -> Response:
+async def retry_approval_posting(ctx: Warehouse, instance_id: PendingApprovalId) -> Response:
     """Tell the owning service again after it refused (approved, posting failed: e.g. the
     stock moved meanwhile); same key, so it still posts only once (warehouse, admin)."""
     return await _act(ctx, lambda uow: usecases.retry_sync(uow, instance_id))

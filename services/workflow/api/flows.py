@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.workflow import approval_examples as ex
+from services.workflow.api.params import FlowId, answer
 from services.workflow.schemas import DocumentType, FlowIn, FlowOut, FlowPage
 from services.workflow.usecases import flows as usecases
 from shared.auth.principal import ADMIN
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/flows", tags=["flows"])
@@ -64,7 +65,7 @@ async def list_flows(
     operation_id="get_flow",
     responses=problem_responses(401, 404),
 )
-async def get_flow(ctx: Reader, flow_id: IdPath) -> Response:
+async def get_flow(ctx: Reader, flow_id: FlowId) -> Response:
     """One flow version."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_flow(session, flow_id))
@@ -76,7 +77,7 @@ async def get_flow(ctx: Reader, flow_id: IdPath) -> Response:
     operation_id="activate_flow",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
 )
-async def activate_flow(ctx: Admin, flow_id: IdPath) -> Response:
+async def activate_flow(ctx: Admin, flow_id: FlowId) -> Response:
     """Make this version the one new submissions of its type follow (admin): the owning
     service holds them for approval from now on."""
     client = ctx.request.app.state.client
@@ -89,9 +90,12 @@ async def activate_flow(ctx: Admin, flow_id: IdPath) -> Response:
     "/{flow_id}/deactivate",
     response_model=FlowOut,
     operation_id="deactivate_flow",
-    responses=problem_responses(401, 403, 404, 409, 422, 502, 503),
+    responses={
+        **answer(ex.FLOW_DEACTIVATED),
+        **problem_responses(401, 403, 404, 409, 422, 502, 503),
+    },
 )
-async def deactivate_flow(ctx: Admin, flow_id: IdPath) -> Response:
+async def deactivate_flow(ctx: Admin, flow_id: FlowId) -> Response:
     """Stop holding new submissions of its type (admin); those waiting keep their flow."""
     client = ctx.request.app.state.client
     return await run_command(

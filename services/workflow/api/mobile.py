@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from services.workflow import mobile_examples as ex
 from services.workflow.domain.callback_crypto import CallbackError, dingtalk_reply
 from services.workflow.mobile import (
     decision_from_dingtalk_event,
@@ -28,7 +29,19 @@ from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/mobile", tags=["mobile approval"])
 Caller = Annotated[Principal, Depends(current_principal)]
-Param = Annotated[str, Query(min_length=1, max_length=200)]
+
+
+def param(example: str) -> Any:
+    """A signature, timestamp or nonce the app sends, with an example."""
+    return Query(min_length=1, max_length=200, examples=[example])
+
+
+DingTalkSignature = Annotated[str, param(ex.DINGTALK_SIGNATURE)]
+DingTalkTimestamp = Annotated[str, param(ex.DINGTALK_TIMESTAMP)]
+DingTalkNonce = Annotated[str, param(ex.DINGTALK_NONCE)]
+WeComSignature = Annotated[str, param(ex.WECOM_SIGNATURE)]
+WeComTimestamp = Annotated[str, param(ex.WECOM_TIMESTAMP)]
+WeComNonce = Annotated[str, param(ex.WECOM_NONCE)]
 
 
 def _sync(request: Request, provider: MobileApp) -> MobileSync:
@@ -42,17 +55,30 @@ def _sync(request: Request, provider: MobileApp) -> MobileSync:
     "/dingtalk/callback",
     operation_id="dingtalk_callback",
     responses={
-        200: {"description": 'The encrypted "success" DingTalk expects'},
+        200: {
+            "description": 'The encrypted "success" DingTalk expects',
+            "content": {"application/json": {"example": ex.DINGTALK_REPLY}},
+        },
         **problem_responses(401, 403, 404, 422),
     },
 )
 async def dingtalk_callback(
     request: Request,
     _caller: Caller,
-    signature: Param,
-    timestamp: Param,
-    nonce: Param,
-    body: Annotated[dict[str, Any], Body()],
+    signature: DingTalkSignature,
+    timestamp: DingTalkTimestamp,
+    nonce: DingTalkNonce,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            openapi_examples={
+                "demo": {
+                    "summary": "An approval agreed in DingTalk (bpms_instance_change)",
+                    "value": ex.DINGTALK_BODY,
+                }
+            }
+        ),
+    ],
 ) -> Response:
     """DingTalk's event callback: an approval decided there is applied here once."""
     sync = _sync(request, MobileApp.DINGTALK)
@@ -79,10 +105,10 @@ async def dingtalk_callback(
 async def verify_wecom_callback(
     request: Request,
     _caller: Caller,
-    msg_signature: Param,
-    timestamp: Param,
-    nonce: Param,
-    echostr: Annotated[str, Query(min_length=1, max_length=1000)],
+    msg_signature: WeComSignature,
+    timestamp: WeComTimestamp,
+    nonce: WeComNonce,
+    echostr: Annotated[str, Query(min_length=1, max_length=1000, examples=[ex.WECOM_ECHOSTR])],
 ) -> Response:
     """WeCom's check of the callback address: answers the decrypted echo."""
     sync = _sync(request, MobileApp.WECOM)
@@ -108,7 +134,11 @@ async def verify_wecom_callback(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def wecom_callback(
-    request: Request, _caller: Caller, msg_signature: Param, timestamp: Param, nonce: Param
+    request: Request,
+    _caller: Caller,
+    msg_signature: WeComSignature,
+    timestamp: WeComTimestamp,
+    nonce: WeComNonce,
 ) -> Response:
     """WeCom's approval event (XML): an approval decided there is applied here once."""
     sync = _sync(request, MobileApp.WECOM)

@@ -2,9 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.workflow import notification_examples as ex
+from services.workflow.api.params import ChannelCode, MessageId, answer, body_example
 from services.workflow.runtime import runner_of
 from services.workflow.schemas import (
     ChannelIn,
@@ -20,13 +22,15 @@ from shared.http.commands import render, run_command
 from shared.http.context import RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/notifications", tags=["notifications"])
 Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
 Paging = Annotated[PageParams, Depends(page_params)]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+#: A replacement of the demo's own (the model's example is a new one).
+ChannelUpdate = Annotated[
+    ChannelIn, body_example("The buyers' robot sends action cards", ex.CHANNEL_UPDATE)
+]
 
 
 @router.post(
@@ -34,7 +38,7 @@ CodePath = Annotated[str, Path(min_length=1, max_length=64)]
     status_code=201,
     response_model=ChannelOut,
     operation_id="create_channel",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**answer(ex.CHANNEL_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_channel(ctx: Admin, body: ChannelIn) -> Response:
     """Add a channel (admin): a DingTalk or WeCom group robot, an SMS provider, an SMTP
@@ -67,7 +71,7 @@ async def list_channels(ctx: Admin, page: Paging) -> Response:
     operation_id="get_channel",
     responses=problem_responses(401, 403, 404),
 )
-async def get_channel(ctx: Admin, code: CodePath) -> Response:
+async def get_channel(ctx: Admin, code: ChannelCode) -> Response:
     """One channel (admin), secrets masked."""
     async with ctx.db.read() as session:
         out = await usecases.get_channel(session, code)
@@ -78,10 +82,13 @@ async def get_channel(ctx: Admin, code: CodePath) -> Response:
     "/channels/{code}",
     response_model=ChannelOut,
     operation_id="update_channel",
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+    responses={
+        **answer(ex.CHANNEL_UPDATED),
+        **problem_responses(401, 403, 404, 409, 412, 422, 428),
+    },
 )
 async def update_channel(
-    ctx: Admin, code: CodePath, body: ChannelIn, if_match: IfMatch = None
+    ctx: Admin, code: ChannelCode, body: ChannelUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a channel (admin; If-Match: its ETag); a secret sent as "***" is kept."""
     expected = expected_version(if_match, "channel")
@@ -119,7 +126,7 @@ async def list_messages(
     operation_id="get_message",
     responses=problem_responses(401, 403, 404),
 )
-async def get_message(ctx: Admin, message_id: IdPath) -> Response:
+async def get_message(ctx: Admin, message_id: MessageId) -> Response:
     """One message with every delivery attempt and what the far side answered (admin)."""
     async with ctx.db.read() as session:
         return render(ctx, await usecases.get_message(session, message_id))
@@ -129,9 +136,9 @@ async def get_message(ctx: Admin, message_id: IdPath) -> Response:
     "/messages/{message_id}/resend",
     response_model=MessageDetail,
     operation_id="resend_message",
-    responses=problem_responses(401, 403, 404, 409),
+    responses={**answer(ex.RESENT), **problem_responses(401, 403, 404, 409)},
 )
-async def resend_message(ctx: Admin, message_id: IdPath) -> Response:
+async def resend_message(ctx: Admin, message_id: MessageId) -> Response:
     """Send a dead message again (admin)."""
     response = await run_command(ctx, lambda uow: usecases.resend(uow, message_id))
     runner_of(ctx.request.app).wake()

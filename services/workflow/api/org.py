@@ -2,9 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.workflow import org_examples as ex
+from services.workflow.api.params import (
+    CalendarCode,
+    DepartmentCode,
+    RoleHolderId,
+    Username,
+    answer,
+    body_example,
+)
 from services.workflow.schemas import (
     CalendarIn,
     CalendarOut,
@@ -25,16 +34,17 @@ from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/org", tags=["organisation"])
 calendars = APIRouter(prefix="/v1/calendars", tags=["calendars"])
 Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
-UserPath = Annotated[str, Path(min_length=1, max_length=100)]
 Text = Annotated[str | None, Query(max_length=100)]
 Paging = Annotated[PageParams, Depends(page_params)]
+#: Replacements of the demo's own (the models' examples are new ones).
+DepartmentUpdate = Annotated[DepartmentIn, body_example("SMT renamed", ex.DEPARTMENT_UPDATE)]
+PersonUpdate = Annotated[PersonIn, body_example("li's contacts added", ex.PERSON_UPDATE)]
+CalendarUpdate = Annotated[CalendarIn, body_example("New Year's Day off", ex.CALENDAR_UPDATE)]
 
 
 @router.post(
@@ -42,7 +52,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
     status_code=201,
     response_model=DepartmentOut,
     operation_id="create_department",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**answer(ex.DEPARTMENT_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_department(ctx: Admin, body: DepartmentIn) -> Response:
     """Add a department (admin); `manager` heads it."""
@@ -72,10 +82,10 @@ async def list_departments(ctx: Reader, page: Paging, parent_code: Text = None) 
     "/departments/{code}",
     response_model=DepartmentOut,
     operation_id="update_department",
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={**answer(ex.DEPARTMENT_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
 )
 async def update_department(
-    ctx: Admin, code: CodePath, body: DepartmentIn, if_match: IfMatch = None
+    ctx: Admin, code: DepartmentCode, body: DepartmentUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a department (admin; If-Match: its ETag)."""
     expected = expected_version(if_match, "department")
@@ -92,7 +102,7 @@ async def update_department(
     status_code=201,
     response_model=PersonOut,
     operation_id="create_person",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**answer(ex.PERSON_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_person(ctx: Admin, body: PersonIn) -> Response:
     """Register a person by gateway user name, with department, manager and contacts (admin)."""
@@ -124,7 +134,7 @@ async def list_people(ctx: Reader, page: Paging, department_code: Text = None) -
     operation_id="get_person",
     responses=problem_responses(401, 404),
 )
-async def get_person(ctx: Reader, username: UserPath) -> Response:
+async def get_person(ctx: Reader, username: Username) -> Response:
     """One person."""
     async with ctx.db.read() as session:
         out = await usecases.get_person(session, username)
@@ -135,10 +145,10 @@ async def get_person(ctx: Reader, username: UserPath) -> Response:
     "/people/{username}",
     response_model=PersonOut,
     operation_id="update_person",
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={**answer(ex.PERSON_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
 )
 async def update_person(
-    ctx: Admin, username: UserPath, body: PersonIn, if_match: IfMatch = None
+    ctx: Admin, username: Username, body: PersonUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a person (admin; If-Match: their ETag)."""
     expected = expected_version(if_match, "person")
@@ -155,7 +165,7 @@ async def update_person(
     status_code=201,
     response_model=RoleHolderOut,
     operation_id="add_role_holder",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**answer(ex.ROLE_HOLDER_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def add_role_holder(ctx: Admin, body: RoleHolderIn) -> Response:
     """Give a person an approval role, everywhere or for one warehouse (admin)."""
@@ -187,7 +197,7 @@ async def list_role_holders(
     operation_id="remove_role_holder",
     responses=problem_responses(401, 403, 404),
 )
-async def remove_role_holder(ctx: Admin, holder_id: IdPath) -> Response:
+async def remove_role_holder(ctx: Admin, holder_id: RoleHolderId) -> Response:
     """Take an approval role away (admin); steps already assigned keep their tasks."""
     await usecases.remove_role_holder(ctx.uow(), holder_id)
     return Response(status_code=204)
@@ -198,7 +208,7 @@ async def remove_role_holder(ctx: Admin, holder_id: IdPath) -> Response:
     status_code=201,
     response_model=CalendarOut,
     operation_id="create_calendar",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**answer(ex.CALENDAR_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_calendar(ctx: Admin, body: CalendarIn) -> Response:
     """Add a working calendar: hours per weekday, holidays, make-up working days (admin)."""
@@ -230,7 +240,7 @@ async def list_calendars(ctx: Reader, page: Paging) -> Response:
     operation_id="get_calendar",
     responses=problem_responses(401, 404),
 )
-async def get_calendar(ctx: Reader, code: CodePath) -> Response:
+async def get_calendar(ctx: Reader, code: CalendarCode) -> Response:
     """One working calendar."""
     async with ctx.db.read() as session:
         out = await usecases.get_calendar(session, code)
@@ -241,10 +251,10 @@ async def get_calendar(ctx: Reader, code: CodePath) -> Response:
     "/{code}",
     response_model=CalendarOut,
     operation_id="update_calendar",
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={**answer(ex.CALENDAR_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
 )
 async def update_calendar(
-    ctx: Admin, code: CodePath, body: CalendarIn, if_match: IfMatch = None
+    ctx: Admin, code: CalendarCode, body: CalendarUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a working calendar (admin; If-Match: its ETag); running time limits keep the
     due times they were given."""

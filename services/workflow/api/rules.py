@@ -2,9 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.workflow import rule_examples as ex
+from services.workflow.api.params import (
+    RuleCode,
+    ScheduledRuleCode,
+    TodoId,
+    answer,
+    body_example,
+)
 from services.workflow.schemas import (
     DryRunIn,
     DryRunOut,
@@ -27,14 +35,16 @@ from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/rules", tags=["rules"])
 todo_router = APIRouter(prefix="/v1/todos", tags=["to-dos"])
 Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
 Paging = Annotated[PageParams, Depends(page_params)]
-CodePath = Annotated[str, Path(min_length=1, max_length=64)]
+#: A replacement of the demo's own (the model's example is a new one).
+RuleUpdate = Annotated[
+    RuleIn, body_example("The safety-stock message links to the availability", ex.RULE_UPDATE)
+]
 Text = Annotated[str | None, Query(max_length=100)]
 
 
@@ -43,7 +53,7 @@ Text = Annotated[str | None, Query(max_length=100)]
     status_code=201,
     response_model=RuleOut,
     operation_id="create_rule",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={**answer(ex.RULE_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_rule(ctx: Admin, body: RuleIn) -> Response:
     """Add a rule (admin): trigger, facts, a CEL condition over `subject` and `facts`
@@ -77,7 +87,7 @@ async def list_rules(ctx: Reader, page: Paging) -> Response:
     operation_id="get_rule",
     responses=problem_responses(401, 404),
 )
-async def get_rule(ctx: Reader, code: CodePath) -> Response:
+async def get_rule(ctx: Reader, code: RuleCode) -> Response:
     """One rule."""
     async with ctx.db.read() as session:
         out = await usecases.get_rule(session, code)
@@ -88,10 +98,10 @@ async def get_rule(ctx: Reader, code: CodePath) -> Response:
     "/{code}",
     response_model=RuleOut,
     operation_id="update_rule",
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={**answer(ex.RULE_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
 )
 async def update_rule(
-    ctx: Admin, code: CodePath, body: RuleIn, if_match: IfMatch = None
+    ctx: Admin, code: RuleCode, body: RuleUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a rule (admin; If-Match: its ETag), e.g. to switch it on or off."""
     expected = expected_version(if_match, "rule")
@@ -109,7 +119,7 @@ async def update_rule(
     operation_id="dry_run_rule",
     responses=problem_responses(401, 404, 422, 502, 503),
 )
-async def dry_run_rule(ctx: Reader, code: CodePath, body: DryRunIn) -> Response:
+async def dry_run_rule(ctx: Reader, code: RuleCode, body: DryRunIn) -> Response:
     """What the rule would do now, changing nothing: a balance rule for an item
     (`item_code`, facts looked up or given in `facts`), a scheduled rule for a `subject` as
     its source gives them. Condition, key, episode, the messages and to-dos it would make."""
@@ -124,7 +134,7 @@ async def dry_run_rule(ctx: Reader, code: CodePath, body: DryRunIn) -> Response:
     operation_id="preview_rule",
     responses=problem_responses(401, 404, 409),
 )
-async def preview_rule(ctx: Reader, code: CodePath) -> Response:
+async def preview_rule(ctx: Reader, code: ScheduledRuleCode) -> Response:
     """A scheduled rule: read its source now and show every subject that would fire and
     every open episode that would close. Changes nothing."""
     client = ctx.request.app.state.client
@@ -141,7 +151,7 @@ async def preview_rule(ctx: Reader, code: CodePath) -> Response:
     operation_id="run_rule",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def run_rule(ctx: Admin, code: CodePath) -> Response:
+async def run_rule(ctx: Admin, code: ScheduledRuleCode) -> Response:
     """Run a switched-on scheduled rule now (admin), as its schedule would: episodes open
     and close, actions run. Its next scheduled time stays as it is."""
     client = ctx.request.app.state.client
@@ -153,7 +163,7 @@ async def run_rule(ctx: Admin, code: CodePath) -> Response:
     status_code=201,
     response_model=TodoOut,
     operation_id="create_todo",
-    responses=problem_responses(401, 422),
+    responses={**answer(ex.TODO_CREATED, 201), **problem_responses(401, 422)},
 )
 async def create_todo(ctx: Reader, body: TodoIn) -> Response:
     """Open a to-do for a person or a role."""
@@ -197,9 +207,9 @@ async def list_todos(
     "/{todo_id}/done",
     response_model=TodoOut,
     operation_id="complete_todo",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses={**answer(ex.TODO_DONE), **problem_responses(401, 403, 404, 409, 422)},
 )
-async def complete_todo(ctx: Reader, todo_id: IdPath) -> Response:
+async def complete_todo(ctx: Reader, todo_id: TodoId) -> Response:
     """Mark a to-do done (its assignee, a holder of its role, or an admin)."""
     return await run_command(
         ctx, lambda uow: todos.close_todo(uow, todo_id, ctx.principal, TodoStatus.DONE, "")
@@ -210,9 +220,9 @@ async def complete_todo(ctx: Reader, todo_id: IdPath) -> Response:
     "/{todo_id}/cancel",
     response_model=TodoOut,
     operation_id="cancel_todo",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses={**answer(ex.TODO_CANCELLED), **problem_responses(401, 403, 404, 409, 422)},
 )
-async def cancel_todo(ctx: Reader, todo_id: IdPath) -> Response:
+async def cancel_todo(ctx: Reader, todo_id: TodoId) -> Response:
     """Cancel a to-do (its assignee, a holder of its role, or an admin)."""
     return await run_command(
         ctx,

@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from services.workflow import webhook_examples as ex
+from services.workflow.api.params import WebhookDeliveryId, WebhookId, answer, body_example
 from services.workflow.runtime import dispatcher_of
 from services.workflow.usecases import webhooks as usecases
 from services.workflow.webhook_schemas import (
@@ -24,13 +26,14 @@ from shared.http.commands import render, run_command
 from shared.http.context import RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
 from shared.http.pagination import PageParams, page_params
-from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 Admin = Annotated[RequestContext, Depends(request_context((ADMIN,)))]
 Reader = Annotated[RequestContext, Depends(request_context((ADMIN, INTEGRATION)))]
 Paging = Annotated[PageParams, Depends(page_params)]
+#: A replacement of the subscription the model's example makes.
+WebhookUpdate = Annotated[WebhookIn, body_example("Reversals too", ex.WEBHOOK_UPDATE)]
 
 
 @router.post(
@@ -70,7 +73,7 @@ async def list_webhooks(ctx: Reader, page: Paging, active: bool | None = None) -
     operation_id="get_webhook",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def get_webhook(ctx: Reader, webhook_id: IdPath) -> Response:
+async def get_webhook(ctx: Reader, webhook_id: WebhookId) -> Response:
     """One webhook subscription (admin, integration), with its ETag."""
     async with ctx.db.read() as session:
         out = await usecases.get_webhook(session, webhook_id)
@@ -81,10 +84,10 @@ async def get_webhook(ctx: Reader, webhook_id: IdPath) -> Response:
     "/{webhook_id}",
     response_model=WebhookOut,
     operation_id="update_webhook",
-    responses=problem_responses(401, 403, 404, 412, 422, 428),
+    responses={**answer(ex.WEBHOOK_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
 )
 async def update_webhook(
-    ctx: Admin, webhook_id: IdPath, body: WebhookIn, if_match: IfMatch = None
+    ctx: Admin, webhook_id: WebhookId, body: WebhookUpdate, if_match: IfMatch = None
 ) -> Response:
     """Replace a subscription (admin; If-Match: its ETag); its secret stays."""
     expected = expected_version(if_match, "webhook")
@@ -102,9 +105,9 @@ async def update_webhook(
     "/{webhook_id}",
     response_model=WebhookOut,
     operation_id="deactivate_webhook",
-    responses=problem_responses(401, 403, 404, 422),
+    responses={**answer(ex.WEBHOOK_DEACTIVATED), **problem_responses(401, 403, 404, 422)},
 )
-async def deactivate_webhook(ctx: Admin, webhook_id: IdPath) -> Response:
+async def deactivate_webhook(ctx: Admin, webhook_id: WebhookId) -> Response:
     """Deactivate a subscription (admin): nothing more is queued or sent; its log stays."""
     return await run_command(
         ctx, lambda uow: usecases.deactivate_webhook(uow, webhook_id), headers=etag_header
@@ -115,9 +118,9 @@ async def deactivate_webhook(ctx: Admin, webhook_id: IdPath) -> Response:
     "/{webhook_id}/rotate-secret",
     response_model=WebhookWithSecret,
     operation_id="rotate_webhook_secret",
-    responses=problem_responses(401, 403, 404, 422),
+    responses={**answer(ex.WEBHOOK_ROTATED), **problem_responses(401, 403, 404, 422)},
 )
-async def rotate_webhook_secret(ctx: Admin, webhook_id: IdPath) -> Response:
+async def rotate_webhook_secret(ctx: Admin, webhook_id: WebhookId) -> Response:
     """A new signing secret (admin), shown once; the old one stops being used at once."""
     return await run_command(
         ctx, lambda uow: usecases.rotate_secret(uow, webhook_id), headers=etag_header
@@ -132,7 +135,7 @@ async def rotate_webhook_secret(ctx: Admin, webhook_id: IdPath) -> Response:
 )
 async def list_webhook_deliveries(
     ctx: Reader,
-    webhook_id: IdPath,
+    webhook_id: WebhookId,
     page: Paging,
     state: DeliveryState | None = None,
     source: EventSource | None = None,
@@ -153,9 +156,11 @@ async def list_webhook_deliveries(
     "/{webhook_id}/deliveries/{delivery_id}/retry",
     response_model=WebhookDeliveryOut,
     operation_id="retry_webhook_delivery",
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses={**answer(ex.DELIVERY_RETRIED), **problem_responses(401, 403, 404, 409, 422)},
 )
-async def retry_webhook_delivery(ctx: Admin, webhook_id: IdPath, delivery_id: IdPath) -> Response:
+async def retry_webhook_delivery(
+    ctx: Admin, webhook_id: WebhookId, delivery_id: WebhookDeliveryId
+) -> Response:
     """Send a dead delivery again (admin), under its own webhook-id, before anything newer."""
     response = await run_command(
         ctx, lambda uow: usecases.retry_delivery(uow, webhook_id, delivery_id)
@@ -171,7 +176,7 @@ async def retry_webhook_delivery(ctx: Admin, webhook_id: IdPath, delivery_id: Id
     operation_id="replay_webhook",
     responses=problem_responses(401, 403, 404, 409, 422, 502, 503, 504),
 )
-async def replay_webhook(ctx: Admin, webhook_id: IdPath, body: ReplayIn) -> Response:
+async def replay_webhook(ctx: Admin, webhook_id: WebhookId, body: ReplayIn) -> Response:
     """Queue again (admin) every event of a feed from `from_seq` on that the subscription
     matches, as a new generation with new webhook-ids; answers how many were queued."""
     app = ctx.request.app

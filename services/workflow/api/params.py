@@ -1,0 +1,54 @@
+"""Path parameters of the workflow routes with the demo company's ids and codes as
+examples (for "Try it out"), and the helpers giving a route its own example answer or
+body where the model's example does not fit it."""
+
+from typing import Annotated, Any
+
+from fastapi import Body, Path
+
+from services.workflow import org_examples, webhook_examples
+
+
+def id_path(example: int) -> Any:
+    """`shared.http.params.IdPath`'s parameter with an id of the demo company as example:
+    the same bounds and description."""
+    return Path(ge=1, le=2**62, description="Numeric id", examples=[example])
+
+
+def code_path(example: str, max_length: int = 64) -> Any:
+    """A code or user name in the path, with the demo company's as example."""
+    return Path(min_length=1, max_length=max_length, examples=[example])
+
+
+def answer(example: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry: the route's own example answer (merge with its problems)."""
+    return {status: {"content": {"application/json": {"example": example}}}}
+
+
+def body_example(summary: str, value: Any) -> Any:
+    """A request body's own example, where the model's (a new one) does not fit the route
+    (a replacement of the demo's)."""
+    return Body(openapi_examples={"demo": {"summary": summary, "value": value}})
+
+
+#: Flow 2, "Material requisitions" (the active version).
+FlowId = Annotated[int, id_path(2)]
+#: Approval 1 (MR-00000054, approved and posted).
+ApprovalId = Annotated[int, id_path(1)]
+#: Approval 2 (MR-00000055, waiting for the team leader li).
+PendingApprovalId = Annotated[int, id_path(2)]
+#: The role holder a POST of the example makes (wang, keeper of DG).
+RoleHolderId = Annotated[int, id_path(org_examples.NEW_ROLE_HOLDER_ID)]
+TodoId = Annotated[int, id_path(1)]
+MessageId = Annotated[int, id_path(1)]
+WebhookId = Annotated[int, id_path(1)]
+WebhookDeliveryId = Annotated[int, id_path(webhook_examples.DELIVERY_ID)]
+
+DepartmentCode = Annotated[str, code_path("SMT")]
+Username = Annotated[str, code_path("li", max_length=100)]
+CalendarCode = Annotated[str, code_path("standard")]
+ChannelCode = Annotated[str, code_path("buyers")]
+#: The shipped balance rule (below safety stock).
+RuleCode = Annotated[str, code_path("safety_stock")]
+#: A shipped scheduled rule (stock waiting for inspection over 24 hours).
+ScheduledRuleCode = Annotated[str, code_path("pending_inspection")]
