@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Touched after a successful install; pyproject.toml or constraints.txt newer => reinstall.
+# RUN_STAMP: what the services need (`make run`, `make demo`); STAMP adds the dev tools.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 RUN_ARGS ?=
 PYTEST_ARGS ?=
@@ -32,19 +34,24 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+$(RUN_STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -e .
+	@touch $@
+
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		-c constraints.txt -e '.[dev]'
-	@touch $@
+	@touch $@ $(RUN_STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python -m tools.run $(RUN_ARGS)
 
 # Deletes the services' SQLite files under var/ (secrets and logs stay), loads the demo
 # company through the API, then serves it like `make run` (README: the guided tour).
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/python -m tools.demo $(RUN_ARGS)
 
 # Without PYTEST_ARGS: xdist workers, and the API fuzzing in a process beside them

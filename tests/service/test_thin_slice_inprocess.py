@@ -137,7 +137,9 @@ async def test_receipt_reaches_balance_ledger_and_trace(wired: Slice) -> None:
         for b in balances
     ] == [(location, lot, "pending_inspection", "raw", "5000")]
     found, history = [], []
-    while time.monotonic() - posted_at < 1.0 and not history:
+    # The nudge, not trace's 30 s poll, must bring it: usually within milliseconds; the
+    # 10 s bound only keeps a loaded machine from failing the test.
+    while time.monotonic() - posted_at < 10.0 and not history:
         page = await wired.trace.get(
             "/v1/genealogy/nodes", params={"item_code": item, "lot_number": lot}
         )
@@ -149,7 +151,7 @@ async def test_receipt_reaches_balance_ledger_and_trace(wired: Slice) -> None:
             history = detail.json()["history"]
         if not history:
             await asyncio.sleep(0.02)
-    assert found, "the lot did not reach trace within a second"
+    assert found, "the lot did not reach trace: was it nudged?"
     assert found[0]["supplier"] == "Yageo" and found[0]["receipt_number"] == doc["number"]
     assert [(h["action"], h["document_number"], h["quantity"]) for h in history] == [
         ("received", doc["number"], "5000")

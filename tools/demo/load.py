@@ -44,11 +44,13 @@ from tools.demo.company import (
     Company,
     Item,
     build_company,
+    speaker_parts,
     store_of,
 )
 
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
-#: Biweekly production cycles over the history; cycle 13 is the one running today.
+#: Biweekly production cycles over the history (work orders WO-01-* to WO-13-*); today's
+#: orders are WO-14-*.
 CYCLES = 13
 CYCLE_DAYS = 14
 HISTORY_DAYS = CYCLES * CYCLE_DAYS  # 182
@@ -63,6 +65,8 @@ TAG = {
 #: The supplier lot that turns out bad (the tour traces it forward and quarantines it).
 BAD_LOT = ("IC-AMP-TAS", "IC-AMP-TAS-L01")
 BOOK = "LS01"
+#: Every supplier, in a fixed order (their purchase order numbers end in their place).
+SUPPLIERS = sorted({item.supplier or "" for item in speaker_parts()})
 #: Made every other cycle, twice as many.
 TWICE = frozenset({"IC-MCU-PRG", "PCBA-LED"})
 #: Speakers on today's work order, whose requisition is approved while loading.
@@ -397,7 +401,7 @@ class Demo:
                 {
                     "location_code": location,
                     "supplier": supplier,
-                    "purchase_order": f"PO-{cycle + 1:02d}{len(supplier):02d}",
+                    "purchase_order": f"PO-{cycle + 1:02d}{SUPPLIERS.index(supplier) + 1:02d}",
                     "posted_at": self.clock.at(start, hour, 30),
                     "lines": lines,
                 },
