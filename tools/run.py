@@ -25,7 +25,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -445,39 +445,58 @@ def _ignore_stop_signals() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def serve(name: str, start: Callable[[], Stack], ready: Callable[[Stack, float], bool]) -> int:
+    """Start a stack, hand it to `ready` (with the seconds it took), then serve it.
+
+    Ctrl-C or SIGTERM stops every child and answers 0; a child that dies stops the
+    others and answers 1, as does a stack that cannot start. `ready` answering False
+    stops at once with 0 (`tools.demo --load-only`).
+    """
     started = time.monotonic()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _raise_interrupted)
     stack: Stack | None = None
     try:
-        stack = start_stack(
+        stack = start()
+        if not ready(stack, time.monotonic() - started):
+            return 0
+        while not stack.dead():
+            time.sleep(0.2)
+        print(
+            f"{name}: a service died, stopping everything:\n{stack.describe_dead()}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    except Interrupted:
+        print(f"\n{name}: stopping every service...", flush=True)
+        return 0
+    except StackError as exc:
+        print(f"{name}: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        _ignore_stop_signals()
+        if stack is not None:
+            stack.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def start() -> Stack:
+        return start_stack(
             Path(args.var),
             args.port,
             host=args.host,
             log_level=args.log_level,
             timeout=args.timeout,
         )
-        print_banner(stack, time.monotonic() - started)
-        while not stack.dead():
-            time.sleep(0.2)
-        print(
-            f"tools.run: a service died, stopping everything:\n{stack.describe_dead()}",
-            file=sys.stderr,
-            flush=True,
-        )
-        return 1
-    except Interrupted:
-        print("\ntools.run: stopping every service...", flush=True)
-        return 0
-    except StackError as exc:
-        print(f"tools.run: {exc}", file=sys.stderr, flush=True)
-        return 1
-    finally:
-        _ignore_stop_signals()
-        if stack is not None:
-            stack.stop()
+
+    def ready(stack: Stack, elapsed: float) -> bool:
+        print_banner(stack, elapsed)
+        return True
+
+    return serve("tools.run", start, ready)
 
 
 if __name__ == "__main__":

@@ -6,29 +6,21 @@
 2. the stack starts (migrations, seven processes) with the event feeds' nudges off,
    so the other services read stock's feed in pages while six months are posted;
 3. `tools.demo.load` posts the company through the gateway (fixed seed, dates relative to
-   today), then waits until trace, mrp and erp have read everything;
+   today), then waits until trace, mrp, workflow and erp have read everything;
 4. stock, catalog and mrp are restarted with their nudges on, and the stack serves until
-   Ctrl-C. `--load-only` stops after loading (the tour test uses `load_demo`).
+   Ctrl-C. `--load-only` stops once the demo is loaded (the databases stay in var/).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-from tools.demo.load import describe, load
+from tools.demo.company import DEMO_PASSWORD, PEOPLE
+from tools.demo.load import Demo, LoadError, describe
 from tools.demo.stack import load_demo
-from tools.run import (
-    Interrupted,
-    StackError,
-    _ignore_stop_signals,
-    _raise_interrupted,
-    print_banner,
-)
-
-__all__ = ["describe", "load"]
+from tools.run import Stack, StackError, print_banner, serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,34 +32,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--var", default="var", help="folder for databases, secrets and logs")
     parser.add_argument("--load-only", action="store_true", help="stop once the demo is loaded")
     args = parser.parse_args(argv)
-    import signal
+    loaded: list[Demo] = []
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _raise_interrupted)
-    started = time.monotonic()
-    stack = None
-    try:
-        stack, demo = load_demo(Path(args.var), args.port, host=args.host)
-        print(f"Demo company loaded: {describe(demo)}", flush=True)
+    def start() -> Stack:
+        try:
+            stack, demo = load_demo(Path(args.var), args.port, host=args.host)
+        except LoadError as exc:
+            raise StackError(f"the demo could not be loaded: {exc}") from exc
+        loaded.append(demo)
+        return stack
+
+    def ready(stack: Stack, elapsed: float) -> bool:
+        print(f"Demo company loaded: {describe(loaded[0])}", flush=True)
         if args.load_only:
-            return 0
-        print_banner(stack, time.monotonic() - started)
-        print("Demo users (password Lumen-Demo-2026): ann li zhou wang sun chen mes", flush=True)
+            return False
+        print_banner(stack, elapsed)
+        users = " ".join(username for username, *_ in PEOPLE)
+        print(f"Demo users (password {DEMO_PASSWORD}): {users}", flush=True)
         print("The tour: README.md, section 'The demo company: a guided tour'", flush=True)
-        while not stack.dead():
-            time.sleep(0.2)
-        print(f"tools.demo: a service died:\n{stack.describe_dead()}", file=sys.stderr)
-        return 1
-    except Interrupted:
-        print("\ntools.demo: stopping every service...", flush=True)
-        return 0
-    except StackError as exc:
-        print(f"tools.demo: {exc}", file=sys.stderr, flush=True)
-        return 1
-    finally:
-        _ignore_stop_signals()
-        if stack is not None:
-            stack.stop()
+        return True
+
+    return serve("tools.demo", start, ready)
 
 
 if __name__ == "__main__":
