@@ -19,13 +19,13 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from datetime import time as dtime
 from decimal import ROUND_CEILING, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from openpyxl import Workbook
@@ -48,6 +48,7 @@ from tools.demo.company import (
     store_of,
 )
 
+T = TypeVar("T")
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 #: Biweekly production cycles over the history (work orders WO-01-* to WO-13-*); today's
 #: orders are WO-14-*.
@@ -491,19 +492,7 @@ class Demo:
         numbers = {made: f"WO-{cycle + 1:02d}-{TAG[made]}" for made in builds}
         steps = list(enumerate(builds))
         orders = [
-            (
-                numbers[made],
-                {
-                    "number": numbers[made],
-                    "item_code": made,
-                    "quantity": str(builds[made]),
-                    "start_date": self.clock.day(start + 2 + step // 2),
-                    "due_date": self.clock.day(start + 3 + step // 2),
-                    "wip_location_code": LINE_OF[made],
-                    "output_location_code": OUTPUT_OF[made],
-                    "release": True,
-                },
-            )
+            self._order(numbers[made], made, builds[made], start + 2 + step // 2)
             for step, made in steps
         ]
         self.make_orders(orders)
@@ -537,10 +526,23 @@ class Demo:
                 headers={"Idempotency-Key": f"demo-pr-{number}"},
             )
 
-    def make_orders(self, orders: list[tuple[str, dict[str, Any]]]) -> None:
-        made = self.pool.map(lambda order: self.api.post("/v1/work-orders", order[1]), orders)
-        for (number, _), order in zip(orders, made, strict=True):
-            self.work_orders[number] = order["id"]
+    def _order(self, number: str, made: str, quantity: int, day: int) -> dict[str, Any]:
+        """A released work order's body: a day on the line, its output store."""
+        return {
+            "number": number,
+            "item_code": made,
+            "quantity": str(quantity),
+            "start_date": self.clock.day(day),
+            "due_date": self.clock.day(day + 1),
+            "wip_location_code": LINE_OF[made],
+            "output_location_code": OUTPUT_OF[made],
+            "release": True,
+        }
+
+    def make_orders(self, orders: list[dict[str, Any]]) -> None:
+        made = self.pool.map(lambda order: self.api.post("/v1/work-orders", order), orders)
+        for body, order in zip(orders, made, strict=True):
+            self.work_orders[body["number"]] = order["id"]
 
     def requisition(
         self,
@@ -643,24 +645,11 @@ class Demo:
             },
         )  # fmt: skip
         self._wait_for_gate()
-        # Cycle 14's speakers: the cores from the semi-finished store, approved all the way
+        # Today's speakers (WO-14-SPK): cores from the semi-finished store, approved all the way
         cycle = CYCLES
         quantity = TODAY_SPEAKERS
         number = f"WO-{cycle + 1:02d}-{TAG[SPEAKER]}"
-        order = api.post(
-            "/v1/work-orders",
-            {
-                "number": number,
-                "item_code": SPEAKER,
-                "quantity": str(quantity),
-                "start_date": self.clock.day(0),
-                "due_date": self.clock.day(2),
-                "wip_location_code": LINE_OF[SPEAKER],
-                "output_location_code": OUTPUT_OF[SPEAKER],
-                "release": True,
-            },
-        )
-        self.work_orders[number] = order["id"]
+        self.make_orders([self._order(number, SPEAKER, quantity, 0)])
         needs = self._needs(SPEAKER, quantity, 0)
         ann = self.users["ann"]
         submitted = self.requisition(number, SPEAKER, needs, None, api=ann)
@@ -671,22 +660,9 @@ class Demo:
                 self.users[who].post(f"/v1/approvals/{approval}/approve", {"comment": "ok"})
         self._wait_posted(approval)
         self.facts["approved_requisition"] = submitted["number"]
-        # ... and one waiting for the team leader: the LED rings of WO-15-LED
+        # ... and one waiting for the team leader: the LED rings of WO-14-LED
         number = f"WO-{cycle + 1:02d}-{TAG['PCBA-LED']}"
-        order = api.post(
-            "/v1/work-orders",
-            {
-                "number": number,
-                "item_code": "PCBA-LED",
-                "quantity": str(PENDING_LED_RINGS),
-                "start_date": self.clock.day(1),
-                "due_date": self.clock.day(3),
-                "wip_location_code": LINE_OF["PCBA-LED"],
-                "output_location_code": OUTPUT_OF["PCBA-LED"],
-                "release": True,
-            },
-        )
-        self.work_orders[number] = order["id"]
+        self.make_orders([self._order(number, "PCBA-LED", PENDING_LED_RINGS, 1)])
         pending = self.requisition(
             number, "PCBA-LED", self._needs("PCBA-LED", PENDING_LED_RINGS, 1), None, api=ann
         )
@@ -739,37 +715,47 @@ class Demo:
             headers={"If-Match": rule.headers["ETag"]},
         )  # fmt: skip
 
-    def _wait_for_gate(self, timeout: float = 15.0) -> None:
+    @staticmethod
+    def _poll(check: Callable[[], T | None], what: str, timeout: float = 20.0) -> T:
+        """`check()` every 0.2 s until it answers something; LoadError naming `what` if not."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            found = check()
+            if found is not None:
+                return found
+            time.sleep(0.2)
+        raise LoadError(f"{what} within {timeout:.0f} s")
+
+    def _wait_for_gate(self) -> None:
+        def closed() -> bool | None:
             gates = self.api.get("/v1/approval-gates")
             items = gates["items"] if isinstance(gates, dict) else gates
-            if any(g["document_type"] == "material_requisition" and g["required"] for g in items):
-                return
-            time.sleep(0.2)
-        raise LoadError("stock's requisition gate did not close after the flow was activated")
+            required = any(
+                g["document_type"] == "material_requisition" and g["required"] for g in items
+            )
+            return True if required else None
 
-    def _wait_posted(self, approval: int, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        self._poll(closed, "stock's requisition gate did not close after the flow was activated")
+
+    def _wait_posted(self, approval: int) -> None:
+        def posted() -> bool | None:
             found = self.api.get(f"/v1/approvals/{approval}")
-            if found["sync_state"] == "done":
-                return
             if found["sync_state"] == "failed":
                 raise LoadError(f"approval {approval} could not post: {found['sync_problem']}")
-            time.sleep(0.2)
-        raise LoadError(f"approval {approval} was not posted within {timeout:.0f} s")
+            return True if found["sync_state"] == "done" else None
 
-    def _approval_of(self, requisition_id: int, timeout: float = 20.0) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        self._poll(posted, f"approval {approval} was not posted")
+
+    def _approval_of(self, requisition_id: int) -> int:
+        def started() -> int | None:
             found = self.api.get(
                 f"/v1/approvals?document_type=material_requisition&document_id={requisition_id}"
             )
             if found["items"] and found["items"][0]["status"] != "starting":
                 return int(found["items"][0]["id"])
-            time.sleep(0.2)
-        raise LoadError(f"workflow started no approval for requisition {requisition_id}")
+            return None
+
+        return self._poll(started, f"workflow started no approval for requisition {requisition_id}")
 
 
 def load(base_url: str, admin_password: str, today: date | None = None) -> Demo:
