@@ -14,7 +14,7 @@ from services.mrp.api.runs import router as runs_router
 from services.mrp.api.work_orders import completions_router
 from services.mrp.api.work_orders import router as work_orders_router
 from services.mrp.settings import Settings
-from services.mrp.usecases.stock_feed import SOURCE, apply_stock_event
+from services.mrp.usecases.stock_feed import SOURCE, apply_stock_event, apply_stock_events
 from shared.events.consumer import Subscription
 from shared.http.app import create_service_app
 
@@ -39,6 +39,6 @@ def create_app(
             runs_router,
             firming_approval_router,
         ],
-        subscriptions=[Subscription(SOURCE, apply_stock_event)],
+        subscriptions=[Subscription(SOURCE, apply_stock_event, batch_handler=apply_stock_events)],
         http_transport=http_transport,
     )

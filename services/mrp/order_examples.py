@@ -208,7 +208,7 @@ WORK_ORDER: dict[str, Any] = {
         _component(70, "PKG-LABEL-SN", 2),
     ],
     "released_at": "2026-11-28T05:12:22.896991Z",
-    "version": 8,
+    "version": 2,
     "created_at": "2026-11-28T05:12:22.897157Z",
     "created_by": "user:admin",
     "updated_at": "2026-11-28T05:12:26.446046Z",
@@ -216,7 +216,7 @@ WORK_ORDER: dict[str, Any] = {
 }
 
 #: WO-14-SPK once MES reported its 60 speakers (`completion_examples.COMPLETION_IN`):
-#: components backflushed from SZ/ASM-1, one version per movement of PR-00000054.
+#: components backflushed from SZ/ASM-1 by PR-00000054.
 WORK_ORDER_COMPLETED: dict[str, Any] = WORK_ORDER | {
     "status": "completed",
     "produced_quantity": "60",
@@ -226,7 +226,7 @@ WORK_ORDER_COMPLETED: dict[str, Any] = WORK_ORDER | {
         _component(20, "ADP-5V2A", 1, consumed=60),
         _component(70, "PKG-LABEL-SN", 2, consumed=60),
     ],
-    "version": 75,
+    "version": 3,
     "updated_at": "2026-11-28T08:45:07.312845Z",
     "updated_by": "user:mes",
 }

@@ -4,9 +4,12 @@ what can be built, and MES completions posted exactly once."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from services.mrp.usecases.stock_feed import apply_stock_event, apply_stock_events
+from shared.events.schemas import FeedEvent
 from tests.conftest import auth
 from tests.service.mrp_support import (
     Plant,
@@ -239,9 +242,7 @@ async def test_completion_backflushes_and_retries_change_nothing(plant: Plant) -
     assert wo["status"] == "completed" and wo["produced_quantity"] == "10"
     feed = (await plant.mrp.get("/v1/events", params={"limit": 1000})).json()["events"]
     completed = [e["payload"] for e in feed if e["type"] == "WorkOrderCompleted"]
-    assert [(c["number"], c["produced_quantity"]) for c in completed] == [
-        (order["number"], "10")
-    ]
+    assert [(c["number"], c["produced_quantity"]) for c in completed] == [(order["number"], "10")]
     assert components(wo)[s.chip][2] == "22" and components(wo)[s.cap][2] == "36.3"
     # the feed brings the same movements later: nothing is counted twice
     listed = (await plant.mrp.get(f"/v1/work-orders/{order['id']}/completions")).json()
@@ -320,3 +321,164 @@ async def test_a_work_order_is_rescheduled_and_resized(plant: Plant) -> None:
     assert closed.json()["version"] == 3
     late = await plant.mrp.patch(path, json={"quantity": "5"}, headers={"If-Match": 'W/"3"'})
     assert late.status_code == 409 and late.json()["code"] == "order_status_conflict"
+
+
+def _feed(kind: str, movements: list[dict], seq: int) -> FeedEvent:
+    return FeedEvent(
+        seq=seq,
+        event_id=f"ev-{seq}",
+        type=kind,
+        aggregate_type="document",
+        aggregate_id=str(seq),
+        occurred_at=datetime(2027, 3, 1, tzinfo=UTC),
+        actor="user:tester",
+        payload={"movements": movements} if kind != "MovementPosted" else movements[0],
+    )
+
+
+def _history(s: Shop, extra: str, wo: str, po: str, so: str, first: int) -> list[FeedEvent]:
+    """Stock's events for one work order, purchase and sales order; movement ids from
+    `first` (reversals, a replayed event, a movement announced twice, a reservation of a
+    component the page's first event adds)."""
+    ids = iter(range(first, first + 100))
+
+    def move(kind: str, item: str, qty: str, src: str, dst: str, **refs: Any) -> dict:
+        return {
+            "id": next(ids),
+            "document_type": kind,
+            "item_code": item,
+            "quantity": qty,
+            "from_location": src,
+            "to_location": dst,
+            "reversal_of_id": None,
+            **refs,
+        }
+
+    issue_ = [
+        move("requisition", s.chip, "8", s.raw, s.wip, work_order=wo),
+        move("requisition", extra, "2", s.raw, s.wip, work_order=wo),
+    ]
+    made = move("production_receipt", s.board, "4", "VIRTUAL/PRODUCTION", s.finished, work_order=wo)
+    used = move("production_receipt", s.chip, "8", s.wip, "VIRTUAL/PRODUCTION", work_order=wo)
+    rest = move("production_receipt", s.board, "6", "VIRTUAL/PRODUCTION", s.finished, work_order=wo)
+    back = move("production_receipt", s.board, "6", s.finished, "VIRTUAL/PRODUCTION")
+    back.update(work_order=wo, reversal_of_id=rest["id"])
+    bought = [
+        move("purchase_receipt", s.cap, "20", "VIRTUAL/SUPPLIER", s.raw, purchase_order=po),
+        move("purchase_receipt", s.cap, "20", "VIRTUAL/SUPPLIER", s.raw, purchase_order=po),
+    ]
+    returned = move("supplier_return", s.cap, "5", s.raw, "VIRTUAL/SUPPLIER", purchase_order=po)
+    shipped = move("shipment", s.board, "3", s.finished, "VIRTUAL/CUSTOMER", sales_order=so)
+    events = [
+        ("RequisitionPosted", issue_),
+        (
+            "ReservationCreated",
+            [{"work_order": wo, "item_code": extra, "quantity": "3", "status": "open"}],
+        ),
+        ("MovementPosted", [made]),
+        ("ProductionReceiptPosted", [used, made]),
+        ("MovementPosted", [used]),
+        ("ProductionReceiptPosted", [rest]),
+        ("ReceiptPosted", bought),
+        ("ProductionReceiptReversed", [rest, back]),
+        ("SupplierReturnPosted", [returned]),
+        ("ShipmentPosted", [shipped]),
+        ("RequisitionPosted", issue_),
+    ]
+    out = []
+    for seq, (kind, payload) in enumerate(events, start=first):
+        event = _feed(kind, payload, seq)
+        if kind == "ReservationCreated":
+            event = event.model_copy(update={"payload": payload[0]})
+        out.append(event)
+    return out
+
+
+async def test_a_page_of_stock_events_counts_as_the_events_one_by_one(plant: Plant) -> None:
+    """The batch handler leaves orders and announcements as the per-event handler does."""
+    s = await shop(plant)
+    extra = await make_item(plant)
+    db = plant.transport.apps["mrp"].state.db
+    states = []
+    for batch in (False, True):
+        wo = await work_order(plant, s)
+        po = await plant.mrp.post(
+            "/v1/purchase-orders",
+            json={
+                "supplier": "Murata",
+                "lines": [
+                    {"item_code": s.cap, "quantity": "15", "due_date": "2027-03-10"},
+                    {"item_code": s.cap, "quantity": "30", "due_date": "2027-03-20"},
+                ],
+            },
+        )
+        so = await plant.mrp.post(
+            "/v1/sales-orders",
+            json={
+                "customer": "ACME Audio",
+                "lines": [{"item_code": s.board, "quantity": "5", "due_date": "2027-03-09"}],
+            },
+        )
+        assert po.status_code == 201 and so.status_code == 201
+        before = (await plant.mrp.get("/v1/events", params={"limit": 1000})).json()["events"]
+        events = _history(
+            s, extra, wo["number"], po.json()["number"], so.json()["number"], 1000 * (1 + batch)
+        )
+        if batch:
+            async with db.uow(actor="feed:stock") as uow:
+                await apply_stock_events(uow, events)
+                await uow.commit()
+        else:
+            for event in events:
+                async with db.uow(actor="feed:stock") as uow:
+                    await apply_stock_event(uow, event)
+                    await uow.commit()
+        after = (await plant.mrp.get("/v1/events", params={"limit": 1000})).json()["events"]
+        got = (await plant.mrp.get(f"/v1/work-orders/{wo['id']}")).json()
+        states.append(
+            {
+                "work_order": (got["status"], got["produced_quantity"]),
+                "components": {
+                    c["item_code"]: (
+                        c["issued_quantity"],
+                        c["consumed_quantity"],
+                        c["reserved_quantity"],
+                        c["position"],
+                    )
+                    for c in got["components"]
+                },
+                "received": [
+                    line["received_quantity"]
+                    for line in (
+                        await plant.mrp.get(f"/v1/purchase-orders/{po.json()['id']}")
+                    ).json()["lines"]
+                ],
+                "shipped": [
+                    line["shipped_quantity"]
+                    for line in (await plant.mrp.get(f"/v1/sales-orders/{so.json()['id']}")).json()[
+                        "lines"
+                    ]
+                ],
+                "announced": [
+                    (e["type"], e["payload"].get("status"), e["payload"].get("previous"))
+                    for e in after[len(before) :]
+                ],
+                "versions": got["version"] - wo["version"],
+            }
+        )
+    one_by_one, together = states
+    assert one_by_one["work_order"] == ("in_progress", "4")
+    assert one_by_one["components"][s.chip][:2] == ("8", "8")
+    assert one_by_one["components"][extra][:3] == ("2", "0", "3")
+    assert one_by_one["received"] == ["15", "20"] and one_by_one["shipped"] == ["3"]
+    assert one_by_one["announced"] == [
+        ("WorkOrderStatusChanged", "in_progress", "released"),
+        ("WorkOrderStatusChanged", "completed", "in_progress"),
+        ("WorkOrderCompleted", None, None),
+        ("WorkOrderStatusChanged", "in_progress", "completed"),
+    ]
+    # a work order's version goes up once per event that brought a new movement of it (5),
+    # and once per run of movements in a page (the reservation splits this page in two)
+    assert (one_by_one["versions"], together["versions"]) == (5, 2)
+    del one_by_one["versions"], together["versions"]
+    assert together == one_by_one

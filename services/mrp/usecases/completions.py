@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.mrp.completion_schemas import CompletionIn, CompletionOut, CompletionRecordOut
 from services.mrp.db.models import Completion, WorkOrder, WorkOrderComponent
 from services.mrp.schemas import WorkOrderStatus
-from services.mrp.usecases.stock_feed import apply_movements
+from services.mrp.usecases.stock_feed import apply_movements, movements_in
 from services.mrp.usecases.work_orders import components_of, work_order_out
 from shared.client import ServiceClient
 from shared.db.database import Database
@@ -247,7 +247,7 @@ async def record_completion(
             if components:
                 request["wip_location_code"] = wip
             receipt = await post_in_stock(client, request, body.event_id, backflushed)
-            await apply_movements(uow, receipt.get("movements", []))
+            await apply_movements(uow, movements_in(receipt))
         order.scrapped_quantity += body.scrap_quantity
         if body.scrap_quantity and order.status == WorkOrderStatus.RELEASED:
             order.status = WorkOrderStatus.IN_PROGRESS.value

@@ -18,11 +18,16 @@ item on an order with several lines fill the lines in due-date order; a line's o
 quantity (what MRP still expects) never goes below zero, and orders are closed by hand.
 Reservations set the work order component's reserved quantity. Orders unknown to MRP
 are ignored.
+
+A page of the feed is applied in one pass (`apply_stock_events`): one claim for its
+movements, each named order read once, the work orders' status changes announced in the
+order the movements make them; a work order's version goes up once per pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -50,6 +55,8 @@ ZERO = Decimal(0)
 SUPPLIER = "VIRTUAL/SUPPLIER"
 CUSTOMER = "VIRTUAL/CUSTOMER"
 PRODUCTION = "VIRTUAL/PRODUCTION"
+#: Movements claimed per statement (two parameters each, far below any driver's limit).
+CLAIM_CHUNK = 1000
 RESERVATION_EVENTS = frozenset(
     {"ReservationCreated", "ReservationChanged", "ReservationClosed", "ReservationCancelled"}
 )
@@ -60,43 +67,96 @@ async def apply_stock_event(uow: UnitOfWork, event: FeedEvent) -> None:
     if event.type in RESERVATION_EVENTS:
         await _reservation(uow, event.payload)
         return
-    await apply_movements(uow, _movements(event))
+    await apply_movements(uow, movements_in(event.payload, event.type))
+
+
+async def apply_stock_events(uow: UnitOfWork, events: list[FeedEvent]) -> None:
+    """Batch handler for stock: the movements of a page's events in one pass (one claim,
+    one lookup per kind of order), leaving the orders as `apply_stock_event` applied to
+    each event in turn would. A reservation event only sets a component's reserved
+    quantity; the movements before it are applied first, so it finds the components they
+    added."""
+    movements: list[dict[str, Any]] = []
+    for event in events:
+        if event.type in RESERVATION_EVENTS:
+            await apply_movements(uow, movements)
+            movements = []
+            await _reservation(uow, event.payload)
+        else:
+            movements.extend(movements_in(event.payload, event.type))
+    await apply_movements(uow, movements)
+
+
+def movements_in(payload: dict[str, Any], event_type: str = "") -> list[dict[str, Any]]:
+    """The movements a stock event (or a posted document) carries, by id."""
+    if event_type == "MovementPosted":
+        return [payload] if "id" in payload else []
+    found = payload.get("movements")
+    if not isinstance(found, list):
+        return []
+    return sorted(
+        (m for m in found if isinstance(m, dict) and "id" in m), key=lambda m: int(m["id"])
+    )
 
 
 async def apply_movements(uow: UnitOfWork, movements: Sequence[dict[str, Any]]) -> None:
-    """Count each movement on its order, unless it was counted already.
+    """Count each movement on its order, in the given order, unless it was counted already.
 
     Claiming is `INSERT ... ON CONFLICT DO NOTHING RETURNING`: when a completion and the
     feed bring the same movement at once, the second waits for the first to commit and
-    then claims nothing.
+    then claims nothing. The orders the claimed movements name are then read (and locked,
+    by id) once each, and a work order's version goes up once per call.
     """
-    if not movements:
+    by_id: dict[int, dict[str, Any]] = {}
+    for movement in movements:
+        by_id.setdefault(int(movement["id"]), movement)
+    if not by_id:
         return
     now = utcnow()
-    by_id = {int(m["id"]): m for m in movements}
     build = dialect_insert(uow.session)
-    statement = (
-        build(AppliedMovement)
-        .values([{"movement_id": key, "applied_at": now} for key in sorted(by_id)])
-        .on_conflict_do_nothing(index_elements=["movement_id"])
-        .returning(AppliedMovement.movement_id)
-    )
-    claimed = set((await uow.session.execute(statement)).scalars())
-    for key in sorted(claimed):
-        await _apply(uow, by_id[key], now)
+    claimed: set[int] = set()
+    keys = list(by_id)
+    for start in range(0, len(keys), CLAIM_CHUNK):
+        statement = (
+            build(AppliedMovement)
+            .values(
+                [
+                    {"movement_id": key, "applied_at": now}
+                    for key in keys[start : start + CLAIM_CHUNK]
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["movement_id"])
+            .returning(AppliedMovement.movement_id)
+        )
+        claimed.update((await uow.session.execute(statement)).scalars())
+    counts: dict[tuple[str, str, str], Decimal] = {}
+    steps: list[_Step] = []
+    for key, movement in by_id.items():
+        if key in claimed:
+            _classify(movement, counts, steps)
+    for kind in ("purchase", "sales"):
+        await _count(uow, kind, {k[1:]: q for k, q in counts.items() if k[0] == kind})
+    if steps:
+        await _work_orders(uow, steps, now)
     await uow.session.flush()
 
 
-def _movements(event: FeedEvent) -> list[dict[str, Any]]:
-    if event.type == "MovementPosted":
-        return [event.payload]
-    found = event.payload.get("movements")
-    if not isinstance(found, list):
-        return []
-    return [m for m in found if isinstance(m, dict) and "id" in m]
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One movement's effect on a work order."""
+
+    number: str
+    item: str
+    issued: Decimal = ZERO
+    consumed: Decimal = ZERO
+    produced: Decimal = ZERO
 
 
-async def _apply(uow: UnitOfWork, movement: dict[str, Any], now: datetime) -> None:
+def _classify(
+    movement: dict[str, Any], counts: dict[tuple[str, str, str], Decimal], steps: list[_Step]
+) -> None:
+    """What a movement does: add to an order line's received or shipped quantity (summed
+    per order and item in `counts`), or a step on a work order (in order, in `steps`)."""
     sign = Decimal(-1) if movement.get("reversal_of_id") else Decimal(1)
     source, target = movement["from_location"], movement["to_location"]
     if sign < 0:  # a reversal runs the other way: judge it by its original's direction
@@ -104,19 +164,25 @@ async def _apply(uow: UnitOfWork, movement: dict[str, Any], now: datetime) -> No
     quantity = Decimal(str(movement["quantity"])) * sign
     item = movement["item_code"]
     kind = movement["document_type"]
-    if kind == "purchase_receipt" and movement.get("purchase_order") and source == SUPPLIER:
-        await _received(uow, movement["purchase_order"], item, quantity)
-    elif kind == "supplier_return" and movement.get("purchase_order") and target == SUPPLIER:
-        await _received(uow, movement["purchase_order"], item, -quantity)
-    elif kind == "shipment" and movement.get("sales_order") and target == CUSTOMER:
-        await _shipped(uow, movement["sales_order"], item, quantity)
-    elif kind == "requisition" and movement.get("work_order"):
-        await _work_order(uow, movement["work_order"], item, issued=quantity, now=now)
-    elif kind == "production_receipt" and movement.get("work_order"):
+    purchase_order = movement.get("purchase_order")
+    sales_order = movement.get("sales_order")
+    work_order = movement.get("work_order")
+    if kind == "purchase_receipt" and purchase_order and source == SUPPLIER:
+        key = ("purchase", purchase_order, item)
+        counts[key] = counts.get(key, ZERO) + quantity
+    elif kind == "supplier_return" and purchase_order and target == SUPPLIER:
+        key = ("purchase", purchase_order, item)
+        counts[key] = counts.get(key, ZERO) - quantity
+    elif kind == "shipment" and sales_order and target == CUSTOMER:
+        key = ("sales", sales_order, item)
+        counts[key] = counts.get(key, ZERO) + quantity
+    elif kind == "requisition" and work_order:
+        steps.append(_Step(work_order, item, issued=quantity))
+    elif kind == "production_receipt" and work_order:
         if source == PRODUCTION:
-            await _work_order(uow, movement["work_order"], item, produced=quantity, now=now)
+            steps.append(_Step(work_order, item, produced=quantity))
         elif target == PRODUCTION:
-            await _work_order(uow, movement["work_order"], item, consumed=quantity, now=now)
+            steps.append(_Step(work_order, item, consumed=quantity))
 
 
 def _fill(lines: Sequence[Any], attribute: str, total: Decimal) -> None:
@@ -128,66 +194,101 @@ def _fill(lines: Sequence[Any], attribute: str, total: Decimal) -> None:
         left -= share
 
 
-async def _received(uow: UnitOfWork, number: str, item: str, quantity: Decimal) -> None:
-    await _count(uow, PurchaseOrder, PurchaseOrderLine, "received_quantity", number, item, quantity)
-
-
-async def _shipped(uow: UnitOfWork, number: str, item: str, quantity: Decimal) -> None:
-    await _count(uow, SalesOrder, SalesOrderLine, "shipped_quantity", number, item, quantity)
-
-
-async def _count(
-    uow: UnitOfWork,
-    order_model: type[PurchaseOrder] | type[SalesOrder],
-    line_model: type[PurchaseOrderLine] | type[SalesOrderLine],
-    attribute: str,
-    number: str,
-    item: str,
-    quantity: Decimal,
-) -> None:
-    """Add `quantity` to what order `number` has done of `item` (its lines in due order)."""
-    order_id = await uow.session.scalar(
-        select(order_model.id).where(order_model.number == number).with_for_update()
-    )
-    if order_id is None:
+async def _count(uow: UnitOfWork, kind: str, counts: dict[tuple[str, ...], Decimal]) -> None:
+    """Add each (order number, item) quantity to what the purchase or sales order has
+    received or shipped of the item (its lines in due order). Spreading a sum once leaves
+    the lines as spreading its parts one after the other would."""
+    if not counts:
         return
-    lines: list[Any] = list(
-        await uow.session.scalars(
-            select(line_model)
-            .where(line_model.order_id == order_id, line_model.item_code == item)
-            .order_by(line_model.due_date, line_model.line_no)
-        )
-    )
-    if lines:
-        done = sum((getattr(line, attribute) for line in lines), ZERO)
-        _fill(lines, attribute, done + quantity)
-
-
-async def _work_order(
-    uow: UnitOfWork,
-    number: str,
-    item: str,
-    *,
-    now: datetime,
-    issued: Decimal = ZERO,
-    consumed: Decimal = ZERO,
-    produced: Decimal = ZERO,
-) -> None:
-    order = (
-        await uow.session.scalars(
-            select(WorkOrder).where(WorkOrder.number == number).with_for_update()
-        )
-    ).one_or_none()
-    if order is None:
-        return
-    if produced and item == order.item_code:
-        order.produced_quantity += produced
-    elif issued or consumed:
-        part = await _component(uow, order, item)
-        part.issued_quantity += issued
-        part.consumed_quantity += consumed
+    order_model: type[PurchaseOrder] | type[SalesOrder]
+    line_model: type[PurchaseOrderLine] | type[SalesOrderLine]
+    if kind == "purchase":
+        order_model, line_model, attribute = PurchaseOrder, PurchaseOrderLine, "received_quantity"
     else:
+        order_model, line_model, attribute = SalesOrder, SalesOrderLine, "shipped_quantity"
+    numbers = sorted({number for number, _ in counts})
+    ids = {
+        number: order_id
+        for order_id, number in await uow.session.execute(
+            select(order_model.id, order_model.number)
+            .where(order_model.number.in_(numbers))
+            .order_by(order_model.id)
+            .with_for_update()
+        )
+    }
+    if not ids:
         return
+    lines: dict[tuple[int, str], list[Any]] = {}
+    line: Any
+    for line in await uow.session.scalars(
+        select(line_model)
+        .where(
+            line_model.order_id.in_(sorted(ids.values())),
+            line_model.item_code.in_(sorted({item for _, item in counts})),
+        )
+        .order_by(line_model.order_id, line_model.due_date, line_model.line_no)
+    ):
+        lines.setdefault((line.order_id, line.item_code), []).append(line)
+    for (number, item), quantity in counts.items():
+        found = lines.get((ids[number], item)) if number in ids else None
+        if found:
+            done = sum((getattr(line, attribute) for line in found), ZERO)
+            _fill(found, attribute, done + quantity)
+
+
+async def _work_orders(uow: UnitOfWork, steps: list[_Step], now: datetime) -> None:
+    """Apply the steps in order to the work orders they name (read and locked once each)."""
+    orders = {
+        order.number: order
+        for order in await uow.session.scalars(
+            select(WorkOrder)
+            .where(WorkOrder.number.in_(sorted({step.number for step in steps})))
+            .order_by(WorkOrder.id)
+            .with_for_update()
+        )
+    }
+    if not orders:
+        return
+    parts: dict[tuple[int, str], WorkOrderComponent] = {}
+    last_position: dict[int, int] = {}
+    for known in await uow.session.scalars(
+        select(WorkOrderComponent).where(
+            WorkOrderComponent.work_order_id.in_(sorted(o.id for o in orders.values()))
+        )
+    ):
+        parts[(known.work_order_id, known.item_code)] = known
+        last_position[known.work_order_id] = max(
+            last_position.get(known.work_order_id, 0), known.position
+        )
+    touched: dict[int, WorkOrder] = {}
+    for step in steps:
+        order = orders.get(step.number)
+        if order is None:
+            continue
+        if step.produced and step.item == order.item_code:
+            order.produced_quantity += step.produced
+        elif step.issued or step.consumed:
+            part = parts.get((order.id, step.item))
+            if part is None:  # issued although not in the BOM (a substitute, an extra): tracked
+                position = last_position.get(order.id, 0) + 10
+                last_position[order.id] = position
+                part = _extra_component(order, step.item, position)
+                parts[(order.id, step.item)] = part
+                uow.session.add(part)
+            part.issued_quantity += step.issued
+            part.consumed_quantity += step.consumed
+        else:
+            continue
+        touched[order.id] = order
+        _follow_status(uow, order, now)
+    for order in touched.values():
+        order.updated_at = now
+        order.version += 1
+
+
+def _follow_status(uow: UnitOfWork, order: WorkOrder, now: datetime) -> None:
+    """Started by its first movement, completed when all is produced, open again when a
+    reversal takes output back; each change is announced."""
     before = order.status
     if order.status in (WorkOrderStatus.PLANNED, WorkOrderStatus.RELEASED):
         order.status = WorkOrderStatus.IN_PROGRESS.value
@@ -195,62 +296,43 @@ async def _work_order(
         order.status = WorkOrderStatus.COMPLETED.value
     elif order.status == WorkOrderStatus.COMPLETED and order.produced_quantity < order.quantity:
         order.status = WorkOrderStatus.IN_PROGRESS.value
-    order.updated_at = now
-    order.version += 1
-    if order.status != before:
+    if order.status == before:
+        return
+    uow.emit(
+        "WorkOrderStatusChanged",
+        "work_order",
+        str(order.id),
+        {"number": order.number, "status": order.status, "previous": before},
+    )
+    if order.status == WorkOrderStatus.COMPLETED:  # what integrators subscribe to
         uow.emit(
-            "WorkOrderStatusChanged",
+            "WorkOrderCompleted",
             "work_order",
             str(order.id),
-            {"number": order.number, "status": order.status, "previous": before},
+            {
+                "number": order.number,
+                "item_code": order.item_code,
+                "quantity": plain(order.quantity),
+                "produced_quantity": plain(order.produced_quantity),
+                "completed_at": now.isoformat(),
+            },
         )
-        if order.status == WorkOrderStatus.COMPLETED:  # what integrators subscribe to
-            uow.emit(
-                "WorkOrderCompleted",
-                "work_order",
-                str(order.id),
-                {
-                    "number": order.number,
-                    "item_code": order.item_code,
-                    "quantity": plain(order.quantity),
-                    "produced_quantity": plain(order.produced_quantity),
-                    "completed_at": now.isoformat(),
-                },
-            )
 
 
-async def _component(uow: UnitOfWork, order: WorkOrder, item: str) -> WorkOrderComponent:
-    part = (
-        await uow.session.scalars(
-            select(WorkOrderComponent).where(
-                WorkOrderComponent.work_order_id == order.id,
-                WorkOrderComponent.item_code == item,
-            )
-        )
-    ).one_or_none()
-    if part is None:  # issued although not in the BOM (a substitute, an extra): tracked
-        last = await uow.session.scalar(
-            select(WorkOrderComponent.position)
-            .where(WorkOrderComponent.work_order_id == order.id)
-            .order_by(WorkOrderComponent.position.desc())
-            .limit(1)
-        )
-        part = WorkOrderComponent(
-            work_order_id=order.id,
-            position=(last or 0) + 10,
-            item_id=0,
-            item_code=item,
-            quantity_per=ZERO,
-            fixed_quantity=ZERO,
-            required_quantity=ZERO,
-            backflush=False,
-            reserved_quantity=ZERO,
-            issued_quantity=ZERO,
-            consumed_quantity=ZERO,
-        )
-        uow.session.add(part)
-        await uow.session.flush()
-    return part
+def _extra_component(order: WorkOrder, item: str, position: int) -> WorkOrderComponent:
+    return WorkOrderComponent(
+        work_order_id=order.id,
+        position=position,
+        item_id=0,
+        item_code=item,
+        quantity_per=ZERO,
+        fixed_quantity=ZERO,
+        required_quantity=ZERO,
+        backflush=False,
+        reserved_quantity=ZERO,
+        issued_quantity=ZERO,
+        consumed_quantity=ZERO,
+    )
 
 
 async def _reservation(uow: UnitOfWork, payload: dict[str, Any]) -> None:
