@@ -1,12 +1,13 @@
 """Route dependencies shared by the MRP routers."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
 from services.mrp.clients import CatalogClient, PlanningCache, StockClient
 from shared.auth.principal import PLANNER
 from shared.http.context import RequestContext, request_context
+from shared.http.params import IdPath
 
 #: Planners own demands, orders and MRP runs.
 Planner = Annotated[RequestContext, Depends(request_context((PLANNER,)))]
@@ -27,18 +28,12 @@ Catalog = Annotated[CatalogClient, Depends(catalog_client)]
 Stock = Annotated[StockClient, Depends(stock_client)]
 
 
-def id_path(example: int) -> Any:
-    """`shared.http.params.IdPath`'s parameter with an id of the demo company as example
-    (for "Try it out"); the same bounds and description."""
-    return Path(ge=1, le=2**62, description="Numeric id", examples=[example])
-
-
 #: Ids of the demo company's things: SO-9001, FC-00000001, MRP run 1, its planned order
 #: 148 (10,000 R0402-10K to buy), PO-1501 (firmed from it), WO-14-SPK and WO-09-MCU.
-SalesOrderId = Annotated[int, id_path(1)]
-ForecastId = Annotated[int, id_path(1)]
-RunId = Annotated[int, id_path(1)]
-PlannedOrderId = Annotated[int, id_path(148)]
-PurchaseOrderId = Annotated[int, id_path(1)]
-WorkOrderId = Annotated[int, id_path(54)]
-UsageWorkOrderId = Annotated[int, id_path(35)]
+SalesOrderId = Annotated[IdPath, Path(examples=[1])]
+ForecastId = Annotated[IdPath, Path(examples=[1])]
+RunId = Annotated[IdPath, Path(examples=[1])]
+PlannedOrderId = Annotated[IdPath, Path(examples=[148])]
+PurchaseOrderId = Annotated[IdPath, Path(examples=[1])]
+WorkOrderId = Annotated[IdPath, Path(examples=[54])]
+UsageWorkOrderId = Annotated[IdPath, Path(examples=[35])]

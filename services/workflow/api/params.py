@@ -7,12 +7,7 @@ from typing import Annotated, Any
 from fastapi import Body, Path
 
 from services.workflow import org_examples, webhook_examples
-
-
-def id_path(example: int) -> Any:
-    """`shared.http.params.IdPath`'s parameter with an id of the demo company as example:
-    the same bounds and description."""
-    return Path(ge=1, le=2**62, description="Numeric id", examples=[example])
+from shared.http.params import IdPath
 
 
 def code_path(example: str, max_length: int = 64) -> Any:
@@ -32,17 +27,17 @@ def body_example(summary: str, value: Any) -> Any:
 
 
 #: Flow 2, "Material requisitions" (the active version).
-FlowId = Annotated[int, id_path(2)]
+FlowId = Annotated[IdPath, Path(examples=[2])]
 #: Approval 1 (MR-00000054, approved and posted).
-ApprovalId = Annotated[int, id_path(1)]
+ApprovalId = Annotated[IdPath, Path(examples=[1])]
 #: Approval 2 (MR-00000055, waiting for the team leader li).
-PendingApprovalId = Annotated[int, id_path(2)]
+PendingApprovalId = Annotated[IdPath, Path(examples=[2])]
 #: The role holder a POST of the example makes (wang, keeper of DG).
-RoleHolderId = Annotated[int, id_path(org_examples.NEW_ROLE_HOLDER_ID)]
-TodoId = Annotated[int, id_path(1)]
-MessageId = Annotated[int, id_path(1)]
-WebhookId = Annotated[int, id_path(1)]
-WebhookDeliveryId = Annotated[int, id_path(webhook_examples.DELIVERY_ID)]
+RoleHolderId = Annotated[IdPath, Path(examples=[org_examples.NEW_ROLE_HOLDER_ID])]
+TodoId = Annotated[IdPath, Path(examples=[1])]
+MessageId = Annotated[IdPath, Path(examples=[1])]
+WebhookId = Annotated[IdPath, Path(examples=[1])]
+WebhookDeliveryId = Annotated[IdPath, Path(examples=[webhook_examples.DELIVERY_ID])]
 
 DepartmentCode = Annotated[str, code_path("SMT")]
 Username = Annotated[str, code_path("li", max_length=100)]
