@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import FieldError, ProblemError
+from shared.http.openapi_nulls import with_example_nulls
 from shared.logging import get_logger
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -255,12 +256,13 @@ def problem_openapi(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def install_problem_openapi(app: FastAPI) -> None:
-    """Post-process `app.openapi()` with `problem_openapi` (cached like FastAPI's own)."""
+    """Post-process `app.openapi()` with `problem_openapi` (cached like FastAPI's own);
+    examples keep their `null`s (`shared.http.openapi_nulls`)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_openapi(original())
+            app.openapi_schema = problem_openapi(with_example_nulls(original))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
