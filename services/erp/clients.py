@@ -29,7 +29,8 @@ class StockClient:
     async def values(
         self, moment: datetime | None, principal: Principal, location_code: str | None = None
     ) -> list[ItemValue]:
-        """Stock's value per item and stage at `moment` (None: now), under a location."""
+        """Stock's value per item and stage at `moment` (None: now), under a location (one
+        stock does not know, such as a book's warehouse not set up yet, holds nothing)."""
         params: dict[str, str] = {"group_by": "item"}
         if moment is not None:
             params["as_of"] = moment.isoformat()
@@ -38,6 +39,8 @@ class StockClient:
         response = await self.client.request(
             "stock", "GET", "/v1/stock-overview", params=params, principal=principal
         )
+        if location_code and _unknown_location(response.status_code, response.content):
+            return []
         if response.status_code != 200:
             raise UpstreamError(
                 f"stock answered {response.status_code} when asked for the stock value"
@@ -71,3 +74,19 @@ class StockClient:
             cursor = page.get("next_cursor")
             if not cursor:
                 return found
+
+
+def _unknown_location(status: int, body: bytes) -> bool:
+    """Whether stock's answer is its 422 naming `location_code` as not found."""
+    if status != 422:
+        return False
+    try:
+        errors = orjson.loads(body).get("errors") or []
+    except (orjson.JSONDecodeError, AttributeError):
+        return False
+    return any(
+        isinstance(e, dict)
+        and e.get("field") == "query.location_code"
+        and e.get("type") == "not_found"
+        for e in errors
+    )

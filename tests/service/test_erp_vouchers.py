@@ -558,6 +558,18 @@ async def test_reconciliation_ties_stock_value_to_the_vouchers_and_names_what_is
             "/v1/reconciliation", params={"book": "NOPE"}, headers=s.finance
         )
         assert missing.status_code == 404
+        # a book for a warehouse stock has no location for yet: it holds nothing there
+        later = await s.client.post(
+            "/v1/books",
+            json={"code": "LATER", "name": "later", "template": "cas", "warehouses": ["NEW"]},
+            headers=s.finance,
+        )
+        assert later.status_code == 201, later.text
+        empty = await s.client.get(
+            "/v1/reconciliation", params={"book": "LATER"}, headers=s.finance
+        )
+        assert empty.status_code == 200, empty.text
+        assert {a["stock_value"] for a in empty.json()["accounts"]} == {"0"}
 
 
 async def test_a_back_dated_receipt_revalues_an_issue_and_erp_posts_the_difference(
