@@ -28,7 +28,7 @@ help:
 	@echo "make test     install if needed, run the whole suite (REQUIRE_POSTGRES=1 to insist)"
 	@echo "make lint     ruff check, mypy, import-linter"
 	@echo "make openapi  write openapi/<service>.json from the code"
-	@echo "make bench    gateway overhead, catalog, stock, reports, mrp, trace, erp, workflow and webhook benchmarks (results in bench/results/)"
+	@echo "make bench    gateway overhead, the slice (receipt to trace), catalog, stock, reports, mrp, trace, erp, workflow and webhook benchmarks (results in bench/results/)"
 	@echo "make clean    caches and build files; make distclean also removes .venv and var/"
 
 $(BIN)/python:
@@ -74,6 +74,7 @@ openapi-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/gateway_overhead.py $(BENCH_ARGS)
+	$(BIN)/python bench/slice.py
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/stock.py
 	$(BIN)/python bench/reports.py

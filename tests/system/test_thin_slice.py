@@ -2,7 +2,9 @@
 
 Seven uvicorn processes on free ports with a temporary var dir (SQLite files, secrets,
 logs), then through the gateway with a token: item -> location -> purchase receipt ->
-balance -> the lot in trace within a second -> the same receipt replayed, not reposted.
+balance -> the lot in trace (brought by the nudge: trace's poll is a minute here) -> the
+same receipt replayed, not reposted. How soon the lot shows (issue #2: within a second) is
+measured by `bench/slice.py`, not asserted here.
 """
 
 from __future__ import annotations
@@ -20,13 +22,20 @@ from tools.run import SERVICES, Stack, start_stack
 
 pytestmark = pytest.mark.system
 
-TRACE_DEADLINE_SECONDS = 1.0
+#: Trace's poll interval in this stack: the lot showing well before it came by the nudge.
+TRACE_POLL_SECONDS = 60
+TRACE_DEADLINE_SECONDS = 15.0
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir: Path = tmp_path_factory.mktemp("var")
-    running = start_stack(var_dir, base_port=0, log_level="WARNING")
+    running = start_stack(
+        var_dir,
+        base_port=0,
+        log_level="WARNING",
+        extra_env={"trace": {"TRACE_EVENT_POLL_SECONDS": str(TRACE_POLL_SECONDS)}},
+    )
     print(f"stack: {running.gateway_url}, logs in {var_dir / 'logs'}")
     try:
         yield running
@@ -109,8 +118,7 @@ def test_thin_slice(gateway: httpx.Client, stack: Stack) -> None:
     assert Decimal(rows[0]["quantity"]) == Decimal("5000")
     assert rows[0]["quality_state"] == "pending_inspection"
 
-    seen_after = wait_for_lot(gateway, item_code, lot_number, since=received_at)
-    assert seen_after <= TRACE_DEADLINE_SECONDS, f"trace saw the lot after {seen_after:.2f} s"
+    wait_for_lot(gateway, item_code, lot_number, since=received_at)
 
     replay = gateway.post("/v1/receipts", json=receipt_body, headers=key)
     assert replay.status_code == receipt.status_code
@@ -127,7 +135,7 @@ def test_thin_slice(gateway: httpx.Client, stack: Stack) -> None:
 def wait_for_lot(gateway: httpx.Client, item_code: str, lot_number: str, *, since: float) -> float:
     """Poll trace (through the gateway) until it knows the lot; seconds since `since`."""
     params = {"item_code": item_code, "lot_number": lot_number}
-    deadline = since + TRACE_DEADLINE_SECONDS + 4.0  # wait longer, to report how late it was
+    deadline = since + TRACE_DEADLINE_SECONDS
     while True:
         response = gateway.get("/v1/genealogy/nodes", params=params)
         assert response.status_code == 200, response.text
@@ -135,7 +143,10 @@ def wait_for_lot(gateway: httpx.Client, item_code: str, lot_number: str, *, sinc
         if any(lot["lot_number"] == lot_number for lot in lots):
             return time.monotonic() - since
         if time.monotonic() > deadline:
-            pytest.fail(f"trace never showed lot {lot_number} of {item_code}")
+            pytest.fail(
+                f"trace did not show lot {lot_number} of {item_code} within "
+                f"{TRACE_DEADLINE_SECONDS} s: no nudge reached it"
+            )
         time.sleep(0.05)
 
 
