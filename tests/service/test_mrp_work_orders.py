@@ -135,6 +135,22 @@ async def test_release_pins_the_bom_and_lists_components(plant: Plant) -> None:
     assert dates.status_code == 422
 
 
+async def capacitors_ordered(plant: Plant, s: Shop) -> dict:
+    """A purchase order of 15 capacitors due 2027-03-10 and 30 due 2027-03-20."""
+    po = await plant.mrp.post(
+        "/v1/purchase-orders",
+        json={
+            "supplier": "Murata",
+            "lines": [
+                {"item_code": s.cap, "quantity": "15", "due_date": "2027-03-10"},
+                {"item_code": s.cap, "quantity": "30", "due_date": "2027-03-20"},
+            ],
+        },
+    )
+    assert po.status_code == 201, po.text
+    return po.json()  # type: ignore[no-any-return]
+
+
 async def test_issues_follow_the_feed_and_material_check(plant: Plant) -> None:
     s = await shop(plant)
     await qualified(plant, s.chip, s.raw, "25")
@@ -147,17 +163,7 @@ async def test_issues_follow_the_feed_and_material_check(plant: Plant) -> None:
         return got["status"] == "in_progress" and components(got)[s.chip][1] == "8"
 
     await eventually(issued, what="the requisition on the work order")
-    po = await plant.mrp.post(
-        "/v1/purchase-orders",
-        json={
-            "supplier": "Murata",
-            "lines": [
-                {"item_code": s.cap, "quantity": "15", "due_date": "2027-03-10"},
-                {"item_code": s.cap, "quantity": "30", "due_date": "2027-03-20"},
-            ],
-        },
-    )
-    assert po.status_code == 201
+    await capacitors_ordered(plant, s)
     check = await plant.mrp.get(f"/v1/work-orders/{order['id']}/material-check")
     assert check.status_code == 200, check.text
     result = check.json()
@@ -402,16 +408,7 @@ async def test_a_page_of_stock_events_counts_as_the_events_one_by_one(plant: Pla
     states = []
     for batch in (False, True):
         wo = await work_order(plant, s)
-        po = await plant.mrp.post(
-            "/v1/purchase-orders",
-            json={
-                "supplier": "Murata",
-                "lines": [
-                    {"item_code": s.cap, "quantity": "15", "due_date": "2027-03-10"},
-                    {"item_code": s.cap, "quantity": "30", "due_date": "2027-03-20"},
-                ],
-            },
-        )
+        po = await capacitors_ordered(plant, s)
         so = await plant.mrp.post(
             "/v1/sales-orders",
             json={
@@ -419,10 +416,10 @@ async def test_a_page_of_stock_events_counts_as_the_events_one_by_one(plant: Pla
                 "lines": [{"item_code": s.board, "quantity": "5", "due_date": "2027-03-09"}],
             },
         )
-        assert po.status_code == 201 and so.status_code == 201
+        assert so.status_code == 201
         before = (await plant.mrp.get("/v1/events", params={"limit": 1000})).json()["events"]
         events = _history(
-            s, extra, wo["number"], po.json()["number"], so.json()["number"], 1000 * (1 + batch)
+            s, extra, wo["number"], po["number"], so.json()["number"], 1000 * (1 + batch)
         )
         if batch:
             async with db.uow(actor="feed:stock") as uow:
@@ -449,9 +446,9 @@ async def test_a_page_of_stock_events_counts_as_the_events_one_by_one(plant: Pla
                 },
                 "received": [
                     line["received_quantity"]
-                    for line in (
-                        await plant.mrp.get(f"/v1/purchase-orders/{po.json()['id']}")
-                    ).json()["lines"]
+                    for line in (await plant.mrp.get(f"/v1/purchase-orders/{po['id']}")).json()[
+                        "lines"
+                    ]
                 ],
                 "shipped": [
                     line["shipped_quantity"]
