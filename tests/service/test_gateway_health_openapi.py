@@ -42,12 +42,13 @@ async def test_healthz_is_503_and_names_the_service_that_is_down(database_factor
 
 
 async def test_healthz_asks_services_concurrently(database_factory) -> None:
-    stubs = {name: stub_service(name, delay=0.4) for name in UPSTREAM_SERVICES}
+    stubs = {name: stub_service(name, delay=1.0) for name in UPSTREAM_SERVICES}
     async with gateway_stack(database_factory, with_catalog=False, stubs=stubs) as gw:
         started = time.monotonic()
         response = await gw.client.get("/healthz")
         assert response.status_code == 200
-        assert time.monotonic() - started < 1.2  # six sequential probes would take 2.4 s
+        # six sequential probes would take 6 s; the margin is for a busy machine
+        assert time.monotonic() - started < 3.0
 
 
 async def test_readyz_covers_the_gateway_database_and_every_service(database_factory) -> None:
