@@ -36,7 +36,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def start() -> Stack:
         try:
-            stack, demo = load_demo(Path(args.var), args.port, host=args.host)
+            stack, demo = load_demo(
+                Path(args.var),
+                args.port,
+                host=args.host,
+                progress=lambda text: print(text, flush=True),
+            )
         except LoadError as exc:
             raise StackError(f"the demo could not be loaded: {exc}") from exc
         loaded.append(demo)

@@ -170,6 +170,8 @@ class Demo:
     #: Facts the tour shows, found while loading.
     facts: dict[str, Any] = field(default_factory=dict)
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(3))
+    #: Told what the load is doing, a line at a time (`make demo` prints it).
+    progress: Callable[[str], None] = field(default=lambda text: None)
 
     # ------------------------------------------------------------------ the whole load
 
@@ -180,6 +182,7 @@ class Demo:
             ("history", self.history),
             ("today", self.today),
         ):
+            self.progress(f"  {name} ...")
             started = time.perf_counter()
             step()
             self.timings[name] = time.perf_counter() - started
@@ -315,6 +318,7 @@ class Demo:
         self.quantities = [80 + 10 * self.rng.randint(0, 6) for _ in range(CYCLES)]
         for cycle in range(CYCLES):
             start = -HISTORY_DAYS + cycle * CYCLE_DAYS
+            self.progress(f"    {self.clock.day(start)}: cycle {cycle + 1} of {CYCLES}")
             builds = self.builds(cycle)
             self.deliveries(cycle, start, builds)
             self.build(cycle, start, builds)
@@ -758,9 +762,16 @@ class Demo:
         return self._poll(started, f"workflow started no approval for requisition {requisition_id}")
 
 
-def load(base_url: str, admin_password: str, today: date | None = None) -> Demo:
+def load(
+    base_url: str,
+    admin_password: str,
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Demo:
     api = login(base_url, "admin", admin_password)
     demo = Demo(api=api, clock=Clock(today or datetime.now(UTC).date()), base_url=base_url)
+    if progress is not None:
+        demo.progress = progress
     try:
         demo.run()
     finally:

@@ -14,6 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -106,18 +107,29 @@ def restart_with_nudges(stack: Stack) -> None:
 
 
 def load_demo(
-    var_dir: Path, port: int = 8000, *, host: str = "127.0.0.1", today: date | None = None
+    var_dir: Path,
+    port: int = 8000,
+    *,
+    host: str = "127.0.0.1",
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> tuple[Stack, Demo]:
-    """A running stack holding the demo company (the caller stops it)."""
+    """A running stack holding the demo company (the caller stops it); `progress` is told
+    each step."""
+    say = progress or (lambda text: None)
     var_dir = var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
     reset(var_dir)
+    say(f"Reset the databases in {var_dir}; starting the services ...")
     stack = start_stack(var_dir, port, host=host, log_level="WARNING", extra_env=loading_env())
     try:
+        say("Loading Lumen Audio through the gateway:")
         started = time.monotonic()
-        demo = load(stack.gateway_url, stack.secrets.admin_password, today=today)
+        demo = load(stack.gateway_url, stack.secrets.admin_password, today=today, progress=say)
+        say("  waiting for trace, mrp, workflow and erp to read the feeds ...")
         demo.timings["catching up"] = wait_caught_up(var_dir)
         demo.timings["load"] = time.monotonic() - started
+        say("Restarting stock, catalog and mrp with their nudges on ...")
         restart_started = time.monotonic()
         restart_with_nudges(stack)
         demo.timings["restart"] = time.monotonic() - restart_started
