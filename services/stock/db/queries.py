@@ -275,17 +275,25 @@ async def serials_for_update(
             for item, serial in wanted
         ],
     )
+    # locked in chunks, each in (item, serial) order: byte order on PostgreSQL, as Python
+    # sorts, so every transaction takes the locks in the same order
+    postgres = _dialect(session) == "postgresql"
+    columns = (Serial.item_code, Serial.serial_number)
+    order = [c.collate("C") for c in columns] if postgres else list(columns)
     result: dict[tuple[str, str], Serial] = {}
-    for item, serial in wanted:  # one row at a time: the locks follow the sorted order
-        row = (
-            await session.scalars(
-                select(Serial)
-                .where(Serial.item_code == item, Serial.serial_number == serial)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-        ).one()
-        result[(item, serial)] = row
+    for start in range(0, len(wanted), LOCK_CHUNK):
+        rows = await session.scalars(
+            select(Serial)
+            .where(tuple_(*columns).in_(wanted[start : start + LOCK_CHUNK]))
+            .order_by(*order)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for row in rows:
+            result[(row.item_code, row.serial_number)] = row
+    if len(result) != len(wanted):  # inserted above or there already: never expected
+        missing = sorted(set(wanted) - set(result))[:5]
+        raise LookupError(f"serial rows not found after their insert: {missing}")
     return result
 
 
