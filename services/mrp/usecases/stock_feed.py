@@ -102,43 +102,67 @@ def movements_in(payload: dict[str, Any], event_type: str = "") -> list[dict[str
 async def apply_movements(uow: UnitOfWork, movements: Sequence[dict[str, Any]]) -> None:
     """Count each movement on its order, in the given order, unless it was counted already.
 
-    Claiming is `INSERT ... ON CONFLICT DO NOTHING RETURNING`: when a completion and the
-    feed bring the same movement at once, the second waits for the first to commit and
-    then claims nothing. The orders the claimed movements name are then read (and locked,
-    by id) once each, and a work order's version goes up once per call.
+    The work orders the movements name are locked first (by id), as a completion holds its
+    order before it claims the movements it posted. Claiming is `INSERT ... ON CONFLICT DO
+    NOTHING RETURNING` (by movement id): when a completion and the feed bring the same
+    movement at once, the second waits for the first to commit and then claims nothing.
+    Each named order is read once, and a work order's version goes up once per call.
     """
-    by_id: dict[int, dict[str, Any]] = {}
+    effects: dict[int, _Count | _Step | None] = {}
     for movement in movements:
-        by_id.setdefault(int(movement["id"]), movement)
-    if not by_id:
+        key = int(movement["id"])
+        if key not in effects:
+            effects[key] = _effect(movement)
+    if not effects:
         return
     now = utcnow()
+    orders = await _lock_work_orders(
+        uow, {effect.number for effect in effects.values() if isinstance(effect, _Step)}
+    )
+    claimed = await _claim(uow, sorted(effects), now)
+    counts: dict[tuple[str, str, str], Decimal] = {}
+    steps: list[_Step] = []
+    for key, effect in effects.items():
+        if key not in claimed or effect is None:
+            continue
+        if isinstance(effect, _Step):
+            steps.append(effect)
+        else:
+            index = (effect.kind, effect.number, effect.item)
+            counts[index] = counts.get(index, ZERO) + effect.quantity
+    for kind in ("purchase", "sales"):
+        await _count(uow, kind, {k[1:]: q for k, q in counts.items() if k[0] == kind})
+    if steps and orders:
+        await _work_orders(uow, orders, steps, now)
+    await uow.session.flush()
+
+
+async def _claim(uow: UnitOfWork, keys: list[int], now: datetime) -> set[int]:
+    """Insert the movements' `applied_movements` rows; the ids this call inserted."""
     build = dialect_insert(uow.session)
     claimed: set[int] = set()
-    keys = list(by_id)
     for start in range(0, len(keys), CLAIM_CHUNK):
+        rows = [
+            {"movement_id": key, "applied_at": now} for key in keys[start : start + CLAIM_CHUNK]
+        ]
         statement = (
             build(AppliedMovement)
-            .values(
-                [
-                    {"movement_id": key, "applied_at": now}
-                    for key in keys[start : start + CLAIM_CHUNK]
-                ]
-            )
+            .values(rows)
             .on_conflict_do_nothing(index_elements=["movement_id"])
             .returning(AppliedMovement.movement_id)
         )
         claimed.update((await uow.session.execute(statement)).scalars())
-    counts: dict[tuple[str, str, str], Decimal] = {}
-    steps: list[_Step] = []
-    for key, movement in by_id.items():
-        if key in claimed:
-            _classify(movement, counts, steps)
-    for kind in ("purchase", "sales"):
-        await _count(uow, kind, {k[1:]: q for k, q in counts.items() if k[0] == kind})
-    if steps:
-        await _work_orders(uow, steps, now)
-    await uow.session.flush()
+    return claimed
+
+
+@dataclass(frozen=True, slots=True)
+class _Count:
+    """A movement's quantity on a purchase order's received or a sales order's shipped."""
+
+    kind: str  # purchase | sales
+    number: str
+    item: str
+    quantity: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +176,8 @@ class _Step:
     produced: Decimal = ZERO
 
 
-def _classify(
-    movement: dict[str, Any], counts: dict[tuple[str, str, str], Decimal], steps: list[_Step]
-) -> None:
-    """What a movement does: add to an order line's received or shipped quantity (summed
-    per order and item in `counts`), or a step on a work order (in order, in `steps`)."""
+def _effect(movement: dict[str, Any]) -> _Count | _Step | None:
+    """What a movement does to MRP's orders, if anything."""
     sign = Decimal(-1) if movement.get("reversal_of_id") else Decimal(1)
     source, target = movement["from_location"], movement["to_location"]
     if sign < 0:  # a reversal runs the other way: judge it by its original's direction
@@ -168,21 +189,19 @@ def _classify(
     sales_order = movement.get("sales_order")
     work_order = movement.get("work_order")
     if kind == "purchase_receipt" and purchase_order and source == SUPPLIER:
-        key = ("purchase", purchase_order, item)
-        counts[key] = counts.get(key, ZERO) + quantity
-    elif kind == "supplier_return" and purchase_order and target == SUPPLIER:
-        key = ("purchase", purchase_order, item)
-        counts[key] = counts.get(key, ZERO) - quantity
-    elif kind == "shipment" and sales_order and target == CUSTOMER:
-        key = ("sales", sales_order, item)
-        counts[key] = counts.get(key, ZERO) + quantity
-    elif kind == "requisition" and work_order:
-        steps.append(_Step(work_order, item, issued=quantity))
-    elif kind == "production_receipt" and work_order:
+        return _Count("purchase", purchase_order, item, quantity)
+    if kind == "supplier_return" and purchase_order and target == SUPPLIER:
+        return _Count("purchase", purchase_order, item, -quantity)
+    if kind == "shipment" and sales_order and target == CUSTOMER:
+        return _Count("sales", sales_order, item, quantity)
+    if kind == "requisition" and work_order:
+        return _Step(work_order, item, issued=quantity)
+    if kind == "production_receipt" and work_order:
         if source == PRODUCTION:
-            steps.append(_Step(work_order, item, produced=quantity))
-        elif target == PRODUCTION:
-            steps.append(_Step(work_order, item, consumed=quantity))
+            return _Step(work_order, item, produced=quantity)
+        if target == PRODUCTION:
+            return _Step(work_order, item, consumed=quantity)
+    return None
 
 
 def _fill(lines: Sequence[Any], attribute: str, total: Decimal) -> None:
@@ -236,19 +255,25 @@ async def _count(uow: UnitOfWork, kind: str, counts: dict[tuple[str, ...], Decim
             _fill(found, attribute, done + quantity)
 
 
-async def _work_orders(uow: UnitOfWork, steps: list[_Step], now: datetime) -> None:
-    """Apply the steps in order to the work orders they name (read and locked once each)."""
-    orders = {
+async def _lock_work_orders(uow: UnitOfWork, numbers: set[str]) -> dict[str, WorkOrder]:
+    """The work orders of `numbers` MRP knows, locked in id order, by number."""
+    if not numbers:
+        return {}
+    return {
         order.number: order
         for order in await uow.session.scalars(
             select(WorkOrder)
-            .where(WorkOrder.number.in_(sorted({step.number for step in steps})))
+            .where(WorkOrder.number.in_(sorted(numbers)))
             .order_by(WorkOrder.id)
             .with_for_update()
         )
     }
-    if not orders:
-        return
+
+
+async def _work_orders(
+    uow: UnitOfWork, orders: dict[str, WorkOrder], steps: list[_Step], now: datetime
+) -> None:
+    """Apply the steps in order to the (locked) work orders they name."""
     parts: dict[tuple[int, str], WorkOrderComponent] = {}
     last_position: dict[int, int] = {}
     for known in await uow.session.scalars(
