@@ -540,8 +540,3 @@ REPORT_DEFINITION_RESULT: Example = {
         ],
     },
 }
-
-
-def json_answer(example: Example) -> dict[str, Any]:
-    """A route's `responses` entry content: `example` as its JSON answer."""
-    return {"content": {"application/json": {"example": example}}}

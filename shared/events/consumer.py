@@ -29,6 +29,7 @@ from shared.db.uow import UnitOfWork
 from shared.errors import NotFound
 from shared.events.schemas import FeedEvent, FeedPage, Nudge, NudgeAccepted
 from shared.http.context import require_roles
+from shared.http.examples import example_response
 from shared.http.problems import problem_responses
 from shared.logging import get_logger
 
@@ -291,7 +292,6 @@ def nudge_router(sources: Sequence[str]) -> APIRouter:
     nudge from the first of `sources`, which the service accepts."""
     source = sources[0]
     router = APIRouter(tags=["events"])
-    accepted = {"content": {"application/json": {"example": {"source": source, "accepted": True}}}}
     router.add_api_route(
         "/v1/event-nudges",
         nudge_consumer,
@@ -299,7 +299,10 @@ def nudge_router(sources: Sequence[str]) -> APIRouter:
         response_model=NudgeAccepted,
         status_code=202,
         operation_id="nudge_consumer",
-        responses={202: accepted, **problem_responses(401, 403, 404, 422)},
+        responses={
+            **example_response({"source": source, "accepted": True}, 202),
+            **problem_responses(401, 403, 404, 422),
+        },
         openapi_extra={
             "requestBody": {"content": {"application/json": {"example": {"source": source}}}}
         },

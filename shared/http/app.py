@@ -20,6 +20,7 @@ from shared.events.consumer import FeedConsumer, Subscription, nudge_router
 from shared.events.feed import Nudger
 from shared.events.feed import router as feed_router
 from shared.http.audit import router as audit_router
+from shared.http.examples import example_response
 from shared.http.idempotency import IdempotencyStore
 from shared.http.middleware import HttpMetrics, RequestContextMiddleware
 from shared.http.problems import (
@@ -43,7 +44,7 @@ class Health(BaseModel):
 def _health_example(status: str, service: str) -> dict[int | str, dict[str, Any]]:
     """The 200 answer of `/healthz` or `/readyz` as `service` gives it, for the docs."""
     example = {"status": status, "service": service}
-    return {200: {"content": {"application/json": {"example": example}}}}
+    return example_response(example)
 
 
 def health_router(service: str) -> APIRouter:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.erp import book_examples
@@ -25,6 +25,7 @@ from shared.auth.principal import ADMIN, FINANCE
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.examples import body_example, example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
@@ -42,18 +43,13 @@ RuleIdPath = Annotated[IdPath, Path(examples=[7])]
 #: A new book (LS01 exists in the demo), and the answer to it.
 NewBook = Annotated[
     BookIn,
-    Body(
-        openapi_examples={
-            "LS02": {
-                "summary": "A second book for the Dongguan hub (小企业会计准则)",
-                "value": book_examples.BOOK_CREATE,
-            }
-        }
+    body_example(
+        "A second book for the Dongguan hub (小企业会计准则)",
+        book_examples.BOOK_CREATE,
+        name="LS02",
     ),
 ]
-_BOOK_CREATED: dict[int | str, dict[str, Any]] = {
-    201: {"content": {"application/json": {"example": book_examples.BOOK_CREATED}}}
-}
+_BOOK_CREATED = example_response(book_examples.BOOK_CREATED, 201)
 
 
 def _targets(ctx: RequestContext) -> list[str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from services.erp import movement_type_examples as examples
@@ -20,6 +20,7 @@ from shared.auth.principal import ADMIN, FINANCE
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.examples import body_example, example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -34,20 +35,8 @@ EditedCodePath = Annotated[CodePath, Path(examples=["561"])]
 OwnCodePath = Annotated[CodePath, Path(examples=["Z01"])]
 EditedType = Annotated[
     MovementTypeIn,
-    Body(
-        openapi_examples={
-            "561": {
-                "summary": "Opening balances (561) give vouchers",
-                "value": examples.TYPE_561_IN,
-            }
-        }
-    ),
+    body_example("Opening balances (561) give vouchers", examples.TYPE_561_IN, name="561"),
 ]
-
-
-def _answer(status: int, example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    """The example answer of a route whose model's own example is another type's."""
-    return {status: {"content": {"application/json": {"example": example}}}}
 
 
 @router.get(
@@ -74,7 +63,10 @@ async def list_movement_types(
     status_code=201,
     response_model=MovementTypeOut,
     operation_id="create_movement_type",
-    responses={**_answer(201, examples.TYPE_CREATED), **problem_responses(401, 403, 409, 422)},
+    responses={
+        **example_response(examples.TYPE_CREATED, 201),
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_movement_type(ctx: Finance, body: MovementTypeIn) -> Response:
     """Add a firm's own movement type (finance, admin). Its rules say which stock movements
@@ -119,7 +111,7 @@ async def get_movement_type(ctx: Reader, code: CodePath) -> Response:
     response_model=MovementTypeOut,
     operation_id="replace_movement_type",
     responses={
-        **_answer(200, examples.TYPE_561_OUT),
+        **example_response(examples.TYPE_561_OUT),
         **problem_responses(401, 403, 404, 412, 422, 428),
     },
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
@@ -23,6 +23,7 @@ from shared.auth.principal import ADMIN, FINANCE, INTEGRATION
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, render_payload, run_command
 from shared.http.context import RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.params import IdPath
 from shared.http.problems import problem_responses
 
@@ -35,11 +36,6 @@ Book = Annotated[
 ]
 #: LS01-00000027, the voucher of the demo's first shipment (SH-00000001).
 VoucherId = Annotated[IdPath, Path(examples=[27])]
-
-
-def _answer(example: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    """The example answer of a route whose voucher is in another state than the model's."""
-    return {200: {"content": {"application/json": {"example": example}}}}
 
 
 @router.get(
@@ -101,7 +97,7 @@ async def get_voucher(ctx: Accounting, voucher_id: VoucherId) -> Response:
     response_model=VoucherOut,
     operation_id="acknowledge_voucher",
     responses={
-        **_answer(examples.VOUCHER_ACKNOWLEDGED),
+        **example_response(examples.VOUCHER_ACKNOWLEDGED),
         **problem_responses(401, 403, 404, 409, 422),
     },
 )
@@ -149,7 +145,7 @@ async def release_vouchers(ctx: Finance, book: Book = None) -> Response:
     response_model=VoucherOut,
     operation_id="retry_voucher_push",
     responses={
-        **_answer(examples.VOUCHER_PUSH_RETRIED),
+        **example_response(examples.VOUCHER_PUSH_RETRIED),
         **problem_responses(401, 403, 404, 409, 422),
     },
 )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.upstreams import NOT_READY, OK, READY, Upstreams
 from shared.db.database import Database
+from shared.http.examples import example_response
 from shared.http.problems import problem_response, problem_responses
 from shared.logging import get_logger
 from shared.settings import SERVICE_NAMES
@@ -27,7 +28,7 @@ class SystemHealth(BaseModel):
 def _example(state: str) -> dict[int | str, dict[str, Any]]:
     """The 200 answer when everything is `state` (`ok` or `ready`), for the docs."""
     example = {"status": state, "services": dict.fromkeys(SERVICE_NAMES, state)}
-    return {200: {"content": {"application/json": {"example": example}}}}
+    return example_response(example)
 
 
 def _answer(request: Request, services: dict[str, str], up: str, what: str) -> Response:

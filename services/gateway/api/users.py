@@ -14,6 +14,7 @@ from services.gateway.usecases import users as usecases
 from shared.auth.principal import Principal
 from shared.http.commands import render, run_command
 from shared.http.context import RequestContext
+from shared.http.examples import example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -28,11 +29,11 @@ _CREATED_USER = {
     "active": True,
     "created_at": "2026-11-28T06:02:41.318204Z",
 }
-_CREATED = {"content": {"application/json": {"example": _CREATED_USER}}}
 
 
 @router.post("", status_code=201, response_model=UserOut, operation_id="create_user",
-             responses={201: _CREATED, **problem_responses(400, 401, 403, 409, 422, 429)})
+             responses={**example_response(_CREATED_USER, 201),
+                        **problem_responses(400, 401, 403, 409, 422, 429)})
 async def create_user(ctx: Admin, body: UserCreate) -> Response:
     """Create a person's account with roles (admin; accepts Idempotency-Key)."""
     usecases.check_password_policy(body.password, body.username)

@@ -22,6 +22,7 @@ from shared.auth.principal import SERVICE
 from shared.db.uow import UnitOfWork
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.problems import problem_responses
 
 router = APIRouter(tags=["firming approval"])
@@ -46,7 +47,7 @@ async def get_firming_approval_gate(ctx: Reader) -> Response:
     response_model=ApprovalGateOut,
     operation_id="set_firming_approval_gate",
     responses={
-        200: {"content": {"application/json": {"example": APPROVAL_GATE_CLOSED}}},
+        **example_response(APPROVAL_GATE_CLOSED),
         **problem_responses(401, 403, 422),
     },
 )
@@ -61,7 +62,7 @@ async def set_firming_approval_gate(ctx: Workflow, body: ApprovalGateIn) -> Resp
     response_model=FirmOut,
     operation_id="decide_planned_order_firming_approval",
     responses={
-        200: {"content": {"application/json": {"example": FIRM_APPROVED}}},
+        **example_response(FIRM_APPROVED),
         **problem_responses(401, 403, 404, 409, 422, 502, 503),
     },
 )

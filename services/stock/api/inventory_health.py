@@ -24,6 +24,7 @@ from shared.db.uow import UnitOfWork
 from shared.errors import Forbidden
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.problems import problem_responses
 from shared.spreadsheet_files import XLSX_MEDIA_TYPE
 
@@ -101,7 +102,7 @@ async def inventory_health_report(
     operation_id="keep_inventory_health_file",
     responses={
         **problem_responses(401, 403, 409, 422, 502),
-        201: ex.json_answer(ex.INVENTORY_HEALTH_FILE),
+        **example_response(ex.INVENTORY_HEALTH_FILE, 201),
     },
 )
 async def keep_inventory_health_file(

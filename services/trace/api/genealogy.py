@@ -21,6 +21,7 @@ from services.trace.usecases.rebuild import RebuildOut, rebuild
 from shared.auth.principal import ADMIN
 from shared.http.commands import render, render_payload
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 from shared.runtime import collector_paused
@@ -173,7 +174,7 @@ async def trace_forward(
     response_model=RebuildOut,
     operation_id="rebuild_genealogy",
     responses={
-        200: {"content": {"application/json": {"example": genealogy_examples.REBUILD_OUT}}},
+        **example_response(genealogy_examples.REBUILD_OUT),
         **problem_responses(401, 403),
     },
 )

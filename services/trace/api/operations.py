@@ -13,6 +13,7 @@ from services.trace.usecases import operations as usecases
 from shared.auth.principal import INTEGRATION, PLANNER, QC
 from shared.http.commands import render
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 from shared.policy import check_writable
@@ -67,7 +68,7 @@ async def list_operations(
     response_model=OperationOut,
     operation_id="get_operation",
     responses={
-        200: {"content": {"application/json": {"example": operation_examples.OPERATION_FROM_MRP}}},
+        **example_response(operation_examples.OPERATION_FROM_MRP),
         **problem_responses(401, 404, 422),
     },
 )

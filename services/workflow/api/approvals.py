@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from services.workflow import approval_examples as ex
-from services.workflow.api.params import ApprovalId, PendingApprovalId, answer
+from services.workflow.api.params import ApprovalId, PendingApprovalId
 from services.workflow.domain.routing import TaskStatus
 from services.workflow.runtime import runner_of
 from services.workflow.schemas import (
@@ -30,6 +30,7 @@ from shared.auth.principal import WAREHOUSE
 from shared.db.uow import UnitOfWork
 from shared.http.commands import Command, render, run_command
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -104,7 +105,7 @@ def _decision(
     "/{instance_id}/approve",
     response_model=InstanceOut,
     operation_id="approve_step",
-    responses={**answer(ex.APPROVED_BY_LEADER), **ACTION_ERRORS},
+    responses={**example_response(ex.APPROVED_BY_LEADER), **ACTION_ERRORS},
 )
 async def approve_step(
     ctx: Reader, instance_id: PendingApprovalId, body: DecisionIn | None = None
@@ -118,7 +119,7 @@ async def approve_step(
     "/{instance_id}/reject",
     response_model=InstanceOut,
     operation_id="reject_step",
-    responses={**answer(ex.REJECTED), **ACTION_ERRORS},
+    responses={**example_response(ex.REJECTED), **ACTION_ERRORS},
 )
 async def reject_step(ctx: Reader, instance_id: PendingApprovalId, body: ReasonIn) -> Response:
     """Reject with a reason: the approval ends and the document returns to draft."""
@@ -129,7 +130,7 @@ async def reject_step(ctx: Reader, instance_id: PendingApprovalId, body: ReasonI
     "/{instance_id}/return",
     response_model=InstanceOut,
     operation_id="return_to_requester",
-    responses={**answer(ex.RETURNED), **ACTION_ERRORS},
+    responses={**example_response(ex.RETURNED), **ACTION_ERRORS},
 )
 async def return_to_requester(
     ctx: Reader, instance_id: PendingApprovalId, body: ReasonIn
@@ -143,7 +144,7 @@ async def return_to_requester(
     "/{instance_id}/delegate",
     response_model=InstanceOut,
     operation_id="delegate_step",
-    responses={**answer(ex.DELEGATED), **ACTION_ERRORS},
+    responses={**example_response(ex.DELEGATED), **ACTION_ERRORS},
 )
 async def delegate_step(ctx: Reader, instance_id: PendingApprovalId, body: DelegateIn) -> Response:
     """Hand my pending step to someone else (user name)."""
@@ -158,7 +159,7 @@ async def delegate_step(ctx: Reader, instance_id: PendingApprovalId, body: Deleg
     "/{instance_id}/signers",
     response_model=InstanceOut,
     operation_id="add_signer",
-    responses={**answer(ex.SIGNER_ADDED), **ACTION_ERRORS},
+    responses={**example_response(ex.SIGNER_ADDED), **ACTION_ERRORS},
 )
 async def add_signer(ctx: Reader, instance_id: PendingApprovalId, body: SignerIn) -> Response:
     """Add a signer to the open step (an approver of it, or an admin)."""
@@ -173,7 +174,7 @@ async def add_signer(ctx: Reader, instance_id: PendingApprovalId, body: SignerIn
     "/{instance_id}/withdraw",
     response_model=InstanceOut,
     operation_id="withdraw_approval",
-    responses={**answer(ex.WITHDRAWN), **ACTION_ERRORS},
+    responses={**example_response(ex.WITHDRAWN), **ACTION_ERRORS},
 )
 async def withdraw_approval(
     ctx: Reader, instance_id: PendingApprovalId, body: ReasonIn
@@ -188,7 +189,7 @@ async def withdraw_approval(
     "/{instance_id}/comments",
     response_model=InstanceOut,
     operation_id="comment_approval",
-    responses={**answer(ex.COMMENTED), **ACTION_ERRORS},
+    responses={**example_response(ex.COMMENTED), **ACTION_ERRORS},
 )
 async def comment_approval(
     ctx: Reader, instance_id: PendingApprovalId, body: CommentIn
@@ -203,7 +204,7 @@ async def comment_approval(
     "/{instance_id}/retry",
     response_model=InstanceOut,
     operation_id="retry_approval_posting",
-    responses={**answer(ex.RETRIED), **ACTION_ERRORS},
+    responses={**example_response(ex.RETRIED), **ACTION_ERRORS},
 )
 async def retry_approval_posting(ctx: Warehouse, instance_id: PendingApprovalId) -> Response:
     """Tell the owning service again after it refused (approved, posting failed: e.g. the

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.workflow import approval_examples as ex
-from services.workflow.api.params import FlowId, answer
+from services.workflow.api.params import FlowId
 from services.workflow.schemas import DocumentType, FlowIn, FlowOut, FlowPage
 from services.workflow.usecases import flows as usecases
 from shared.auth.principal import ADMIN
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
+from shared.http.examples import example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -91,7 +92,7 @@ async def activate_flow(ctx: Admin, flow_id: FlowId) -> Response:
     response_model=FlowOut,
     operation_id="deactivate_flow",
     responses={
-        **answer(ex.FLOW_DEACTIVATED),
+        **example_response(ex.FLOW_DEACTIVATED),
         **problem_responses(401, 403, 404, 409, 422, 502, 503),
     },
 )

@@ -7,7 +7,7 @@ the app's AES key. A bad signature is 403 and changes nothing.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from services.workflow import mobile_examples as ex
@@ -25,6 +25,7 @@ from services.workflow.usecases.mobile_sync import MobileSync
 from shared.auth.principal import Principal
 from shared.errors import Forbidden, NotFound
 from shared.http.context import current_principal
+from shared.http.examples import body_example
 from shared.http.problems import problem_responses
 
 router = APIRouter(prefix="/v1/mobile", tags=["mobile approval"])
@@ -70,14 +71,7 @@ async def dingtalk_callback(
     nonce: DingTalkNonce,
     body: Annotated[
         dict[str, Any],
-        Body(
-            openapi_examples={
-                "demo": {
-                    "summary": "An approval agreed in DingTalk (bpms_instance_change)",
-                    "value": ex.DINGTALK_BODY,
-                }
-            }
-        ),
+        body_example("An approval agreed in DingTalk (bpms_instance_change)", ex.DINGTALK_BODY),
     ],
 ) -> Response:
     """DingTalk's event callback: an approval decided there is applied here once."""

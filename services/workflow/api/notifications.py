@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.workflow import notification_examples as ex
-from services.workflow.api.params import ChannelCode, MessageId, answer, body_example
+from services.workflow.api.params import ChannelCode, MessageId
 from services.workflow.runtime import runner_of
 from services.workflow.schemas import (
     ChannelIn,
@@ -21,6 +21,7 @@ from shared.auth.principal import ADMIN
 from shared.http.commands import render, run_command
 from shared.http.context import RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.examples import body_example, example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -38,7 +39,10 @@ ChannelUpdate = Annotated[
     status_code=201,
     response_model=ChannelOut,
     operation_id="create_channel",
-    responses={**answer(ex.CHANNEL_CREATED, 201), **problem_responses(401, 403, 409, 422)},
+    responses={
+        **example_response(ex.CHANNEL_CREATED, 201),
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_channel(ctx: Admin, body: ChannelIn) -> Response:
     """Add a channel (admin): a DingTalk or WeCom group robot, an SMS provider, an SMTP
@@ -83,7 +87,7 @@ async def get_channel(ctx: Admin, code: ChannelCode) -> Response:
     response_model=ChannelOut,
     operation_id="update_channel",
     responses={
-        **answer(ex.CHANNEL_UPDATED),
+        **example_response(ex.CHANNEL_UPDATED),
         **problem_responses(401, 403, 404, 409, 412, 422, 428),
     },
 )
@@ -136,7 +140,7 @@ async def get_message(ctx: Admin, message_id: MessageId) -> Response:
     "/messages/{message_id}/resend",
     response_model=MessageDetail,
     operation_id="resend_message",
-    responses={**answer(ex.RESENT), **problem_responses(401, 403, 404, 409)},
+    responses={**example_response(ex.RESENT), **problem_responses(401, 403, 404, 409)},
 )
 async def resend_message(ctx: Admin, message_id: MessageId) -> Response:
     """Send a dead message again (admin)."""

@@ -11,8 +11,6 @@ from services.workflow.api.params import (
     DepartmentCode,
     RoleHolderId,
     Username,
-    answer,
-    body_example,
 )
 from services.workflow.schemas import (
     CalendarIn,
@@ -33,6 +31,7 @@ from shared.auth.principal import ADMIN
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.examples import body_example, example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -52,7 +51,10 @@ CalendarUpdate = Annotated[CalendarIn, body_example("New Year's Day off", ex.CAL
     status_code=201,
     response_model=DepartmentOut,
     operation_id="create_department",
-    responses={**answer(ex.DEPARTMENT_CREATED, 201), **problem_responses(401, 403, 409, 422)},
+    responses={
+        **example_response(ex.DEPARTMENT_CREATED, 201),
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_department(ctx: Admin, body: DepartmentIn) -> Response:
     """Add a department (admin); `manager` heads it."""
@@ -82,7 +84,10 @@ async def list_departments(ctx: Reader, page: Paging, parent_code: Text = None) 
     "/departments/{code}",
     response_model=DepartmentOut,
     operation_id="update_department",
-    responses={**answer(ex.DEPARTMENT_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
+    responses={
+        **example_response(ex.DEPARTMENT_UPDATED),
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def update_department(
     ctx: Admin, code: DepartmentCode, body: DepartmentUpdate, if_match: IfMatch = None
@@ -102,7 +107,7 @@ async def update_department(
     status_code=201,
     response_model=PersonOut,
     operation_id="create_person",
-    responses={**answer(ex.PERSON_CREATED, 201), **problem_responses(401, 403, 409, 422)},
+    responses={**example_response(ex.PERSON_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_person(ctx: Admin, body: PersonIn) -> Response:
     """Register a person by gateway user name, with department, manager and contacts (admin)."""
@@ -145,7 +150,10 @@ async def get_person(ctx: Reader, username: Username) -> Response:
     "/people/{username}",
     response_model=PersonOut,
     operation_id="update_person",
-    responses={**answer(ex.PERSON_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
+    responses={
+        **example_response(ex.PERSON_UPDATED),
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def update_person(
     ctx: Admin, username: Username, body: PersonUpdate, if_match: IfMatch = None
@@ -165,7 +173,10 @@ async def update_person(
     status_code=201,
     response_model=RoleHolderOut,
     operation_id="add_role_holder",
-    responses={**answer(ex.ROLE_HOLDER_CREATED, 201), **problem_responses(401, 403, 409, 422)},
+    responses={
+        **example_response(ex.ROLE_HOLDER_CREATED, 201),
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def add_role_holder(ctx: Admin, body: RoleHolderIn) -> Response:
     """Give a person an approval role, everywhere or for one warehouse (admin)."""
@@ -208,7 +219,10 @@ async def remove_role_holder(ctx: Admin, holder_id: RoleHolderId) -> Response:
     status_code=201,
     response_model=CalendarOut,
     operation_id="create_calendar",
-    responses={**answer(ex.CALENDAR_CREATED, 201), **problem_responses(401, 403, 409, 422)},
+    responses={
+        **example_response(ex.CALENDAR_CREATED, 201),
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_calendar(ctx: Admin, body: CalendarIn) -> Response:
     """Add a working calendar: hours per weekday, holidays, make-up working days (admin)."""
@@ -251,7 +265,10 @@ async def get_calendar(ctx: Reader, code: CalendarCode) -> Response:
     "/{code}",
     response_model=CalendarOut,
     operation_id="update_calendar",
-    responses={**answer(ex.CALENDAR_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
+    responses={
+        **example_response(ex.CALENDAR_UPDATED),
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def update_calendar(
     ctx: Admin, code: CalendarCode, body: CalendarUpdate, if_match: IfMatch = None

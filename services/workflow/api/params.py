@@ -1,10 +1,9 @@
 """Path parameters of the workflow routes with the demo company's ids and codes as
-examples (for "Try it out"), and the helpers giving a route its own example answer or
-body where the model's example does not fit it."""
+examples (for "Try it out")."""
 
 from typing import Annotated, Any
 
-from fastapi import Body, Path
+from fastapi import Path
 
 from services.workflow import org_examples, webhook_examples
 from shared.http.params import IdPath
@@ -13,17 +12,6 @@ from shared.http.params import IdPath
 def code_path(example: str, max_length: int = 64) -> Any:
     """A code or user name in the path, with the demo company's as example."""
     return Path(min_length=1, max_length=max_length, examples=[example])
-
-
-def answer(example: Any, status: int = 200) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entry: the route's own example answer (merge with its problems)."""
-    return {status: {"content": {"application/json": {"example": example}}}}
-
-
-def body_example(summary: str, value: Any) -> Any:
-    """A request body's own example, where the model's (a new one) does not fit the route
-    (a replacement of the demo's)."""
-    return Body(openapi_examples={"demo": {"summary": summary, "value": value}})
 
 
 #: Flow 2, "Material requisitions" (the active version).

@@ -10,8 +10,6 @@ from services.workflow.api.params import (
     RuleCode,
     ScheduledRuleCode,
     TodoId,
-    answer,
-    body_example,
 )
 from services.workflow.schemas import (
     DryRunIn,
@@ -34,6 +32,7 @@ from shared.errors import Conflict
 from shared.http.commands import render, run_command
 from shared.http.context import Reader, RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.examples import body_example, example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -53,7 +52,7 @@ Text = Annotated[str | None, Query(max_length=100)]
     status_code=201,
     response_model=RuleOut,
     operation_id="create_rule",
-    responses={**answer(ex.RULE_CREATED, 201), **problem_responses(401, 403, 409, 422)},
+    responses={**example_response(ex.RULE_CREATED, 201), **problem_responses(401, 403, 409, 422)},
 )
 async def create_rule(ctx: Admin, body: RuleIn) -> Response:
     """Add a rule (admin): trigger, facts, a CEL condition over `subject` and `facts`
@@ -98,7 +97,10 @@ async def get_rule(ctx: Reader, code: RuleCode) -> Response:
     "/{code}",
     response_model=RuleOut,
     operation_id="update_rule",
-    responses={**answer(ex.RULE_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
+    responses={
+        **example_response(ex.RULE_UPDATED),
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def update_rule(
     ctx: Admin, code: RuleCode, body: RuleUpdate, if_match: IfMatch = None
@@ -163,7 +165,7 @@ async def run_rule(ctx: Admin, code: ScheduledRuleCode) -> Response:
     status_code=201,
     response_model=TodoOut,
     operation_id="create_todo",
-    responses={**answer(ex.TODO_CREATED, 201), **problem_responses(401, 422)},
+    responses={**example_response(ex.TODO_CREATED, 201), **problem_responses(401, 422)},
 )
 async def create_todo(ctx: Reader, body: TodoIn) -> Response:
     """Open a to-do for a person or a role."""
@@ -207,7 +209,7 @@ async def list_todos(
     "/{todo_id}/done",
     response_model=TodoOut,
     operation_id="complete_todo",
-    responses={**answer(ex.TODO_DONE), **problem_responses(401, 403, 404, 409, 422)},
+    responses={**example_response(ex.TODO_DONE), **problem_responses(401, 403, 404, 409, 422)},
 )
 async def complete_todo(ctx: Reader, todo_id: TodoId) -> Response:
     """Mark a to-do done (its assignee, a holder of its role, or an admin)."""
@@ -220,7 +222,7 @@ async def complete_todo(ctx: Reader, todo_id: TodoId) -> Response:
     "/{todo_id}/cancel",
     response_model=TodoOut,
     operation_id="cancel_todo",
-    responses={**answer(ex.TODO_CANCELLED), **problem_responses(401, 403, 404, 409, 422)},
+    responses={**example_response(ex.TODO_CANCELLED), **problem_responses(401, 403, 404, 409, 422)},
 )
 async def cancel_todo(ctx: Reader, todo_id: TodoId) -> Response:
     """Cancel a to-do (its assignee, a holder of its role, or an admin)."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.workflow import webhook_examples as ex
-from services.workflow.api.params import WebhookDeliveryId, WebhookId, answer, body_example
+from services.workflow.api.params import WebhookDeliveryId, WebhookId
 from services.workflow.runtime import dispatcher_of
 from services.workflow.usecases import webhooks as usecases
 from services.workflow.webhook_schemas import (
@@ -25,6 +25,7 @@ from shared.auth.principal import ADMIN, INTEGRATION
 from shared.http.commands import render, run_command
 from shared.http.context import RequestContext, request_context
 from shared.http.etags import IfMatch, etag_header, expected_version
+from shared.http.examples import body_example, example_response
 from shared.http.pagination import PageParams, page_params
 from shared.http.problems import problem_responses
 
@@ -84,7 +85,10 @@ async def get_webhook(ctx: Reader, webhook_id: WebhookId) -> Response:
     "/{webhook_id}",
     response_model=WebhookOut,
     operation_id="update_webhook",
-    responses={**answer(ex.WEBHOOK_UPDATED), **problem_responses(401, 403, 404, 412, 422, 428)},
+    responses={
+        **example_response(ex.WEBHOOK_UPDATED),
+        **problem_responses(401, 403, 404, 412, 422, 428),
+    },
 )
 async def update_webhook(
     ctx: Admin, webhook_id: WebhookId, body: WebhookUpdate, if_match: IfMatch = None
@@ -105,7 +109,7 @@ async def update_webhook(
     "/{webhook_id}",
     response_model=WebhookOut,
     operation_id="deactivate_webhook",
-    responses={**answer(ex.WEBHOOK_DEACTIVATED), **problem_responses(401, 403, 404, 422)},
+    responses={**example_response(ex.WEBHOOK_DEACTIVATED), **problem_responses(401, 403, 404, 422)},
 )
 async def deactivate_webhook(ctx: Admin, webhook_id: WebhookId) -> Response:
     """Deactivate a subscription (admin): nothing more is queued or sent; its log stays."""
@@ -118,7 +122,7 @@ async def deactivate_webhook(ctx: Admin, webhook_id: WebhookId) -> Response:
     "/{webhook_id}/rotate-secret",
     response_model=WebhookWithSecret,
     operation_id="rotate_webhook_secret",
-    responses={**answer(ex.WEBHOOK_ROTATED), **problem_responses(401, 403, 404, 422)},
+    responses={**example_response(ex.WEBHOOK_ROTATED), **problem_responses(401, 403, 404, 422)},
 )
 async def rotate_webhook_secret(ctx: Admin, webhook_id: WebhookId) -> Response:
     """A new signing secret (admin), shown once; the old one stops being used at once."""
@@ -156,7 +160,10 @@ async def list_webhook_deliveries(
     "/{webhook_id}/deliveries/{delivery_id}/retry",
     response_model=WebhookDeliveryOut,
     operation_id="retry_webhook_delivery",
-    responses={**answer(ex.DELIVERY_RETRIED), **problem_responses(401, 403, 404, 409, 422)},
+    responses={
+        **example_response(ex.DELIVERY_RETRIED),
+        **problem_responses(401, 403, 404, 409, 422),
+    },
 )
 async def retry_webhook_delivery(
     ctx: Admin, webhook_id: WebhookId, delivery_id: WebhookDeliveryId
