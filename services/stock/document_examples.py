@@ -47,6 +47,15 @@ LOT: Example = {
     "work_order": "",
     "created_at": "2026-11-28T05:11:29.141593Z",
 }
+#: A movement's fields when it reverses nothing and names no order, supplier or customer.
+_UNREFERENCED: Example = {
+    "reversal_of_id": None,
+    "purchase_order": "",
+    "work_order": "",
+    "sales_order": "",
+    "supplier": "",
+    "customer": "",
+}
 #: GR-00000037's movement: the lot arrives pending inspection.
 MOVEMENT: Example = {
     "id": 2280,
@@ -66,12 +75,9 @@ MOVEMENT: Example = {
     "value": "2100",
     "posted_at": "2026-09-05T03:30:00Z",
     "posted_by": "user:admin",
-    "reversal_of_id": None,
+    **_UNREFERENCED,
     "purchase_order": "PO-0802",
-    "work_order": "",
-    "sales_order": "",
     "supplier": "TI",
-    "customer": "",
 }
 #: `GET /v1/balances?item_code=R0402-10K`
 BALANCE: Example = {
@@ -197,12 +203,9 @@ _INSPECTION_MOVE: Example = {
     "unit_cost": "0.0008",
     "posted_at": "2026-05-31T03:00:00Z",
     "posted_by": "user:admin",
-    "reversal_of_id": None,
+    **_UNREFERENCED,
     "purchase_order": "PO-0105",
-    "work_order": "",
-    "sales_order": "",
     "supplier": "Yageo",
-    "customer": "",
 }
 #: `GET /v1/inspections/36`: QC-00000036, 100 scratched resistors rejected.
 INSPECTION: Example = {
@@ -262,12 +265,9 @@ STOCK_CARD_ROW: Example = {
         "value": "8",
         "posted_at": "2026-05-30T09:30:00Z",
         "posted_by": "user:admin",
-        "reversal_of_id": None,
+        **_UNREFERENCED,
         "purchase_order": "PO-0105",
-        "work_order": "",
-        "sales_order": "",
         "supplier": "Yageo",
-        "customer": "",
     },
     "change": "10000",
     "balance": "10000",
@@ -530,12 +530,7 @@ TRANSFER: Example = {
             "value": "0.08",
             "posted_at": "2026-05-31T08:30:00Z",
             "posted_by": "user:admin",
-            "reversal_of_id": None,
-            "purchase_order": "",
-            "work_order": "",
-            "sales_order": "",
-            "supplier": "",
-            "customer": "",
+            **_UNREFERENCED,
         }
     ],
     "draft_request": None,
@@ -572,12 +567,8 @@ _ISSUE: Example = {
     "stage": "wip",
     "posted_at": "2026-11-28T05:12:25.407144Z",
     "posted_by": "service:workflow",
-    "reversal_of_id": None,
-    "purchase_order": "",
+    **_UNREFERENCED,
     "work_order": "WO-14-SPK",
-    "sales_order": "",
-    "supplier": "",
-    "customer": "",
 }
 #: `GET /v1/requisitions/54`: MR-00000054, today's speaker parts, posted on approval
 #: (first two of its seven lines).
@@ -733,12 +724,8 @@ _LED_MOVE: Example = {
     "stage": "wip",
     "posted_at": "2026-11-17T03:40:00Z",
     "posted_by": "user:admin",
-    "reversal_of_id": None,
-    "purchase_order": "",
+    **_UNREFERENCED,
     "work_order": "WO-13-LED",
-    "sales_order": "",
-    "supplier": "",
-    "customer": "",
 }
 #: `GET /v1/production-receipts/51`: PR-00000051, WO-13-LED's LED rings (two of its six
 #: components and their movements, and the output's).
@@ -965,12 +952,7 @@ SCRAP: Example = {
             "value": "0.08",
             "posted_at": "2026-11-28T06:20:41.512734Z",
             "posted_by": "user:wang",
-            "reversal_of_id": None,
-            "purchase_order": "",
-            "work_order": "",
-            "sales_order": "",
-            "supplier": "",
-            "customer": "",
+            **_UNREFERENCED,
         }
     ],
     "approval": "not_required",
@@ -1124,12 +1106,7 @@ DEFECTIVE_RELEASE: Example = {
             "value": "1.1",
             "posted_at": "2026-11-28T07:02:33.419086Z",
             "posted_by": "user:sun",
-            "reversal_of_id": None,
-            "purchase_order": "",
-            "work_order": "",
-            "sales_order": "",
-            "supplier": "",
-            "customer": "",
+            **_UNREFERENCED,
         }
     ],
     "approval": "not_required",
@@ -1230,12 +1207,7 @@ STOCK_COUNT: Example = STOCK_COUNT_SUMMARY | {
             "value": "0.12",
             "posted_at": "2026-11-28T05:12:29.799993Z",
             "posted_by": "user:admin",
-            "reversal_of_id": None,
-            "purchase_order": "",
-            "work_order": "",
-            "sales_order": "",
-            "supplier": "",
-            "customer": "",
+            **_UNREFERENCED,
         }
     ],
 }
@@ -1330,12 +1302,7 @@ _OPENING_MOVE: Example = {
     "to_state": "qualified",
     "posted_at": "2026-11-28T07:15:48.226105Z",
     "posted_by": "user:wang",
-    "reversal_of_id": None,
-    "purchase_order": "",
-    "work_order": "",
-    "sales_order": "",
-    "supplier": "",
-    "customer": "",
+    **_UNREFERENCED,
 }
 #: `GET /v1/opening-balances/1` (two of its four movements).
 OPENING_BALANCE: Example = OPENING_BALANCE_SUMMARY | {
